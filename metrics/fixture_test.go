@@ -1,0 +1,117 @@
+package metrics
+
+import (
+	"encoding/json"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/fixtures"
+)
+
+type fixtureResult struct {
+	CropBorder   int      `json:"crop_border"`
+	TestYChannel bool     `json:"test_y_channel"`
+	PSNR         *float64 `json:"psnr"`
+	PSNRIsInf    bool     `json:"psnr_is_inf"`
+	SSIM         float64  `json:"ssim"`
+}
+
+type fixturePair struct {
+	Img      string          `json:"img"`
+	GT       string          `json:"gt"`
+	ShapeHWC []int           `json:"shape_hwc"`
+	Results  []fixtureResult `json:"results"`
+}
+
+type fixtureFile struct {
+	Pairs []fixturePair `json:"pairs"`
+}
+
+func loadExpected(t *testing.T) (string, fixtureFile) {
+	t.Helper()
+	path := fixtures.Path(t, "metrics", "expected.json")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var f fixtureFile
+	require.NoError(t, json.Unmarshal(raw, &f))
+	require.NotEmpty(t, f.Pairs)
+	return filepath.Dir(path), f
+}
+
+func loadPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	fh, err := os.Open(path)
+	require.NoError(t, err)
+	defer fh.Close()
+	img, err := png.Decode(fh)
+	require.NoError(t, err)
+	return img
+}
+
+const (
+	psnrTol = 1e-6
+	ssimTol = 1e-7
+)
+
+// TestFixtures checks every pair of expected.json in all four settings
+// (crop 0/4, RGB/Y) for PSNR, SSIM and Measure, through image.Image,
+// RGB8 and float inputs.
+func TestFixtures(t *testing.T) {
+	dir, f := loadExpected(t)
+	require.Len(t, f.Pairs, 41)
+	var maxPSNR, maxSSIM float64
+	var maxPSNRAt, maxSSIMAt string
+	checked := 0
+	for _, p := range f.Pairs {
+		img := loadPNG(t, filepath.Join(dir, p.Img))
+		gt := loadPNG(t, filepath.Join(dir, p.GT))
+		require.Equal(t, p.ShapeHWC[0], img.Bounds().Dy(), p.Img)
+		require.Equal(t, p.ShapeHWC[1], img.Bounds().Dx(), p.Img)
+		a, err := FromImage(img)
+		require.NoError(t, err)
+		b, err := FromImage(gt)
+		require.NoError(t, err)
+		require.Len(t, p.Results, 4)
+		for _, want := range p.Results {
+			opts := &Options{CropBorder: want.CropBorder, YChannel: want.TestYChannel}
+			name := p.Img + " " + map[bool]string{false: "rgb", true: "y"}[opts.YChannel] +
+				" crop " + string(rune('0'+opts.CropBorder))
+
+			gotP, err := PSNR(img, gt, opts)
+			require.NoError(t, err, name)
+			gotS, err := SSIM(img, gt, opts)
+			require.NoError(t, err, name)
+			res, err := Measure8(a, b, opts)
+			require.NoError(t, err, name)
+			require.Equal(t, gotP, res.PSNR, name)
+			require.Equal(t, gotS, res.SSIM, name)
+
+			if want.PSNRIsInf {
+				require.Nil(t, want.PSNR, name)
+				require.True(t, math.IsInf(gotP, 1), "%s: PSNR %v, want +Inf", name, gotP)
+			} else {
+				require.NotNil(t, want.PSNR, name)
+				d := math.Abs(gotP - *want.PSNR)
+				require.LessOrEqual(t, d, psnrTol, "%s: PSNR %.12f, want %.12f", name, gotP, *want.PSNR)
+				if d > maxPSNR {
+					maxPSNR, maxPSNRAt = d, name
+				}
+			}
+			d := math.Abs(gotS - want.SSIM)
+			require.LessOrEqual(t, d, ssimTol, "%s: SSIM %.12f, want %.12f", name, gotS, want.SSIM)
+			if d > maxSSIM {
+				maxSSIM, maxSSIMAt = d, name
+			}
+			checked++
+		}
+	}
+	require.Equal(t, 41*4, checked)
+	t.Logf("%d settings checked; max |PSNR error| %.3g dB (%s); max |SSIM error| %.3g (%s)",
+		checked, maxPSNR, maxPSNRAt, maxSSIM, maxSSIMAt)
+}

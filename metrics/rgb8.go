@@ -1,0 +1,170 @@
+package metrics
+
+import (
+	"image"
+	"image/color"
+	"math"
+
+	"github.com/gomioir/gomioir/degrade"
+)
+
+// RGB8 is an 8-bit RGB image in planar layout: Pix holds the R plane, then
+// the G plane, then the B plane, each H rows of W bytes. It is the form in
+// which BasicSR measures images (uint8 after tensor2img or cv2.imread); every
+// input is converted to it first. Converting the ground truth once and
+// calling PSNR8/SSIM8/Measure8 avoids repeating the conversion.
+type RGB8 struct {
+	W, H int
+	Pix  []uint8 // len 3*W*H
+}
+
+// NewRGB8 returns a black w x h image.
+func NewRGB8(w, h int) *RGB8 {
+	if w < 0 || h < 0 {
+		w, h = 0, 0
+	}
+	return &RGB8{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+}
+
+// Plane returns channel c (0=R, 1=G, 2=B) as a row-major slice aliasing Pix.
+func (m *RGB8) Plane(c int) []uint8 {
+	n := m.W * m.H
+	return m.Pix[c*n : (c+1)*n : (c+1)*n]
+}
+
+// Bounds returns the rectangle (0,0)-(W,H).
+func (m *RGB8) Bounds() image.Rectangle { return image.Rect(0, 0, m.W, m.H) }
+
+// validate checks that m is non-nil, non-empty and well formed.
+func (m *RGB8) validate(op string) error {
+	if m == nil {
+		return newError(op, ErrEmpty, "nil image")
+	}
+	if m.W <= 0 || m.H <= 0 {
+		return newError(op, ErrEmpty, "%dx%d", m.W, m.H)
+	}
+	if len(m.Pix) != 3*m.W*m.H {
+		return newError(op, ErrLength, "%d bytes for %dx%d (want %d)", len(m.Pix), m.W, m.H, 3*m.W*m.H)
+	}
+	return nil
+}
+
+// FromImage converts an image.Image to RGB8 the way cv2.imread reads a file
+// for BasicSR: the 8-bit, non-premultiplied R, G, B samples, alpha dropped.
+// *image.RGBA, *image.NRGBA, *image.Gray and *image.YCbCr take fast paths;
+// other types go through color.NRGBA64Model with 16-bit samples rounded to
+// 8 bits. The origin of the image moves to (0,0).
+func FromImage(src image.Image) (*RGB8, error) {
+	if src == nil {
+		return nil, newError("FromImage", ErrEmpty, "nil image")
+	}
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 {
+		return nil, newError("FromImage", ErrEmpty, "%dx%d", w, h)
+	}
+	m := NewRGB8(w, h)
+	R, G, B := m.Plane(0), m.Plane(1), m.Plane(2)
+	parallelFor(h, 32, func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			o := y * w
+			switch s := src.(type) {
+			case *image.NRGBA:
+				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+				for x := 0; x < w; x++ {
+					R[o+x], G[o+x], B[o+x] = row[4*x], row[4*x+1], row[4*x+2]
+				}
+			case *image.RGBA:
+				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+				for x := 0; x < w; x++ {
+					p := row[4*x : 4*x+4 : 4*x+4]
+					if p[3] == 255 {
+						R[o+x], G[o+x], B[o+x] = p[0], p[1], p[2]
+						continue
+					}
+					c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], p[3]}).(color.NRGBA)
+					R[o+x], G[o+x], B[o+x] = c.R, c.G, c.B
+				}
+			case *image.Gray:
+				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+				for x := 0; x < w; x++ {
+					R[o+x], G[o+x], B[o+x] = row[x], row[x], row[x]
+				}
+			case *image.YCbCr:
+				for x := 0; x < w; x++ {
+					yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := s.COffset(b.Min.X+x, b.Min.Y+y)
+					R[o+x], G[o+x], B[o+x] = color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
+				}
+			default:
+				for x := 0; x < w; x++ {
+					c := color.NRGBA64Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+					R[o+x], G[o+x], B[o+x] = round16(c.R), round16(c.G), round16(c.B)
+				}
+			}
+		}
+	})
+	return m, nil
+}
+
+// round16 rounds a 16-bit sample to the nearest 8-bit one.
+func round16(v uint16) uint8 { return uint8((uint32(v)*255 + 32767) / 65535) }
+
+// FromFloat converts a float image to RGB8 with BasicSR's tensor2img
+// rounding: clamp to [0,1], multiply by 255 in float32, round half to even.
+// A NaN anywhere is an error (ErrNaN); infinities clamp.
+func FromFloat(img *degrade.Image) (*RGB8, error) {
+	if img == nil {
+		return nil, newError("FromFloat", ErrEmpty, "nil image")
+	}
+	return fromCHW("FromFloat", img.W, img.H, img.Pix)
+}
+
+// FromCHW converts a float32 RGB image in CHW layout (R plane, G plane, B
+// plane, each h rows of w values: the data of a 1x3xHxW tensor) to RGB8 with
+// tensor2img rounding, like FromFloat.
+func FromCHW(w, h int, chw []float32) (*RGB8, error) {
+	return fromCHW("FromCHW", w, h, chw)
+}
+
+func fromCHW(op string, w, h int, chw []float32) (*RGB8, error) {
+	if w <= 0 || h <= 0 {
+		return nil, newError(op, ErrEmpty, "%dx%d", w, h)
+	}
+	if len(chw) != 3*w*h {
+		return nil, newError(op, ErrLength, "%d values for %dx%d (want %d)", len(chw), w, h, 3*w*h)
+	}
+	m := NewRGB8(w, h)
+	// Workers stop at their first NaN; the lowest index found is reported,
+	// so the message does not depend on scheduling.
+	var first minIndex
+	first.init()
+	parallelFor(len(chw), 1<<15, func(lo, hi int) {
+		src, dst := chw[lo:hi], m.Pix[lo:hi]
+		for i, v := range src {
+			if v != v {
+				first.offer(lo + i)
+				return
+			}
+			dst[i] = Round8(v)
+		}
+	})
+	if badIdx := first.get(); badIdx >= 0 {
+		p := badIdx % (w * h)
+		return nil, newError(op, ErrNaN, "channel %d pixel (%d,%d)", badIdx/(w*h), p%w, p/w)
+	}
+	return m, nil
+}
+
+// Round8 is tensor2img's conversion of one float32 value to 8 bits: clamp to
+// [0,1], x*255 in float32, round half to even. NaN gives 0 (the conversion
+// functions reject NaN before calling it).
+func Round8(x float32) uint8 {
+	if !(x > 0) {
+		return 0
+	}
+	if x >= 1 {
+		return 255
+	}
+	return uint8(math.RoundToEven(float64(x * 255)))
+}

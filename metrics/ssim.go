@@ -1,0 +1,160 @@
+package metrics
+
+import (
+	"math"
+	"runtime"
+)
+
+const (
+	ssimWindow = 11  // side of the Gaussian window
+	ssimSigma  = 1.5 // its standard deviation
+	ssimHalf   = ssimWindow / 2
+	ssimC1     = (0.01 * 255) * (0.01 * 255)
+	ssimC2     = (0.03 * 255) * (0.03 * 255)
+)
+
+// gauss is cv2.getGaussianKernel(11, 1.5) as OpenCV computes it in float64:
+// exp(-x^2 / (2 sigma^2)) for x = -5..5, then multiplied by the reciprocal
+// of the sum. BasicSR's 2D window is its outer product, so filtering rows
+// and then columns with it gives the same values up to float64 rounding.
+var gauss = func() (k [ssimWindow]float64) {
+	scale := -0.5 / (ssimSigma * ssimSigma)
+	var sum float64
+	for i := range k {
+		x := float64(i) - (ssimWindow-1)*0.5
+		k[i] = math.Exp(scale * x * x)
+		sum += k[i]
+	}
+	inv := 1 / sum
+	for i := range k {
+		k[i] *= inv
+	}
+	return
+}()
+
+// GaussianWindow returns the 11 taps of the 1D Gaussian (sigma 1.5) whose
+// outer product is the SSIM window.
+func GaussianWindow() []float64 {
+	k := gauss
+	return k[:]
+}
+
+// ssim computes the mean SSIM over the valid region of every channel, then
+// the mean over channels. Work is split into (channel, band of output
+// rows) pieces run concurrently; each output row's sum is stored and the
+// sums are added in a fixed order, so the result does not depend on the
+// number of goroutines.
+func (r *region) ssim() float64 {
+	ow, oh := r.w-2*ssimHalf, r.h-2*ssimHalf
+	nch := r.channels()
+	procs := runtime.GOMAXPROCS(0)
+	// Bands of at least 32 rows keep the 10 extra rows each band filters
+	// horizontally a small overhead; aim for about two pieces per CPU.
+	band := max(32, (oh*nch+2*procs-1)/(2*procs))
+	band = min(band, oh)
+	bands := (oh + band - 1) / band
+	rowSums := make([]float64, nch*oh)
+	parallelFor(nch*bands, 1, func(lo, hi int) {
+		var s ssimScratch
+		for t := lo; t < hi; t++ {
+			c, bi := t/bands, t%bands
+			i0 := bi * band
+			i1 := min(i0+band, oh)
+			r.ssimBand(c, i0, i1, ow, &s, rowSums[c*oh+i0:c*oh+i1])
+		}
+	})
+	var total float64
+	for c := range nch {
+		var s float64
+		for _, v := range rowSums[c*oh : (c+1)*oh] {
+			s += v
+		}
+		total += s / (float64(ow) * float64(oh))
+	}
+	return total / float64(nch)
+}
+
+// ssimScratch holds the per-goroutine buffers of ssimBand.
+type ssimScratch struct {
+	xa, xb, xaa, xbb, xab []float64 // one input row and its products
+	h                     [5][]float64
+	v                     [5][]float64
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// hfilter writes the horizontal valid filtering of src (len ow+10) to dst
+// (len ow), pairing the symmetric taps.
+func hfilter(dst, src []float64) {
+	k0, k1, k2, k3, k4, k5 := gauss[0], gauss[1], gauss[2], gauss[3], gauss[4], gauss[5]
+	for j := range dst {
+		p := src[j : j+ssimWindow : j+ssimWindow]
+		dst[j] = k0*(p[0]+p[10]) + k1*(p[1]+p[9]) + k2*(p[2]+p[8]) +
+			k3*(p[3]+p[7]) + k4*(p[4]+p[6]) + k5*p[5]
+	}
+}
+
+// ssimBand computes the sums of the SSIM map rows i0..i1-1 (output
+// coordinates) of channel c into sums.
+func (r *region) ssimBand(c, i0, i1, ow int, s *ssimScratch, sums []float64) {
+	w := r.w
+	rows := i1 - i0 + 2*ssimHalf
+	s.xa, s.xb = grow(s.xa, w), grow(s.xb, w)
+	s.xaa, s.xbb, s.xab = grow(s.xaa, w), grow(s.xbb, w), grow(s.xab, w)
+	for q := range s.h {
+		s.h[q] = grow(s.h[q], rows*ow)
+		s.v[q] = grow(s.v[q], ow)
+	}
+	// Horizontal pass over the input rows the band needs.
+	for k := range rows {
+		r.row(r.a, c, i0+k, s.xa)
+		r.row(r.b, c, i0+k, s.xb)
+		for j := range w {
+			a, b := s.xa[j], s.xb[j]
+			s.xaa[j], s.xbb[j], s.xab[j] = a*a, b*b, a*b
+		}
+		o := k * ow
+		hfilter(s.h[0][o:o+ow], s.xa)
+		hfilter(s.h[1][o:o+ow], s.xb)
+		hfilter(s.h[2][o:o+ow], s.xaa)
+		hfilter(s.h[3][o:o+ow], s.xbb)
+		hfilter(s.h[4][o:o+ow], s.xab)
+	}
+	// Vertical pass and the SSIM formula, one output row at a time.
+	for i := i0; i < i1; i++ {
+		base := (i - i0) * ow
+		for q := range 5 {
+			v, h := s.v[q], s.h[q]
+			for j := range v {
+				v[j] = 0
+			}
+			for k := range ssimHalf {
+				g := gauss[k]
+				top := h[base+k*ow : base+k*ow+ow]
+				bot := h[base+(ssimWindow-1-k)*ow : base+(ssimWindow-1-k)*ow+ow]
+				for j := range v {
+					v[j] += g * (top[j] + bot[j])
+				}
+			}
+			g := gauss[ssimHalf]
+			mid := h[base+ssimHalf*ow : base+ssimHalf*ow+ow]
+			for j := range v {
+				v[j] += g * mid[j]
+			}
+		}
+		mu1, mu2, e11, e22, e12 := s.v[0], s.v[1], s.v[2][:ow], s.v[3][:ow], s.v[4][:ow]
+		var sum float64
+		for j := range mu1[:ow] {
+			m1, m2 := mu1[j], mu2[j]
+			m11, m22, m12 := m1*m1, m2*m2, m1*m2
+			s11, s22, s12 := e11[j]-m11, e22[j]-m22, e12[j]-m12
+			sum += ((2*m12 + ssimC1) * (2*s12 + ssimC2)) / ((m11 + m22 + ssimC1) * (s11 + s22 + ssimC2))
+		}
+		sums[i-i0] = sum
+	}
+}
