@@ -1,6 +1,7 @@
 package degrade
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"testing"
@@ -91,5 +92,18 @@ func TestFixtureDark(t *testing.T) {
 			require.NoError(t, err)
 			requireMatches(t, out, p+"_dark_g2.0.png")
 		})
+	}
+}
+
+func TestFixtureJPEG(t *testing.T) {
+	for _, p := range fixturePhotos {
+		for _, q := range []int{10, 30, 50, 70, 95} {
+			t.Run(fmt.Sprintf("%s_q%d", p, q), func(t *testing.T) {
+				gt := loadPNG(t, p+"_gt.png")
+				out, err := JPEGDiff(gt, q)
+				require.NoError(t, err)
+				requireMatches(t, out, fmt.Sprintf("%s_jpeg_q%d.png", p, q))
+			})
+		}
 	}
 }

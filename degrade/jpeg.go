@@ -1,0 +1,252 @@
+package degrade
+
+import (
+	"bytes"
+	"fmt"
+	"image/jpeg"
+	"math"
+)
+
+// Standard JPEG quantisation tables (ITU-T T.81 Annex K), natural order:
+// row = vertical frequency.
+var stdLuma = [8][8]float32{
+	{16, 11, 10, 16, 24, 40, 51, 61},
+	{12, 12, 14, 19, 26, 58, 60, 55},
+	{14, 13, 16, 24, 40, 57, 69, 56},
+	{14, 17, 22, 29, 51, 87, 80, 62},
+	{18, 22, 37, 56, 68, 109, 103, 77},
+	{24, 35, 55, 64, 81, 104, 113, 92},
+	{49, 64, 78, 87, 103, 121, 120, 101},
+	{72, 92, 95, 98, 112, 100, 103, 99},
+}
+
+var stdChroma = func() (t [8][8]float32) {
+	top := [4][4]float32{{17, 18, 24, 47}, {18, 21, 26, 66}, {24, 26, 56, 99}, {47, 66, 99, 99}}
+	for u := range t {
+		for v := range t[u] {
+			t[u][v] = 99
+			if u < 4 && v < 4 {
+				t[u][v] = top[u][v]
+			}
+		}
+	}
+	return
+}()
+
+// JPEGQualityFactor is DiffJPEG's quality-to-table-scale mapping:
+// (5000/q)/100 for q < 50 and (200-2q)/100 otherwise.
+func JPEGQualityFactor(q int) float64 {
+	if q < 50 {
+		return (5000 / float64(q)) / 100
+	}
+	return (200 - 2*float64(q)) / 100
+}
+
+// dctTables holds the float32 DCT basis values used by DiffJPEG
+// (cos((2x+1)uπ/16) per axis), and the DC scale factors.
+var (
+	dctCos   [8][8]float64 // [x][u]
+	dctScale [8][8]float32 // 0.25*alpha(u)*alpha(v)
+	idctA    [8][8]float32 // alpha(u)*alpha(v)
+)
+
+func init() {
+	for x := 0; x < 8; x++ {
+		for u := 0; u < 8; u++ {
+			dctCos[x][u] = math.Cos(float64((2*x+1)*u) * math.Pi / 16)
+		}
+	}
+	alpha := func(i int) float64 {
+		if i == 0 {
+			return 1 / math.Sqrt(2)
+		}
+		return 1
+	}
+	for u := 0; u < 8; u++ {
+		for v := 0; v < 8; v++ {
+			dctScale[u][v] = float32(alpha(u) * alpha(v) * 0.25)
+			idctA[u][v] = float32(alpha(u) * alpha(v))
+		}
+	}
+}
+
+// jpegPlane runs DiffJPEG's per-component path on a plane of size w x h
+// (multiples of 8) in place: DCT of (v-128), divide by the scaled table,
+// round half to even, multiply back, inverse DCT, +128.
+func jpegPlane(p []float32, w, h int, table *[8][8]float32) {
+	bw, bh := w/8, h/8
+	parallelRange(bh, 1, func(lo, hi int) {
+		var blk, tmp [8][8]float64
+		for by := lo; by < hi; by++ {
+			for bx := 0; bx < bw; bx++ {
+				o := by*8*w + bx*8
+				for x := 0; x < 8; x++ {
+					for y := 0; y < 8; y++ {
+						blk[x][y] = float64(p[o+x*w+y] - 128)
+					}
+				}
+				// Forward DCT, separable: tmp[x][v] = sum_y blk[x][y]cos[y][v].
+				for x := 0; x < 8; x++ {
+					for v := 0; v < 8; v++ {
+						var s float64
+						for y := 0; y < 8; y++ {
+							s += blk[x][y] * dctCos[y][v]
+						}
+						tmp[x][v] = s
+					}
+				}
+				for u := 0; u < 8; u++ {
+					for v := 0; v < 8; v++ {
+						var s float64
+						for x := 0; x < 8; x++ {
+							s += tmp[x][v] * dctCos[x][u]
+						}
+						c := dctScale[u][v] * float32(s)
+						q := table[u][v]
+						c = float32(math.RoundToEven(float64(c / q)))
+						c *= q
+						blk[u][v] = float64(c * idctA[u][v])
+					}
+				}
+				// Inverse DCT: out[x][y] = 0.25*sum_uv C[u][v]cos[x][u]cos[y][v] + 128.
+				for u := 0; u < 8; u++ {
+					for y := 0; y < 8; y++ {
+						var s float64
+						for v := 0; v < 8; v++ {
+							s += blk[u][v] * dctCos[y][v]
+						}
+						tmp[u][y] = s
+					}
+				}
+				for x := 0; x < 8; x++ {
+					for y := 0; y < 8; y++ {
+						var s float64
+						for u := 0; u < 8; u++ {
+							s += tmp[u][y] * dctCos[x][u]
+						}
+						p[o+x*w+y] = 0.25*float32(s) + 128
+					}
+				}
+			}
+		}
+	})
+}
+
+// JPEGDiff applies the reference JPEG degradation (task j): the numerics
+// of BasicSR's DiffJPEG(differentiable=False) at quality q (1..100), then
+// the 8-bit quantisation. DiffJPEG is not libjpeg: the standard tables are
+// scaled by JPEGQualityFactor without rounding or clamping (and used
+// transposed, as DiffJPEG does), the image is zero-padded to multiples of
+// 16, chroma is 2x2-averaged and upsampled by replication, coefficients
+// are rounded half to even and nothing is entropy coded. Use JPEGCodec for
+// what a real encoder produces.
+func JPEGDiff(src *Image, q int) (*Image, error) {
+	if err := src.Validate(); err != nil {
+		return nil, err
+	}
+	if q < 1 || q > 100 {
+		return nil, fmt.Errorf("%w: JPEG quality %d (want 1..100)", ErrParam, q)
+	}
+	f := float32(JPEGQualityFactor(q))
+	var yt, ct [8][8]float32
+	for u := 0; u < 8; u++ {
+		for v := 0; v < 8; v++ {
+			// DiffJPEG stores the tables transposed.
+			yt[u][v] = stdLuma[v][u] * f
+			ct[u][v] = stdChroma[v][u] * f
+		}
+	}
+	w, h := src.W, src.H
+	pw, ph := (w+15)/16*16, (h+15)/16*16
+	cw, ch := pw/2, ph/2
+	Y := make([]float32, pw*ph)
+	Cb := make([]float32, cw*ch)
+	Cr := make([]float32, cw*ch)
+	R, G, B := src.Plane(0), src.Plane(1), src.Plane(2)
+	clamp01 := func(v float32) float32 {
+		if v < 0 {
+			return 0
+		}
+		if v > 1 {
+			return 1
+		}
+		return v
+	}
+	// Colour conversion on the zero-padded image, then 2x2 chroma average.
+	fullCb := make([]float32, pw*ph)
+	fullCr := make([]float32, pw*ph)
+	parallelRange(ph, 16, func(lo, hi int) {
+		for y := lo; y < hi; y++ {
+			for x := 0; x < pw; x++ {
+				var r, g, b float32
+				if y < h && x < w {
+					i := y*w + x
+					r, g, b = clamp01(R[i])*255, clamp01(G[i])*255, clamp01(B[i])*255
+				}
+				j := y*pw + x
+				Y[j] = r*0.299 + g*0.587 + b*0.114
+				fullCb[j] = (r*-0.168736 + g*-0.331264 + b*0.5) + 128
+				fullCr[j] = (r*0.5 + g*-0.418688 + b*-0.081312) + 128
+			}
+		}
+	})
+	parallelRange(ch, 16, func(lo, hi int) {
+		for y := lo; y < hi; y++ {
+			for x := 0; x < cw; x++ {
+				a, b := 2*y*pw+2*x, (2*y+1)*pw+2*x
+				Cb[y*cw+x] = (fullCb[a] + fullCb[a+1] + fullCb[b] + fullCb[b+1]) / 4
+				Cr[y*cw+x] = (fullCr[a] + fullCr[a+1] + fullCr[b] + fullCr[b+1]) / 4
+			}
+		}
+	})
+	jpegPlane(Y, pw, ph, &yt)
+	jpegPlane(Cb, cw, ch, &ct)
+	jpegPlane(Cr, cw, ch, &ct)
+	dst := NewImage(w, h)
+	oR, oG, oB := dst.Plane(0), dst.Plane(1), dst.Plane(2)
+	clamp255 := func(v float32) float32 {
+		if v < 0 {
+			return 0
+		}
+		if v > 255 {
+			return 255
+		}
+		return v
+	}
+	parallelRange(h, 16, func(lo, hi int) {
+		for y := lo; y < hi; y++ {
+			for x := 0; x < w; x++ {
+				yy := Y[y*pw+x]
+				cb := Cb[(y/2)*cw+x/2] - 128
+				cr := Cr[(y/2)*cw+x/2] - 128
+				i := y*w + x
+				oR[i] = q8(clamp255(yy+cr*1.402) / 255)
+				oG[i] = q8(clamp255(yy+cb*-0.344136+cr*-0.714136) / 255)
+				oB[i] = q8(clamp255(yy+cb*1.772) / 255)
+			}
+		}
+	})
+	return dst, nil
+}
+
+// JPEGCodec compresses src with a real baseline JPEG encoder (Go's
+// image/jpeg: libjpeg-style rounded and clamped tables, 4:2:0 chroma,
+// Huffman coding) at quality q (1..100) and decodes it again: the artefacts
+// of what users' photos actually contain. The result is on the 8-bit grid.
+func JPEGCodec(src *Image, q int) (*Image, error) {
+	if err := src.Validate(); err != nil {
+		return nil, err
+	}
+	if q < 1 || q > 100 {
+		return nil, fmt.Errorf("%w: JPEG quality %d (want 1..100)", ErrParam, q)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, src.ToImage(), &jpeg.Options{Quality: q}); err != nil {
+		return nil, fmt.Errorf("degrade: JPEG encode: %w", err)
+	}
+	dec, err := jpeg.Decode(&buf)
+	if err != nil {
+		return nil, fmt.Errorf("degrade: JPEG decode: %w", err)
+	}
+	return FromImage(dec), nil
+}
