@@ -47,3 +47,15 @@ func (e *Error) Unwrap() error { return e.Err }
 func newError(op string, err error, format string, args ...any) *Error {
 	return &Error{Op: op, Err: err, Detail: fmt.Sprintf(format, args...)}
 }
+
+// Sentinel errors of Table.
+var (
+	// ErrUnknownSet: a test-set name that is not a column of the table.
+	ErrUnknownSet = errors.New("metrics: unknown test set")
+	// ErrBadSet: a test-set list with an empty or repeated name, or an
+	// invalid group.
+	ErrBadSet = errors.New("metrics: invalid test set")
+	// ErrBadScore: a NaN or negative-infinite PSNR, a NaN SSIM, a negative
+	// image count, or an empty model name.
+	ErrBadScore = errors.New("metrics: invalid score")
+)
