@@ -40,15 +40,33 @@ func GaussianNoiseWith(src *Image, sigma float64, randn []float32) (*Image, erro
 }
 
 // GaussianNoise applies the reference colour Gaussian noise (task n) with
-// standard deviation sigma on the 0..255 scale, drawing the standard normal
-// samples from rng in CHW order. The same rng state gives the same output.
-func GaussianNoise(src *Image, sigma float64, rng *rand.Rand) (*Image, error) {
+// standard deviation sigma on the 0..255 scale. The standard normal samples
+// come from math/rand/v2 PCG streams derived from seed, one stream per image
+// row and channel, so the output depends only on (src, sigma, seed), never on
+// the number of goroutines.
+func GaussianNoise(src *Image, sigma float64, seed uint64) (*Image, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
 	randn := make([]float32, len(src.Pix))
-	for i := range randn {
-		randn[i] = float32(rng.NormFloat64())
-	}
+	w := src.W
+	parallelRange(3*src.H, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			rng := rand.New(rand.NewPCG(seed, mix64(uint64(r)+0x6e6f697365)))
+			row := randn[r*w : (r+1)*w]
+			for i := range row {
+				row[i] = float32(rng.NormFloat64())
+			}
+		}
+	})
 	return GaussianNoiseWith(src, sigma, randn)
+}
+
+// mix64 is the SplitMix64 finaliser, used to derive independent stream
+// seeds from small integers.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

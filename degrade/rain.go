@@ -148,8 +148,9 @@ func sepFilter64(p []float64, w, h int, kx, ky []float64) []float64 {
 }
 
 // RainSeedMap draws the reference's seed map: U(0,256) per pixel, w x h,
-// row-major, from rng.
-func RainSeedMap(w, h int, rng *rand.Rand) []float64 {
+// row-major, from a math/rand/v2 PCG stream seeded by seed.
+func RainSeedMap(w, h int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 0x7261696e))
 	m := make([]float64, w*h)
 	for i := range m {
 		m[i] = rng.Float64() * 256
@@ -315,9 +316,9 @@ func AddRainWith(src *Image, p RainParams, seedMap []float64) (*Image, error) {
 	return dst, nil
 }
 
-// AddRain applies the reference rain (task r), drawing the seed map from
-// rng (RainSeedMap on the mod-4-cropped size).
-func AddRain(src *Image, p RainParams, rng *rand.Rand) (*Image, error) {
+// AddRain applies the reference rain (task r), drawing the seed map with
+// RainSeedMap(w, h, seed) on the mod-4-cropped size.
+func AddRain(src *Image, p RainParams, seed uint64) (*Image, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
@@ -325,5 +326,5 @@ func AddRain(src *Image, p RainParams, rng *rand.Rand) (*Image, error) {
 	if w == 0 || h == 0 {
 		return nil, fmt.Errorf("%w: %dx%d is smaller than 4x4", ErrEmptyImage, src.W, src.H)
 	}
-	return AddRainWith(src, p, RainSeedMap(w, h, rng))
+	return AddRainWith(src, p, RainSeedMap(w, h, seed))
 }
