@@ -77,8 +77,11 @@ func (r *region) ssim() float64 {
 // ssimScratch holds the per-goroutine buffers of ssimBand.
 type ssimScratch struct {
 	xa, xb, xaa, xbb, xab []float64 // one input row and its products
-	h                     [5][]float64
-	v                     [5][]float64
+	// ring[q][k] is the horizontally filtered input row r (r%11 == k) of
+	// quantity q: a, b, a*a, b*b, a*b. Eleven rows, so the vertical pass
+	// works in cache.
+	ring [5][ssimWindow][]float64
+	v    [5][]float64 // the vertically filtered output row
 }
 
 func grow(s []float64, n int) []float64 {
@@ -92,6 +95,7 @@ func grow(s []float64, n int) []float64 {
 // (len ow), pairing the symmetric taps.
 func hfilter(dst, src []float64) {
 	k0, k1, k2, k3, k4, k5 := gauss[0], gauss[1], gauss[2], gauss[3], gauss[4], gauss[5]
+	src = src[:len(dst)+ssimWindow-1]
 	for j := range dst {
 		p := src[j : j+ssimWindow : j+ssimWindow]
 		dst[j] = k0*(p[0]+p[10]) + k1*(p[1]+p[9]) + k2*(p[2]+p[8]) +
@@ -99,57 +103,61 @@ func hfilter(dst, src []float64) {
 	}
 }
 
+// vfilter writes to dst the vertical filtering of the eleven rows
+// rows[0..10] (top to bottom), pairing the symmetric taps.
+func vfilter(dst []float64, rows *[ssimWindow][]float64) {
+	n := len(dst)
+	r0, r1, r2, r3, r4, r5 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n], rows[5][:n]
+	r6, r7, r8, r9, r10 := rows[6][:n], rows[7][:n], rows[8][:n], rows[9][:n], rows[10][:n]
+	k0, k1, k2, k3, k4, k5 := gauss[0], gauss[1], gauss[2], gauss[3], gauss[4], gauss[5]
+	for j := range dst {
+		dst[j] = k0*(r0[j]+r10[j]) + k1*(r1[j]+r9[j]) + k2*(r2[j]+r8[j]) +
+			k3*(r3[j]+r7[j]) + k4*(r4[j]+r6[j]) + k5*r5[j]
+	}
+}
+
 // ssimBand computes the sums of the SSIM map rows i0..i1-1 (output
 // coordinates) of channel c into sums.
 func (r *region) ssimBand(c, i0, i1, ow int, s *ssimScratch, sums []float64) {
 	w := r.w
-	rows := i1 - i0 + 2*ssimHalf
 	s.xa, s.xb = grow(s.xa, w), grow(s.xb, w)
 	s.xaa, s.xbb, s.xab = grow(s.xaa, w), grow(s.xbb, w), grow(s.xab, w)
-	for q := range s.h {
-		s.h[q] = grow(s.h[q], rows*ow)
+	for q := range s.ring {
+		for k := range s.ring[q] {
+			s.ring[q][k] = grow(s.ring[q][k], ow)
+		}
 		s.v[q] = grow(s.v[q], ow)
 	}
-	// Horizontal pass over the input rows the band needs.
-	for k := range rows {
-		r.row(r.a, c, i0+k, s.xa)
-		r.row(r.b, c, i0+k, s.xb)
+	// filterRow filters input row k horizontally into its ring slot.
+	filterRow := func(k int) {
+		r.row(r.a, c, k, s.xa)
+		r.row(r.b, c, k, s.xb)
 		for j := range w {
 			a, b := s.xa[j], s.xb[j]
 			s.xaa[j], s.xbb[j], s.xab[j] = a*a, b*b, a*b
 		}
-		o := k * ow
-		hfilter(s.h[0][o:o+ow], s.xa)
-		hfilter(s.h[1][o:o+ow], s.xb)
-		hfilter(s.h[2][o:o+ow], s.xaa)
-		hfilter(s.h[3][o:o+ow], s.xbb)
-		hfilter(s.h[4][o:o+ow], s.xab)
+		slot := k % ssimWindow
+		hfilter(s.ring[0][slot], s.xa)
+		hfilter(s.ring[1][slot], s.xb)
+		hfilter(s.ring[2][slot], s.xaa)
+		hfilter(s.ring[3][slot], s.xbb)
+		hfilter(s.ring[4][slot], s.xab)
 	}
-	// Vertical pass and the SSIM formula, one output row at a time.
+	for k := i0; k < i0+ssimWindow-1; k++ {
+		filterRow(k)
+	}
+	var rows [ssimWindow][]float64
 	for i := i0; i < i1; i++ {
-		base := (i - i0) * ow
+		filterRow(i + ssimWindow - 1)
 		for q := range 5 {
-			v, h := s.v[q], s.h[q]
-			for j := range v {
-				v[j] = 0
+			for k := range ssimWindow {
+				rows[k] = s.ring[q][(i+k)%ssimWindow]
 			}
-			for k := range ssimHalf {
-				g := gauss[k]
-				top := h[base+k*ow : base+k*ow+ow]
-				bot := h[base+(ssimWindow-1-k)*ow : base+(ssimWindow-1-k)*ow+ow]
-				for j := range v {
-					v[j] += g * (top[j] + bot[j])
-				}
-			}
-			g := gauss[ssimHalf]
-			mid := h[base+ssimHalf*ow : base+ssimHalf*ow+ow]
-			for j := range v {
-				v[j] += g * mid[j]
-			}
+			vfilter(s.v[q], &rows)
 		}
-		mu1, mu2, e11, e22, e12 := s.v[0], s.v[1], s.v[2][:ow], s.v[3][:ow], s.v[4][:ow]
+		mu1, mu2, e11, e22, e12 := s.v[0][:ow], s.v[1][:ow], s.v[2][:ow], s.v[3][:ow], s.v[4][:ow]
 		var sum float64
-		for j := range mu1[:ow] {
+		for j := range mu1 {
 			m1, m2 := mu1[j], mu2[j]
 			m11, m22, m12 := m1*m1, m2*m2, m1*m2
 			s11, s22, s12 := e11[j]-m11, e22[j]-m22, e12[j]-m12
