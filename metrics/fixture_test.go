@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
 )
 
@@ -114,4 +115,38 @@ func TestFixtures(t *testing.T) {
 	require.Equal(t, 41*4, checked)
 	t.Logf("%d settings checked; max |PSNR error| %.3g dB (%s); max |SSIM error| %.3g (%s)",
 		checked, maxPSNR, maxPSNRAt, maxSSIM, maxSSIMAt)
+}
+
+// TestFixturesFloatPath measures the fixtures through degrade.Image (the
+// float path: FromImage to float, then tensor2img rounding back to 8 bits):
+// every pair in the paper's setting, and the odd 75x101 (HxW) pairs in all
+// four settings.
+func TestFixturesFloatPath(t *testing.T) {
+	dir, f := loadExpected(t)
+	odd := 0
+	for _, p := range f.Pairs {
+		img := degrade.FromImage(loadPNG(t, filepath.Join(dir, p.Img)))
+		gt := degrade.FromImage(loadPNG(t, filepath.Join(dir, p.GT)))
+		require.Equal(t, p.ShapeHWC[0], img.H)
+		require.Equal(t, p.ShapeHWC[1], img.W)
+		isOdd := img.W == 101 && img.H == 75
+		if isOdd {
+			odd++
+		}
+		for _, want := range p.Results {
+			if !isOdd && (want.CropBorder != PaperCropBorder || want.TestYChannel) {
+				continue
+			}
+			opts := &Options{CropBorder: want.CropBorder, YChannel: want.TestYChannel}
+			res, err := MeasureFloat(img, gt, opts)
+			require.NoError(t, err)
+			if want.PSNRIsInf {
+				require.True(t, math.IsInf(res.PSNR, 1), p.Img)
+			} else {
+				require.InDelta(t, *want.PSNR, res.PSNR, psnrTol, "%s %+v", p.Img, *opts)
+			}
+			require.InDelta(t, want.SSIM, res.SSIM, ssimTol, "%s %+v", p.Img, *opts)
+		}
+	}
+	require.Equal(t, 2, odd, "the two 75x101 pairs")
 }
