@@ -69,7 +69,8 @@ func SSIM(img, ref image.Image, opts *Options) (float64, error) {
 }
 
 // Measure returns PSNR and SSIM of img against ref, converting each image
-// once.
+// once. Like SSIM, it needs at least 11x11 pixels after cropping
+// (ErrTooSmall otherwise).
 func Measure(img, ref image.Image, opts *Options) (Result, error) {
 	a, b, err := convertImages("Measure", img, ref)
 	if err != nil {
