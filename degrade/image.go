@@ -109,12 +109,18 @@ func (m *Image) Validate() error {
 	if len(m.Pix) != 3*m.W*m.H {
 		return fmt.Errorf("%w: %d values for %dx%d (want %d)", ErrBadImage, len(m.Pix), m.W, m.H, 3*m.W*m.H)
 	}
+	// NaN and ±Inf are exactly the float32 values with an all-ones exponent.
+	bad := -1
 	for i, v := range m.Pix {
-		if v != v || math.IsInf(float64(v), 0) {
-			n := m.W * m.H
-			c, p := i/n, i%n
-			return fmt.Errorf("%w: channel %d pixel (%d,%d) is %v", ErrNaN, c, p%m.W, p/m.W, v)
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			bad = i
+			break
 		}
+	}
+	if bad >= 0 {
+		n := m.W * m.H
+		c, p := bad/n, bad%n
+		return fmt.Errorf("%w: channel %d pixel (%d,%d) is %v", ErrNaN, c, p%m.W, p/m.W, m.Pix[bad])
 	}
 	return nil
 }

@@ -19,7 +19,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -31,6 +30,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -79,8 +80,24 @@ func main() {
 	jpegMode := flag.String("jpeg", "diff", "JPEG model: diff (the reference's DiffJPEG) or codec (a real encoder, image/jpeg)")
 	workers := flag.Int("workers", runtime.NumCPU(), "images processed concurrently")
 	quiet := flag.Bool("q", false, "no progress output")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	// Every operator allocates whole images; a larger GC target trades
+	// some memory for far fewer collections.
+	debug.SetGCPercent(400)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "degrade:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*in, *out, *tasks, *presetName, *seed, *depthDir, *jpegMode, *workers, !*quiet); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "degrade:", err)
 		os.Exit(1)
 	}
@@ -235,15 +252,6 @@ func processOne(in, out, name, depthDir string, ts []degrade.Task, s *degrade.Sa
 		res.Params[t.Name()] = p
 	}
 	return res, nil
-}
-
-func writePNG(path string, m *degrade.Image) error {
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, m.ToImage()); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // loadDepth reads DIR/<stem>.npy or DIR/<stem>.png; a missing file means

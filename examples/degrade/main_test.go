@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/stretchr/testify/require"
 )
 
@@ -67,4 +68,19 @@ func TestRunDeterministicAndSkipsBadFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(bad, "x.jpg"), []byte("x"), 0o644))
 	require.Error(t, run(bad, t.TempDir(), "n", "indis", 0, "", "diff", 1, false))
 	require.Error(t, run(in, t.TempDir(), "q", "indis", 0, "", "diff", 1, false))
+}
+
+func TestEncodePNGRoundTrip(t *testing.T) {
+	m := degrade.NewImage(37, 23)
+	for i := range m.Pix {
+		m.Pix[i] = float32((i*7919)%256) / 255
+	}
+	path := filepath.Join(t.TempDir(), "x.png")
+	require.NoError(t, writePNG(path, m))
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	im, err := png.Decode(f)
+	require.NoError(t, err)
+	require.Equal(t, m.Pix, degrade.FromImage(im).Pix)
 }
