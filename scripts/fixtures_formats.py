@@ -51,9 +51,76 @@ def npy_files():
             npf.write_array(f, a, version=ver)
 
 
+def save_expected(stem, sd):
+    """Write <stem>.keys.json ([key, shape, dtype] in order) and one
+    <stem>.<key>.npy per tensor with its values (bfloat16 as float32)."""
+    import json
+    import torch
+    keys = []
+    for k, v in sd.items():
+        keys.append([k, list(v.shape), str(v.dtype).replace("torch.", "")])
+        a = v.detach()
+        if a.dtype == torch.bfloat16:
+            a = a.float()
+        np.save(out("pth", "%s.%s.npy" % (stem, k)), np.array(a.numpy(), order="C"))
+    with open(out("pth", stem + ".keys.json"), "w") as f:
+        json.dump(keys, f)
+
+
+def pth_files():
+    import collections
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.Conv2d(3, 1, 1, bias=False))
+    net[1].running_mean.copy_(torch.tensor([0.5, -0.25, 2.0]))
+    net[1].num_batches_tracked.fill_(7)
+    sd = net.state_dict()  # OrderedDict with _metadata
+    torch.save(sd, out("pth", "bare.pth"))
+    save_expected("bare", sd)
+
+    g = torch.Generator().manual_seed(1)
+    ema = collections.OrderedDict()
+    for k, v in sd.items():
+        ema[k] = v + 0.001 * torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone()
+    ema._metadata = sd._metadata
+    torch.save({"params": sd, "params_ema": ema}, out("pth", "basicsr.pth"))
+    save_expected("basicsr.params", sd)
+    save_expected("basicsr.params_ema", ema)
+
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4) * 0.5 - 1
+    views = collections.OrderedDict()
+    views["base"] = base
+    views["transposed"] = base.t()  # strides (1, 4)
+    views["slice"] = base.view(-1)[5:9]  # storage offset 5
+    views["strided"] = base[1:, ::2]  # offset 4, strides (4, 2)
+    views["expanded"] = base[0:1].expand(3, 4)  # stride 0
+    views["permuted"] = torch.arange(24, dtype=torch.float64).reshape(2, 3, 4).permute(2, 0, 1)
+    views["f64"] = torch.tensor([[0.1, -2.5], [1e300, 0.0]], dtype=torch.float64)
+    views["i64"] = torch.tensor([-1, 1 << 40, 3], dtype=torch.int64)
+    views["i32"] = torch.tensor([[7, -8]], dtype=torch.int32)
+    views["u8"] = torch.tensor([0, 255, 128], dtype=torch.uint8)
+    views["bool"] = torch.tensor([True, False])
+    views["f16"] = torch.tensor([1.0, -2.0, 0.333], dtype=torch.float16)
+    views["bf16"] = torch.tensor([1.0, -3.140625], dtype=torch.bfloat16)
+    views["scalar"] = torch.tensor(3.5)
+    views["empty"] = torch.zeros(0, 3)
+    views["param"] = nn.Parameter(torch.tensor([2.0, 4.0]))
+    torch.save(views, out("pth", "views.pth"))
+    save_expected("views", views)
+
+    torch.save({"w": torch.zeros(2, dtype=torch.int16)}, out("pth", "int16.pth"))
+    torch.save([torch.zeros(1)], out("pth", "list.pth"))
+    torch.save({"params": sd, "epoch": 3}, out("pth", "mixed.pth"))
+    torch.save(sd, out("pth", "legacy.pth"), _use_new_zipfile_serialization=False)
+
+
 def main():
     npy_files()
     print("wrote npy testdata")
+    pth_files()
+    print("wrote pth testdata")
 
 
 if __name__ == "__main__":
