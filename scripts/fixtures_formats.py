@@ -8,7 +8,8 @@ Run from the module root with Debian's Python (numpy, torch):
 It (re)writes internal/npy/testdata/*.npy, internal/pth/testdata/*.pth with
 the expected values as .npy beside them, and internal/safetensors/testdata
 (only when the safetensors Python package is installed). Everything is
-deterministic: values are fixed, not random.
+deterministic (values are fixed, not random) except legacy.pth, whose legacy
+format embeds object ids.
 """
 import os
 import sys
@@ -109,6 +110,10 @@ def pth_files():
     views["param"] = nn.Parameter(torch.tensor([2.0, 4.0]))
     torch.save(views, out("pth", "views.pth"))
     save_expected("views", views)
+
+    # Tied weights: one tensor object under two names (pickled once, memoized).
+    w = torch.tensor([1.0, 2.0, 3.0])
+    torch.save(collections.OrderedDict([("enc.weight", w), ("dec.weight", w), ("dec.bias", w[1:])]), out("pth", "tied.pth"))
 
     torch.save({"w": torch.zeros(2, dtype=torch.int16)}, out("pth", "int16.pth"))
     torch.save([torch.zeros(1)], out("pth", "list.pth"))

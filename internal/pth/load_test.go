@@ -294,3 +294,21 @@ func TestEveryByteFlipIsHandled(t *testing.T) {
 		}
 	}
 }
+
+func TestTiedWeightsAreIndependent(t *testing.T) {
+	c, err := Load(td("tied.pth"))
+	require.NoError(t, err)
+	sd, err := c.StateDict(Bare)
+	require.NoError(t, err)
+	require.Equal(t, []string{"enc.weight", "dec.weight", "dec.bias"}, sd.Keys())
+	enc, _ := sd.Get("enc.weight")
+	dec, _ := sd.Get("dec.weight")
+	bias, _ := sd.Get("dec.bias")
+	require.NotSame(t, enc, dec)
+	require.Equal(t, enc.Data, dec.Data)
+	enc.Data[0] = 0
+	v, _ := dec.Float32s()
+	require.Equal(t, []float32{1, 2, 3}, v)
+	v, _ = bias.Float32s()
+	require.Equal(t, []float32{2, 3}, v)
+}
