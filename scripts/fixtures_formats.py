@@ -5,9 +5,10 @@ Run from the module root with Debian's Python (numpy, torch):
 
     /usr/bin/python3 scripts/fixtures_formats.py
 
-It (re)writes internal/npy/testdata/*.npy, internal/pth/testdata/*.pth with
-the expected values as .npy beside them, and internal/safetensors/testdata
-(only when the safetensors Python package is installed). Everything is
+It (re)writes internal/npy/testdata/*.npy and internal/pth/testdata/*.pth with
+the expected values as .npy beside them. (The safetensors Python package is
+not available here; the safetensors tests build reference bytes by hand from
+the format specification instead.) Everything is
 deterministic (values are fixed, not random) except legacy.pth, whose legacy
 format embeds object ids.
 """
