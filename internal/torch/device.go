@@ -1,0 +1,81 @@
+package torch
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// DeviceType is the kind of device a tensor lives on.
+type DeviceType int
+
+// Device types.
+const (
+	DeviceCPU  DeviceType = C.TT_CPU
+	DeviceCUDA DeviceType = C.TT_CUDA
+)
+
+// Device is a CPU or one CUDA GPU.
+type Device struct {
+	Type  DeviceType
+	Index int // the GPU ordinal for CUDA; 0 for the CPU
+}
+
+// CPU is the host.
+var CPU = Device{Type: DeviceCPU}
+
+// CUDA returns the i-th CUDA GPU.
+func CUDA(i int) Device { return Device{Type: DeviceCUDA, Index: i} }
+
+func (d Device) String() string {
+	if d.Type == DeviceCUDA {
+		return "cuda:" + strconv.Itoa(d.Index)
+	}
+	return "cpu"
+}
+
+// ParseDevice reads "cpu", "cuda" or "cuda:N".
+func ParseDevice(s string) (Device, error) {
+	switch {
+	case s == "cpu" || s == "":
+		return CPU, nil
+	case s == "cuda":
+		return CUDA(0), nil
+	case strings.HasPrefix(s, "cuda:"):
+		i, err := strconv.Atoi(s[len("cuda:"):])
+		if err != nil || i < 0 {
+			return Device{}, fmt.Errorf("torch: bad device %q", s)
+		}
+		return CUDA(i), nil
+	}
+	return Device{}, fmt.Errorf("torch: bad device %q (want cpu, cuda or cuda:N)", s)
+}
+
+// CUDADeviceCount is the number of CUDA GPUs libtorch can use (0 with a
+// CPU-only libtorch such as Debian's).
+func CUDADeviceCount() int {
+	var n C.int
+	if takeError(C.tt_cuda_device_count(&n)) != nil {
+		return 0
+	}
+	return int(n)
+}
+
+// CUDAAvailable reports whether at least one CUDA GPU can be used.
+func CUDAAvailable() bool { return CUDADeviceCount() > 0 }
+
+// Check returns an error when d cannot be used by this libtorch.
+func (d Device) Check() error {
+	if d.Type == DeviceCPU {
+		return nil
+	}
+	if n := CUDADeviceCount(); d.Index >= n {
+		return &Error{Op: "device", Msg: fmt.Sprintf("%s is not available (libtorch sees %d CUDA devices)", d, n)}
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package torch
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+
+	"github.com/gomioir/gomioir/internal/rawtensor"
+)
+
+var rawDTypes = map[rawtensor.DType]DType{
+	rawtensor.Float32: Float32, rawtensor.Float64: Float64, rawtensor.Float16: Float16,
+	rawtensor.Int64: Int64, rawtensor.Int32: Int32, rawtensor.Uint8: Uint8, rawtensor.Bool: Bool,
+}
+
+// FromRaw copies a tensor read from a file (npy, safetensors, pth) into a new
+// tensor on dev, owned by s (nil: by the caller).
+func FromRaw(s *Scope, r *rawtensor.Tensor, dev Device) (*Tensor, error) {
+	dt, ok := rawDTypes[r.DType]
+	if !ok {
+		return nil, argError("from_raw", "unsupported dtype %s", r.DType)
+	}
+	shape := make([]int64, len(r.Shape))
+	for i, d := range r.Shape {
+		shape[i] = int64(d)
+	}
+	if err := checkShape("from_raw", shape); err != nil {
+		return nil, err
+	}
+	if want := numel(shape) * int64(dt.Size()); int64(len(r.Data)) != want {
+		return nil, argError("from_raw", "%s holds %d bytes, want %d", r, len(r.Data), want)
+	}
+	var p unsafe.Pointer
+	if len(r.Data) > 0 {
+		p = unsafe.Pointer(&r.Data[0])
+	}
+	t, err := scopeOp(s, func(_ C.int, out *C.tt_tensor) C.tt_error {
+		return C.tt_from_data(p, shapePtr(shape), C.int(len(shape)), C.int(dt), C.int(dev.Type), C.int(dev.Index), out)
+	})
+	runtime.KeepAlive(r)
+	return t, err
+}
+
+// ToRaw copies t into a raw tensor for writing to a file.
+func ToRaw(t *Tensor) (*rawtensor.Tensor, error) {
+	info, err := t.Info()
+	if err != nil {
+		return nil, err
+	}
+	var rdt rawtensor.DType
+	for k, v := range rawDTypes {
+		if v == info.DType {
+			rdt = k
+		}
+	}
+	if rdt == "" {
+		return nil, argError("to_raw", "unsupported dtype %v", info.DType)
+	}
+	shape := make([]int, len(info.Shape))
+	for i, d := range info.Shape {
+		shape[i] = int(d)
+	}
+	data := make([]byte, numel(info.Shape)*int64(info.DType.Size()))
+	var p unsafe.Pointer
+	if len(data) > 0 {
+		p = unsafe.Pointer(&data[0])
+	}
+	if err := t.copyOut(p, len(data)); err != nil {
+		return nil, err
+	}
+	return &rawtensor.Tensor{DType: rdt, Shape: shape, Data: data}, nil
+}

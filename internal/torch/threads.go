@@ -1,0 +1,68 @@
+package torch
+
+/*
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"unsafe"
+)
+
+// NumThreadsEnv names the environment variable that sets the intra-op thread
+// count (default: the usable CPUs).
+const NumThreadsEnv = "MIOIR_NUM_THREADS"
+
+var numThreads atomic.Int32
+
+func init() {
+	n := runtime.GOMAXPROCS(0) // the usable CPUs, honouring affinity and cgroup limits
+	if v, err := strconv.Atoi(os.Getenv(NumThreadsEnv)); err == nil && v > 0 {
+		n = v
+	}
+	SetNumThreads(n)
+}
+
+// SetNumThreads sets how many threads one libtorch operation may use, for work
+// issued from every goroutine from now on. n < 1 is taken as 1.
+func SetNumThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	numThreads.Store(int32(n))
+	C.tt_set_num_threads(C.int(n))
+}
+
+// NumThreads returns the intra-op thread count set for the library.
+func NumThreads() int { return int(numThreads.Load()) }
+
+// EffectiveThreads returns the thread count libtorch reports on the OS thread
+// that runs this call (which, after the shim's per-call check, is NumThreads).
+func EffectiveThreads() (int, error) {
+	var n C.int
+	err := takeError(C.tt_num_threads(&n))
+	return int(n), err
+}
+
+// ProbeThreads runs a parallel loop of the given number of work items inside
+// libtorch and returns how many distinct threads executed it.
+func ProbeThreads(work int) (int, error) {
+	var n C.int
+	err := takeError(C.tt_probe_threads(C.int64_t(work), &n))
+	return int(n), err
+}
+
+// Version returns the libtorch version, e.g. "1.13.1".
+func Version() string {
+	var p *C.char
+	if err := takeError(C.tt_version(&p)); err != nil {
+		return "unknown"
+	}
+	defer C.free(unsafe.Pointer(p))
+	return C.GoString(p)
+}
