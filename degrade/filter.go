@@ -42,11 +42,27 @@ func sepFilter32(src, dst *Image, kx, ky []float32) {
 		buf := make([]float32, w+2*rx)
 		for r := lo; r < hi; r++ {
 			row := src.Pix[r*w : (r+1)*w]
-			for i := range buf {
+			copy(buf[rx:], row)
+			for i := 0; i < rx; i++ {
 				buf[i] = row[reflect101(i-rx, w)]
+				buf[rx+w+i] = row[reflect101(w+i, w)]
 			}
 			out := tmp[r*w : (r+1)*w]
-			for x := range out {
+			x := 0
+			// Four outputs at a time share each kernel tap load.
+			for ; x+4 <= len(out); x += 4 {
+				win := buf[x : x+len(kx)+3]
+				var s0, s1, s2, s3 float32
+				for j, k := range kx {
+					w4 := win[j : j+4 : j+4]
+					s0 += k * w4[0]
+					s1 += k * w4[1]
+					s2 += k * w4[2]
+					s3 += k * w4[3]
+				}
+				out[x], out[x+1], out[x+2], out[x+3] = s0, s1, s2, s3
+			}
+			for ; x < len(out); x++ {
 				win := buf[x : x+len(kx)]
 				var s float32
 				for j, k := range kx {
@@ -63,14 +79,28 @@ func sepFilter32(src, dst *Image, kx, ky []float32) {
 			c, y := r/h, r%h
 			plane := tmp[c*n : (c+1)*n]
 			out := dst.Pix[r*w : (r+1)*w]
-			for x := range out {
-				out[x] = 0
-			}
-			for j, k := range ky {
+			row := func(j int) []float32 {
 				yy := reflect101(y+j-ry, h)
-				in := plane[yy*w : (yy+1)*w]
-				for x, v := range in {
-					out[x] += k * v
+				return plane[yy*w : (yy+1)*w][:len(out)]
+			}
+			in0 := row(0)
+			k0 := ky[0]
+			for x, v := range in0 {
+				out[x] = k0 * v
+			}
+			// Remaining taps four rows at a time, summed in tap order.
+			j := 1
+			for ; j+4 <= len(ky); j += 4 {
+				a, b, c, d := row(j), row(j+1), row(j+2), row(j+3)
+				ka, kb, kc, kd := ky[j], ky[j+1], ky[j+2], ky[j+3]
+				for x := range out {
+					out[x] = out[x] + ka*a[x] + kb*b[x] + kc*c[x] + kd*d[x]
+				}
+			}
+			for ; j < len(ky); j++ {
+				a, ka := row(j), ky[j]
+				for x := range out {
+					out[x] += ka * a[x]
 				}
 			}
 		}

@@ -115,28 +115,32 @@ func boxBlur64(p []float64, w, h, r int) []float64 {
 	}
 	tmp := make([]float64, w*h)
 	n := float64(2*r + 1)
-	for y := 0; y < h; y++ {
-		row := p[y*w : (y+1)*w]
-		var s float64
-		for k := -r; k <= r; k++ {
-			s += row[clampIndex(k, w)]
+	parallelRange(h, 16, func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			row := p[y*w : (y+1)*w]
+			var s float64
+			for k := -r; k <= r; k++ {
+				s += row[clampIndex(k, w)]
+			}
+			for x := 0; x < w; x++ {
+				tmp[y*w+x] = s / n
+				s += row[clampIndex(x+r+1, w)] - row[clampIndex(x-r, w)]
+			}
 		}
-		for x := 0; x < w; x++ {
-			tmp[y*w+x] = s / n
-			s += row[clampIndex(x+r+1, w)] - row[clampIndex(x-r, w)]
-		}
-	}
+	})
 	out := make([]float64, w*h)
-	for x := 0; x < w; x++ {
-		var s float64
-		for k := -r; k <= r; k++ {
-			s += tmp[clampIndex(k, h)*w+x]
+	parallelRange(w, 16, func(x0, x1 int) {
+		for x := x0; x < x1; x++ {
+			var s float64
+			for k := -r; k <= r; k++ {
+				s += tmp[clampIndex(k, h)*w+x]
+			}
+			for y := 0; y < h; y++ {
+				out[y*w+x] = s / n
+				s += tmp[clampIndex(y+r+1, h)*w+x] - tmp[clampIndex(y-r, h)*w+x]
+			}
 		}
-		for y := 0; y < h; y++ {
-			out[y*w+x] = s / n
-			s += tmp[clampIndex(y+r+1, h)*w+x] - tmp[clampIndex(y-r, h)*w+x]
-		}
-	}
+	})
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sync/atomic"
 )
 
 // Image is a float32 RGB image in planar CHW layout: Pix holds the R plane,
@@ -110,12 +111,23 @@ func (m *Image) Validate() error {
 		return fmt.Errorf("%w: %d values for %dx%d (want %d)", ErrBadImage, len(m.Pix), m.W, m.H, 3*m.W*m.H)
 	}
 	// NaN and ±Inf are exactly the float32 values with an all-ones exponent.
-	bad := -1
-	for i, v := range m.Pix {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			bad = i
-			break
+	var found atomic.Int64
+	found.Store(math.MaxInt64)
+	parallelRange(len(m.Pix), 1<<17, func(lo, hi int) {
+		for i, v := range m.Pix[lo:hi] {
+			if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+				for {
+					old := found.Load()
+					if int64(lo+i) >= old || found.CompareAndSwap(old, int64(lo+i)) {
+						return
+					}
+				}
+			}
 		}
+	})
+	bad := -1
+	if f := found.Load(); f != math.MaxInt64 {
+		bad = int(f)
 	}
 	if bad >= 0 {
 		n := m.W * m.H

@@ -3,6 +3,7 @@ package degrade
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"math"
 )
@@ -241,7 +242,11 @@ func JPEGCodec(src *Image, q int) (*Image, error) {
 		return nil, fmt.Errorf("%w: JPEG quality %d (want 1..100)", ErrParam, q)
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, src.ToImage(), &jpeg.Options{Quality: q}); err != nil {
+	// image/jpeg has a fast path for *image.RGBA (opaque here, so RGBA and
+	// NRGBA hold the same bytes).
+	nrgba := src.ToImage()
+	rgba := &image.RGBA{Pix: nrgba.Pix, Stride: nrgba.Stride, Rect: nrgba.Rect}
+	if err := jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: q}); err != nil {
 		return nil, fmt.Errorf("degrade: JPEG encode: %w", err)
 	}
 	dec, err := jpeg.Decode(&buf)
