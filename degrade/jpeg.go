@@ -71,61 +71,77 @@ func init() {
 	}
 }
 
+// dct8 is the 8-point DCT-II sum X[u] = sum_x v[x] cos((2x+1)uπ/16),
+// with the even/odd symmetry of the basis (cos[7-x][u] = ±cos[x][u])
+// halving the multiplications. float64.
+func dct8(v *[8]float64, out *[8]float64) {
+	var s, d [4]float64
+	for x := 0; x < 4; x++ {
+		s[x] = v[x] + v[7-x]
+		d[x] = v[x] - v[7-x]
+	}
+	for u := 0; u < 8; u += 2 {
+		out[u] = s[0]*dctCos[0][u] + s[1]*dctCos[1][u] + s[2]*dctCos[2][u] + s[3]*dctCos[3][u]
+		out[u+1] = d[0]*dctCos[0][u+1] + d[1]*dctCos[1][u+1] + d[2]*dctCos[2][u+1] + d[3]*dctCos[3][u+1]
+	}
+}
+
+// idct8 is the transpose sum out[x] = sum_u c[u] cos((2x+1)uπ/16), using
+// out[7-x] = even(x) - odd(x).
+func idct8(c *[8]float64, out *[8]float64) {
+	for x := 0; x < 4; x++ {
+		k := &dctCos[x]
+		e := c[0]*k[0] + c[2]*k[2] + c[4]*k[4] + c[6]*k[6]
+		o := c[1]*k[1] + c[3]*k[3] + c[5]*k[5] + c[7]*k[7]
+		out[x] = e + o
+		out[7-x] = e - o
+	}
+}
+
 // jpegPlane runs DiffJPEG's per-component path on a plane of size w x h
 // (multiples of 8) in place: DCT of (v-128), divide by the scaled table,
-// round half to even, multiply back, inverse DCT, +128.
+// round half to even, multiply back, inverse DCT, +128. The transforms run
+// in float64 (so they are at least as accurate as the reference's float32
+// tensordot); every value the reference holds as float32 is rounded to
+// float32 at the same point.
 func jpegPlane(p []float32, w, h int, table *[8][8]float32) {
 	bw, bh := w/8, h/8
 	parallelRange(bh, 1, func(lo, hi int) {
 		var blk, tmp [8][8]float64
+		var col, res [8]float64
 		for by := lo; by < hi; by++ {
 			for bx := 0; bx < bw; bx++ {
 				o := by*8*w + bx*8
 				for x := 0; x < 8; x++ {
-					for y := 0; y < 8; y++ {
-						blk[x][y] = float64(p[o+x*w+y] - 128)
+					row := p[o+x*w : o+x*w+8]
+					for y, v := range row {
+						col[y] = float64(v - 128)
 					}
+					dct8(&col, &tmp[x]) // tmp[x][v]: along the row
 				}
-				// Forward DCT, separable: tmp[x][v] = sum_y blk[x][y]cos[y][v].
-				for x := 0; x < 8; x++ {
-					for v := 0; v < 8; v++ {
-						var s float64
-						for y := 0; y < 8; y++ {
-							s += blk[x][y] * dctCos[y][v]
-						}
-						tmp[x][v] = s
+				for v := 0; v < 8; v++ {
+					for x := 0; x < 8; x++ {
+						col[x] = tmp[x][v]
 					}
-				}
-				for u := 0; u < 8; u++ {
-					for v := 0; v < 8; v++ {
-						var s float64
-						for x := 0; x < 8; x++ {
-							s += tmp[x][v] * dctCos[x][u]
-						}
-						c := dctScale[u][v] * float32(s)
+					dct8(&col, &res) // res[u]
+					for u := 0; u < 8; u++ {
+						c := dctScale[u][v] * float32(res[u])
 						q := table[u][v]
-						c = float32(math.RoundToEven(float64(c / q)))
-						c *= q
+						c = float32(math.RoundToEven(float64(c/q))) * q
 						blk[u][v] = float64(c * idctA[u][v])
 					}
 				}
-				// Inverse DCT: out[x][y] = 0.25*sum_uv C[u][v]cos[x][u]cos[y][v] + 128.
+				// Inverse: along v for each u, then along u.
 				for u := 0; u < 8; u++ {
-					for y := 0; y < 8; y++ {
-						var s float64
-						for v := 0; v < 8; v++ {
-							s += blk[u][v] * dctCos[y][v]
-						}
-						tmp[u][y] = s
-					}
+					idct8(&blk[u], &tmp[u]) // tmp[u][y]
 				}
-				for x := 0; x < 8; x++ {
-					for y := 0; y < 8; y++ {
-						var s float64
-						for u := 0; u < 8; u++ {
-							s += tmp[u][y] * dctCos[x][u]
-						}
-						p[o+x*w+y] = 0.25*float32(s) + 128
+				for y := 0; y < 8; y++ {
+					for u := 0; u < 8; u++ {
+						col[u] = tmp[u][y]
+					}
+					idct8(&col, &res) // res[x]
+					for x := 0; x < 8; x++ {
+						p[o+x*w+y] = 0.25*float32(res[x]) + 128
 					}
 				}
 			}

@@ -16,8 +16,8 @@ func GaussianNoiseWith(src *Image, sigma float64, randn []float32) (*Image, erro
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
-	if !(sigma >= 0) || math.IsInf(sigma, 0) {
-		return nil, fmt.Errorf("%w: noise sigma %v (want >= 0)", ErrParam, sigma)
+	if err := checkNoiseSigma(sigma); err != nil {
+		return nil, err
 	}
 	if len(randn) != len(src.Pix) {
 		return nil, fmt.Errorf("%w: %d noise samples for a %dx%d RGB image (want %d)", ErrParam, len(randn), src.W, src.H, len(src.Pix))
@@ -25,18 +25,31 @@ func GaussianNoiseWith(src *Image, sigma float64, randn []float32) (*Image, erro
 	s := float32(sigma)
 	dst := NewImage(src.W, src.H)
 	parallelRange(len(src.Pix), 1<<15, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			n := (randn[i] * s) / 255
-			v := src.Pix[i] + n
-			if v < 0 {
-				v = 0
-			} else if v > 1 {
-				v = 1
-			}
-			dst.Pix[i] = q8(v)
-		}
+		addNoise(dst.Pix[lo:hi], src.Pix[lo:hi], randn[lo:hi], s)
 	})
 	return dst, nil
+}
+
+func checkNoiseSigma(sigma float64) error {
+	if !(sigma >= 0) || math.IsInf(sigma, 0) {
+		return fmt.Errorf("%w: noise sigma %v (want >= 0)", ErrParam, sigma)
+	}
+	return nil
+}
+
+// addNoise writes q8(clamp(x + float32(n*s)/255, 0, 1)).
+func addNoise(dst, src, randn []float32, s float32) {
+	randn = randn[:len(src)]
+	dst = dst[:len(src)]
+	for i, x := range src {
+		v := x + (randn[i]*s)/255
+		if v < 0 {
+			v = 0
+		} else if v > 1 {
+			v = 1
+		}
+		dst[i] = q8(v)
+	}
 }
 
 // GaussianNoise applies the reference colour Gaussian noise (task n) with
@@ -48,18 +61,23 @@ func GaussianNoise(src *Image, sigma float64, seed uint64) (*Image, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
-	randn := make([]float32, len(src.Pix))
+	if err := checkNoiseSigma(sigma); err != nil {
+		return nil, err
+	}
 	w := src.W
+	s := float32(sigma)
+	dst := NewImage(src.W, src.H)
 	parallelRange(3*src.H, 8, func(lo, hi int) {
+		randn := make([]float32, w)
 		for r := lo; r < hi; r++ {
 			rng := rand.New(rand.NewPCG(seed, mix64(uint64(r)+0x6e6f697365)))
-			row := randn[r*w : (r+1)*w]
-			for i := range row {
-				row[i] = float32(rng.NormFloat64())
+			for i := range randn {
+				randn[i] = float32(rng.NormFloat64())
 			}
+			addNoise(dst.Pix[r*w:(r+1)*w], src.Pix[r*w:(r+1)*w], randn, s)
 		}
 	})
-	return GaussianNoiseWith(src, sigma, randn)
+	return dst, nil
 }
 
 // mix64 is the SplitMix64 finaliser, used to derive independent stream

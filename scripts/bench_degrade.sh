@@ -1,15 +1,20 @@
 #!/bin/sh
 # Side-by-side throughput of examples/degrade (Go) and the reference's Python
 # approach (scripts/bench_degrade.py: numpy/OpenCV/torch, one process) on the
-# same images, all seven tasks, PNG outputs.
+# same images: all seven tasks, GT + 7 PNG outputs per image.
 #
-# usage: scripts/bench_degrade.sh [IMAGE_DIR] [N]
+# usage: scripts/bench_degrade.sh [IMAGE_DIR] [N] [ROUNDS]
 # Without IMAGE_DIR it builds N (default 24) 512x512 test photos from the
-# fixture GTs in ../shared/fixtures/degrade (x2 bicubic, flips, rotations).
+# fixture GTs in ../shared/fixtures/degrade (x2 bicubic, rotations, flips).
+# Go and Python run alternately ROUNDS times (default 3), so machine drift
+# hits both; medians and the ratio of medians are printed. Python runs with
+# torch's default intra-op thread count (what the reference scripts get) and
+# with all CPUs.
 set -eu
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 N=${2:-24}
+ROUNDS=${3:-3}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 IN=${1:-}
@@ -29,20 +34,24 @@ for i in range(n):
 PYEOF
 fi
 go build -o "$WORK/degrade" ./examples/degrade
-echo "images: $(ls "$IN" | wc -l) from $IN; CPUs: $(nproc)"
-# Warm-up (page cache, binaries), then timed runs.
-"$WORK/degrade" -in "$IN" -out "$WORK/go0" -q >/dev/null
-GO_LINE=$( { /usr/bin/time -f "%e" "$WORK/degrade" -in "$IN" -out "$WORK/go" -seed 1 2>&1 1>/dev/null; } | tail -2 | head -1)
-echo "go: $GO_LINE"
-GO_IPS=$(echo "$GO_LINE" | sed -n 's/.*(\([0-9.]*\) images\/s).*/\1/p')
-PY_DEF=$($PY scripts/bench_degrade.py "$IN" "$WORK/py")
-echo "$PY_DEF"
-PY_ALL=$($PY scripts/bench_degrade.py "$IN" "$WORK/py2" --threads "$(nproc)")
-echo "$PY_ALL"
-$PY - "$GO_IPS" "$PY_DEF" "$PY_ALL" <<'PYEOF'
-import sys
-g = float(sys.argv[1])
-def ips(line): return float(line.split('images_per_s=')[1].split()[0])
-d, a = ips(sys.argv[2]), ips(sys.argv[3])
-print('go %.2f img/s | python (default torch threads) %.2f img/s -> ratio %.2fx | python (all threads) %.2f img/s -> ratio %.2fx' % (g, d, g / d, a, g / a))
+echo "images: $(ls "$IN" | wc -l) from $IN; CPUs: $(nproc); go $(go env GOVERSION); $($PY -c 'import torch, cv2, numpy; print("torch", torch.__version__, "cv2", cv2.__version__, "numpy", numpy.__version__)')"
+"$WORK/degrade" -in "$IN" -out "$WORK/warm" -q >/dev/null # warm-up
+: >"$WORK/results"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	rm -rf "$WORK/go" "$WORK/py" "$WORK/py2"
+	g=$("$WORK/degrade" -in "$IN" -out "$WORK/go" -seed "$r" 2>&1 | sed -n 's/.*(\([0-9.]*\) images\/s).*/\1/p')
+	p=$($PY scripts/bench_degrade.py "$IN" "$WORK/py" | sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p')
+	a=$($PY scripts/bench_degrade.py "$IN" "$WORK/py2" --threads "$(nproc)" | sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p')
+	echo "round $r: go $g img/s, python(default threads) $p img/s, python(all threads) $a img/s"
+	echo "$g $p $a" >>"$WORK/results"
+	r=$((r + 1))
+done
+$PY - "$WORK/results" <<'PYEOF'
+import sys, statistics as st
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+g, p, a = (st.median(c) for c in zip(*rows))
+print('median: go %.2f img/s | python default threads %.2f img/s -> ratio %.2fx | python all threads %.2f img/s -> ratio %.2fx'
+      % (g, p, g / p, a, g / a))
+print('per-round ratios vs python default: ' + ', '.join('%.2f' % (r[0] / r[1]) for r in rows))
 PYEOF
