@@ -128,19 +128,25 @@ func boxBlur64(p []float64, w, h, r int) []float64 {
 			}
 		}
 	})
+	// Vertical pass, row by row with a running sum per column (cache
+	// friendly).
 	out := make([]float64, w*h)
-	parallelRange(w, 16, func(x0, x1 int) {
-		for x := x0; x < x1; x++ {
-			var s float64
-			for k := -r; k <= r; k++ {
-				s += tmp[clampIndex(k, h)*w+x]
-			}
-			for y := 0; y < h; y++ {
-				out[y*w+x] = s / n
-				s += tmp[clampIndex(y+r+1, h)*w+x] - tmp[clampIndex(y-r, h)*w+x]
-			}
+	col := make([]float64, w)
+	for k := -r; k <= r; k++ {
+		row := tmp[clampIndex(k, h)*w:][:w]
+		for x, v := range row {
+			col[x] += v
 		}
-	})
+	}
+	for y := 0; y < h; y++ {
+		o := out[y*w:][:w]
+		add := tmp[clampIndex(y+r+1, h)*w:][:w]
+		sub := tmp[clampIndex(y-r, h)*w:][:w]
+		for x := range o {
+			o[x] = col[x] / n
+			col[x] += add[x] - sub[x]
+		}
+	}
 	return out
 }
 

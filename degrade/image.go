@@ -147,7 +147,15 @@ func q8(x float32) float32 {
 	if v >= 255 {
 		return 1
 	}
-	return float32(math.RoundToEven(float64(v))) / 255
+	return roundEven32(v) / 255
+}
+
+// roundEven32 rounds 0 <= v < 2^23 to the nearest integer, ties to even:
+// adding and subtracting 2^23 in float32 leaves no fraction bits, and the
+// FPU's default rounding is round-half-to-even.
+func roundEven32(v float32) float32 {
+	t := v + 0x1p23
+	return t - 0x1p23
 }
 
 // toByte is tensor2img's conversion: clamp to [0,1], round(x*255) in
@@ -160,7 +168,7 @@ func toByte(x float32) uint8 {
 	if v >= 255 {
 		return 255
 	}
-	return uint8(math.RoundToEven(float64(v)))
+	return uint8(roundEven32(v))
 }
 
 // Quantize8 applies the reference 8-bit quantisation

@@ -25,6 +25,11 @@ func TestQuantize8(t *testing.T) {
 		m.Quantize8()
 		require.Equal(t, float32(c.want), m.Pix[0], "in %v", c.in)
 	}
+	// roundEven32 agrees with math.RoundToEven on a dense sweep of [0,256).
+	for i := 0; i < 1<<20; i++ {
+		v := float32(i) / (1 << 12)
+		require.Equal(t, float32(math.RoundToEven(float64(v))), roundEven32(v), "v=%v", v)
+	}
 	// Every 8-bit value is a fixed point of the quantiser.
 	for k := 0; k < 256; k++ {
 		require.Equal(t, float32(k)/255, q8(float32(k)/255))

@@ -179,3 +179,26 @@ func TestHazeDepthForms(t *testing.T) {
 	v := float64(toByte(src.Pix[5]))
 	require.Equal(t, q8(float32(v*tr+255*0.8*(1-tr))/255), a.Pix[5])
 }
+
+func TestBoxBlur64MatchesNaive(t *testing.T) {
+	w, h, r := 23, 17, 3
+	p := make([]float64, w*h)
+	for i := range p {
+		p[i] = float64((i*37)%101) / 100
+	}
+	got := boxBlur64(p, w, h, r)
+	maxDiff := 0.0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var s float64
+			for dy := -r; dy <= r; dy++ {
+				for dx := -r; dx <= r; dx++ {
+					s += p[clampIndex(y+dy, h)*w+clampIndex(x+dx, w)]
+				}
+			}
+			maxDiff = max(maxDiff, math.Abs(got[y*w+x]-s/float64((2*r+1)*(2*r+1))))
+		}
+	}
+	t.Logf("box blur max diff vs naive: %g", maxDiff)
+	require.Less(t, maxDiff, 1e-12)
+}
