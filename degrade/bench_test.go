@@ -45,3 +45,10 @@ func BenchmarkAllTasks512(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkBytes512(b *testing.B) {
+	m := testPattern(512, 512)
+	for b.Loop() {
+		m.Bytes()
+	}
+}

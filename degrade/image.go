@@ -168,7 +168,8 @@ func toByte(x float32) uint8 {
 	if v >= 255 {
 		return 255
 	}
-	return uint8(roundEven32(v))
+	// v + 2^23 holds round_half_even(v) in its low mantissa bits.
+	return uint8(math.Float32bits(v + 0x1p23))
 }
 
 // Quantize8 applies the reference 8-bit quantisation
@@ -187,14 +188,20 @@ func (m *Image) Quantize8() *Image {
 // Bytes returns the image as interleaved 8-bit RGB (3*W*H bytes), with the
 // reference tensor2img rounding (clamp, round half to even of x*255).
 func (m *Image) Bytes() []byte {
-	n := m.W * m.H
-	out := make([]byte, 3*n)
+	out := make([]byte, 3*m.W*m.H)
 	r, g, b := m.Plane(0), m.Plane(1), m.Plane(2)
-	parallelRange(n, 1<<15, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			out[3*i] = toByte(r[i])
-			out[3*i+1] = toByte(g[i])
-			out[3*i+2] = toByte(b[i])
+	w := m.W
+	parallelRange(m.H, 32, func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			rr, gg, bb := r[y*w:(y+1)*w], g[y*w:(y+1)*w], b[y*w:(y+1)*w]
+			o := out[3*y*w : 3*(y+1)*w]
+			gg, bb = gg[:len(rr)], bb[:len(rr)]
+			for x, v := range rr {
+				p := o[3*x : 3*x+3 : 3*x+3]
+				p[0] = toByte(v)
+				p[1] = toByte(gg[x])
+				p[2] = toByte(bb[x])
+			}
 		}
 	})
 	return out

@@ -29,6 +29,9 @@ func TestQuantize8(t *testing.T) {
 	for i := 0; i < 1<<20; i++ {
 		v := float32(i) / (1 << 12)
 		require.Equal(t, float32(math.RoundToEven(float64(v))), roundEven32(v), "v=%v", v)
+		x := float32(i) / (1 << 20) // [0,1)
+		x255 := x * 255
+		require.Equal(t, uint8(math.RoundToEven(float64(x255))), toByte(x), "x=%v", x)
 	}
 	// Every 8-bit value is a fixed point of the quantiser.
 	for k := 0; k < 256; k++ {
