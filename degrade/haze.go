@@ -74,27 +74,45 @@ func (d *DepthMap) validate() error {
 
 // PseudoDepth derives a stand-in depth map for a photo that has none (the
 // reference used depth predicted by a monocular estimator, which this
-// package does not ship). It is a documented heuristic, not an estimator:
+// package does not ship). It is a documented heuristic, not an estimator.
+// Like the reference's maps it is built at quarter resolution, one value
+// per 4x4 block (floor(W/4) x floor(H/4)), and AddHaze enlarges it x4 with
+// the same bilinear resize:
 //
-//	d(x,y) = 0.1 + 0.6*(1 - y/(H-1)) + 0.3*B(x,y)
+//	d(i,j) = 0.1 + 0.6*(1 - i/(h-1)) + 0.3*B(i,j)
 //
-// where B is the dark channel min(R,G,B) box-filtered over a window of
-// about 1/16 of the image's larger side. The vertical term encodes the
-// usual "top of the frame is farther" layout of outdoor photos, and the
-// dark-channel term makes bright, grey regions (sky, haze-like areas)
-// farther, following the dark channel prior. The map has src's size.
+// where i is the block row, h the number of block rows and B the dark
+// channel min(R,G,B), averaged over each 4x4 block and then box-filtered
+// over a window of about 1/16 of the image's larger side. The vertical
+// term encodes the usual "top of the frame is farther" layout of outdoor
+// photos; the dark-channel term makes bright, grey regions (sky, haze-like
+// areas) farther, following the dark channel prior.
 func PseudoDepth(src *Image) (*DepthMap, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
-	w, h := src.W, src.H
+	if src.W < 4 || src.H < 4 {
+		return nil, fmt.Errorf("%w: %dx%d is smaller than 4x4", ErrEmptyImage, src.W, src.H)
+	}
+	return pseudoDepth(src), nil
+}
+
+func pseudoDepth(src *Image) *DepthMap {
+	w, h := src.W/4, src.H/4
 	dark := make([]float64, w*h)
 	R, G, B := src.Plane(0), src.Plane(1), src.Plane(2)
-	for i := range dark {
-		dark[i] = float64(min(R[i], G[i], B[i]))
+	for y := 0; y < 4*h; y++ {
+		row := y * src.W
+		drow := dark[(y/4)*w : (y/4+1)*w]
+		for x := 0; x < 4*w; x++ {
+			i := row + x
+			drow[x/4] += float64(min(R[i], G[i], B[i]))
+		}
 	}
-	r := max(w, h) / 32
-	box := boxBlur64(dark, w, h, r)
+	for i := range dark {
+		dark[i] /= 16
+	}
+	box := boxBlur64(dark, w, h, max(w, h)/32)
 	d := &DepthMap{W: w, H: h, D: make([]float64, w*h)}
 	for y := 0; y < h; y++ {
 		vy := 1.0
@@ -105,7 +123,7 @@ func PseudoDepth(src *Image) (*DepthMap, error) {
 			d.D[y*w+x] = 0.1 + 0.6*vy + 0.3*box[y*w+x]
 		}
 	}
-	return d, nil
+	return d
 }
 
 // boxBlur64 averages over a (2r+1)^2 window with clamped borders.
@@ -160,7 +178,7 @@ func boxBlur64(p []float64, w, h, r int) []float64 {
 // depth may be given at quarter resolution (the reference's layout: W/4 x
 // H/4 of the cropped image, enlarged x4 with OpenCV bilinear semantics) or
 // at the cropped full resolution (used as is). A nil depth uses
-// PseudoDepth. airlight A is in [0,1] (reference: 0.8..1), beta >= 0
+// PseudoDepth (quarter resolution, enlarged the same way). airlight A is in [0,1] (reference: 0.8..1), beta >= 0
 // (reference: 0.5..2.5 In-Dis, 2.5..3 Out-Dis).
 func AddHaze(src *Image, depth *DepthMap, airlight, beta float64) (*Image, error) {
 	if err := src.Validate(); err != nil {
@@ -179,10 +197,7 @@ func AddHaze(src *Image, depth *DepthMap, airlight, beta float64) (*Image, error
 	var d *DepthMap
 	switch {
 	case depth == nil:
-		var err error
-		if d, err = PseudoDepth(img); err != nil {
-			return nil, err
-		}
+		d = pseudoDepth(img).upsampleLinear4()
 	default:
 		if err := depth.validate(); err != nil {
 			return nil, err

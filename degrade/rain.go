@@ -297,6 +297,10 @@ func AddRainWith(src *Image, p RainParams, seedMap []float64) (*Image, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
+	return addRain(src, p, seedMap)
+}
+
+func addRain(src *Image, p RainParams, seedMap []float64) (*Image, error) {
 	img := src.CropMod(4)
 	if img.W == 0 || img.H == 0 {
 		return nil, fmt.Errorf("%w: %dx%d is smaller than 4x4", ErrEmptyImage, src.W, src.H)
@@ -326,5 +330,8 @@ func AddRain(src *Image, p RainParams, seed uint64) (*Image, error) {
 	if w == 0 || h == 0 {
 		return nil, fmt.Errorf("%w: %dx%d is smaller than 4x4", ErrEmptyImage, src.W, src.H)
 	}
-	return AddRainWith(src, p, RainSeedMap(w, h, seed))
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return addRain(src, p, RainSeedMap(w, h, seed))
 }
