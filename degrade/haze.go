@@ -178,7 +178,8 @@ func boxBlur64(p []float64, w, h, r int) []float64 {
 // depth may be given at quarter resolution (the reference's layout: W/4 x
 // H/4 of the cropped image, enlarged x4 with OpenCV bilinear semantics) or
 // at the cropped full resolution (used as is). A nil depth uses
-// PseudoDepth (quarter resolution, enlarged the same way). airlight A is in [0,1] (reference: 0.8..1), beta >= 0
+// PseudoDepth (quarter resolution, enlarged the same way). airlight A is
+// in [0,1] (reference: 0.8..1), beta >= 0
 // (reference: 0.5..2.5 In-Dis, 2.5..3 Out-Dis).
 func AddHaze(src *Image, depth *DepthMap, airlight, beta float64) (*Image, error) {
 	if err := src.Validate(); err != nil {
