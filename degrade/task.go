@@ -149,8 +149,10 @@ func ParseTask(s string) (Task, error) {
 
 // ParseTasks parses a task list. It accepts a string of one-letter codes
 // ("sbnjrhd", "rjbsnhd", the reference meta-file suffixes) or a comma
-// separated list of names/codes ("noise,jpeg"). Order is kept; a repeated
-// task or an empty list is an error.
+// separated list of names/codes ("noise,jpeg"). A string that is itself a
+// task name is that one task: "sr" means SR alone (write "rs" or "s,r" for
+// SR and rain). Order is kept; a repeated task or an empty list is an
+// error.
 func ParseTasks(s string) ([]Task, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {

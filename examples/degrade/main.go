@@ -12,6 +12,11 @@
 // degrade.Sampler from (seed, task, file name), so a run repeated with the
 // same seed writes identical files, whatever the number of workers.
 //
+// Other flags: -jpeg codec uses a real JPEG encoder (image/jpeg) instead of
+// the reference's DiffJPEG model; -workers N sets the number of images
+// processed concurrently (default: all CPUs); -q silences progress;
+// -cpuprofile FILE writes a CPU profile. Progress is shown on a terminal.
+//
 // -depth DIR supplies haze depth maps as DIR/<stem>.npy (2-D float array)
 // or DIR/<stem>.png (grey, larger = farther), either at quarter resolution
 // (the reference layout) or at the cropped image size; without one the
