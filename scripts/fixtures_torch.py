@@ -30,7 +30,7 @@ def rnd(*shape, lo=-1.0, hi=1.0):
 
 
 def put(name, t):
-    T[name] = t.detach().contiguous()
+    T[name] = t.detach().clone().contiguous()
 
 
 # ---- elementwise ----

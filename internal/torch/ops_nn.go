@@ -5,8 +5,6 @@ package torch
 */
 import "C"
 
-
-
 func ptr64(v []int64) *C.int64_t { return shapePtr(v) }
 
 // Reduce reductions; dims empty means all dimensions.
@@ -255,4 +253,3 @@ func CrossEntropy(logits, target *Tensor) *Tensor {
 		return C.tt_cross_entropy(logits.ptr(), target.ptr(), mode, out)
 	})
 }
-

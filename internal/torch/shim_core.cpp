@@ -217,8 +217,8 @@ tt_error tt_generator_set_state(tt_generator g, tt_tensor state) {
   TT_END
 }
 
+// The random kernels lock the generator themselves.
 static void fill_random(at::Tensor &x, at::Generator &gen, int kind, double a, double b) {
-  std::lock_guard<std::mutex> lock(gen.mutex());
   if (kind == 0) {
     x.uniform_(a, b, gen);
   } else {
