@@ -56,8 +56,11 @@ tt_error make_error(int kind, const char *op, const std::string &msg) {
 }
 
 bool looks_like_oom(const std::string &msg) {
-  return msg.find("not enough memory") != std::string::npos ||
-         msg.find("out of memory") != std::string::npos;
+  for (const char *needle : {"not enough memory", "out of memory", "can't allocate memory",
+                             "Cannot allocate memory"}) {
+    if (msg.find(needle) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace ttshim

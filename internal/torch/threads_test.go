@@ -1,0 +1,91 @@
+package torch
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultThreadsAreUsableCPUs(t *testing.T) {
+	if os.Getenv(NumThreadsEnv) != "" {
+		t.Skipf("%s is set", NumThreadsEnv)
+	}
+	require.Equal(t, runtime.GOMAXPROCS(0), NumThreads())
+}
+
+// Work issued from many goroutines, each on its own OS thread, runs with the
+// thread count set for the library, whatever OS thread the call lands on.
+func TestThreadCountHoldsOnEveryGoroutine(t *testing.T) {
+	defer SetNumThreads(NumThreads())
+	for _, n := range []int{1, 2, 3} {
+		SetNumThreads(n)
+		var wg sync.WaitGroup
+		got := make([][2]int, 12)
+		errs := make([]error, len(got))
+		for i := range got {
+			wg.Go(func() {
+				runtime.LockOSThread() // a fresh OS thread for some of them
+				defer runtime.UnlockOSThread()
+				eff, err := EffectiveThreads()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				distinct, err := ProbeThreads(64)
+				got[i], errs[i] = [2]int{eff, distinct}, err
+			})
+		}
+		wg.Wait()
+		for i := range got {
+			require.NoError(t, errs[i])
+			require.Equal(t, n, got[i][0], "goroutine %d: libtorch thread count", i)
+			require.Equal(t, n, got[i][1], "goroutine %d: threads that ran a parallel loop", i)
+		}
+		t.Logf("threads=%d: every one of %d goroutines ran a parallel loop on %d threads", n, len(got), n)
+	}
+}
+
+func TestNumThreadsFromEnvironment(t *testing.T) {
+	if os.Getenv("GOMIOIR_THREADS_CHILD") == "1" {
+		eff, err := EffectiveThreads()
+		if err != nil || NumThreads() != 3 || eff != 3 {
+			t.Fatalf("NumThreads=%d effective=%d err=%v, want 3", NumThreads(), eff, err)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNumThreadsFromEnvironment$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GOMIOIR_THREADS_CHILD=1", NumThreadsEnv+"=3")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "PASS")
+}
+
+func TestSetNumThreadsClampsToOne(t *testing.T) {
+	defer SetNumThreads(NumThreads())
+	SetNumThreads(-4)
+	require.Equal(t, 1, NumThreads())
+	eff, err := EffectiveThreads()
+	require.NoError(t, err)
+	require.Equal(t, 1, eff)
+	require.Equal(t, strconv.Itoa(1), strconv.Itoa(NumThreads()))
+}
+
+func TestVersionAndDevices(t *testing.T) {
+	require.Equal(t, "1.13.", Version()[:5], "Debian's libtorch 1.13.1 reports its headers' 1.13.0")
+	n := CUDADeviceCount()
+	require.GreaterOrEqual(t, n, 0)
+	require.Equal(t, n > 0, CUDAAvailable())
+	require.NoError(t, CPU.Check())
+	require.Error(t, CUDA(n).Check(), "the device after the last one is unavailable")
+	d, err := ParseDevice("cuda:1")
+	require.NoError(t, err)
+	require.Equal(t, CUDA(1), d)
+	_, err = ParseDevice("tpu")
+	require.Error(t, err)
+	require.Equal(t, "cpu", CPU.String())
+}
