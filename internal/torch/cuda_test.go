@@ -1,0 +1,57 @@
+package torch
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func requireCUDA(t *testing.T) {
+	t.Helper()
+	if !CUDAAvailable() {
+		t.Skip("CUDA is not available to this libtorch (Debian's libtorch is CPU-only; see scripts/gpu-check.sh)")
+	}
+}
+
+// The same computation on the GPU matches the CPU, tensors move both ways,
+// and seeded random numbers are identical on both devices.
+func TestCUDAMatchesCPU(t *testing.T) {
+	requireCUDA(t)
+	s := NewScope(Inference)
+	defer s.Close()
+	x, w, b := ref(t, s, "conv.x"), ref(t, s, "conv.w"), ref(t, s, "conv.b")
+	gpu := CUDA(0)
+	gx := x.ToDevice(gpu)
+	require.Equal(t, gpu, gx.Device())
+	out := gx.Conv2d(w.ToDevice(gpu), b.ToDevice(gpu), ConvOptions{Padding: [2]int64{1, 1}}).Gelu()
+	requireClose(t, out.ToDevice(CPU), x.Conv2d(w, b, ConvOptions{Padding: [2]int64{1, 1}}).Gelu(), 1e-4, 1e-3)
+
+	g, err := NewGenerator(42)
+	require.NoError(t, err)
+	defer g.Close()
+	r, err := g.Randn(s, []int64{3, 5}, &Options{DType: Float32, Device: gpu})
+	require.NoError(t, err)
+	require.Equal(t, gpu, r.Device())
+	requireClose(t, r, ref(t, s, "rng.randn"), 0, 0)
+
+	direct, err := FromSliceOn(s, gpu, []float32{1, 2, 3}, 3)
+	require.NoError(t, err)
+	v, err := ToSlice[float32](direct.MulScalar(2))
+	require.NoError(t, err)
+	require.Equal(t, []float32{2, 4, 6}, v)
+}
+
+func TestCUDATrainingStep(t *testing.T) {
+	requireCUDA(t)
+	s := NewScope(Grad)
+	defer s.Close()
+	gpu := CUDA(0)
+	p := ref(t, s, "optim.p0").ToDevice(gpu).Detach()
+	require.NoError(t, p.SetRequiresGrad(true))
+	opt, err := NewAdam([]*Tensor{p}, AdamConfig{LR: 2e-4, Beta1: 0.9, Beta2: 0.99})
+	require.NoError(t, err)
+	defer opt.Close()
+	require.NoError(t, p.Mul(ref(t, s, "optim.g0").ToDevice(gpu)).Sum(false).Backward())
+	require.NoError(t, opt.Step())
+	requireClose(t, p.ToDevice(CPU), ref(t, s, "optim.adam.p0"), 1e-6, 1e-5)
+}

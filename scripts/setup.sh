@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for gomioir: installs Debian's libtorch-dev
+# (libtorch 1.13.1, headers and shared libraries) when it is missing. Go and a
+# C++ compiler are expected to be present (the Go toolchain from go.dev, g++
+# from Debian's build-essential).
+set -euo pipefail
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+missing=()
+dpkg -s libtorch-dev >/dev/null 2>&1 || missing+=(libtorch-dev)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} from Debian" >&2
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+command -v go >/dev/null 2>&1 || { echo "setup: Go is not on PATH (install Go 1.26 or newer)" >&2; exit 1; }
