@@ -3,6 +3,9 @@ package degrade
 import (
 	"fmt"
 	"math"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // LowLightGamma applies the reference low-light degradation (task d):
@@ -20,21 +23,21 @@ func LowLightGamma(src *Image, gamma float64) (*Image, error) {
 	// On the 8-bit grid (the usual input) a 256-entry table is exact.
 	var lut [256]float32
 	for i := range lut {
-		lut[i] = q8(float32(math.Pow(float64(float32(i)/255), gamma)))
+		lut[i] = imgconv.Quantize(float32(math.Pow(float64(float32(i)/255), gamma)))
 	}
-	parallelRange(len(src.Pix), 1<<15, func(lo, hi int) {
+	parallel.For(len(src.Pix), 1<<15, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := src.Pix[i]
 			if v <= 0 {
-				dst.Pix[i] = q8(float32(math.Pow(0, gamma)))
+				dst.Pix[i] = imgconv.Quantize(float32(math.Pow(0, gamma)))
 				continue
 			}
 			k := v * 255
-			if ki := int(k); float32(ki) == k && ki <= 255 && lut8[ki] == v {
+			if ki := int(k); float32(ki) == k && ki <= 255 && imgconv.FromByte(uint8(ki)) == v {
 				dst.Pix[i] = lut[ki]
 				continue
 			}
-			dst.Pix[i] = q8(float32(math.Pow(float64(v), gamma)))
+			dst.Pix[i] = imgconv.Quantize(float32(math.Pow(float64(v), gamma)))
 		}
 	})
 	return dst, nil

@@ -1,5 +1,9 @@
 package degrade
 
+import (
+	"github.com/gomioir/gomioir/internal/parallel"
+)
+
 // reflect101 maps an index into [0,n) with reflect-101 borders (the edge
 // sample is not repeated: -1 -> 1, n -> n-2), as OpenCV BORDER_REFLECT_101
 // and PyTorch 'reflect' padding. It folds repeatedly, so any offset is valid.
@@ -38,7 +42,7 @@ func sepFilter32(src, dst *Image, kx, ky []float32) {
 	tmp := make([]float32, len(src.Pix))
 	rx, ry := len(kx)/2, len(ky)/2
 	// Horizontal pass, one padded row buffer per worker.
-	parallelRange(3*h, 8, func(lo, hi int) {
+	parallel.For(3*h, 8, func(lo, hi int) {
 		buf := make([]float32, w+2*rx)
 		for r := lo; r < hi; r++ {
 			row := src.Pix[r*w : (r+1)*w]
@@ -74,7 +78,7 @@ func sepFilter32(src, dst *Image, kx, ky []float32) {
 	})
 	// Vertical pass: accumulate whole rows.
 	n := w * h
-	parallelRange(3*h, 8, func(lo, hi int) {
+	parallel.For(3*h, 8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			c, y := r/h, r%h
 			plane := tmp[c*n : (c+1)*n]

@@ -3,6 +3,9 @@ package degrade
 import (
 	"fmt"
 	"math"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // DepthMap is a single-channel depth map (row-major, W x H, float64),
@@ -133,7 +136,7 @@ func boxBlur64(p []float64, w, h, r int) []float64 {
 	}
 	tmp := make([]float64, w*h)
 	n := float64(2*r + 1)
-	parallelRange(h, 16, func(y0, y1 int) {
+	parallel.For(h, 16, func(y0, y1 int) {
 		for y := y0; y < y1; y++ {
 			row := p[y*w : (y+1)*w]
 			var s float64
@@ -223,13 +226,13 @@ func AddHaze(src *Image, depth *DepthMap, airlight, beta float64) (*Image, error
 	n := img.W * img.H
 	dst := NewImage(img.W, img.H)
 	air := 255 * airlight
-	parallelRange(n, 1<<13, func(lo, hi int) {
+	parallel.For(n, 1<<13, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t := math.Exp(-beta * (d.D[i] / dmax))
 			a := air * (1 - t)
 			for c := 0; c < 3; c++ {
-				v := float64(toByte(img.Pix[c*n+i]))
-				dst.Pix[c*n+i] = q8(float32(v*t+a) / 255)
+				v := float64(imgconv.Byte(img.Pix[c*n+i]))
+				dst.Pix[c*n+i] = imgconv.Quantize(float32(v*t+a) / 255)
 			}
 		}
 	})

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"math"
-	"sync/atomic"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // Image is a float32 RGB image in planar CHW layout: Pix holds the R plane,
@@ -111,24 +112,16 @@ func (m *Image) Validate() error {
 		return fmt.Errorf("%w: %d values for %dx%d (want %d)", ErrBadImage, len(m.Pix), m.W, m.H, 3*m.W*m.H)
 	}
 	// NaN and ±Inf are exactly the float32 values with an all-ones exponent.
-	var found atomic.Int64
-	found.Store(math.MaxInt64)
-	parallelRange(len(m.Pix), 1<<17, func(lo, hi int) {
+	var found parallel.MinIndex
+	parallel.For(len(m.Pix), 1<<17, func(lo, hi int) {
 		for i, v := range m.Pix[lo:hi] {
 			if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-				for {
-					old := found.Load()
-					if int64(lo+i) >= old || found.CompareAndSwap(old, int64(lo+i)) {
-						return
-					}
-				}
+				found.Offer(lo + i)
+				return
 			}
 		}
 	})
-	bad := -1
-	if f := found.Load(); f != math.MaxInt64 {
-		bad = int(f)
-	}
+	bad := found.Get()
 	if bad >= 0 {
 		n := m.W * m.H
 		c, p := bad/n, bad%n
@@ -137,49 +130,14 @@ func (m *Image) Validate() error {
 	return nil
 }
 
-// q8 is the reference 8-bit quantiser of one value:
-// clamp(round_half_even(x*255), 0, 255) / 255, computed in float32 as torch does.
-func q8(x float32) float32 {
-	v := x * 255
-	if !(v > 0) { // also maps NaN to 0
-		return 0
-	}
-	if v >= 255 {
-		return 1
-	}
-	return roundEven32(v) / 255
-}
-
-// roundEven32 rounds 0 <= v < 2^23 to the nearest integer, ties to even:
-// adding and subtracting 2^23 in float32 leaves no fraction bits, and the
-// FPU's default rounding is round-half-to-even.
-func roundEven32(v float32) float32 {
-	t := v + 0x1p23
-	return t - 0x1p23
-}
-
-// toByte is tensor2img's conversion: clamp to [0,1], round(x*255) in
-// float32, as uint8.
-func toByte(x float32) uint8 {
-	v := x * 255
-	if !(v > 0) {
-		return 0
-	}
-	if v >= 255 {
-		return 255
-	}
-	// v + 2^23 holds round_half_even(v) in its low mantissa bits.
-	return uint8(math.Float32bits(v + 0x1p23))
-}
-
 // Quantize8 applies the reference 8-bit quantisation
 // clamp(round_half_even(x*255), 0, 255)/255 in place (float32 arithmetic,
 // like torch) and returns m. NaN becomes 0.
 func (m *Image) Quantize8() *Image {
-	parallelRange(len(m.Pix), 1<<16, func(lo, hi int) {
+	parallel.For(len(m.Pix), 1<<16, func(lo, hi int) {
 		p := m.Pix[lo:hi]
 		for i, v := range p {
-			p[i] = q8(v)
+			p[i] = imgconv.Quantize(v)
 		}
 	})
 	return m
@@ -187,112 +145,25 @@ func (m *Image) Quantize8() *Image {
 
 // Bytes returns the image as interleaved 8-bit RGB (3*W*H bytes), with the
 // reference tensor2img rounding (clamp, round half to even of x*255).
-func (m *Image) Bytes() []byte {
-	out := make([]byte, 3*m.W*m.H)
-	r, g, b := m.Plane(0), m.Plane(1), m.Plane(2)
-	w := m.W
-	parallelRange(m.H, 32, func(y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			rr, gg, bb := r[y*w:(y+1)*w], g[y*w:(y+1)*w], b[y*w:(y+1)*w]
-			o := out[3*y*w : 3*(y+1)*w]
-			gg, bb = gg[:len(rr)], bb[:len(rr)]
-			for x, v := range rr {
-				p := o[3*x : 3*x+3 : 3*x+3]
-				p[0] = toByte(v)
-				p[1] = toByte(gg[x])
-				p[2] = toByte(bb[x])
-			}
-		}
-	})
-	return out
-}
+func (m *Image) Bytes() []byte { return imgconv.Bytes(m.Pix, m.W, m.H) }
 
 // ToImage converts m to an opaque *image.NRGBA with the reference
 // tensor2img rounding.
-func (m *Image) ToImage() *image.NRGBA {
-	out := image.NewNRGBA(image.Rect(0, 0, m.W, m.H))
-	r, g, b := m.Plane(0), m.Plane(1), m.Plane(2)
-	parallelRange(m.H, 16, func(y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			row := out.Pix[y*out.Stride : y*out.Stride+4*m.W]
-			for x := 0; x < m.W; x++ {
-				i := y*m.W + x
-				row[4*x] = toByte(r[i])
-				row[4*x+1] = toByte(g[i])
-				row[4*x+2] = toByte(b[i])
-				row[4*x+3] = 255
-			}
-		}
-	})
-	return out
-}
-
-var lut8 = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(i) / 255
-	}
-	return
-}()
+func (m *Image) ToImage() *image.NRGBA { return imgconv.NRGBA(m.Pix, m.W, m.H) }
 
 // FromImage converts any image.Image to an Image with values v/255 (v the
 // 8-bit, non-premultiplied R, G, B; alpha is dropped, as cv2.imread does
 // for a 3-channel read). Fast paths cover *image.RGBA, *image.NRGBA,
-// *image.YCbCr and *image.Gray; other types go through color.NRGBAModel
+// *image.YCbCr and *image.Gray; other types go through color.NRGBA64Model
 // with 16-bit values rounded to 8 bits. The result is already on the 8-bit
 // grid, so Quantize8 leaves it unchanged. The image's origin is moved to
-// (0,0).
+// (0,0). A nil image gives an empty Image (which Validate rejects). The
+// conversion is internal/imgconv.CHW, shared with metrics and the tensor
+// code.
 func FromImage(src image.Image) *Image {
-	b := src.Bounds()
-	w, h := b.Dx(), b.Dy()
-	m := NewImage(w, h)
-	if w <= 0 || h <= 0 {
-		return m
+	chw, w, h := imgconv.CHW(src)
+	if chw == nil {
+		return NewImage(w, h)
 	}
-	n := w * h
-	R, G, B := m.Pix[:n], m.Pix[n:2*n], m.Pix[2*n:]
-	parallelRange(h, 16, func(y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			o := y * w
-			switch s := src.(type) {
-			case *image.NRGBA:
-				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < w; x++ {
-					R[o+x], G[o+x], B[o+x] = lut8[row[4*x]], lut8[row[4*x+1]], lut8[row[4*x+2]]
-				}
-			case *image.RGBA:
-				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < w; x++ {
-					a := row[4*x+3]
-					if a == 255 {
-						R[o+x], G[o+x], B[o+x] = lut8[row[4*x]], lut8[row[4*x+1]], lut8[row[4*x+2]]
-						continue
-					}
-					c := color.NRGBAModel.Convert(color.RGBA{row[4*x], row[4*x+1], row[4*x+2], a}).(color.NRGBA)
-					R[o+x], G[o+x], B[o+x] = lut8[c.R], lut8[c.G], lut8[c.B]
-				}
-			case *image.Gray:
-				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < w; x++ {
-					v := lut8[row[x]]
-					R[o+x], G[o+x], B[o+x] = v, v, v
-				}
-			case *image.YCbCr:
-				for x := 0; x < w; x++ {
-					yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
-					ci := s.COffset(b.Min.X+x, b.Min.Y+y)
-					r8, g8, b8 := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
-					R[o+x], G[o+x], B[o+x] = lut8[r8], lut8[g8], lut8[b8]
-				}
-			default:
-				for x := 0; x < w; x++ {
-					c := color.NRGBA64Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
-					R[o+x], G[o+x], B[o+x] = lut8[to8(c.R)], lut8[to8(c.G)], lut8[to8(c.B)]
-				}
-			}
-		}
-	})
-	return m
+	return &Image{W: w, H: h, Pix: chw}
 }
-
-// to8 rounds a 16-bit sample to 8 bits.
-func to8(v uint16) uint8 { return uint8((uint32(v)*255 + 32767) / 65535) }

@@ -6,6 +6,9 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // Standard JPEG quantisation tables (ITU-T T.81 Annex K), natural order:
@@ -106,7 +109,7 @@ func idct8(c *[8]float64, out *[8]float64) {
 // float32 at the same point.
 func jpegPlane(p []float32, w, h int, table *[8][8]float32) {
 	bw, bh := w/8, h/8
-	parallelRange(bh, 1, func(lo, hi int) {
+	parallel.For(bh, 1, func(lo, hi int) {
 		var blk, tmp [8][8]float64
 		var col, res [8]float64
 		for by := lo; by < hi; by++ {
@@ -192,7 +195,7 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 	// Colour conversion on the zero-padded image, then 2x2 chroma average.
 	fullCb := make([]float32, pw*ph)
 	fullCr := make([]float32, pw*ph)
-	parallelRange(ph, 16, func(lo, hi int) {
+	parallel.For(ph, 16, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			for x := 0; x < pw; x++ {
 				var r, g, b float32
@@ -207,7 +210,7 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 			}
 		}
 	})
-	parallelRange(ch, 16, func(lo, hi int) {
+	parallel.For(ch, 16, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			for x := 0; x < cw; x++ {
 				a, b := 2*y*pw+2*x, (2*y+1)*pw+2*x
@@ -230,16 +233,16 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 		}
 		return v
 	}
-	parallelRange(h, 16, func(lo, hi int) {
+	parallel.For(h, 16, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			for x := 0; x < w; x++ {
 				yy := Y[y*pw+x]
 				cb := Cb[(y/2)*cw+x/2] - 128
 				cr := Cr[(y/2)*cw+x/2] - 128
 				i := y*w + x
-				oR[i] = q8(clamp255(yy+cr*1.402) / 255)
-				oG[i] = q8(clamp255(yy+cb*-0.344136+cr*-0.714136) / 255)
-				oB[i] = q8(clamp255(yy+cb*1.772) / 255)
+				oR[i] = imgconv.Quantize(clamp255(yy+cr*1.402) / 255)
+				oG[i] = imgconv.Quantize(clamp255(yy+cb*-0.344136+cr*-0.714136) / 255)
+				oB[i] = imgconv.Quantize(clamp255(yy+cb*1.772) / 255)
 			}
 		}
 	})

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // GaussianNoiseWith adds the given standard-normal noise (CHW, one value
@@ -24,7 +27,7 @@ func GaussianNoiseWith(src *Image, sigma float64, randn []float32) (*Image, erro
 	}
 	s := float32(sigma)
 	dst := NewImage(src.W, src.H)
-	parallelRange(len(src.Pix), 1<<15, func(lo, hi int) {
+	parallel.For(len(src.Pix), 1<<15, func(lo, hi int) {
 		addNoise(dst.Pix[lo:hi], src.Pix[lo:hi], randn[lo:hi], s)
 	})
 	return dst, nil
@@ -37,7 +40,8 @@ func checkNoiseSigma(sigma float64) error {
 	return nil
 }
 
-// addNoise writes q8(clamp(x + float32(n*s)/255, 0, 1)).
+// addNoise writes imgconv.Quantize(clamp(x + float32(n*s)/255, 0, 1)), the
+// reference 8-bit quantisation of the noisy value.
 func addNoise(dst, src, randn []float32, s float32) {
 	randn = randn[:len(src)]
 	dst = dst[:len(src)]
@@ -48,7 +52,7 @@ func addNoise(dst, src, randn []float32, s float32) {
 		} else if v > 1 {
 			v = 1
 		}
-		dst[i] = q8(v)
+		dst[i] = imgconv.Quantize(v)
 	}
 }
 
@@ -67,7 +71,7 @@ func GaussianNoise(src *Image, sigma float64, seed uint64) (*Image, error) {
 	w := src.W
 	s := float32(sigma)
 	dst := NewImage(src.W, src.H)
-	parallelRange(3*src.H, 8, func(lo, hi int) {
+	parallel.For(3*src.H, 8, func(lo, hi int) {
 		randn := make([]float32, w)
 		for r := lo; r < hi; r++ {
 			rng := rand.New(rand.NewPCG(seed, mix64(uint64(r)+0x6e6f697365)))

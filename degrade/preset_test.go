@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
 )
 
 func TestPresetDraws(t *testing.T) {
@@ -121,9 +123,9 @@ func testPattern(w, h int) *Image {
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			m.Pix[i] = q8(0.5 + 0.4*float32(math.Sin(float64(x)/7)))
-			m.Pix[n+i] = q8(float32(y) / float32(h))
-			m.Pix[2*n+i] = q8(0.3 + 0.2*float32(math.Cos(float64(x+y)/5)))
+			m.Pix[i] = imgconv.Quantize(0.5 + 0.4*float32(math.Sin(float64(x)/7)))
+			m.Pix[n+i] = imgconv.Quantize(float32(y) / float32(h))
+			m.Pix[2*n+i] = imgconv.Quantize(0.3 + 0.2*float32(math.Cos(float64(x+y)/5)))
 		}
 	}
 	return m

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // RainParams are the reference's rain streak parameters.
@@ -239,7 +242,7 @@ func RainStreaks(seedMap []float64, w, h int, p RainParams) ([]uint8, error) {
 	// dst(x,y) = sum_{i,j} k[i][j] * S(x+j-a, y+i-a). Workers own output
 	// row ranges; each pixel's contributions come in the same order whatever
 	// the split, so results are deterministic.
-	parallelRange(h, 8, func(y0, y1 int) {
+	parallel.For(h, 8, func(y0, y1 int) {
 		for v := y0 - a; v <= y1-1-a+L-1; v++ {
 			sy := reflect101(v, h)
 			for _, sx := range nz[sy] {
@@ -313,8 +316,8 @@ func addRain(src *Image, p RainParams, seedMap []float64) (*Image, error) {
 	dst := NewImage(img.W, img.H)
 	for c := 0; c < 3; c++ {
 		for i := 0; i < n; i++ {
-			v := int(toByte(img.Pix[c*n+i])) + int(streaks[i])
-			dst.Pix[c*n+i] = lut8[min(v, 255)]
+			v := int(imgconv.Byte(img.Pix[c*n+i])) + int(streaks[i])
+			dst.Pix[c*n+i] = imgconv.FromByte(uint8(min(v, 255)))
 		}
 	}
 	return dst, nil

@@ -3,6 +3,8 @@ package degrade
 import (
 	"fmt"
 	"math"
+
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // taps4 holds, for each output index, the 4 clamped source indices and the
@@ -51,7 +53,7 @@ func resizeTorchCubic(src *Image, outW, outH int, scaleX, scaleY float32) *Image
 	// Horizontal pass into a (src.H x outW) buffer per channel: each value
 	// is exactly the inner interpolation PyTorch computes for that row.
 	tmp := make([]float32, 3*src.H*outW)
-	parallelRange(3*src.H, 8, func(lo, hi int) {
+	parallel.For(3*src.H, 8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			in := src.Pix[r*src.W : (r+1)*src.W]
 			o := tmp[r*outW : (r+1)*outW]
@@ -65,7 +67,7 @@ func resizeTorchCubic(src *Image, outW, outH int, scaleX, scaleY float32) *Image
 			}
 		}
 	})
-	parallelRange(3*outH, 8, func(lo, hi int) {
+	parallel.For(3*outH, 8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			c, y := r/outH, r%outH
 			tp := &ty[y]
@@ -257,7 +259,7 @@ func DownscaleMatlab(src *Image, factor int) (*Image, error) {
 	iy, wy, py := matlabTaps(src.H, outH, s)
 	ix, wx, px := matlabTaps(src.W, outW, s)
 	tmp := make([]float64, 3*outH*src.W)
-	parallelRange(3*outH, 4, func(lo, hi int) {
+	parallel.For(3*outH, 4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			c, y := r/outH, r%outH
 			plane := src.Plane(c)
@@ -275,7 +277,7 @@ func DownscaleMatlab(src *Image, factor int) (*Image, error) {
 		}
 	})
 	dst := NewImage(outW, outH)
-	parallelRange(3*outH, 4, func(lo, hi int) {
+	parallel.For(3*outH, 4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			in := tmp[r*src.W : (r+1)*src.W]
 			o := dst.Pix[r*outW : (r+1)*outW]

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/imgconv"
 )
 
 // residualStats returns mean and standard deviation of (a-b)*255 over
@@ -176,8 +178,8 @@ func TestHazeDepthForms(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, a.Pix, b.Pix)
 	tr := math.Exp(-1)
-	v := float64(toByte(src.Pix[5]))
-	require.Equal(t, q8(float32(v*tr+255*0.8*(1-tr))/255), a.Pix[5])
+	v := float64(imgconv.Byte(src.Pix[5]))
+	require.Equal(t, imgconv.Quantize(float32(v*tr+255*0.8*(1-tr))/255), a.Pix[5])
 }
 
 func TestBoxBlur64MatchesNaive(t *testing.T) {

@@ -1,5 +1,9 @@
 package metrics
 
+import (
+	"github.com/gomioir/gomioir/internal/parallel"
+)
+
 // psnr computes BasicSR's PSNR over the region. RGB differences are
 // integers, so their squares are summed exactly in int64 (numpy's float64
 // sum of these integers is exact too); Y values are summed in float64 per
@@ -9,7 +13,7 @@ func (r *region) psnr() float64 {
 	n := float64(r.w) * float64(r.h) * float64(r.channels())
 	if !r.y {
 		sums := make([]int64, r.h)
-		parallelFor(r.h, 64, func(lo, hi int) {
+		parallel.For(r.h, 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				off := (i+r.crop)*r.a.W + r.crop
 				var s int64
@@ -31,7 +35,7 @@ func (r *region) psnr() float64 {
 		return psnrFromMSE(float64(total) / n)
 	}
 	sums := make([]float64, r.h)
-	parallelFor(r.h, 32, func(lo, hi int) {
+	parallel.For(r.h, 32, func(lo, hi int) {
 		ya := make([]float64, r.w)
 		yb := make([]float64, r.w)
 		for i := lo; i < hi; i++ {

@@ -2,10 +2,10 @@ package metrics
 
 import (
 	"image"
-	"image/color"
-	"math"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 // RGB8 is an 8-bit RGB image in planar layout: Pix holds the R plane, then
@@ -53,62 +53,18 @@ func (m *RGB8) validate(op string) error {
 // for BasicSR: the 8-bit, non-premultiplied R, G, B samples, alpha dropped.
 // *image.RGBA, *image.NRGBA, *image.Gray and *image.YCbCr take fast paths;
 // other types go through color.NRGBA64Model with 16-bit samples rounded to
-// 8 bits. The origin of the image moves to (0,0).
+// 8 bits. The origin of the image moves to (0,0). The conversion is
+// internal/imgconv.RGB8Planes, the same reading degrade.FromImage does.
 func FromImage(src image.Image) (*RGB8, error) {
 	if src == nil {
 		return nil, newError("FromImage", ErrEmpty, "nil image")
 	}
-	b := src.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= 0 || h <= 0 {
+	pix, w, h := imgconv.RGB8Planes(src)
+	if pix == nil {
 		return nil, newError("FromImage", ErrEmpty, "%dx%d", w, h)
 	}
-	m := NewRGB8(w, h)
-	R, G, B := m.Plane(0), m.Plane(1), m.Plane(2)
-	parallelFor(h, 32, func(y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			o := y * w
-			switch s := src.(type) {
-			case *image.NRGBA:
-				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < w; x++ {
-					R[o+x], G[o+x], B[o+x] = row[4*x], row[4*x+1], row[4*x+2]
-				}
-			case *image.RGBA:
-				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < w; x++ {
-					p := row[4*x : 4*x+4 : 4*x+4]
-					if p[3] == 255 {
-						R[o+x], G[o+x], B[o+x] = p[0], p[1], p[2]
-						continue
-					}
-					c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], p[3]}).(color.NRGBA)
-					R[o+x], G[o+x], B[o+x] = c.R, c.G, c.B
-				}
-			case *image.Gray:
-				row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := 0; x < w; x++ {
-					R[o+x], G[o+x], B[o+x] = row[x], row[x], row[x]
-				}
-			case *image.YCbCr:
-				for x := 0; x < w; x++ {
-					yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
-					ci := s.COffset(b.Min.X+x, b.Min.Y+y)
-					R[o+x], G[o+x], B[o+x] = color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
-				}
-			default:
-				for x := 0; x < w; x++ {
-					c := color.NRGBA64Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
-					R[o+x], G[o+x], B[o+x] = round16(c.R), round16(c.G), round16(c.B)
-				}
-			}
-		}
-	})
-	return m, nil
+	return &RGB8{W: w, H: h, Pix: pix}, nil
 }
-
-// round16 rounds a 16-bit sample to the nearest 8-bit one.
-func round16(v uint16) uint8 { return uint8((uint32(v)*255 + 32767) / 65535) }
 
 // FromFloat converts a float image to RGB8 with BasicSR's tensor2img
 // rounding: clamp to [0,1], multiply by 255 in float32, round half to even.
@@ -137,19 +93,18 @@ func fromCHW(op string, w, h int, chw []float32) (*RGB8, error) {
 	m := NewRGB8(w, h)
 	// Workers stop at their first NaN; the lowest index found is reported,
 	// so the message does not depend on scheduling.
-	var first minIndex
-	first.init()
-	parallelFor(len(chw), 1<<15, func(lo, hi int) {
+	var first parallel.MinIndex
+	parallel.For(len(chw), 1<<15, func(lo, hi int) {
 		src, dst := chw[lo:hi], m.Pix[lo:hi]
 		for i, v := range src {
 			if v != v {
-				first.offer(lo + i)
+				first.Offer(lo + i)
 				return
 			}
-			dst[i] = Round8(v)
+			dst[i] = imgconv.Byte(v)
 		}
 	})
-	if badIdx := first.get(); badIdx >= 0 {
+	if badIdx := first.Get(); badIdx >= 0 {
 		p := badIdx % (w * h)
 		return nil, newError(op, ErrNaN, "channel %d pixel (%d,%d)", badIdx/(w*h), p%w, p/w)
 	}
@@ -158,13 +113,6 @@ func fromCHW(op string, w, h int, chw []float32) (*RGB8, error) {
 
 // Round8 is tensor2img's conversion of one float32 value to 8 bits: clamp to
 // [0,1], x*255 in float32, round half to even. NaN gives 0 (the conversion
-// functions reject NaN before calling it).
-func Round8(x float32) uint8 {
-	if !(x > 0) {
-		return 0
-	}
-	if x >= 1 {
-		return 255
-	}
-	return uint8(math.RoundToEven(float64(x * 255)))
-}
+// functions reject NaN before calling it). It is internal/imgconv.Byte, the
+// rounding degrade uses for its 8-bit output.
+func Round8(x float32) uint8 { return imgconv.Byte(x) }

@@ -3,6 +3,8 @@ package metrics
 import (
 	"math"
 	"runtime"
+
+	"github.com/gomioir/gomioir/internal/parallel"
 )
 
 const (
@@ -54,7 +56,7 @@ func (r *region) ssim() float64 {
 	band = min(band, oh)
 	bands := (oh + band - 1) / band
 	rowSums := make([]float64, nch*oh)
-	parallelFor(nch*bands, 1, func(lo, hi int) {
+	parallel.For(nch*bands, 1, func(lo, hi int) {
 		var s ssimScratch
 		for t := lo; t < hi; t++ {
 			c, bi := t/bands, t%bands
