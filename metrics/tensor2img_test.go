@@ -1,61 +1,33 @@
 package metrics
 
 import (
-	"encoding/binary"
 	"math"
-	"os"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/rawtensor"
 )
-
-// readNpy is a minimal reader for the two little-endian, C-order .npy
-// fixtures used here ('<f4' and '|u1'): it returns the descr, the shape
-// and the raw data bytes.
-func readNpy(t *testing.T, path string) (string, []int, []byte) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "\x93NUMPY", string(raw[:6]))
-	require.Equal(t, byte(1), raw[6], "npy version")
-	hlen := int(binary.LittleEndian.Uint16(raw[8:10]))
-	hdr := string(raw[10 : 10+hlen])
-	require.Contains(t, hdr, "'fortran_order': False")
-	descr := regexp.MustCompile(`'descr': '([^']+)'`).FindStringSubmatch(hdr)
-	require.NotNil(t, descr, hdr)
-	shapeM := regexp.MustCompile(`'shape': \(([^)]*)\)`).FindStringSubmatch(hdr)
-	require.NotNil(t, shapeM, hdr)
-	var shape []int
-	for _, s := range strings.Split(shapeM[1], ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			v, err := strconv.Atoi(s)
-			require.NoError(t, err)
-			shape = append(shape, v)
-		}
-	}
-	return descr[1], shape, raw[10+hlen:]
-}
 
 // TestTensor2ImgFixture checks FromCHW/FromFloat/Round8 against the
 // reference tensor2img on the rounding fixture: exact ties, neighbours of
 // ties, out-of-range values and infinities.
 func TestTensor2ImgFixture(t *testing.T) {
-	descr, shape, data := readNpy(t, fixtures.Path(t, "metrics", "tensor2img_in.npy"))
-	require.Equal(t, "<f4", descr)
-	require.Equal(t, []int{1, 3, 4, 256}, shape)
-	in := make([]float32, len(data)/4)
-	for i := range in {
-		in[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-	}
-	descr, shape, want := readNpy(t, fixtures.Path(t, "metrics", "tensor2img_out.npy"))
-	require.Equal(t, "|u1", descr)
-	require.Equal(t, []int{4, 256, 3}, shape) // HWC, BGR
+	tin, err := npy.ReadFile(fixtures.Path(t, "metrics", "tensor2img_in.npy"))
+	require.NoError(t, err)
+	require.Equal(t, rawtensor.Float32, tin.DType)
+	require.Equal(t, []int{1, 3, 4, 256}, tin.Shape)
+	in, err := tin.Float32s()
+	require.NoError(t, err)
+	tout, err := npy.ReadFile(fixtures.Path(t, "metrics", "tensor2img_out.npy"))
+	require.NoError(t, err)
+	require.Equal(t, rawtensor.Uint8, tout.DType)
+	require.Equal(t, []int{4, 256, 3}, tout.Shape) // HWC, BGR
+	want, err := tout.Uint8s()
+	require.NoError(t, err)
 
 	const w, h = 256, 4
 	got, err := FromCHW(w, h, in)
