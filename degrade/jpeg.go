@@ -183,15 +183,6 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 	Cb := make([]float32, cw*ch)
 	Cr := make([]float32, cw*ch)
 	R, G, B := src.Plane(0), src.Plane(1), src.Plane(2)
-	clamp01 := func(v float32) float32 {
-		if v < 0 {
-			return 0
-		}
-		if v > 1 {
-			return 1
-		}
-		return v
-	}
 	// Colour conversion on the zero-padded image, then 2x2 chroma average.
 	fullCb := make([]float32, pw*ph)
 	fullCr := make([]float32, pw*ph)
@@ -201,7 +192,7 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 				var r, g, b float32
 				if y < h && x < w {
 					i := y*w + x
-					r, g, b = clamp01(R[i])*255, clamp01(G[i])*255, clamp01(B[i])*255
+					r, g, b = clampTo(R[i], 1)*255, clampTo(G[i], 1)*255, clampTo(B[i], 1)*255
 				}
 				j := y*pw + x
 				Y[j] = r*0.299 + g*0.587 + b*0.114
@@ -224,15 +215,6 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 	jpegPlane(Cr, cw, ch, &ct)
 	dst := NewImage(w, h)
 	oR, oG, oB := dst.Plane(0), dst.Plane(1), dst.Plane(2)
-	clamp255 := func(v float32) float32 {
-		if v < 0 {
-			return 0
-		}
-		if v > 255 {
-			return 255
-		}
-		return v
-	}
 	parallel.For(h, 16, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			for x := 0; x < w; x++ {
@@ -240,9 +222,9 @@ func JPEGDiff(src *Image, q int) (*Image, error) {
 				cb := Cb[(y/2)*cw+x/2] - 128
 				cr := Cr[(y/2)*cw+x/2] - 128
 				i := y*w + x
-				oR[i] = imgconv.Quantize(clamp255(yy+cr*1.402) / 255)
-				oG[i] = imgconv.Quantize(clamp255(yy+cb*-0.344136+cr*-0.714136) / 255)
-				oB[i] = imgconv.Quantize(clamp255(yy+cb*1.772) / 255)
+				oR[i] = imgconv.Quantize(clampTo(yy+cr*1.402, 255) / 255)
+				oG[i] = imgconv.Quantize(clampTo(yy+cb*-0.344136+cr*-0.714136, 255) / 255)
+				oB[i] = imgconv.Quantize(clampTo(yy+cb*1.772, 255) / 255)
 			}
 		}
 	})
@@ -273,4 +255,15 @@ func JPEGCodec(src *Image, q int) (*Image, error) {
 		return nil, fmt.Errorf("degrade: JPEG decode: %w", err)
 	}
 	return FromImage(dec), nil
+}
+
+// clampTo clamps v to [0, hi]; NaN passes through unchanged.
+func clampTo(v, hi float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > hi {
+		return hi
+	}
+	return v
 }

@@ -33,7 +33,7 @@ var floatOf = func() (t [256]float32) {
 }()
 
 // identity8 maps every 8-bit value to itself (the table of the 8-bit
-// instantiation of decodeRows).
+// instantiation of decode).
 var identity8 = func() (t [256]uint8) {
 	for i := range t {
 		t[i] = uint8(i)
@@ -73,27 +73,22 @@ func Quantize(x float32) float32 { return floatOf[Byte(x)] }
 // with 16-bit samples rounded to the nearest 8-bit value. The image's origin
 // moves to (0,0). w and h are the size of img's bounds; chw is nil when img
 // is nil or empty.
-func CHW(img image.Image) (chw []float32, w, h int) {
-	w, h = size(img)
-	if w <= 0 || h <= 0 {
-		return nil, w, h
-	}
-	chw = make([]float32, 3*w*h)
-	decode(img, chw, &floatOf)
-	return chw, w, h
-}
+func CHW(img image.Image) (chw []float32, w, h int) { return planes(img, &floatOf) }
 
 // RGB8Planes converts img to 8-bit RGB planes (R plane, G plane, B plane,
 // each h rows of w bytes) with the samples CHW reads: CHW's values are
 // exactly FromByte of these bytes. pix is nil when img is nil or empty.
-func RGB8Planes(img image.Image) (pix []uint8, w, h int) {
+func RGB8Planes(img image.Image) (pix []uint8, w, h int) { return planes(img, &identity8) }
+
+// planes allocates the three planes for img and decodes img into them.
+func planes[T float32 | uint8](img image.Image, lut *[256]T) (dst []T, w, h int) {
 	w, h = size(img)
 	if w <= 0 || h <= 0 {
 		return nil, w, h
 	}
-	pix = make([]uint8, 3*w*h)
-	decode(img, pix, &identity8)
-	return pix, w, h
+	dst = make([]T, 3*w*h)
+	decode(img, dst, lut)
+	return dst, w, h
 }
 
 func size(img image.Image) (w, h int) {

@@ -8,13 +8,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/npy"
-	"github.com/gomioir/gomioir/internal/rawtensor"
 )
 
-// refByte is tensor2img's rounding written the obvious way.
+// refByte is tensor2img's rounding written the obvious way. (Byte against
+// BasicSR's own tensor2img output, on the reference fixture, is checked
+// through metrics.Round8/FromCHW in metrics' TestTensor2ImgFixture.)
 func refByte(x float32) uint8 {
 	if x != x {
 		return 0
@@ -77,30 +75,6 @@ func TestByteSweep(t *testing.T) {
 	for b := uint32(0); b <= 0x3f800100; b += 101 {
 		check(math.Float32frombits(b))
 		check(-math.Float32frombits(b))
-	}
-}
-
-// TestByteFixture checks Byte against BasicSR's tensor2img output on the
-// reference rounding fixture (ties, their neighbours, out-of-range values).
-func TestByteFixture(t *testing.T) {
-	tin, err := npy.ReadFile(fixtures.Path(t, "metrics", "tensor2img_in.npy"))
-	require.NoError(t, err)
-	require.Equal(t, []int{1, 3, 4, 256}, tin.Shape)
-	in, err := tin.Float32s()
-	require.NoError(t, err)
-	tout, err := npy.ReadFile(fixtures.Path(t, "metrics", "tensor2img_out.npy"))
-	require.NoError(t, err)
-	require.Equal(t, rawtensor.Uint8, tout.DType)
-	require.Equal(t, []int{4, 256, 3}, tout.Shape) // HWC, BGR
-	want, err := tout.Uint8s()
-	require.NoError(t, err)
-	const w, h = 256, 4
-	got := Bytes(in, w, h) // HWC, RGB
-	for i := range w * h {
-		for c := range 3 {
-			require.Equal(t, want[3*i+2-c], got[3*i+c], "pixel %d channel %d input %v", i, c, in[c*w*h+i])
-			require.Equal(t, want[3*i+2-c], Byte(in[c*w*h+i]))
-		}
 	}
 }
 
