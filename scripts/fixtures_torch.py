@@ -42,6 +42,13 @@ for op, fn in [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul),
                ("minimum", torch.minimum)]:
     put(f"ew.{op}", fn(a, b))
 put("ew.add_scaled", torch.add(a, b, alpha=-0.3))
+put("ew.pow", torch.pow(a.abs() + 0.1, b))
+for op in ["eq", "ne", "lt", "le", "gt", "ge"]:
+    put(f"cmp.{op}", getattr(torch, op)(a, b))
+    put(f"cmp.{op}_scalar", getattr(torch, op)(a, 0.1))
+put("cmp.a_rounded", (a * 4).round() / 4)
+put("ew.clamp_min", a.clamp(min=0.2))
+put("ew.clamp_max", a.clamp(max=-0.1))
 put("ew.pow_scalar", a.abs().pow(1.7))
 put("ew.rsub_scalar", 1.0 - a)
 for op, fn in [("neg", torch.neg), ("exp", torch.exp), ("log", lambda x: torch.log(x.abs() + 0.1)),

@@ -93,6 +93,12 @@ func (a *Tensor) NeScalar(v float64) *Tensor { return a.binaryScalar(C.TT_NE, v)
 // LtScalar returns a < v.
 func (a *Tensor) LtScalar(v float64) *Tensor { return a.binaryScalar(C.TT_LT, v) }
 
+// LeScalar returns a <= v.
+func (a *Tensor) LeScalar(v float64) *Tensor { return a.binaryScalar(C.TT_LE, v) }
+
+// GeScalar returns a >= v.
+func (a *Tensor) GeScalar(v float64) *Tensor { return a.binaryScalar(C.TT_GE, v) }
+
 // GtScalar returns a > v.
 func (a *Tensor) GtScalar(v float64) *Tensor { return a.binaryScalar(C.TT_GT, v) }
 

@@ -44,6 +44,22 @@ func TestElementwiseMatchesPyTorch(t *testing.T) {
 	for name, got := range cases {
 		t.Run(name, func(t *testing.T) { closeRef(t, s, got, "ew."+name) })
 	}
+	closeRef(t, s, a.Abs().AddScalar(0.1).Pow(b), "ew.pow")
+	closeRef(t, s, a.ClampMin(0.2), "ew.clamp_min")
+	closeRef(t, s, a.ClampMax(-0.1), "ew.clamp_max")
+	cmp := map[string][2]*Tensor{
+		"eq": {a.Eq(b), a.EqScalar(0.1)}, "ne": {a.Ne(b), a.NeScalar(0.1)},
+		"lt": {a.Lt(b), a.LtScalar(0.1)}, "le": {a.Le(b), a.LeScalar(0.1)},
+		"gt": {a.Gt(b), a.GtScalar(0.1)}, "ge": {a.Ge(b), a.GeScalar(0.1)},
+	}
+	for name, got := range cmp {
+		require.Equal(t, Bool, got[0].DType())
+		requireClose(t, got[0], ref(t, s, "cmp."+name), 0, 0)
+		requireClose(t, got[1], ref(t, s, "cmp."+name+"_scalar"), 0, 0)
+	}
+	// Exact equality on values that coincide.
+	r := ref(t, s, "cmp.a_rounded")
+	require.Equal(t, floats(t, r.Eq(r.Clone())), floats(t, r.GeScalar(-10)))
 	cond := a.GtScalar(0.1)
 	closeRef(t, s, Where(cond, a, b.Expand(a.Shape()...)), "where.out")
 	closeRef(t, s, a.MaskedFill(cond, -7), "masked_fill.out")
