@@ -6,6 +6,7 @@ package torch
 import "C"
 
 import (
+	"errors"
 	"runtime"
 	"sync"
 )
@@ -121,6 +122,9 @@ func (s *Scope) Use(t *Tensor) *Tensor {
 	if err := t.Err(); err != nil {
 		return failed(s, err)
 	}
+	if err := s.checkOpen(); err != nil {
+		return &Tensor{err: err}
+	}
 	var out C.tt_tensor
 	if err := takeError(C.tt_shallow_copy(t.ptr(), &out)); err != nil {
 		return failed(s, err)
@@ -156,6 +160,22 @@ func deepest(ins []*Tensor) *Scope {
 	return s
 }
 
+// ErrScopeClosed is matched by errors from operations whose result would go
+// to a scope that was already closed.
+var ErrScopeClosed = errors.New("torch: scope is closed")
+
+func (s *Scope) checkOpen() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrScopeClosed
+	}
+	return nil
+}
+
 func (s *Scope) cmode() C.int {
 	if s == nil {
 		return C.TT_MODE_GRAD
@@ -176,6 +196,9 @@ func op(ins []*Tensor, call func(mode C.int, out *C.tt_tensor) C.tt_error) *Tens
 			return failed(s, err)
 		}
 	}
+	if err := s.checkOpen(); err != nil {
+		return &Tensor{err: err}
+	}
 	var out C.tt_tensor
 	err := takeError(call(s.cmode(), &out))
 	runtime.KeepAlive(ins)
@@ -187,6 +210,9 @@ func op(ins []*Tensor, call func(mode C.int, out *C.tt_tensor) C.tt_error) *Tens
 
 // scopeOp runs a call with no tensor inputs (a constructor) in scope s.
 func scopeOp(s *Scope, call func(mode C.int, out *C.tt_tensor) C.tt_error) (*Tensor, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
 	var out C.tt_tensor
 	if err := takeError(call(s.cmode(), &out)); err != nil {
 		if s != nil {

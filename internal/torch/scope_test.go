@@ -93,3 +93,22 @@ func TestScopeIsSafeForConcurrentUse(t *testing.T) {
 	s.Close()
 	require.Equal(t, start, LiveTensors())
 }
+
+func TestClosedScopeRejectsNewResults(t *testing.T) {
+	s := NewScope(NoGrad)
+	x, err := Ones(s, []int64{2}, nil)
+	require.NoError(t, err)
+	s.Close()
+	_, err = Ones(s, []int64{2}, nil)
+	require.ErrorIs(t, err, ErrScopeClosed)
+	w, err := Ones(nil, []int64{2}, nil)
+	require.NoError(t, err)
+	defer w.Close()
+	require.ErrorIs(t, x.Add(w).Err(), ErrClosed, "x was freed with its scope")
+	inner := NewScope(NoGrad)
+	v := inner.Use(w)
+	inner.Close()
+	require.ErrorIs(t, v.Relu().Err(), ErrClosed)
+	require.NoError(t, w.Err(), "closing a scope does not free borrowed tensors")
+	require.ErrorIs(t, inner.Use(w).Err(), ErrScopeClosed)
+}
