@@ -1,0 +1,54 @@
+// Package layers holds the building blocks of gomioir's backbones, written so
+// that users can build their own networks from them.
+//
+// # Modules and names
+//
+// A Module reports its tensors to a Visitor, in PyTorch's state_dict order
+// and with PyTorch's dotted names:
+//
+//	type Block struct {
+//		Conv1, Conv2 *layers.Conv2d
+//	}
+//
+//	func (b *Block) Visit(v layers.Visitor) {
+//		v.Module("conv1", b.Conv1) // conv1.weight, conv1.bias
+//		v.Module("conv2", b.Conv2)
+//	}
+//
+// That single method is all a module writes. The package's functions work on
+// any Module: Params (the ordered list of names and tensors, buffers marked),
+// Parameters (the trainable tensors for an optimiser), NumParams, StateDict
+// (export), LoadStateDict (strict import), Close, SetRequiresGrad, To
+// (device moves) and CopyParams. Parameters are registered with Visitor.Param,
+// persistent buffers (SwinIR's relative_position_index) with Visitor.Buffer.
+// Sequential names its layers by index and gives parameter-free layers (Func:
+// activations, padding) an index too, as nn.Sequential does.
+//
+// # Initialisation
+//
+// Constructors take a seeded *torch.Generator and initialise as PyTorch's
+// modules do by default (Conv2d and Linear: weight then bias, uniform in
+// +-1/sqrt(fan_in), which is kaiming_uniform_ with a = sqrt(5); LayerNorm:
+// ones and zeros). The same seed always gives the same parameters. A nil
+// generator skips the draws and leaves zeros, for parameters that are about to
+// be loaded. KaimingNormal, TruncNormal, UniformInit and ScaledKaimingInit
+// re-initialise tensors the way the reference networks do after construction.
+// New parameters do not require a gradient: inference needs none, and
+// training code calls SetRequiresGrad(m, true).
+//
+// # Loading checkpoints
+//
+// LoadStateDict is strict: every tensor of the module must find its key,
+// every key must be used and every shape must match, or a *LoadError lists
+// the missing, unexpected and mismatched keys and nothing is copied. Naming
+// differences between a module and a reference checkpoint are handled by an
+// explicit LoadOptions.Rename supplied by the network, never by loosening the
+// check.
+//
+// # Forward passes and memory
+//
+// Forward methods build their result from libtorch operations; every
+// intermediate goes to the scope of the input (see internal/torch), so call
+// them on an input that belongs to a torch.Scope (torch.Run) and keep only
+// the result. Parameters belong to their module and are freed by Close.
+package layers

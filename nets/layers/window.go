@@ -1,0 +1,200 @@
+package layers
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/gomioir/gomioir/internal/torch"
+)
+
+// Window geometry of Swin-style attention (SwinIR, Uformer and user
+// backbones). Token maps are channels-last (B, H, W, C); a window is a
+// ws x ws square of tokens, and windows are numbered in raster order (row of
+// windows first), batch-major, exactly as the reference window_partition.
+
+// MaskFill is the value the shifted-window attention mask puts between tokens
+// that come from different image regions (the reference's -100: after the
+// softmax such a pair has a weight of about e^-100).
+const MaskFill = -100.0
+
+// WindowPartition splits a channels-last token map x (B, H, W, C) into
+// non-overlapping ws x ws windows, returned as (B*nW, ws*ws, C) with
+// nW = (H/ws)*(W/ws), windows in raster order within each image. H and W must
+// be multiples of ws (otherwise the result carries the reshape error).
+func WindowPartition(x *torch.Tensor, ws int64) *torch.Tensor {
+	b, h, w, c := x.Size(0), x.Size(1), x.Size(2), x.Size(3)
+	return x.Reshape(b, h/ws, ws, w/ws, ws, c).Permute(0, 1, 3, 2, 4, 5).Reshape(-1, ws*ws, c)
+}
+
+// WindowReverse is the inverse of WindowPartition: it puts windows
+// (B*nW, ws*ws, C) (or (B*nW, ws, ws, C)) back into a (B, H, W, C) map.
+func WindowReverse(windows *torch.Tensor, ws, h, w int64) *torch.Tensor {
+	c := windows.Size(-1)
+	return windows.Reshape(-1, h/ws, w/ws, ws, ws, c).Permute(0, 1, 3, 2, 4, 5).Reshape(-1, h, w, c)
+}
+
+// RelativePositionIndex returns the (ws*ws) x (ws*ws) row-major table that
+// maps a (query, key) token pair of one window to its row of the relative
+// position bias table ((2ws-1)^2 rows): for tokens i = (yi, xi) and
+// j = (yj, xj), (yi-yj+ws-1)*(2ws-1) + (xi-xj+ws-1). It equals the
+// reference's relative_position_index buffer.
+func RelativePositionIndex(ws int) []int64 {
+	n := ws * ws
+	span := 2*ws - 1
+	idx := make([]int64, n*n)
+	for i := range n {
+		yi, xi := i/ws, i%ws
+		for j := range n {
+			yj, xj := j/ws, j%ws
+			idx[i*n+j] = int64((yi-yj+ws-1)*span + (xi - xj + ws - 1))
+		}
+	}
+	return idx
+}
+
+// RelativePositionIndexTensor is RelativePositionIndex as an int64 tensor of
+// shape (ws*ws, ws*ws) on dev, owned by s (nil: by the caller).
+func RelativePositionIndexTensor(s *torch.Scope, ws int, dev torch.Device) (*torch.Tensor, error) {
+	if ws < 1 {
+		return nil, fmt.Errorf("layers: window size %d < 1", ws)
+	}
+	n := int64(ws * ws)
+	return torch.FromSliceOn(s, dev, RelativePositionIndex(ws), n, n)
+}
+
+// shiftRegion is the region (0, 1 or 2) of coordinate y along an axis of
+// length n after a cyclic shift of shift tokens: the reference labels the
+// slices [0, n-ws), [n-ws, n-shift) and [n-shift, n).
+func shiftRegion(y, n, ws, shift int) int {
+	switch {
+	case y < n-ws:
+		return 0
+	case y < n-shift:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// checkWindowGeometry reports whether an h x w token map can be split into
+// ws x ws windows with the given cyclic shift.
+func checkWindowGeometry(h, w, ws, shift int) error {
+	switch {
+	case ws < 1:
+		return fmt.Errorf("layers: window size %d < 1", ws)
+	case h < ws || w < ws || h%ws != 0 || w%ws != 0:
+		return fmt.Errorf("layers: a %dx%d token map is not a whole number of %dx%d windows", h, w, ws, ws)
+	case shift < 0 || shift >= ws:
+		return fmt.Errorf("layers: shift %d outside [0, %d)", shift, ws)
+	}
+	return nil
+}
+
+// ShiftedWindowMask returns the attention mask of shifted-window attention
+// for an h x w token map cyclically shifted by shift tokens: a row-major
+// (nW, ws*ws, ws*ws) array, nW = (h/ws)*(w/ws), holding 0 where query and key
+// come from the same region of the un-shifted map and MaskFill elsewhere.
+// It is computed for the actual size, so it equals the reference's attn_mask
+// buffer when h, w equal the reference img_size and its calculate_mask
+// otherwise. h and w must be multiples of ws, and 0 <= shift < ws.
+func ShiftedWindowMask(h, w, ws, shift int) ([]float32, error) {
+	if err := checkWindowGeometry(h, w, ws, shift); err != nil {
+		return nil, err
+	}
+	nwh, nww, n := h/ws, w/ws, ws*ws
+	mask := make([]float32, nwh*nww*n*n)
+	labels := make([]int, n)
+	for wy := range nwh {
+		for wx := range nww {
+			for i := range n {
+				y, x := wy*ws+i/ws, wx*ws+i%ws
+				labels[i] = 3*shiftRegion(y, h, ws, shift) + shiftRegion(x, w, ws, shift)
+			}
+			m := mask[(wy*nww+wx)*n*n:][:n*n]
+			for i := range n {
+				for j := range n {
+					if labels[i] != labels[j] {
+						m[i*n+j] = MaskFill
+					}
+				}
+			}
+		}
+	}
+	return mask, nil
+}
+
+// ShiftedWindowMaskTensor is ShiftedWindowMask as a float32 tensor of shape
+// (nW, ws*ws, ws*ws) on dev, owned by s (nil: by the caller).
+func ShiftedWindowMaskTensor(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (*torch.Tensor, error) {
+	m, err := ShiftedWindowMask(h, w, ws, shift)
+	if err != nil {
+		return nil, err
+	}
+	n := int64(ws * ws)
+	return torch.FromSliceOn(s, dev, m, int64((h/ws)*(w/ws)), n, n)
+}
+
+// maskKey identifies one shifted-window mask.
+type maskKey struct {
+	h, w, ws, shift int
+	dev             torch.Device
+}
+
+// maxCachedMasks bounds a MaskCache: a long-running server that sees many
+// image sizes drops its masks rather than growing without end.
+const maxCachedMasks = 16
+
+// MaskCache keeps the shifted-window masks of the sizes a model has seen, so
+// that every shifted block of a forward pass (and every later pass at the same
+// size) shares one mask tensor. It is safe for concurrent use; the zero value
+// is ready. The cached tensors belong to the cache: Close frees them.
+type MaskCache struct {
+	mu    sync.Mutex
+	masks map[maskKey]*torch.Tensor
+}
+
+// Get returns the mask of ShiftedWindowMask for these arguments on dev,
+// brought into s with s.Use (so the caller may close it or let s free it; the
+// cached tensor stays).
+func (c *MaskCache) Get(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (*torch.Tensor, error) {
+	key := maskKey{h, w, ws, shift, dev}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.masks[key]
+	if !ok {
+		var err error
+		if t, err = ShiftedWindowMaskTensor(nil, h, w, ws, shift, dev); err != nil {
+			return nil, err
+		}
+		if c.masks == nil {
+			c.masks = make(map[maskKey]*torch.Tensor)
+		}
+		if len(c.masks) >= maxCachedMasks {
+			c.closeLocked()
+			c.masks = make(map[maskKey]*torch.Tensor)
+		}
+		c.masks[key] = t
+	}
+	return s.Use(t), nil
+}
+
+// Len returns the number of cached masks.
+func (c *MaskCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.masks)
+}
+
+// Close frees every cached mask. The cache stays usable.
+func (c *MaskCache) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked()
+}
+
+func (c *MaskCache) closeLocked() {
+	for k, t := range c.masks {
+		t.Close()
+		delete(c.masks, k)
+	}
+}
