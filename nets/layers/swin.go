@@ -1,0 +1,259 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gomioir/gomioir/internal/torch"
+)
+
+// MLP is the two-layer feed-forward network of a transformer block:
+// fc2(GELU(fc1(x))) with the exact (erf) GELU. Names: fc1.*, fc2.*.
+type MLP struct {
+	FC1, FC2 *Linear
+}
+
+// NewMLP returns an MLP from dim to hidden and back to dim, with PyTorch's
+// default initialisation from g (nil: zeros).
+func NewMLP(g *torch.Generator, dim, hidden int64) (*MLP, error) {
+	fc1, err := NewLinear(g, dim, hidden, true)
+	if err != nil {
+		return nil, err
+	}
+	fc2, err := NewLinear(g, hidden, dim, true)
+	if err != nil {
+		fc1.Close()
+		return nil, err
+	}
+	return &MLP{FC1: fc1, FC2: fc2}, nil
+}
+
+// Visit reports fc1 and fc2.
+func (m *MLP) Visit(v Visitor) {
+	if m == nil {
+		return
+	}
+	v.Module("fc1", m.FC1)
+	v.Module("fc2", m.FC2)
+}
+
+// Forward applies the MLP over the last dimension of x.
+func (m *MLP) Forward(x *torch.Tensor) *torch.Tensor {
+	return m.FC2.Forward(m.FC1.Forward(x).Gelu())
+}
+
+// Close frees the tensors.
+func (m *MLP) Close() { Close(m) }
+
+// SwinBlockConfig describes one Swin Transformer block.
+type SwinBlockConfig struct {
+	Dim, Heads, WindowSize int64
+	// Shift is the cyclic shift of shifted-window blocks (WindowSize/2 for
+	// the odd blocks of a stage), 0 for plain windows.
+	Shift int64
+	// MLPRatio sets the MLP's hidden width int(Dim*MLPRatio); 0 means 4.
+	MLPRatio float64
+	// NoQKVBias drops the bias of the qkv projection.
+	NoQKVBias bool
+	// Resolution is the token-map size (H, W) the reference network was
+	// built for (SwinIR: img_size/patch_size). When set, a shifted block
+	// keeps the mask of that size as its attn_mask buffer (so strict loading
+	// of reference checkpoints finds it), and, as the reference, a block
+	// whose Resolution is not larger than WindowSize uses one window of that
+	// size without shift. Zero means no buffer: masks are computed for each
+	// input size.
+	Resolution [2]int64
+	// Masks, if set, caches the masks of other sizes; blocks of one network
+	// share it. Without it each forward pass computes the mask again.
+	Masks *MaskCache
+}
+
+// SwinBlock is a Swin Transformer block on a token sequence (B, H*W, C):
+// x + W-MSA(LN(x)) (shifted windows when Shift > 0), then x + MLP(LN(x)).
+//
+// Names: attn_mask (shifted blocks with a Resolution: float32 buffer
+// (nW, N, N)), norm1.*, attn.*, norm2.*, mlp.*; the mask comes first, as in
+// the reference state_dict.
+type SwinBlock struct {
+	AttnMask     *torch.Tensor
+	Norm1, Norm2 *LayerNorm
+	Attn         *WindowAttention
+	MLP          *MLP
+
+	WindowSize, Shift int64
+	Resolution        [2]int64
+	Masks             *MaskCache
+}
+
+// NewSwinBlock builds a block with PyTorch's default initialisation from g
+// (the reference SwinIR then redraws every Linear; see TruncNormalLinears).
+func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
+	ws, shift := c.WindowSize, c.Shift
+	if r := min(c.Resolution[0], c.Resolution[1]); r > 0 && r <= ws {
+		ws, shift = r, 0
+	}
+	if ws < 1 || shift < 0 || shift >= ws {
+		return nil, fmt.Errorf("layers: new swin block: shift %d outside [0, %d)", shift, ws)
+	}
+	ratio := c.MLPRatio
+	if ratio == 0 {
+		ratio = 4
+	}
+	hidden := int64(float64(c.Dim) * ratio)
+	b := &SwinBlock{WindowSize: ws, Shift: shift, Resolution: c.Resolution, Masks: c.Masks}
+	var err error
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	if b.Norm1, err = NewLayerNorm(c.Dim, 0, false); err != nil {
+		return nil, err
+	}
+	if b.Attn, err = NewWindowAttention(g, c.Dim, c.Heads, ws, !c.NoQKVBias); err != nil {
+		return nil, err
+	}
+	if b.Norm2, err = NewLayerNorm(c.Dim, 0, false); err != nil {
+		return nil, err
+	}
+	if b.MLP, err = NewMLP(g, c.Dim, hidden); err != nil {
+		return nil, err
+	}
+	if shift > 0 && c.Resolution[0] > 0 && c.Resolution[1] > 0 {
+		if b.AttnMask, err = ShiftedWindowMaskTensor(nil, int(c.Resolution[0]), int(c.Resolution[1]),
+			int(ws), int(shift), torch.CPU); err != nil {
+			return nil, fmt.Errorf("layers: new swin block: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// Visit reports attn_mask (if any), norm1, attn, norm2 and mlp.
+func (b *SwinBlock) Visit(v Visitor) {
+	if b == nil {
+		return
+	}
+	v.Buffer("attn_mask", &b.AttnMask)
+	v.Module("norm1", b.Norm1)
+	v.Module("attn", b.Attn)
+	v.Module("norm2", b.Norm2)
+	v.Module("mlp", b.MLP)
+}
+
+// Close frees the tensors (not the shared mask cache).
+func (b *SwinBlock) Close() { Close(b) }
+
+// mask returns the shifted-window mask for an h x w map on dev, in s: the
+// stored buffer when the size is the block's Resolution (as the reference),
+// else a cached or freshly computed one. A nil result with a nil error never
+// happens for a shifted block.
+func (b *SwinBlock) mask(s *torch.Scope, h, w int64, dev torch.Device) (*torch.Tensor, error) {
+	if b.AttnMask != nil && h == b.Resolution[0] && w == b.Resolution[1] && b.AttnMask.Device() == dev {
+		return s.Use(b.AttnMask), nil
+	}
+	if b.Masks != nil {
+		return b.Masks.Get(s, int(h), int(w), int(b.WindowSize), int(b.Shift), dev)
+	}
+	return ShiftedWindowMaskTensor(s, int(h), int(w), int(b.WindowSize), int(b.Shift), dev)
+}
+
+// Forward applies the block to tokens x (B, h*w, C) of an h x w map; h and w
+// must be multiples of the window size. The result belongs to x's scope.
+func (b *SwinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
+	n, c := x.Size(0), x.Size(2)
+	ws, shift := b.WindowSize, b.Shift
+	t := b.Norm1.Forward(x).Reshape(n, h, w, c)
+	var mask *torch.Tensor
+	if shift > 0 {
+		t = t.Roll([]int64{-shift, -shift}, []int64{1, 2})
+		// A geometry the mask refuses also fails WindowPartition below,
+		// whose error the result then carries.
+		mask, _ = b.mask(x.Scope(), h, w, x.Device())
+	}
+	a := b.Attn.Forward(WindowPartition(t, ws), mask)
+	t = WindowReverse(a, ws, h, w)
+	if shift > 0 {
+		t = t.Roll([]int64{shift, shift}, []int64{1, 2})
+	}
+	x = x.Add(t.Reshape(n, h*w, c))
+	return x.Add(b.MLP.Forward(b.Norm2.Forward(x)))
+}
+
+// TruncNormalLinears redraws every Linear weight of m, a Linear, LayerNorm,
+// MLP, WindowAttention or SwinBlock (in state-dict order),
+// from a truncated normal of std 0.02 and zeroes its bias, and resets every
+// LayerNorm to ones and zeros: the _init_weights of SwinIR and Uformer.
+// A nil g does nothing.
+func TruncNormalLinears(g *torch.Generator, m Module) error {
+	if g == nil {
+		return nil
+	}
+	var err error
+	walkLayers(m, func(l any) {
+		if err != nil {
+			return
+		}
+		switch l := l.(type) {
+		case *Linear:
+			if err = TruncNormal(g, l.Weight, 0, 0.02, -2, 2); err == nil && l.Bias != nil {
+				err = Fill(l.Bias, 0)
+			}
+		case *LayerNorm:
+			if err = Fill(l.Weight, 1); err == nil && l.Bias != nil {
+				err = Fill(l.Bias, 0)
+			}
+		}
+	})
+	return err
+}
+
+// walkLayers calls fn for the Linear and LayerNorm modules reachable through
+// the Swin building blocks of this file.
+func walkLayers(m Module, fn func(any)) {
+	switch m := m.(type) {
+	case nil:
+	case *Linear, *LayerNorm:
+		fn(m)
+	case *MLP:
+		walkLayers(m.FC1, fn)
+		walkLayers(m.FC2, fn)
+	case *WindowAttention:
+		walkLayers(m.QKV, fn)
+		walkLayers(m.Proj, fn)
+	case *SwinBlock:
+		walkLayers(m.Norm1, fn)
+		walkLayers(m.Attn, fn)
+		walkLayers(m.Norm2, fn)
+		walkLayers(m.MLP, fn)
+	}
+}
+
+// PatchEmbed turns a feature map (B, C, H, W) into tokens (B, H*W, C), then
+// applies Norm (SwinIR's patch_embed.norm) if set. Patch size 1, as SwinIR.
+type PatchEmbed struct {
+	Norm *LayerNorm
+}
+
+// Visit reports norm.*.
+func (p *PatchEmbed) Visit(v Visitor) {
+	if p == nil {
+		return
+	}
+	v.Module("norm", p.Norm)
+}
+
+// Forward flattens x to tokens and normalises them.
+func (p *PatchEmbed) Forward(x *torch.Tensor) *torch.Tensor {
+	t := x.Flatten(2, 3).Transpose(1, 2)
+	if p != nil && p.Norm != nil {
+		t = p.Norm.Forward(t)
+	}
+	return t
+}
+
+// Close frees the tensors.
+func (p *PatchEmbed) Close() { Close(p) }
+
+// PatchUnembed turns tokens (B, h*w, C) back into a feature map (B, C, h, w).
+func PatchUnembed(x *torch.Tensor, h, w int64) *torch.Tensor {
+	return x.Transpose(1, 2).Reshape(x.Size(0), x.Size(2), h, w)
+}

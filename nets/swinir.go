@@ -1,0 +1,399 @@
+package nets
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+	"strconv"
+
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/layers"
+)
+
+// SwinIRConfig configures a SwinIR. Zero fields take the paper's values
+// (section 5.2 of the method: embed 180, six RSTBs of six blocks with six
+// heads, window 8, MLP ratio 2, img_size 128, upscale 1, img_range 1, mean
+// (0.4488, 0.4371, 0.4040), '1conv' residual connection, 'pixelshuffle'
+// reconstruction).
+type SwinIRConfig struct {
+	// InChannels is the channel count of input and output (3).
+	InChannels int64
+	// EmbedDim is the token width (180). The reference EP/AP classes
+	// hard-code 180 for their modulation; this port takes the width from
+	// the modulation points, so any width works with prompts.
+	EmbedDim int64
+	// Depths is the number of Swin blocks of each RSTB; Heads the heads of
+	// each RSTB's attention (same length).
+	Depths []int
+	Heads  []int64
+	// WindowSize is the attention window (8); odd blocks shift by half of it.
+	WindowSize int64
+	// MLPRatio sets the MLP width int(EmbedDim*MLPRatio) (2).
+	MLPRatio float64
+	// ImgSize is the training patch size the reference was built for (128).
+	// It only decides the shape of the attn_mask buffers that reference
+	// checkpoints carry; any input size works.
+	ImgSize int64
+	// Upscale is the output scale: 1 (the MiOIR setting), a power of two, or 3.
+	Upscale int
+	// ImgRange scales the mean-subtracted input (1).
+	ImgRange float64
+	// Mean is subtracted from the input and added back to the output; nil
+	// means (0.4488, 0.4371, 0.4040) for 3 channels and zeros otherwise.
+	Mean []float32
+	// ResiConnection is the convolution closing each RSTB and the body:
+	// "1conv" (one 3x3 convolution) or "3conv" (3x3 to C/4, 1x1, 3x3 back,
+	// with LeakyReLU(0.2) between).
+	ResiConnection string
+	// Upsampler is the reconstruction module; only "pixelshuffle" (the
+	// paper's) is supported.
+	Upsampler string
+	// NoQKVBias drops the bias of the attention's qkv projection.
+	NoQKVBias bool
+}
+
+// SwinIRPaperConfig returns the paper configuration with every field set.
+func SwinIRPaperConfig() SwinIRConfig { return SwinIRConfig{}.withDefaults() }
+
+func (c SwinIRConfig) withDefaults() SwinIRConfig {
+	if c.InChannels == 0 {
+		c.InChannels = 3
+	}
+	if c.EmbedDim == 0 {
+		c.EmbedDim = 180
+	}
+	if c.Depths == nil {
+		c.Depths = []int{6, 6, 6, 6, 6, 6}
+	}
+	if c.Heads == nil {
+		c.Heads = []int64{6, 6, 6, 6, 6, 6}
+	}
+	if c.WindowSize == 0 {
+		c.WindowSize = 8
+	}
+	if c.MLPRatio == 0 {
+		c.MLPRatio = 2
+	}
+	if c.ImgSize == 0 {
+		c.ImgSize = 128
+	}
+	if c.Upscale == 0 {
+		c.Upscale = 1
+	}
+	if c.ImgRange == 0 {
+		c.ImgRange = 1
+	}
+	if c.Mean == nil {
+		if c.InChannels == 3 {
+			c.Mean = []float32{0.4488, 0.4371, 0.4040}
+		} else {
+			c.Mean = make([]float32, c.InChannels)
+		}
+	}
+	if c.ResiConnection == "" {
+		c.ResiConnection = "1conv"
+	}
+	if c.Upsampler == "" {
+		c.Upsampler = "pixelshuffle"
+	}
+	c.Depths = slices.Clone(c.Depths)
+	c.Heads = slices.Clone(c.Heads)
+	c.Mean = slices.Clone(c.Mean)
+	return c
+}
+
+func (c SwinIRConfig) validate() error {
+	switch {
+	case c.InChannels < 1 || c.EmbedDim < 1 || c.WindowSize < 1 || c.ImgSize < 1 || c.MLPRatio < 0:
+		return fmt.Errorf("bad size in %+v", c)
+	case len(c.Depths) == 0 || len(c.Depths) != len(c.Heads):
+		return fmt.Errorf("%d depths for %d head counts", len(c.Depths), len(c.Heads))
+	case int64(len(c.Mean)) != c.InChannels:
+		return fmt.Errorf("%d mean values for %d channels", len(c.Mean), c.InChannels)
+	case c.Upsampler != "pixelshuffle":
+		return fmt.Errorf("upsampler %q is not supported (only \"pixelshuffle\")", c.Upsampler)
+	case c.ResiConnection != "1conv" && c.ResiConnection != "3conv":
+		return fmt.Errorf("resi_connection %q is not \"1conv\" or \"3conv\"", c.ResiConnection)
+	case c.Upscale < 1 || (c.Upscale != 3 && bits.OnesCount(uint(c.Upscale)) != 1):
+		return fmt.Errorf("upscale %d is not 1, a power of two or 3", c.Upscale)
+	}
+	for i, d := range c.Depths {
+		if d < 1 || c.Heads[i] < 1 || c.EmbedDim%c.Heads[i] != 0 {
+			return fmt.Errorf("RSTB %d: depth %d, %d heads for width %d", i, d, c.Heads[i], c.EmbedDim)
+		}
+	}
+	return nil
+}
+
+// RSTB is SwinIR's residual Swin Transformer block: a group of Swin blocks
+// (even ones on plain windows, odd ones on windows shifted by half a
+// window), a convolution on the unflattened map, and a residual connection
+// around all of it. Names: residual_group.blocks.N.*, conv.* (conv.0/2/4
+// for "3conv").
+type RSTB struct {
+	Blocks []*layers.SwinBlock
+	Conv   layers.Layer
+}
+
+// Visit reports the blocks and the convolution.
+func (r *RSTB) Visit(v layers.Visitor) {
+	if r == nil {
+		return
+	}
+	for i, b := range r.Blocks {
+		v.Module("residual_group.blocks."+strconv.Itoa(i), b)
+	}
+	v.Module("conv", r.Conv)
+}
+
+// Forward applies the RSTB to tokens x (B, h*w, C).
+func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
+	t := x
+	for _, b := range r.Blocks {
+		t = b.Forward(t, h, w)
+	}
+	t = r.Conv.Forward(layers.PatchUnembed(t, h, w))
+	return (*layers.PatchEmbed)(nil).Forward(t).Add(x)
+}
+
+// SwinIR is the SwinIR backbone as MiOIR uses it (BasicSR's swinir_arch,
+// classes SwinIR, SwinIR_EP and SwinIR_AP, which share every backbone key):
+//
+//	x = (x - mean) * img_range
+//	f = conv_first(x)
+//	t = norm(RSTB_n(...RSTB_1(patch_embed(f))))    modulation after each RSTB
+//	f = conv_after_body(unembed(t)) + f             modulation "after_body"
+//	f = LeakyReLU_0.01(conv_before_upsample(f))     modulation "before_upsample"
+//	y = conv_last(upsample(f))                      modulation "last"
+//	return y / img_range + mean
+//
+// There is no global image skip. The upsample is empty for upscale 1.
+// Inputs whose sides are not multiples of the window are reflect-padded at
+// the bottom and right and the output cropped, as the reference test
+// procedure does (for AP prompts, pad the image before computing the prompt:
+// see PadMultiple).
+type SwinIR struct {
+	Config             SwinIRConfig
+	ConvFirst          *layers.Conv2d
+	PatchEmbed         *layers.PatchEmbed
+	Layers             []*RSTB
+	Norm               *layers.LayerNorm
+	ConvAfterBody      layers.Layer
+	ConvBeforeUpsample layers.Sequential // conv, LeakyReLU(0.01)
+	Upsample           layers.Sequential // (conv, PixelShuffle) per factor; empty for 1
+	ConvLast           *layers.Conv2d
+
+	mean  *torch.Tensor // (1, C, 1, 1), a plain attribute in the reference (no state_dict key)
+	masks *layers.MaskCache
+}
+
+var _ Backbone = (*SwinIR)(nil)
+
+// NewSwinIR builds a SwinIR initialised from g as the reference does
+// (convolutions with PyTorch's default, every Linear truncated-normal std
+// 0.02 with zero bias, relative position tables truncated-normal 0.02,
+// LayerNorms ones and zeros); a nil g leaves zeros for loading. The draws
+// follow the reference's distributions, not its random stream.
+func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("nets: SwinIR: %w", err)
+	}
+	n := &SwinIR{Config: c, masks: &layers.MaskCache{}}
+	fail := func(err error) (*SwinIR, error) {
+		n.Close()
+		return nil, fmt.Errorf("nets: SwinIR: %w", err)
+	}
+	conv := func(in, out, k int64) (*layers.Conv2d, error) {
+		return layers.NewConv2d(g, in, out, k, layers.ConvConfig{Padding: k / 2})
+	}
+	resi := func() (layers.Layer, error) {
+		if c.ResiConnection == "1conv" {
+			return conv(c.EmbedDim, c.EmbedDim, 3)
+		}
+		q := c.EmbedDim / 4
+		var s layers.Sequential
+		for _, k := range [][3]int64{{c.EmbedDim, q, 3}, {q, q, 1}, {q, c.EmbedDim, 3}} {
+			l, err := conv(k[0], k[1], k[2])
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			if len(s) > 0 {
+				s = append(s, layers.LeakyReLU(0.2))
+			}
+			s = append(s, l)
+		}
+		return s, nil
+	}
+	var err error
+	if n.mean, err = torch.FromSlice(nil, c.Mean, 1, c.InChannels, 1, 1); err != nil {
+		return fail(err)
+	}
+	if n.ConvFirst, err = conv(c.InChannels, c.EmbedDim, 3); err != nil {
+		return fail(err)
+	}
+	n.PatchEmbed = &layers.PatchEmbed{}
+	if n.PatchEmbed.Norm, err = layers.NewLayerNorm(c.EmbedDim, 0, false); err != nil {
+		return fail(err)
+	}
+	for i, depth := range c.Depths {
+		r := &RSTB{}
+		n.Layers = append(n.Layers, r)
+		for j := range depth {
+			b, err := layers.NewSwinBlock(g, layers.SwinBlockConfig{
+				Dim: c.EmbedDim, Heads: c.Heads[i], WindowSize: c.WindowSize,
+				Shift: int64(j%2) * (c.WindowSize / 2), MLPRatio: c.MLPRatio, NoQKVBias: c.NoQKVBias,
+				Resolution: [2]int64{c.ImgSize, c.ImgSize}, Masks: n.masks,
+			})
+			if err != nil {
+				return fail(err)
+			}
+			r.Blocks = append(r.Blocks, b)
+			if err := layers.TruncNormalLinears(g, b); err != nil {
+				return fail(err)
+			}
+		}
+		if r.Conv, err = resi(); err != nil {
+			return fail(err)
+		}
+	}
+	if n.Norm, err = layers.NewLayerNorm(c.EmbedDim, 0, false); err != nil {
+		return fail(err)
+	}
+	if n.ConvAfterBody, err = resi(); err != nil {
+		return fail(err)
+	}
+	const feat = 64
+	cb, err := conv(c.EmbedDim, feat, 3)
+	if err != nil {
+		return fail(err)
+	}
+	n.ConvBeforeUpsample = layers.Sequential{cb, layers.LeakyReLU(0.01)}
+	n.Upsample = layers.Sequential{}
+	steps, r := 0, int64(2)
+	if c.Upscale == 3 {
+		steps, r = 1, 3
+	} else {
+		steps = bits.TrailingZeros(uint(c.Upscale))
+	}
+	for range steps {
+		up, err := conv(feat, r*r*feat, 3)
+		if err != nil {
+			return fail(err)
+		}
+		r := r
+		n.Upsample = append(n.Upsample, up, layers.Func(func(x *torch.Tensor) *torch.Tensor { return x.PixelShuffle(r) }))
+	}
+	if n.ConvLast, err = conv(feat, c.InChannels, 3); err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+// Visit reports the tensors with the reference names: conv_first,
+// patch_embed.norm, layers.N.residual_group.blocks.M.*, layers.N.conv, norm,
+// conv_after_body, conv_before_upsample.0, upsample.*, conv_last.
+func (n *SwinIR) Visit(v layers.Visitor) {
+	v.Module("conv_first", n.ConvFirst)
+	v.Module("patch_embed", n.PatchEmbed)
+	for i, l := range n.Layers {
+		v.Module("layers."+strconv.Itoa(i), l)
+	}
+	v.Module("norm", n.Norm)
+	v.Module("conv_after_body", n.ConvAfterBody)
+	v.Module("conv_before_upsample", n.ConvBeforeUpsample)
+	v.Module("upsample", n.Upsample)
+	v.Module("conv_last", n.ConvLast)
+}
+
+// Modulation point names of SwinIR, besides "layerN" (after RSTB N, on
+// tokens).
+const (
+	SwinIRAfterBody      = "after_body"
+	SwinIRBeforeUpsample = "before_upsample"
+	SwinIRLast           = "last"
+)
+
+// SwinIRLayerPoint is the name of the modulation point after RSTB i.
+func SwinIRLayerPoint(i int) string { return "layer" + strconv.Itoa(i) }
+
+// Modulation lists the points of section 4.3 (SwinIR_EP/AP), all fed by one
+// extractor F_ext_net: after each RSTB (tokens, EmbedDim channels, FC keys
+// layers.N.prompt_scale/prompt_shift), after the body's residual
+// ("after_body", prompt_scale_after_body), after conv_before_upsample's
+// activation ("before_upsample", 64 channels) and after conv_last ("last",
+// InChannels, before the mean is added back).
+func (n *SwinIR) Modulation() Modulation {
+	m := Modulation{Extractors: []string{"F_ext_net"}}
+	for i := range n.Layers {
+		p := "layers." + strconv.Itoa(i) + "."
+		m.Points = append(m.Points, ModulationPoint{Name: SwinIRLayerPoint(i), Channels: n.Config.EmbedDim,
+			Layout: ChannelsLast, ScaleKey: p + "prompt_scale", ShiftKey: p + "prompt_shift"})
+	}
+	add := func(name string, ch int64) {
+		m.Points = append(m.Points, ModulationPoint{Name: name, Channels: ch, Layout: ChannelsFirst,
+			ScaleKey: "prompt_scale_" + name, ShiftKey: "prompt_shift_" + name})
+	}
+	add(SwinIRAfterBody, n.Config.EmbedDim)
+	add(SwinIRBeforeUpsample, 64)
+	add(SwinIRLast, n.Config.InChannels)
+	return m
+}
+
+// PadMultiple is the multiple that inputs are padded to (the window size).
+func (n *SwinIR) PadMultiple() int64 { return n.Config.WindowSize }
+
+// Forward restores x (N, C, H, W), calling hook at every modulation point
+// (nil: the plain network). The result is (N, C, H*upscale, W*upscale) and
+// belongs to x's scope.
+func (n *SwinIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
+	h, w := x.Size(2), x.Size(3)
+	ws := n.Config.WindowSize
+	ph, pw := (ws-h%ws)%ws, (ws-w%ws)%ws
+	in := x
+	if ph > 0 || pw > 0 {
+		in = x.Pad([]int64{0, pw, 0, ph}, torch.PadReflect, 0)
+	}
+	out := n.forward(in, hook)
+	if ph > 0 || pw > 0 {
+		up := int64(n.Config.Upscale)
+		out = out.Narrow(2, 0, h*up).Narrow(3, 0, w*up)
+	}
+	return out
+}
+
+func (n *SwinIR) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
+	c := n.Config
+	h, w := x.Size(2), x.Size(3)
+	mean := x.Scope().Use(n.mean).To(x.DType(), x.Device())
+	t := x.Sub(mean)
+	if c.ImgRange != 1 {
+		t = t.MulScalar(c.ImgRange)
+	}
+	f := n.ConvFirst.Forward(t)
+	tok := n.PatchEmbed.Forward(f)
+	for i, l := range n.Layers {
+		tok = hook.Apply(SwinIRLayerPoint(i), l.Forward(tok, h, w))
+	}
+	body := layers.PatchUnembed(n.Norm.Forward(tok), h, w)
+	f = hook.Apply(SwinIRAfterBody, n.ConvAfterBody.Forward(body).Add(f))
+	f = hook.Apply(SwinIRBeforeUpsample, n.ConvBeforeUpsample.Forward(f))
+	y := hook.Apply(SwinIRLast, n.ConvLast.Forward(n.Upsample.Forward(f)))
+	if c.ImgRange != 1 {
+		y = y.DivScalar(c.ImgRange)
+	}
+	return y.Add(mean)
+}
+
+// Close frees the parameters and the cached attention masks.
+func (n *SwinIR) Close() {
+	if n == nil {
+		return
+	}
+	layers.Close(n)
+	n.mean.Close()
+	if n.masks != nil {
+		n.masks.Close()
+	}
+}

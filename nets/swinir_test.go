@@ -1,0 +1,382 @@
+package nets
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/layers"
+)
+
+// swinKey is one [key, shape, dtype] row of a <name>.keys.json fixture.
+type swinKey struct {
+	Name  string
+	Shape []int64
+	DType string
+}
+
+func swinFixtureKeys(t testing.TB, file string) []swinKey {
+	t.Helper()
+	raw, err := os.ReadFile(fixtures.Path(t, "models", file))
+	require.NoError(t, err)
+	var rows [][3]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &rows))
+	keys := make([]swinKey, len(rows))
+	for i, r := range rows {
+		require.NoError(t, json.Unmarshal(r[0], &keys[i].Name))
+		require.NoError(t, json.Unmarshal(r[1], &keys[i].Shape))
+		require.NoError(t, json.Unmarshal(r[2], &keys[i].DType))
+	}
+	return keys
+}
+
+// swinModuleKeys lists m's tensors as fixture rows.
+func swinModuleKeys(m layers.Module) []swinKey {
+	var keys []swinKey
+	for _, p := range layers.Params(m) {
+		keys = append(keys, swinKey{p.Name, p.Tensor().Shape(), p.Tensor().DType().String()})
+	}
+	return keys
+}
+
+// swinFixtureConfig reads the constructor kwargs of a SwinIR fixture.
+func swinFixtureConfig(t testing.TB, name string) SwinIRConfig {
+	t.Helper()
+	raw, err := os.ReadFile(fixtures.Path(t, "models", name+".config.json"))
+	require.NoError(t, err)
+	var f struct {
+		Kwargs struct {
+			Upscale        int     `json:"upscale"`
+			InChans        int64   `json:"in_chans"`
+			ImgSize        int64   `json:"img_size"`
+			WindowSize     int64   `json:"window_size"`
+			ImgRange       float64 `json:"img_range"`
+			Depths         []int   `json:"depths"`
+			EmbedDim       int64   `json:"embed_dim"`
+			NumHeads       []int64 `json:"num_heads"`
+			MLPRatio       float64 `json:"mlp_ratio"`
+			Upsampler      string  `json:"upsampler"`
+			ResiConnection string  `json:"resi_connection"`
+		} `json:"kwargs"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &f))
+	k := f.Kwargs
+	return SwinIRConfig{InChannels: k.InChans, EmbedDim: k.EmbedDim, Depths: k.Depths, Heads: k.NumHeads,
+		WindowSize: k.WindowSize, MLPRatio: k.MLPRatio, ImgSize: k.ImgSize, Upscale: k.Upscale,
+		ImgRange: k.ImgRange, ResiConnection: k.ResiConnection, Upsampler: k.Upsampler}
+}
+
+func swinNpy(t testing.TB, file string) ([]float32, []int64) {
+	t.Helper()
+	r, err := npy.ReadFile(fixtures.Path(t, "models", file))
+	require.NoError(t, err)
+	v, err := r.Float32s()
+	require.NoError(t, err)
+	shape := make([]int64, len(r.Shape))
+	for i, d := range r.Shape {
+		shape[i] = int64(d)
+	}
+	return v, shape
+}
+
+// swinRelL2 is ||a-b|| / ||b||, and the largest absolute difference.
+func swinRelL2(a, b []float32) (rel, maxAbs float64) {
+	var num, den float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		num += d * d
+		den += float64(b[i]) * float64(b[i])
+		maxAbs = max(maxAbs, math.Abs(d))
+	}
+	return math.Sqrt(num / den), maxAbs
+}
+
+// loadSwinFixture builds the fixture's configuration and loads its params.
+func loadSwinFixture(t testing.TB, name string) *SwinIR {
+	t.Helper()
+	n, err := NewSwinIR(nil, swinFixtureConfig(t, name))
+	require.NoError(t, err)
+	ck, err := pth.Load(fixtures.Path(t, "models", name+".pth"))
+	require.NoError(t, err)
+	sd, err := ck.StateDict("params")
+	require.NoError(t, err)
+	require.NoError(t, layers.LoadStateDict(n, sd, layers.LoadOptions{}))
+	return n
+}
+
+// swinRun runs the backbone on vals (shape) in an inference scope and
+// returns the output values and shape.
+func swinRun(t testing.TB, n *SwinIR, vals []float32, shape []int64, hook Hook) ([]float32, []int64) {
+	t.Helper()
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := torch.FromSlice(s, vals, shape...)
+		require.NoError(t, err)
+		return n.Forward(x, hook)
+	})
+	require.NoError(t, err)
+	defer out.Close()
+	got, err := torch.ToSlice[float32](out)
+	require.NoError(t, err)
+	return got, out.Shape()
+}
+
+func TestSwinIRPaperParamsAndKeys(t *testing.T) {
+	n, err := NewSwinIR(nil, SwinIRConfig{})
+	require.NoError(t, err)
+	defer n.Close()
+	require.Equal(t, int64(11_604_775), layers.NumParams(n))
+	require.Equal(t, swinFixtureKeys(t, "SwinIR.full.keys.json"), swinModuleKeys(n))
+	require.Len(t, n.Modulation().Points, 6+3)
+
+	c := SwinIRPaperConfig()
+	require.Equal(t, int64(180), c.EmbedDim)
+	require.Equal(t, []int{6, 6, 6, 6, 6, 6}, c.Depths)
+	require.Equal(t, []int64{6, 6, 6, 6, 6, 6}, c.Heads)
+	require.Equal(t, []float32{0.4488, 0.4371, 0.4040}, c.Mean)
+	require.Equal(t, int64(8), n.PadMultiple())
+}
+
+func TestSwinIRFixtureKeys(t *testing.T) {
+	for _, name := range []string{"SwinIR"} {
+		n, err := NewSwinIR(nil, swinFixtureConfig(t, name))
+		require.NoError(t, err)
+		require.Equal(t, swinFixtureKeys(t, name+".keys.json"), swinModuleKeys(n))
+		require.Equal(t, int64(258_895), layers.NumParams(n))
+		n.Close()
+	}
+}
+
+// TestSwinIRPromptedBackboneKeys checks that the SwinIR_EP / SwinIR_AP
+// checkpoints are this backbone's keys plus the prompt modules' keys: the
+// extractor F_ext_net and one FC pair per modulation point, under the
+// ScaleKey/ShiftKey that Modulation names, of shape (channels, 64).
+func TestSwinIRPromptedBackboneKeys(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		cfg  func() SwinIRConfig
+	}{
+		{"SwinIR_EP.keys.json", func() SwinIRConfig { return swinFixtureConfig(t, "SwinIR_EP") }},
+		{"SwinIR_AP.keys.json", func() SwinIRConfig { return swinFixtureConfig(t, "SwinIR_AP") }},
+		{"SwinIR_EP.full.keys.json", SwinIRPaperConfig},
+		{"SwinIR_AP.full.keys.json", SwinIRPaperConfig},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			n, err := NewSwinIR(nil, tc.cfg())
+			require.NoError(t, err)
+			defer n.Close()
+			want := swinFixtureKeys(t, tc.file)
+			prompt := map[string][]int64{}
+			var backbone []swinKey
+			for _, k := range want {
+				if strings.HasPrefix(k.Name, "F_ext_net.") || strings.Contains(k.Name, "prompt_") {
+					prompt[k.Name] = k.Shape
+					continue
+				}
+				backbone = append(backbone, k)
+			}
+			require.Equal(t, backbone, swinModuleKeys(n))
+			m := n.Modulation()
+			require.Equal(t, []string{"F_ext_net"}, m.Extractors)
+			fc := 0
+			for _, p := range m.Points {
+				for _, key := range []string{p.ScaleKey, p.ShiftKey} {
+					require.Equal(t, []int64{p.Channels, 64}, prompt[key+".weight"], key)
+					require.Equal(t, []int64{p.Channels}, prompt[key+".bias"], key)
+					fc += 2
+				}
+			}
+			require.Len(t, prompt, fc+6, "FC pairs plus the extractor's three convolutions")
+		})
+	}
+}
+
+func TestSwinIRParity(t *testing.T) {
+	n := loadSwinFixture(t, "SwinIR")
+	defer n.Close()
+	in, inShape := swinNpy(t, "SwinIR.in.npy")
+	want, wantShape := swinNpy(t, "SwinIR.out.npy")
+	got, shape := swinRun(t, n, in, inShape, nil)
+	require.Equal(t, wantShape, shape)
+	rel, maxAbs := swinRelL2(got, want)
+	t.Logf("SwinIR 64x64: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
+	require.LessOrEqual(t, rel, 1e-5)
+	require.Less(t, maxAbs, 1e-5)
+}
+
+// TestSwinIRPadsToWindow checks that a size that is not a multiple of the
+// window is reflect-padded and cropped, as the reference test procedure.
+func TestSwinIRPadsToWindow(t *testing.T) {
+	n := loadSwinFixture(t, "SwinIR")
+	defer n.Close()
+	const h, w = 13, 21
+	in := make([]float32, 3*h*w)
+	for i := range in {
+		in[i] = float32((i*37)%101) / 101
+	}
+	got, shape := swinRun(t, n, in, []int64{1, 3, h, w}, nil)
+	require.Equal(t, []int64{1, 3, h, w}, shape)
+
+	// The same by hand: pad to 16x24, run, crop.
+	want, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := torch.FromSlice(s, in, 1, 3, h, w)
+		require.NoError(t, err)
+		p := x.Pad([]int64{0, 3, 0, 3}, torch.PadReflect, 0)
+		return n.Forward(p, nil).Narrow(2, 0, h).Narrow(3, 0, w).Contiguous()
+	})
+	require.NoError(t, err)
+	defer want.Close()
+	wv, err := torch.ToSlice[float32](want)
+	require.NoError(t, err)
+	require.Equal(t, wv, got)
+}
+
+// TestSwinIRHook checks the modulation points: called in forward order, with
+// the documented layouts and channel counts, and an identity hook changes
+// nothing.
+func TestSwinIRHook(t *testing.T) {
+	n, err := NewSwinIR(nil, SwinIRConfig{EmbedDim: 12, Depths: []int{2, 1}, Heads: []int64{2, 3}, ImgSize: 16})
+	require.NoError(t, err)
+	defer n.Close()
+	g, err := torch.NewGenerator(7)
+	require.NoError(t, err)
+	defer g.Close()
+	for _, p := range layers.Params(n) {
+		if !p.Buffer {
+			require.NoError(t, g.Uniform(p.Tensor(), -0.3, 0.3))
+		}
+	}
+	in := make([]float32, 2*3*16*24)
+	for i := range in {
+		in[i] = float32((i*53)%97) / 97
+	}
+	shape := []int64{2, 3, 16, 24}
+	plain, _ := swinRun(t, n, in, shape, nil)
+
+	var names []string
+	var shapes [][]int64
+	id := func(point string, f *torch.Tensor) *torch.Tensor {
+		names = append(names, point)
+		shapes = append(shapes, f.Shape())
+		return f
+	}
+	got, _ := swinRun(t, n, in, shape, id)
+	require.Equal(t, plain, got)
+
+	pts := n.Modulation().Points
+	require.Len(t, names, len(pts))
+	for i, p := range pts {
+		require.Equal(t, p.Name, names[i])
+		switch p.Layout {
+		case ChannelsLast:
+			require.Equal(t, []int64{2, 16 * 24, p.Channels}, shapes[i], p.Name)
+		default:
+			require.Equal(t, []int64{2, p.Channels, 16, 24}, shapes[i], p.Name)
+		}
+	}
+	require.Equal(t, []string{"layer0", "layer1", "after_body", "before_upsample", "last"}, names)
+
+	// A hook that doubles the last feature doubles y - mean.
+	dbl := func(point string, f *torch.Tensor) *torch.Tensor {
+		if point == SwinIRLast {
+			return f.MulScalar(2)
+		}
+		return f
+	}
+	got2, _ := swinRun(t, n, in, shape, dbl)
+	mean := SwinIRPaperConfig().Mean
+	for i := range got2 {
+		c := (i / (16 * 24)) % 3
+		require.InDelta(t, 2*(plain[i]-mean[c]), got2[i]-mean[c], 1e-5)
+	}
+}
+
+func TestSwinIRConfigErrors(t *testing.T) {
+	for _, c := range []SwinIRConfig{
+		{Depths: []int{2}, Heads: []int64{6, 6}},
+		{EmbedDim: 10, Heads: []int64{3}, Depths: []int{1}},
+		{Upsampler: "pixelshuffledirect"},
+		{ResiConnection: "2conv"},
+		{Upscale: 5},
+		{Mean: []float32{0.5}},
+	} {
+		_, err := NewSwinIR(nil, c)
+		require.Error(t, err, "%+v", c)
+	}
+	// Upscale 2 adds one conv + pixel shuffle; "3conv" three convolutions.
+	n, err := NewSwinIR(nil, SwinIRConfig{EmbedDim: 16, Depths: []int{1}, Heads: []int64{2}, Upscale: 2, ResiConnection: "3conv"})
+	require.NoError(t, err)
+	defer n.Close()
+	names := map[string][]int64{}
+	for _, k := range swinModuleKeys(n) {
+		names[k.Name] = k.Shape
+	}
+	require.Equal(t, []int64{256, 64, 3, 3}, names["upsample.0.weight"])
+	require.Equal(t, []int64{4, 16, 3, 3}, names["layers.0.conv.0.weight"])
+	require.Equal(t, []int64{4, 4, 1, 1}, names["conv_after_body.2.weight"])
+	require.Equal(t, []int64{16, 4, 3, 3}, names["conv_after_body.4.weight"])
+	_, shape := swinRun(t, n, make([]float32, 3*8*8), []int64{1, 3, 8, 8}, nil)
+	require.Equal(t, []int64{1, 3, 16, 16}, shape)
+}
+
+// TestSwinIRFreesEverything checks that a forward pass and Close return
+// every tensor.
+func TestSwinIRFreesEverything(t *testing.T) {
+	before := torch.LiveTensors()
+	n := loadSwinFixture(t, "SwinIR")
+	in := make([]float32, 3*24*32)
+	swinRun(t, n, in, []int64{1, 3, 24, 32}, nil)
+	swinRun(t, n, in, []int64{1, 3, 24, 32}, nil)
+	n.Close()
+	n.Close()
+	require.Equal(t, before, torch.LiveTensors())
+}
+
+func BenchmarkSwinIRForward(b *testing.B) {
+	n := loadSwinFixture(b, "SwinIR")
+	defer n.Close()
+	in, shape := swinNpy(b, "SwinIR.in.npy")
+	x, err := torch.FromSlice(nil, in, shape...)
+	require.NoError(b, err)
+	defer x.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			return n.Forward(s.Use(x), nil)
+		})
+		require.NoError(b, err)
+		out.Close()
+	}
+}
+
+// BenchmarkSwinIRPaperForward128 runs the paper configuration (random
+// weights) on a 128x128 image.
+func BenchmarkSwinIRPaperForward128(b *testing.B) {
+	if testing.Short() {
+		b.Skip("paper-size SwinIR forward skipped under -short")
+	}
+	g, err := torch.NewGenerator(1)
+	require.NoError(b, err)
+	defer g.Close()
+	n, err := NewSwinIR(g, SwinIRConfig{})
+	require.NoError(b, err)
+	defer n.Close()
+	x, err := g.Rand(nil, []int64{1, 3, 128, 128}, nil)
+	require.NoError(b, err)
+	defer x.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			return n.Forward(s.Use(x), nil)
+		})
+		require.NoError(b, err)
+		out.Close()
+	}
+}
