@@ -123,10 +123,16 @@ func (n *SRResNet) Visit(v layers.Visitor) {
 	v.Module("conv_last", n.ConvLast)
 }
 
+// Modulation lists the points of section 4.3 for this network.
+func (n *SRResNet) Modulation() Modulation { return n.Config.Modulation() }
+
 // Modulation lists the points of section 4.3: after each block
 // ("body1".."body16", FC keys prompt_scale1..), after conv_hr's activation
 // ("hr") and after conv_last ("out"), all fed by one extractor F_ext_net.
-func (n *SRResNet) Modulation() Modulation {
+// It needs no network, so prompt modules can be built before the backbone
+// (the reference's construction order, which seeded builds follow).
+func (c SRResNetConfig) Modulation() Modulation {
+	c = c.withDefaults()
 	m := Modulation{Extractors: []string{"F_ext_net"}}
 	add := func(suffix string, ch int64) {
 		m.Points = append(m.Points, ModulationPoint{
@@ -134,11 +140,11 @@ func (n *SRResNet) Modulation() Modulation {
 			ScaleKey: "prompt_scale" + suffix, ShiftKey: "prompt_shift" + suffix,
 		})
 	}
-	for i := range n.Body {
-		add(strconv.Itoa(i+1), n.Config.Features)
+	for i := range c.Blocks {
+		add(strconv.Itoa(i+1), c.Features)
 	}
-	add("hr", n.Config.Features)
-	add("out", n.Config.OutChannels)
+	add("hr", c.Features)
+	add("out", c.OutChannels)
 	return m
 }
 

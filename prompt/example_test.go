@@ -29,16 +29,19 @@ func ExampleNewModulator() {
 		panic(err)
 	}
 	defer g.Close()
-	net, err := nets.NewSRResNet(g, nets.SRResNetConfig{Prompted: true})
-	if err != nil {
-		panic(err)
-	}
-	defer net.Close()
-	mod, err := prompt.NewModulator(g, prompt.Adaptive, net.Modulation())
+	// Prompt modules first, then the backbone: the reference's construction
+	// order, so that seed 0 gives SRResNet_AP's initial weights exactly.
+	cfg := nets.SRResNetConfig{Prompted: true}
+	mod, err := prompt.NewModulator(g, prompt.Adaptive, cfg.Modulation())
 	if err != nil {
 		panic(err)
 	}
 	defer mod.Close()
+	net, err := nets.NewSRResNet(g, cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer net.Close()
 	fmt.Println("parameters:", layers.NumParams(layers.Modules{mod, net}))
 
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {

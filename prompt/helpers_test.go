@@ -77,9 +77,11 @@ func (m *srPrompted) Close() { layers.Close(m) }
 
 func newSRPrompted(t testing.TB, g *torch.Generator, kind Kind) *srPrompted {
 	t.Helper()
-	n, err := nets.NewSRResNet(g, nets.SRResNetConfig{Prompted: true})
+	// The reference builds the prompt modules first.
+	cfg := nets.SRResNetConfig{Prompted: true}
+	mod, err := NewModulator(g, kind, cfg.Modulation())
 	require.NoError(t, err)
-	mod, err := NewModulator(g, kind, n.Modulation())
+	n, err := nets.NewSRResNet(g, cfg)
 	require.NoError(t, err)
 	return &srPrompted{mod: mod, net: n}
 }
