@@ -380,3 +380,10 @@ func BenchmarkSwinIRPaperForward128(b *testing.B) {
 		out.Close()
 	}
 }
+
+// Exported for the external tests of swinir_prompt_test.go.
+var (
+	SwinFixtureConfigForTest = swinFixtureConfig
+	SwinNpyForTest           = swinNpy
+	SwinRelL2ForTest         = swinRelL2
+)
