@@ -3,6 +3,7 @@ package prompt
 import (
 	"testing"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -29,7 +30,7 @@ var benchVariants = []benchVariant{
 	{"SRResNet_EP",
 		func(b *testing.B, g *torch.Generator) layers.Module { return newSRPrompted(b, g, Explicit) },
 		func(m layers.Module, x *torch.Tensor, maps *Maps, s *torch.Scope) *torch.Tensor {
-			p, err := maps.Prompt(s, torch.CPU, 2) // degrade.Blur's map
+			p, err := maps.Prompt(s, torch.CPU, degrade.Blur)
 			if err != nil {
 				panic(err)
 			}
