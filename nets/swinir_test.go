@@ -387,3 +387,36 @@ var (
 	SwinNpyForTest           = swinNpy
 	SwinRelL2ForTest         = swinRelL2
 )
+
+// TestSwinIRBackward checks that a training step reaches every parameter
+// (relative position tables included, through the index gather) and no
+// buffer.
+func TestSwinIRBackward(t *testing.T) {
+	g, err := torch.NewGenerator(3)
+	require.NoError(t, err)
+	defer g.Close()
+	n, err := NewSwinIR(g, SwinIRConfig{EmbedDim: 12, Depths: []int{2}, Heads: []int64{3}, ImgSize: 16})
+	require.NoError(t, err)
+	defer n.Close()
+	require.NoError(t, layers.SetRequiresGrad(n, true))
+	s := torch.NewScope(torch.Grad)
+	defer s.Close()
+	x, err := g.Rand(s, []int64{2, 3, 16, 16}, nil)
+	require.NoError(t, err)
+	loss := torch.L1Loss(n.Forward(x, nil), x)
+	require.NoError(t, loss.Backward())
+	require.NoError(t, s.Err())
+	for _, p := range layers.Params(n) {
+		gr, err := p.Tensor().Grad()
+		require.NoError(t, err)
+		if p.Buffer {
+			require.Nil(t, gr, p.Name)
+			continue
+		}
+		require.NotNil(t, gr, p.Name)
+		sum, err := s.Use(gr).Abs().Sum(false).Item()
+		require.NoError(t, err)
+		require.Positive(t, sum, p.Name)
+		gr.Close()
+	}
+}
