@@ -50,6 +50,11 @@ type SwinIRConfig struct {
 	Upsampler string
 	// NoQKVBias drops the bias of the attention's qkv projection.
 	NoQKVBias bool
+	// DropPathRate is the stochastic-depth rate of the last Swin block,
+	// rising linearly from 0 over the blocks (training only, see
+	// SwinIR.SetTraining). 0 means the reference's 0.1; a negative value
+	// turns stochastic depth off.
+	DropPathRate float64
 }
 
 // SwinIRPaperConfig returns the paper configuration with every field set.
@@ -96,6 +101,9 @@ func (c SwinIRConfig) withDefaults() SwinIRConfig {
 	if c.Upsampler == "" {
 		c.Upsampler = "pixelshuffle"
 	}
+	if c.DropPathRate == 0 {
+		c.DropPathRate = 0.1
+	}
 	c.Depths = slices.Clone(c.Depths)
 	c.Heads = slices.Clone(c.Heads)
 	c.Mean = slices.Clone(c.Mean)
@@ -104,7 +112,7 @@ func (c SwinIRConfig) withDefaults() SwinIRConfig {
 
 func (c SwinIRConfig) validate() error {
 	switch {
-	case c.InChannels < 1 || c.EmbedDim < 1 || c.WindowSize < 1 || c.ImgSize < 1 || c.MLPRatio < 0:
+	case c.InChannels < 1 || c.EmbedDim < 1 || c.WindowSize < 1 || c.ImgSize < 1 || c.MLPRatio < 0 || c.DropPathRate >= 1:
 		return fmt.Errorf("bad size in %+v", c)
 	case len(c.Depths) == 0 || len(c.Depths) != len(c.Heads):
 		return fmt.Errorf("%d depths for %d head counts", len(c.Depths), len(c.Heads))
@@ -237,6 +245,7 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 	if n.PatchEmbed.Norm, err = layers.NewLayerNorm(c.EmbedDim, 0, false); err != nil {
 		return fail(err)
 	}
+	rates := dropPathRates(c)
 	for i, depth := range c.Depths {
 		r := &RSTB{}
 		n.Layers = append(n.Layers, r)
@@ -244,8 +253,9 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 			b, err := layers.NewSwinBlock(g, layers.SwinBlockConfig{
 				Dim: c.EmbedDim, Heads: c.Heads[i], WindowSize: c.WindowSize,
 				Shift: int64(j%2) * (c.WindowSize / 2), MLPRatio: c.MLPRatio, NoQKVBias: c.NoQKVBias,
-				Resolution: [2]int64{c.ImgSize, c.ImgSize}, Masks: n.masks,
+				Resolution: [2]int64{c.ImgSize, c.ImgSize}, Masks: n.masks, DropPath: rates[0],
 			})
+			rates = rates[1:]
 			if err != nil {
 				return fail(err)
 			}
@@ -289,6 +299,34 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 		return fail(err)
 	}
 	return n, nil
+}
+
+// dropPathRates is the reference's torch.linspace(0, rate, blocks), in
+// float32 as torch computes it.
+func dropPathRates(c SwinIRConfig) []float64 {
+	total := 0
+	for _, d := range c.Depths {
+		total += d
+	}
+	rates := make([]float64, total)
+	if c.DropPathRate <= 0 || total < 2 {
+		return rates
+	}
+	for i := range rates {
+		rates[i] = float64(float32(c.DropPathRate * float64(i) / float64(total-1)))
+	}
+	return rates
+}
+
+// SetTraining turns stochastic depth on (g drives the per-sample draws) or
+// off (nil). Even when on, it only acts on forward passes whose scope is in
+// Grad mode.
+func (n *SwinIR) SetTraining(g *torch.Generator) {
+	for _, l := range n.Layers {
+		for _, b := range l.Blocks {
+			b.Rand = g
+		}
+	}
 }
 
 // Visit reports the tensors with the reference names: conv_first,

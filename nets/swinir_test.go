@@ -420,3 +420,19 @@ func TestSwinIRBackward(t *testing.T) {
 		gr.Close()
 	}
 }
+
+func TestSwinIRDropPathRates(t *testing.T) {
+	r := dropPathRates(SwinIRPaperConfig())
+	require.Len(t, r, 36)
+	require.Zero(t, r[0])
+	require.Equal(t, float64(float32(0.1)), r[35])
+	require.Equal(t, float64(float32(0.1/35)), r[1])
+	n, err := NewSwinIR(nil, SwinIRConfig{EmbedDim: 12, Depths: []int{2, 1}, Heads: []int64{3, 3}, ImgSize: 16})
+	require.NoError(t, err)
+	defer n.Close()
+	require.Zero(t, n.Layers[0].Blocks[0].DropPath)
+	require.Equal(t, float64(float32(0.05)), n.Layers[0].Blocks[1].DropPath)
+	require.Equal(t, float64(float32(0.1)), n.Layers[1].Blocks[0].DropPath)
+	off := dropPathRates(SwinIRConfig{DropPathRate: -1}.withDefaults())
+	require.Equal(t, make([]float64, 36), off)
+}

@@ -65,6 +65,9 @@ type SwinBlockConfig struct {
 	// Masks, if set, caches the masks of other sizes; blocks of one network
 	// share it. Without it each forward pass computes the mask again.
 	Masks *MaskCache
+	// DropPath is the stochastic-depth rate of both residual branches
+	// (training only; see SwinBlock.Rand).
+	DropPath float64
 }
 
 // SwinBlock is a Swin Transformer block on a token sequence (B, H*W, C):
@@ -82,6 +85,13 @@ type SwinBlock struct {
 	WindowSize, Shift int64
 	Resolution        [2]int64
 	Masks             *MaskCache
+
+	// DropPath is the stochastic-depth rate: in training, each residual
+	// branch is dropped per sample with this probability (and scaled by
+	// 1/(1-DropPath) otherwise). It applies only while Rand is set and the
+	// input's scope is in Grad mode, so evaluation is deterministic.
+	DropPath float64
+	Rand     *torch.Generator
 }
 
 // NewSwinBlock builds a block with PyTorch's default initialisation from g
@@ -99,7 +109,10 @@ func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
 		ratio = 4
 	}
 	hidden := int64(float64(c.Dim) * ratio)
-	b := &SwinBlock{WindowSize: ws, Shift: shift, Resolution: c.Resolution, Masks: c.Masks}
+	if c.DropPath < 0 || c.DropPath >= 1 {
+		return nil, fmt.Errorf("layers: new swin block: drop-path rate %g outside [0, 1)", c.DropPath)
+	}
+	b := &SwinBlock{WindowSize: ws, Shift: shift, Resolution: c.Resolution, Masks: c.Masks, DropPath: c.DropPath}
 	var err error
 	defer func() {
 		if err != nil {
@@ -174,8 +187,44 @@ func (b *SwinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 	if shift > 0 {
 		t = t.Roll([]int64{shift, shift}, []int64{1, 2})
 	}
-	x = x.Add(t.Reshape(n, h*w, c))
-	return x.Add(b.MLP.Forward(b.Norm2.Forward(x)))
+	x = x.Add(b.dropPath(t.Reshape(n, h*w, c)))
+	return x.Add(b.dropPath(b.MLP.Forward(b.Norm2.Forward(x))))
+}
+
+// dropPath applies the block's stochastic depth to a residual branch when
+// training.
+func (b *SwinBlock) dropPath(x *torch.Tensor) *torch.Tensor {
+	if b.DropPath == 0 || b.Rand == nil {
+		return x
+	}
+	if s := x.Scope(); s == nil || s.Mode() != torch.Grad {
+		return x
+	}
+	return DropPath(x, b.DropPath, b.Rand)
+}
+
+// DropPath is stochastic depth (timm's drop_path, as SwinIR uses it): each
+// sample (first dimension) of the residual branch x is zeroed with
+// probability p and the others are divided by 1-p, with a per-sample draw
+// floor(1-p + U[0,1)) from g. p = 0 or a nil g returns x. The result belongs
+// to x's scope.
+func DropPath(x *torch.Tensor, p float64, g *torch.Generator) *torch.Tensor {
+	if p == 0 || g == nil {
+		return x
+	}
+	shape := make([]int64, max(x.Dim(), 1))
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0] = x.Size(0)
+	keep := 1 - p
+	r, err := g.Rand(x.Scope(), shape, &torch.Options{DType: x.DType(), Device: x.Device()})
+	if err != nil {
+		// The binding has no way to build an errored tensor from an error:
+		// a nil operand makes the result carry one ("nil tensor").
+		return x.Mul(nil)
+	}
+	return x.DivScalar(keep).Mul(r.AddScalar(keep).Floor())
 }
 
 // TruncNormalLinears redraws every Linear weight of m, a Linear, LayerNorm,
