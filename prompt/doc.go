@@ -10,7 +10,8 @@
 // Linear(64, C) pair per point, named as in the reference checkpoints
 // (F_ext_net.conv1.weight, prompt_scale1.weight, ...). For one forward pass,
 // Modulator.Hook(p) computes the 64-d prompt vectors of p and returns the
-// nets.Hook that turns each feature f into f*s + b + f, i.e. f*(1+s)+b with
+// nets.Hook that turns each feature f into f*(1+s)+b (the reference writes
+// f*s + b + f; one pass fewer over the feature, same values to rounding) with
 // s, b broadcast per channel over space (or over tokens):
 //
 //	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {

@@ -49,7 +49,8 @@ func (k Kind) Channels() int64 {
 // Modulator holds everything prompt learning adds to a backbone: one
 // Extractor per entry of the backbone's Modulation.Extractors and one
 // (scale, shift) Linear(64, C) pair per modulation point. Its Hook applies
-// f*(1+s)+b, computed as the reference's f*s + b + f, per channel.
+// f*(1+s)+b per channel (the reference's f*s + b + f, in two passes over the
+// feature instead of three).
 type Modulator struct {
 	Kind       Kind
 	Modulation nets.Modulation
@@ -138,10 +139,12 @@ func (m *Modulator) Hook(p *torch.Tensor) nets.Hook {
 		}
 		pt := m.Modulation.Points[i]
 		v := vs[pt.Extractor]
-		s := m.Scale[i].Forward(v)
-		b := m.Shift[i].Forward(v)
-		s, b = broadcastable(s, f, pt.Layout), broadcastable(b, f, pt.Layout)
-		return f.Mul(s).Add(b).Add(f)
+		// f*(1+s)+b: the reference writes f*s + b + f, which costs one more
+		// pass over the feature map; the two agree to rounding (the
+		// fixture parity tests hold either way).
+		s := broadcastable(m.Scale[i].Forward(v).AddScalar(1), f, pt.Layout)
+		b := broadcastable(m.Shift[i].Forward(v), f, pt.Layout)
+		return f.Mul(s).Add(b)
 	}
 }
 
