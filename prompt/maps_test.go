@@ -1,0 +1,116 @@
+package prompt
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMapsErrors(t *testing.T) {
+	live := torch.LiveTensors()
+	_, err := LoadMaps(filepath.Join(t.TempDir(), "absent.npy"))
+	require.Error(t, err)
+	bad := filepath.Join(t.TempDir(), "bad.npy")
+	require.NoError(t, npy.WriteFile(bad, rawtensor.FromFloat32([]int{6, 2, 2}, make([]float32, 24))))
+	_, err = LoadMaps(bad)
+	require.ErrorContains(t, err, "want (7, H, W)")
+
+	g, err := torch.NewGenerator(1)
+	require.NoError(t, err)
+	defer g.Close()
+	m, err := NewMaps(g, 4)
+	require.NoError(t, err)
+	defer m.Close()
+	_, err = m.Prompt(nil, torch.CPU, degrade.SR)
+	require.ErrorContains(t, err, "scope")
+	s := torch.NewScope(torch.Inference)
+	_, err = m.Prompt(s, torch.CPU)
+	require.ErrorContains(t, err, "no task")
+	_, err = m.Prompt(s, torch.CPU, degrade.Task(0))
+	require.ErrorContains(t, err, "invalid task")
+	p, err := m.Prompt(s, torch.CPU, degrade.Haze)
+	require.NoError(t, err)
+	require.Equal(t, []int64{1, 1, 4, 4}, p.Shape())
+	s.Close()
+	m.Close()
+	require.Equal(t, live, torch.LiveTensors())
+}
+
+func TestClassifyBatch(t *testing.T) {
+	g, err := torch.NewGenerator(2)
+	require.NoError(t, err)
+	defer g.Close()
+	c, err := NewClassifier(g)
+	require.NoError(t, err)
+	defer c.Close()
+	one, err := g.Rand(nil, []int64{1, 3, 32, 32}, nil)
+	require.NoError(t, err)
+	defer one.Close()
+	two := torch.Cat([]*torch.Tensor{one, one}, 0)
+	defer two.Close()
+	p1, err := c.Classify(one)
+	require.NoError(t, err)
+	p2, err := c.Classify(two)
+	require.NoError(t, err)
+	require.Len(t, p2, 2)
+	require.InDeltaSlice(t, toF64(p1[0].Probs[:]), toF64(p2[1].Probs[:]), 1e-6)
+	var sum float64
+	for _, v := range p1[0].Probs {
+		sum += float64(v)
+	}
+	require.InDelta(t, 1, sum, 1e-6)
+}
+
+func TestModulatorErrors(t *testing.T) {
+	m := nets.Modulation{Extractors: []string{"F"}, Points: []nets.ModulationPoint{
+		{Name: "a", Channels: 4, ScaleKey: "sa", ShiftKey: "ha"},
+		{Name: "a", Channels: 4, ScaleKey: "sb", ShiftKey: "hb"},
+	}}
+	_, err := NewModulator(nil, Explicit, m)
+	require.ErrorContains(t, err, `duplicate modulation point "a"`)
+	m.Points[1].Name, m.Points[1].Extractor = "b", 1
+	_, err = NewModulator(nil, Explicit, m)
+	require.ErrorContains(t, err, "extractor 1 of 1")
+	_, err = NewModulator(nil, None, m)
+	require.Error(t, err)
+	require.Equal(t, "ap", Adaptive.String())
+	require.Equal(t, int64(1), Explicit.Channels())
+}
+
+// A channels-last point (tokens) broadcasts the scale over the tokens.
+func TestHookChannelsLast(t *testing.T) {
+	live := torch.LiveTensors()
+	m := nets.Modulation{Extractors: []string{"F"}, Points: []nets.ModulationPoint{
+		{Name: "t", Channels: 5, Layout: nets.ChannelsLast, ScaleKey: "s", ShiftKey: "h"},
+	}}
+	g, err := torch.NewGenerator(3)
+	require.NoError(t, err)
+	defer g.Close()
+	mod, err := NewModulator(g, Adaptive, m)
+	require.NoError(t, err)
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := g.Rand(s, []int64{2, 3, 16, 16}, nil)
+		require.NoError(t, err)
+		f, err := g.Rand(s, []int64{2, 7, 5}, nil)
+		require.NoError(t, err)
+		got := mod.Hook(x)("t", f)
+		v := mod.Vectors(x)[0]
+		sc := mod.Scale[0].Forward(v).Unsqueeze(1)
+		sh := mod.Shift[0].Forward(v).Unsqueeze(1)
+		want := f.Mul(sc).Add(sh).Add(f)
+		return got.Sub(want).Abs().Amax(false, 0, 1, 2)
+	})
+	require.NoError(t, err)
+	d, err := out.Item()
+	require.NoError(t, err)
+	require.Less(t, d, 1e-6)
+	out.Close()
+	mod.Close()
+	require.Equal(t, live, torch.LiveTensors())
+}
