@@ -2,17 +2,17 @@ package curriculum
 
 import "math"
 
-// Why a cosine of our own: the reference evaluates math.cos of CPython,
-// that is the C library's cos, which is correctly rounded for all but a few
-// of the arguments a schedule produces (glibc 2.36: 129 of the 100,001
-// cosines of a 100k cycle are one ulp off; see doc.go). Go's math.Cos is accurate to about one
-// unit in the last place but not correctly rounded (25,939 of the 100,001
-// cosines of a 100k cycle are one ulp off), and (1 + cos) near the end of a
-// cycle turns that bit into rates a few ulp off PyTorch's. cosRN
-// evaluates the cosine in double-double arithmetic (about 106 bits) and
-// rounds once, so it returns the correctly rounded cosine except for
-// arguments within about 2^-100 relative of a rounding midpoint; the tests
-// check it against every rate of the reference budgets.
+// Why a cosine of our own: the reference evaluates CPython's math.cos,
+// that is the C library's cos, which is correctly rounded for all but a
+// few of the arguments a schedule produces (glibc 2.36: 129 of the 100,001
+// cosines of a 100k cycle are one ulp off; see doc.go). Go's math.Cos is
+// not correctly rounded: 25,932 of those 100,001 cosines differ from the
+// correctly rounded value (by up to 7 ulp where the cosine is near zero),
+// and (1 + cos) near the end of a cycle turns that into rates a few ulp
+// off. cosRN evaluates the cosine in double-double arithmetic (about 106
+// bits) and rounds once, so it returns the correctly rounded cosine except
+// for arguments within about 2^-100 relative of a rounding midpoint; the
+// tests check it against every rate of the reference budgets.
 
 // dd is an unevaluated sum hi + lo with |lo| <= ulp(hi)/2.
 type dd struct{ hi, lo float64 }

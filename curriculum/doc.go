@@ -34,8 +34,8 @@
 //
 // The expression is evaluated in the reference's order, in float64, with
 // no fused multiply-add, and with a correctly rounded cosine. Go's math.Cos
-// is not correctly rounded (25,939 of the 100,001 cosines of a 100k cycle
-// are one ulp off), which (1 + cos) turns into rates a few ulp off. With the correctly
+// is not correctly rounded (25,932 of the 100,001 cosines of a 100k cycle
+// differ), which (1 + cos) turns into rates a few ulp off. With the correctly
 // rounded cosine every rate of the reference budgets (all 1M and 2.5M
 // iterations) equals, bit for bit, a PyTorch scheduler driven like the
 // reference training loop with a correctly rounded cosine
