@@ -17,6 +17,11 @@
 // processed concurrently (default: all CPUs); -q silences progress;
 // -cpuprofile FILE writes a CPU profile. Progress is shown on a terminal.
 //
+// Every output file (the PNGs and the manifest) is written atomically: to a
+// temporary file in the same folder, synced, then renamed over its name.
+// After a crash an output is either absent, the previous run's, or
+// complete, never truncated; a run that fails removes its temporary files.
+//
 // -depth DIR supplies haze depth maps as DIR/<stem>.npy (2-D float array)
 // or DIR/<stem>.png (grey, larger = farther), either at quarter resolution
 // (the reference layout) or at the cropped image size; without one the

@@ -5,8 +5,10 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -83,4 +85,54 @@ func TestEncodePNGRoundTrip(t *testing.T) {
 	im, err := png.Decode(f)
 	require.NoError(t, err)
 	require.Equal(t, m.Pix, degrade.FromImage(im).Pix)
+}
+
+// outputFiles lists every file under dir, relative, and fails on any
+// leftover temporary file of internal/atomicfile (".<name>.tmp-*").
+func outputFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		require.NoError(t, err)
+		require.False(t, strings.HasPrefix(d.Name(), ".") || strings.Contains(d.Name(), ".tmp-"), "temporary file left: %s", rel)
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	}))
+	return files
+}
+
+func TestRunLeavesNoTemporaryFiles(t *testing.T) {
+	in := t.TempDir()
+	writeTestImage(t, filepath.Join(in, "a.png"), 40, 32)
+	writeTestImage(t, filepath.Join(in, "b.png"), 36, 36)
+	out := t.TempDir()
+	require.NoError(t, run(in, out, "nd", "indis", 1, "", "diff", 2, false))
+	files := outputFiles(t, out)
+	require.ElementsMatch(t, []string{"manifest.json",
+		"GT/a.png", "GT/b.png", "noise/a.png", "noise/b.png", "dark/a.png", "dark/b.png"}, files)
+	first, err := os.ReadFile(filepath.Join(out, "noise", "a.png"))
+	require.NoError(t, err)
+
+	// A second run over the same folder replaces the files whole. One
+	// output name is taken by a folder, so that image fails: it is
+	// reported as skipped, its other outputs are complete files, and no
+	// temporary file is left behind.
+	require.NoError(t, os.Remove(filepath.Join(out, "dark", "b.png")))
+	require.NoError(t, os.Mkdir(filepath.Join(out, "dark", "b.png"), 0o755))
+	require.NoError(t, run(in, out, "nd", "indis", 1, "", "diff", 2, false))
+	outputFiles(t, out)
+	again, err := os.ReadFile(filepath.Join(out, "noise", "a.png"))
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	var m manifest
+	data, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &m))
+	require.Len(t, m.Images, 1)
+	require.Len(t, m.Skipped, 1)
+	require.Equal(t, "b.png", m.Skipped[0].Name)
 }

@@ -6,10 +6,10 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/atomicfile"
 )
 
 // writePNG writes m as an 8-bit RGB PNG. It is a small dedicated encoder:
@@ -20,20 +20,12 @@ import (
 // size cv2.imwrite's defaults give. Pixel values are those of
 // degrade.Image.Bytes (the reference tensor2img rounding); any PNG reader
 // decodes the file.
+//
+// The file is written atomically (internal/atomicfile: a temporary file in
+// the same folder, synced, then renamed), so a crash or a failed write
+// never leaves a truncated PNG under the output name.
 func writePNG(path string, m *degrade.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<16)
-	err = encodePNG(bw, m)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return atomicfile.WriteFile(path, func(w io.Writer) error { return encodePNG(w, m) })
 }
 
 var pngSig = []byte("\x89PNG\r\n\x1a\n")
