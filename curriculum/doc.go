@@ -31,6 +31,9 @@
 // first cycle therefore covers positions 0..P and ends exactly on eta_min;
 // later cycles cover r+1..r+P, so they restart one step below the base rate.
 // A stage of one cycle, which ends at position P-1, never reaches eta_min.
+// The -S and -M rates of one budget are therefore not the same sequence
+// shifted: at iteration P+1 a mixed run sits on eta_min and restarts at
+// P+2, while a sequential run starts stage 2 at P+1 on the full base rate.
 //
 // The expression is evaluated in the reference's order, in float64, with
 // no fused multiply-add, and with a correctly rounded cosine. Go's math.Cos
