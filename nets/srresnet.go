@@ -155,6 +155,10 @@ func pointName(suffix string) string {
 	return "body" + suffix
 }
 
+// PadMultiple is the multiple inputs must be padded to: 1, SRResNet takes
+// any size (the reference feeds the whole image).
+func (n *SRResNet) PadMultiple() int64 { return 1 }
+
 // Forward restores x (N, 3, H, W), calling hook at every modulation point
 // (nil: the plain network).
 func (n *SRResNet) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
