@@ -154,14 +154,17 @@ func (r *RSTB) Visit(v layers.Visitor) {
 	v.Module("conv", r.Conv)
 }
 
-// Forward applies the RSTB to tokens x (B, h*w, C).
+// Forward applies the RSTB to tokens x (B, h*w, C); its intermediates are
+// freed before it returns.
 func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	t := x
-	for _, b := range r.Blocks {
-		t = b.Forward(t, h, w)
-	}
-	t = r.Conv.Forward(layers.PatchUnembed(t, h, w))
-	return (*layers.PatchEmbed)(nil).Forward(t).Add(x)
+	return layers.Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+		t := x
+		for _, b := range r.Blocks {
+			t = b.Forward(t, h, w)
+		}
+		t = r.Conv.Forward(layers.PatchUnembed(t, h, w))
+		return (*layers.PatchEmbed)(nil).Forward(t).Add(x)
+	})
 }
 
 // SwinIR is the SwinIR backbone as MiOIR uses it (BasicSR's swinir_arch,

@@ -436,3 +436,24 @@ func TestSwinIRDropPathRates(t *testing.T) {
 	off := dropPathRates(SwinIRConfig{DropPathRate: -1}.withDefaults())
 	require.Equal(t, make([]float64, 36), off)
 }
+
+// TestSwinIRForwardFreesAsItGoes checks that each RSTB frees its
+// temporaries before the next one runs: the live tensor count grows by the
+// kept RSTB output only, not by every intermediate.
+func TestSwinIRForwardFreesAsItGoes(t *testing.T) {
+	n, err := NewSwinIR(nil, SwinIRConfig{EmbedDim: 12, Depths: []int{2, 2, 2, 2}, Heads: []int64{3, 3, 3, 3}, ImgSize: 16})
+	require.NoError(t, err)
+	defer n.Close()
+	var live []int64
+	hook := func(point string, f *torch.Tensor) *torch.Tensor {
+		if strings.HasPrefix(point, "layer") {
+			live = append(live, torch.LiveTensors())
+		}
+		return f
+	}
+	swinRun(t, n, make([]float32, 3*16*16), []int64{1, 3, 16, 16}, hook)
+	require.Len(t, live, 4)
+	for i := 1; i < 4; i++ {
+		require.LessOrEqual(t, live[i]-live[i-1], int64(2), "RSTB %d kept %d tensors", i, live[i]-live[i-1])
+	}
+}

@@ -93,9 +93,12 @@ func (a *WindowAttention) RelativePositionBias(s *torch.Scope) *torch.Tensor {
 // Forward attends within each window of x (B*nW, N, C). mask is nil for
 // plain windows, or the (nW, N, N) additive mask of shifted windows
 // (ShiftedWindowMask), nW being the number of windows per image.
+// The intermediates are freed before it returns (see Scoped).
 func (a *WindowAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
-	bias := a.RelativePositionBias(x.Scope())
-	return windowAttention(x, a.QKV, a.Proj, bias, mask, a.Heads, a.Scale)
+	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+		bias := a.RelativePositionBias(x.Scope())
+		return windowAttention(x, a.QKV, a.Proj, bias, mask, a.Heads, a.Scale)
+	})
 }
 
 // windowAttention is the attention arithmetic over windows x (B_, N, C).
