@@ -204,3 +204,32 @@ func TestForwardShapes(t *testing.T) {
 	rb.Close()
 	require.Equal(t, live, torch.LiveTensors())
 }
+
+func TestLoadRejectsDuplicateTargetsAndKindMismatch(t *testing.T) {
+	live := torch.LiveTensors()
+	b := newBlock(t, nil)
+	sd, err := StateDict(b)
+	require.NoError(t, err)
+	err = LoadStateDict(b, sd, LoadOptions{Rename: func(string) string { return "conv.weight" }})
+	var le *LoadError
+	require.ErrorAs(t, err, &le)
+	require.Contains(t, le.Duplicate, "conv.weight")
+
+	// A float tensor in the file for the int64 buffer is refused by name.
+	sd2 := rawtensor.NewStateDict()
+	for _, e := range sd.Entries {
+		if e.Name == "index" {
+			require.NoError(t, sd2.Add(e.Name, rawtensor.FromFloat32([]int{3}, []float32{0, 1, 2})))
+			continue
+		}
+		require.NoError(t, sd2.Add(e.Name, e.Tensor))
+	}
+	err = LoadStateDict(b, sd2, LoadOptions{})
+	require.ErrorAs(t, err, &le)
+	require.Len(t, le.Mismatched, 1)
+	require.Equal(t, "int64", le.Mismatched[0].WantType)
+	require.Equal(t, "float32", le.Mismatched[0].GotType)
+	require.ErrorContains(t, err, "index (want int64, got float32)")
+	Close(b)
+	require.Equal(t, live, torch.LiveTensors())
+}
