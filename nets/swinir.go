@@ -139,7 +139,7 @@ func (c SwinIRConfig) validate() error {
 // around all of it. Names: residual_group.blocks.N.*, conv.* (conv.0/2/4
 // for "3conv").
 type RSTB struct {
-	Blocks []*layers.SwinBlock
+	Blocks layers.SwinBlocks
 	Conv   layers.Layer
 }
 
@@ -148,9 +148,7 @@ func (r *RSTB) Visit(v layers.Visitor) {
 	if r == nil {
 		return
 	}
-	for i, b := range r.Blocks {
-		v.Module("residual_group.blocks."+strconv.Itoa(i), b)
-	}
+	v.Module("residual_group.blocks", r.Blocks)
 	v.Module("conv", r.Conv)
 }
 
@@ -158,11 +156,7 @@ func (r *RSTB) Visit(v layers.Visitor) {
 // freed before it returns.
 func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 	return layers.Scoped(x, func(x *torch.Tensor) *torch.Tensor {
-		t := x
-		for _, b := range r.Blocks {
-			t = b.Forward(t, h, w)
-		}
-		t = r.Conv.Forward(layers.PatchUnembed(t, h, w))
+		t := r.Conv.Forward(layers.PatchUnembed(r.Blocks.Forward(x, h, w), h, w))
 		return (*layers.PatchEmbed)(nil).Forward(t).Add(x)
 	})
 }

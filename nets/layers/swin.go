@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/gomioir/gomioir/internal/torch"
 )
@@ -173,10 +174,98 @@ func (b *SwinBlock) mask(s *torch.Scope, h, w int64, dev torch.Device) (*torch.T
 // must be multiples of the window size. The result belongs to x's scope; the
 // intermediates are freed before it returns (see Scoped).
 func (b *SwinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	return Scoped(x, func(x *torch.Tensor) *torch.Tensor { return b.forward(x, h, w) })
+	return SwinBlocks{b}.Forward(x, h, w)
 }
 
-func (b *SwinBlock) forward(x *torch.Tensor, h, w int64) *torch.Tensor {
+// gather returns the index reordering tokens from the window order of shift
+// from to that of shift to (or Raster), in s.
+func (b *SwinBlock) gather(s *torch.Scope, h, w int64, from, to int, dev torch.Device) (*torch.Tensor, error) {
+	if b.Masks != nil {
+		return b.Masks.Gather(s, int(h), int(w), int(b.WindowSize), from, to, dev)
+	}
+	return WindowGatherTensor(s, int(h), int(w), int(b.WindowSize), from, to, dev)
+}
+
+// ForwardWindowed is Forward on tokens already in the block's window order
+// (WindowOrder with the block's WindowSize and Shift): t is (B, h*w, C)
+// whose tokens k*N..k*N+N-1 form window k. The result is in the same order.
+// The reference's cyclic shift, partition, reverse and shift back are then
+// only a reordering, done once by the caller (see SwinBlocks); every
+// per-token operation gives the same values in any order.
+func (b *SwinBlock) ForwardWindowed(t *torch.Tensor, h, w int64) *torch.Tensor {
+	return Scoped(t, func(t *torch.Tensor) *torch.Tensor {
+		n, c := t.Size(0), t.Size(2)
+		var mask *torch.Tensor
+		if b.Shift > 0 {
+			// A geometry the mask refuses fails the gather before it.
+			mask, _ = b.mask(t.Scope(), h, w, t.Device())
+		}
+		ws := b.WindowSize
+		a := b.Attn.Forward(b.Norm1.Forward(t).Reshape(-1, ws*ws, c), mask)
+		t = t.Add(b.dropPath(a.Reshape(n, h*w, c)))
+		return t.Add(b.dropPath(b.MLP.Forward(b.Norm2.Forward(t))))
+	})
+}
+
+// SwinBlocks is a sequence of Swin blocks on one token map (a Swin stage,
+// SwinIR's residual_group.blocks). Names: 0.*, 1.*, ...
+type SwinBlocks []*SwinBlock
+
+// Visit reports each block under its index.
+func (bs SwinBlocks) Visit(v Visitor) {
+	for i, b := range bs {
+		v.Module(strconv.Itoa(i), b)
+	}
+}
+
+// Close frees the blocks' tensors.
+func (bs SwinBlocks) Close() { Close(bs) }
+
+// Forward applies the blocks in turn to tokens x (B, h*w, C) in raster order
+// and returns raster-order tokens. Between blocks the tokens stay in window
+// order: one gather per block replaces the reference's roll, partition,
+// reverse and roll back, with the same values. The intermediates are freed
+// before it returns.
+func (bs SwinBlocks) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
+	if len(bs) == 0 {
+		return x
+	}
+	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+		s, dev := x.Scope(), x.Device()
+		t, cur := x, Raster
+		for i, b := range bs {
+			if b.WindowSize != bs[0].WindowSize {
+				return bs.forwardRaster(x, h, w) // mixed window sizes: no common order
+			}
+			if i > 0 && cur == int(b.Shift) {
+				t = b.ForwardWindowed(t, h, w)
+				continue
+			}
+			idx, err := b.gather(s, h, w, cur, int(b.Shift), dev)
+			if err != nil {
+				return bs.forwardRaster(x, h, w) // carries the geometry error
+			}
+			t = b.ForwardWindowed(t.IndexSelect(1, idx), h, w)
+			cur = int(b.Shift)
+		}
+		idx, err := bs[len(bs)-1].gather(s, h, w, cur, Raster, dev)
+		if err != nil {
+			return bs.forwardRaster(x, h, w)
+		}
+		return t.IndexSelect(1, idx)
+	})
+}
+
+// forwardRaster runs each block with the reference's own sequence of roll,
+// partition, attention, reverse and roll back.
+func (bs SwinBlocks) forwardRaster(x *torch.Tensor, h, w int64) *torch.Tensor {
+	for _, b := range bs {
+		x = b.forwardRaster(x, h, w)
+	}
+	return x
+}
+
+func (b *SwinBlock) forwardRaster(x *torch.Tensor, h, w int64) *torch.Tensor {
 	n, c := x.Size(0), x.Size(2)
 	ws, shift := b.WindowSize, b.Shift
 	t := b.Norm1.Forward(x).Reshape(n, h, w, c)

@@ -74,3 +74,115 @@ func TestSwinBlockDropPathOnlyInTraining(t *testing.T) {
 	_, err = NewSwinBlock(nil, SwinBlockConfig{Dim: 8, Heads: 2, WindowSize: 4, DropPath: 1})
 	require.Error(t, err)
 }
+
+// TestWindowOrderMatchesRollAndPartition checks WindowOrder against the
+// reference's torch.roll by -shift followed by WindowPartition, and
+// WindowGather against composing the orders.
+func TestWindowOrderMatchesRollAndPartition(t *testing.T) {
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	const h, w, ws = 16, 24, 8
+	vals := make([]float32, h*w)
+	for i := range vals {
+		vals[i] = float32(i)
+	}
+	x, err := torch.FromSlice(s, vals, 1, h, w, 1)
+	require.NoError(t, err)
+	for _, shift := range []int{0, 4} {
+		p := WindowPartition(x.Roll([]int64{-int64(shift), -int64(shift)}, []int64{1, 2}), ws)
+		got, err := torch.ToSlice[float32](p)
+		require.NoError(t, err)
+		order := WindowOrder(h, w, ws, shift)
+		for k, r := range order {
+			require.Equal(t, float32(r), got[k], "shift %d token %d", shift, k)
+		}
+	}
+	require.Equal(t, WindowOrder(h, w, ws, Raster), func() []int64 {
+		id := make([]int64, h*w)
+		for i := range id {
+			id[i] = int64(i)
+		}
+		return id
+	}())
+	g, err := WindowGather(h, w, ws, 0, 4)
+	require.NoError(t, err)
+	o0, o4 := WindowOrder(h, w, ws, 0), WindowOrder(h, w, ws, 4)
+	for k := range g {
+		require.Equal(t, o4[k], o0[g[k]])
+	}
+	_, err = WindowGather(12, w, ws, Raster, 0)
+	require.Error(t, err)
+}
+
+// TestSwinBlocksWindowOrderEqualsReference checks that running a stage in
+// window order gives the reference sequence's values (roll, partition,
+// attention, reverse, roll back per block), for a batch of two on a
+// non-square map, plain and shifted blocks, with and without a mask cache.
+func TestSwinBlocksWindowOrderEqualsReference(t *testing.T) {
+	g, err := torch.NewGenerator(11)
+	require.NoError(t, err)
+	defer g.Close()
+	var cache MaskCache
+	defer cache.Close()
+	var bs SwinBlocks
+	for i := range 3 {
+		b, err := NewSwinBlock(g, SwinBlockConfig{Dim: 12, Heads: 3, WindowSize: 4, Shift: int64(i%2) * 2,
+			MLPRatio: 2, Resolution: [2]int64{8, 8}})
+		require.NoError(t, err)
+		require.NoError(t, TruncNormalLinears(g, b))
+		for _, p := range Params(b) {
+			if !p.Buffer {
+				require.NoError(t, g.Uniform(p.Tensor(), -0.5, 0.5))
+			}
+		}
+		bs = append(bs, b)
+	}
+	defer bs.Close()
+	const h, w = 8, 12
+	run := func(f func(x *torch.Tensor) *torch.Tensor) []float32 {
+		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			x, err := g.Rand(s, []int64{2, h * w, 12}, nil)
+			require.NoError(t, err)
+			return f(x)
+		})
+		require.NoError(t, err)
+		defer out.Close()
+		v, err := torch.ToSlice[float32](out)
+		require.NoError(t, err)
+		return v
+	}
+	st := mustState(t, g)
+	ref := run(func(x *torch.Tensor) *torch.Tensor { return bs.forwardRaster(x, h, w) })
+	require.NoError(t, g.SetState(st))
+	got := run(func(x *torch.Tensor) *torch.Tensor { return bs.Forward(x, h, w) })
+	requireClose(t, ref, got, 1e-6)
+	for _, b := range bs {
+		b.Masks = &cache
+	}
+	require.NoError(t, g.SetState(st))
+	cached := run(func(x *torch.Tensor) *torch.Tensor { return bs.Forward(x, h, w) })
+	require.Equal(t, got, cached)
+	require.Positive(t, cache.Len())
+
+	// A size that is not whole windows gives an error, not a result.
+	_, err = torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := torch.Zeros(s, []int64{1, 6 * 8, 12}, nil)
+		require.NoError(t, err)
+		return bs.Forward(x, 6, 8)
+	})
+	require.Error(t, err)
+}
+
+func mustState(t *testing.T, g *torch.Generator) []byte {
+	st, err := g.State()
+	require.NoError(t, err)
+	return st
+}
+
+func requireClose(t *testing.T, want, got []float32, tol float64) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.InDelta(t, want[i], got[i], tol, "element %d", i)
+	}
+}

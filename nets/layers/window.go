@@ -62,6 +62,64 @@ func RelativePositionIndexTensor(s *torch.Scope, ws int, dev torch.Device) (*tor
 	return torch.FromSliceOn(s, dev, RelativePositionIndex(ws), n, n)
 }
 
+// Raster is the token order of an un-partitioned map, for WindowGather.
+const Raster = -1
+
+// WindowOrder returns, for an h x w map cyclically shifted by shift tokens
+// (as torch.roll by -shift on both axes) and split into ws x ws windows, the
+// raster index of each token in window order: token k of the
+// WindowPartition result (windows in raster order, tokens in raster order
+// within a window) is token WindowOrder(...)[k] of the un-shifted map. shift
+// Raster gives the identity.
+func WindowOrder(h, w, ws, shift int) []int64 {
+	idx := make([]int64, 0, h*w)
+	if shift == Raster {
+		for i := range h * w {
+			idx = append(idx, int64(i))
+		}
+		return idx
+	}
+	for wy := range h / ws {
+		for wx := range w / ws {
+			for py := range ws {
+				y := (wy*ws + py + shift) % h
+				for px := range ws {
+					x := (wx*ws + px + shift) % w
+					idx = append(idx, int64(y*w+x))
+				}
+			}
+		}
+	}
+	return idx
+}
+
+// WindowGather returns the index that reorders a token sequence from the
+// window order of shift from to that of shift to (either may be Raster):
+// x.IndexSelect(1, idx) turns (B, h*w, C) tokens in the first order into
+// the second. Reordering replaces the roll, partition, reverse and roll back
+// of each block by one gather, and lets per-token operations (LayerNorm, the
+// MLP, residual additions) run in window order.
+func WindowGather(h, w, ws, from, to int) ([]int64, error) {
+	for _, sh := range []int{from, to} {
+		if sh == Raster {
+			continue
+		}
+		if err := checkWindowGeometry(h, w, ws, sh); err != nil {
+			return nil, err
+		}
+	}
+	src := WindowOrder(h, w, ws, from)
+	inv := make([]int64, len(src))
+	for k, r := range src {
+		inv[r] = int64(k)
+	}
+	dst := WindowOrder(h, w, ws, to)
+	for k, r := range dst {
+		dst[k] = inv[r]
+	}
+	return dst, nil
+}
+
 // shiftRegion is the region (0, 1 or 2) of coordinate y along an axis of
 // length n after a cyclic shift of shift tokens: the reference labels the
 // slices [0, n-ws), [n-ws, n-shift) and [n-shift, n).
@@ -134,19 +192,24 @@ func ShiftedWindowMaskTensor(s *torch.Scope, h, w, ws, shift int, dev torch.Devi
 	return torch.FromSliceOn(s, dev, m, int64((h/ws)*(w/ws)), n, n)
 }
 
-// maskKey identifies one shifted-window mask.
+// maskKey identifies one shifted-window mask (from < -1) or one
+// WindowGather index.
 type maskKey struct {
 	h, w, ws, shift int
+	from            int
 	dev             torch.Device
 }
 
+// noGather marks a mask entry of the cache.
+const noGather = -2
+
 // maxCachedMasks bounds a MaskCache: a long-running server that sees many
 // image sizes drops its masks rather than growing without end.
-const maxCachedMasks = 16
+const maxCachedMasks = 64
 
-// MaskCache keeps the shifted-window masks of the sizes a model has seen, so
-// that every shifted block of a forward pass (and every later pass at the same
-// size) shares one mask tensor. It is safe for concurrent use; the zero value
+// MaskCache keeps the shifted-window masks (and the window-order gather
+// indices) of the sizes a model has seen, so that every block of a forward
+// pass (and every later pass at the same size) shares one tensor. It is safe for concurrent use; the zero value
 // is ready. The cached tensors belong to the cache: Close frees them.
 type MaskCache struct {
 	mu    sync.Mutex
@@ -157,13 +220,36 @@ type MaskCache struct {
 // brought into s with s.Use (so the caller may close it or let s free it; the
 // cached tensor stays).
 func (c *MaskCache) Get(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (*torch.Tensor, error) {
-	key := maskKey{h, w, ws, shift, dev}
+	return c.get(s, maskKey{h, w, ws, shift, noGather, dev}, func() (*torch.Tensor, error) {
+		return ShiftedWindowMaskTensor(nil, h, w, ws, shift, dev)
+	})
+}
+
+// Gather returns WindowGather(h, w, ws, from, to) as an int64 tensor on dev,
+// brought into s, cached like the masks.
+func (c *MaskCache) Gather(s *torch.Scope, h, w, ws, from, to int, dev torch.Device) (*torch.Tensor, error) {
+	return c.get(s, maskKey{h, w, ws, to, from, dev}, func() (*torch.Tensor, error) {
+		return WindowGatherTensor(nil, h, w, ws, from, to, dev)
+	})
+}
+
+// WindowGatherTensor is WindowGather as an int64 tensor on dev, owned by s
+// (nil: by the caller).
+func WindowGatherTensor(s *torch.Scope, h, w, ws, from, to int, dev torch.Device) (*torch.Tensor, error) {
+	idx, err := WindowGather(h, w, ws, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return torch.FromSliceOn(s, dev, idx, int64(len(idx)))
+}
+
+func (c *MaskCache) get(s *torch.Scope, key maskKey, build func() (*torch.Tensor, error)) (*torch.Tensor, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.masks[key]
 	if !ok {
 		var err error
-		if t, err = ShiftedWindowMaskTensor(nil, h, w, ws, shift, dev); err != nil {
+		if t, err = build(); err != nil {
 			return nil, err
 		}
 		if c.masks == nil {
@@ -178,7 +264,7 @@ func (c *MaskCache) Get(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (
 	return s.Use(t), nil
 }
 
-// Len returns the number of cached masks.
+// Len returns the number of cached tensors (masks and gather indices).
 func (c *MaskCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
