@@ -457,3 +457,24 @@ func TestSwinIRForwardFreesAsItGoes(t *testing.T) {
 		require.LessOrEqual(t, live[i]-live[i-1], int64(2), "RSTB %d kept %d tensors", i, live[i]-live[i-1])
 	}
 }
+
+// TestSwinIRForwardErrors checks that bad inputs give errors, not results.
+func TestSwinIRForwardErrors(t *testing.T) {
+	n, err := NewSwinIR(nil, SwinIRConfig{EmbedDim: 12, Depths: []int{2}, Heads: []int64{3}, ImgSize: 16})
+	require.NoError(t, err)
+	defer n.Close()
+	before := torch.LiveTensors()
+	for _, shape := range [][]int64{
+		{1, 2, 16, 16}, // two channels for a three-channel network
+		{1, 3, 4, 4},   // too small to reflect-pad to one 8x8 window
+	} {
+		_, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			x, err := torch.Zeros(s, shape, nil)
+			require.NoError(t, err)
+			return n.Forward(x, nil)
+		})
+		require.Error(t, err, "%v", shape)
+	}
+	// Nothing is left but the cached window-order indices.
+	require.Equal(t, before+int64(n.masks.Len()), torch.LiveTensors())
+}
