@@ -1,0 +1,45 @@
+package layers_test
+
+import (
+	"fmt"
+
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/layers"
+)
+
+// A small Swin stage of a user's own backbone: tokens from a feature map,
+// a plain and a shifted-window block, back to a map.
+func ExampleSwinBlocks() {
+	g, _ := torch.NewGenerator(1)
+	defer g.Close()
+	var masks layers.MaskCache // shared by the blocks of one network
+	defer masks.Close()
+	var stage layers.SwinBlocks
+	for i := range 2 {
+		b, err := layers.NewSwinBlock(g, layers.SwinBlockConfig{
+			Dim: 16, Heads: 4, WindowSize: 8, Shift: int64(i%2) * 4, MLPRatio: 2, Masks: &masks,
+		})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		stage = append(stage, b)
+	}
+	defer stage.Close()
+	norm, _ := layers.NewLayerNorm(16, 0, false)
+	embed := &layers.PatchEmbed{Norm: norm}
+	defer embed.Close()
+
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, _ := g.Rand(s, []int64{1, 16, 24, 32}, nil) // (N, C, H, W), sides multiples of 8
+		tokens := stage.Forward(embed.Forward(x), 24, 32)
+		return layers.PatchUnembed(tokens, 24, 32).Add(x)
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer out.Close()
+	fmt.Println(out.Shape(), layers.NumParams(stage))
+	// Output: [1 16 24 32] 6248
+}
