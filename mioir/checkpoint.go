@@ -1,0 +1,327 @@
+package mioir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// Native model files are safetensors files whose metadata holds these
+// entries: "format" = Format, "format_version" = FormatVersion and "config"
+// = the Config as JSON.
+const (
+	Format        = "gomioir.model"
+	FormatVersion = 1
+)
+
+// Metadata keys of native model files.
+const (
+	metaFormat  = "format"
+	metaVersion = "format_version"
+	metaConfig  = "config"
+	mapsKey     = "prompt.maps"
+)
+
+// Save writes the model to path in the native format (safetensors; see
+// Format), atomically: the backbone and prompt modules under the
+// reference's names, the explicit maps as "prompt.maps" and the classifier
+// under "classifier.". Load reads it back without any other argument.
+func (m *Model) Save(path string) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.net == nil {
+		return ErrClosedModel
+	}
+	cfg, err := json.Marshal(m.cfg)
+	if err != nil {
+		return err
+	}
+	sd, err := layers.StateDict(m)
+	if err != nil {
+		return fmt.Errorf("mioir: save %s: %w", path, err)
+	}
+	meta := map[string]string{
+		metaFormat:  Format,
+		metaVersion: strconv.Itoa(FormatVersion),
+		metaConfig:  string(cfg),
+	}
+	if err := safetensors.WriteFile(path, sd, meta); err != nil {
+		return fmt.Errorf("mioir: save: %w", err)
+	}
+	return nil
+}
+
+// Load reads a model written by Save: the configuration comes from the
+// file's metadata, every tensor is checked strictly (names and shapes).
+func Load(path string) (*Model, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: load %s: %w", path, err)
+	}
+	if f.Metadata[metaFormat] != Format {
+		return nil, fmt.Errorf("mioir: load %s: not a gomioir model (metadata format %q; reference .pth checkpoints go through Import)", path, f.Metadata[metaFormat])
+	}
+	v, err := strconv.Atoi(f.Metadata[metaVersion])
+	if err != nil || v < 1 || v > FormatVersion {
+		return nil, fmt.Errorf("mioir: load %s: format version %q is not supported (this library reads 1..%d)", path, f.Metadata[metaVersion], FormatVersion)
+	}
+	var cfg Config
+	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+		return nil, fmt.Errorf("mioir: load %s: %w", path, err)
+	}
+	m, err := build(cfg, nil)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: load %s: %w", path, err)
+	}
+	if t, ok := f.Tensors.Get(mapsKey); ok {
+		if cfg.Prompt != prompt.Explicit {
+			m.Close()
+			return nil, fmt.Errorf("mioir: load %s: %s holds %s but is not an explicit-prompt model", path, cfg.Name(), mapsKey)
+		}
+		shape := make([]int64, len(t.Shape))
+		for i, d := range t.Shape {
+			shape[i] = int64(d)
+		}
+		z, err := torch.Zeros(nil, shape, nil)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		m.maps = &prompt.Maps{T: z}
+	}
+	if err := layers.LoadStateDict(m, f.Tensors, layers.LoadOptions{}); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("mioir: load %s (%s): %w", path, cfg.Name(), err)
+	}
+	return m, nil
+}
+
+// ImportOptions complete Import. A nil *ImportOptions infers everything and
+// loads "params".
+type ImportOptions struct {
+	// Arch restricts inference to one backbone ("SwinIR"); an error says
+	// which keys contradict it.
+	Arch string
+	// Config, when set, is used as is instead of inferring the architecture
+	// (InferConfig gives a starting point to adjust).
+	Config *Config
+	// EMA loads "params_ema" instead of "params" (the reference tests load
+	// "params"). Loading the EMA weights is only ever this explicit choice.
+	EMA bool
+	// Maps is a .npy file with the explicit-prompt maps (the reference's
+	// data/type7.npy), needed to restore with an EP model.
+	Maps string
+	// Classifier is the reference's Classifier.pth, attached for automatic
+	// task selection; its "params" are loaded, as the reference test code
+	// ends up doing.
+	Classifier string
+}
+
+// sectionOf returns the state dict to import.
+func sectionOf(ck *pth.Checkpoint, ema bool) (*rawtensor.StateDict, string, error) {
+	if ck.IsBare() {
+		if ema {
+			return nil, "", errors.New("params_ema requested, but the checkpoint is a bare state dict")
+		}
+		sd, err := ck.StateDict(pth.Bare)
+		return sd, "state dict", err
+	}
+	name := "params"
+	if ema {
+		name = "params_ema"
+	}
+	sd, err := ck.StateDict(name)
+	if err != nil {
+		return nil, "", fmt.Errorf("no %q section (sections: %s): %w", name, strings.Join(ck.Sections(), ", "), err)
+	}
+	return sd, name, nil
+}
+
+// keysOf lists a state dict's names and shapes, without a "module." prefix
+// that wraps every key (DataParallel); it reports whether it stripped one.
+func keysOf(sd *rawtensor.StateDict) (*Keys, bool) {
+	names := sd.Keys()
+	strip := len(names) > 0
+	for _, n := range names {
+		if !strings.HasPrefix(n, "module.") {
+			strip = false
+			break
+		}
+	}
+	shapes := make([][]int64, len(names))
+	for i, n := range names {
+		t, _ := sd.Get(n)
+		s := make([]int64, len(t.Shape))
+		for j, d := range t.Shape {
+			s[j] = int64(d)
+		}
+		shapes[i] = s
+		if strip {
+			names[i] = strings.TrimPrefix(n, "module.")
+		}
+	}
+	return NewKeys(names, shapes), strip
+}
+
+// InferConfig reads a reference .pth checkpoint's keys and shapes and
+// returns the configuration that matches them (backbone, its
+// hyper-parameters, prompt kind). arch, if not empty, restricts the search
+// to that backbone. Hyper-parameters that leave no trace in the weights
+// (SwinIR's img_range and mean) take the paper's values.
+func InferConfig(path, arch string) (Config, error) {
+	ck, err := pth.Load(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("mioir: %w", err)
+	}
+	sd, _, err := sectionOf(ck, false)
+	if err != nil {
+		return Config{}, fmt.Errorf("mioir: %s: %w", path, err)
+	}
+	k, _ := keysOf(sd)
+	cfg, err := inferKeys(k, arch)
+	if err != nil {
+		return Config{}, fmt.Errorf("mioir: %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// inferKeys matches k against the registered backbones.
+func inferKeys(k *Keys, arch string) (Config, error) {
+	if k.Has("CondNet.0.weight") && k.Has("lastOut.weight") {
+		return Config{}, errors.New("this is a task classifier checkpoint, not a restoration network (attach it with ImportOptions.Classifier or Model.ImportClassifier)")
+	}
+	var cands []Arch
+	if arch != "" {
+		a, err := LookupArch(arch)
+		if err != nil {
+			return Config{}, err
+		}
+		cands = []Arch{a}
+	} else {
+		for _, n := range Archs() {
+			a, _ := LookupArch(n)
+			cands = append(cands, a)
+		}
+	}
+	kind, err := inferKind(k)
+	if err != nil {
+		return Config{}, err
+	}
+	var why []string
+	for _, a := range cands {
+		if a.Infer == nil {
+			why = append(why, a.Name+": no key inference")
+			continue
+		}
+		net, err := a.Infer(k)
+		if err == nil {
+			return Config{Arch: a.Name, Net: net, Prompt: kind}, nil
+		}
+		if !errors.Is(err, ErrNoMatch) {
+			return Config{}, fmt.Errorf("looks like %s but: %w", a.Name, err)
+		}
+		why = append(why, err.Error())
+	}
+	names := k.Names()
+	if len(names) > 6 {
+		names = append(names[:6], fmt.Sprintf("... (%d keys)", k.Len()))
+	}
+	what := "no registered backbone matches its keys"
+	if arch != "" {
+		what = "its keys are not those of " + cands[0].Name
+	}
+	return Config{}, fmt.Errorf("cannot infer the architecture: %s (%s); first keys: %s", what, strings.Join(why, "; "), strings.Join(names, ", "))
+}
+
+// Len is the number of keys.
+func (k *Keys) Len() int { return len(k.names) }
+
+// Import reads an authors' .pth checkpoint (a BasicSR {'params',
+// 'params_ema'} dict or a bare state dict) strictly: every key used, every
+// shape equal, or the error names the offending keys. Without
+// ImportOptions.Config the architecture is inferred from the keys and
+// shapes (InferConfig).
+func Import(path string, o *ImportOptions) (*Model, error) {
+	if o == nil {
+		o = &ImportOptions{}
+	}
+	ck, err := pth.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: import: %w", err)
+	}
+	sd, section, err := sectionOf(ck, o.EMA)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: import %s: %w", path, err)
+	}
+	k, strip := keysOf(sd)
+	var cfg Config
+	if o.Config != nil {
+		cfg = *o.Config
+		if o.Arch != "" && !strings.EqualFold(o.Arch, cfg.Arch) {
+			return nil, fmt.Errorf("mioir: import %s: arch %q contradicts the configuration's %q", path, o.Arch, cfg.Arch)
+		}
+	} else if cfg, err = inferKeys(k, o.Arch); err != nil {
+		return nil, fmt.Errorf("mioir: import %s: %w", path, err)
+	}
+	cfg.Classifier = false // attached below
+	m, err := build(cfg, nil)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: import %s: %w", path, err)
+	}
+	lo := layers.LoadOptions{}
+	if strip {
+		lo.Rename = func(n string) string { return "module." + n }
+	}
+	if err := layers.LoadStateDict(m.network(), sd, lo); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("mioir: import %s (%s) as %s: %w", path, section, cfg.Name(), err)
+	}
+	if o.Maps != "" {
+		if err := m.LoadMaps(o.Maps); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	if o.Classifier != "" {
+		if err := m.ImportClassifier(o.Classifier); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// ImportClassifier reads the reference's Classifier.pth ("params", as the
+// reference's test code loads it) strictly and attaches it to the model.
+func (m *Model) ImportClassifier(path string) error {
+	ck, err := pth.Load(path)
+	if err != nil {
+		return fmt.Errorf("mioir: import classifier: %w", err)
+	}
+	sd, _, err := sectionOf(ck, false)
+	if err != nil {
+		return fmt.Errorf("mioir: import classifier %s: %w", path, err)
+	}
+	c, err := prompt.NewClassifier(nil)
+	if err != nil {
+		return err
+	}
+	if err := layers.LoadStateDict(c, sd, layers.LoadOptions{}); err != nil {
+		c.Close()
+		return fmt.Errorf("mioir: import classifier %s: %w", path, err)
+	}
+	if err := m.SetClassifier(c); err != nil {
+		c.Close()
+		return err
+	}
+	return nil
+}

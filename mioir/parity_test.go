@@ -1,0 +1,141 @@
+package mioir_test
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+func fixture(t testing.TB, name string) string { return fixtures.Path(t, "models", name) }
+
+// readNpy returns a fixture array as float32 values and its shape.
+func readNpy(t testing.TB, name string) ([]float32, []int64) {
+	t.Helper()
+	r, err := npy.ReadFile(fixture(t, name))
+	require.NoError(t, err)
+	v, err := r.Float32s()
+	require.NoError(t, err)
+	shape := make([]int64, len(r.Shape))
+	for i, d := range r.Shape {
+		shape[i] = int64(d)
+	}
+	return v, shape
+}
+
+// relL2 is ||a-b|| / ||b|| and the largest |a-b|.
+func relL2(a, b []float32) (rel, maxAbs float64) {
+	var num, den float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		num += d * d
+		den += float64(b[i]) * float64(b[i])
+		maxAbs = math.Max(maxAbs, math.Abs(d))
+	}
+	return math.Sqrt(num / den), maxAbs
+}
+
+// forwardFixture runs m on <name>.in.npy as a raw float tensor (with
+// <name>.prompt.npy for EP models, the input for AP) and returns the output.
+func forwardFixture(t testing.TB, m *mioir.Model, name string) []float32 {
+	t.Helper()
+	in, shape := readNpy(t, name+".in.npy")
+	var pv []float32
+	var ps []int64
+	if m.Config().Prompt == prompt.Explicit {
+		pv, ps = readNpy(t, name+".prompt.npy")
+		ps = append([]int64{ps[0], 1}, ps[1:]...) // (1,128,128) -> (1,1,128,128)
+	}
+	out, err := mioir.Run(mioir.Inference, func(s *mioir.Scope) *mioir.Tensor {
+		x, err := mioir.FromSlice(s, in, shape...)
+		require.NoError(t, err)
+		var p *mioir.Tensor
+		if pv != nil {
+			p, err = mioir.FromSlice(s, pv, ps...)
+			require.NoError(t, err)
+		}
+		y, err := m.Forward(x, p)
+		require.NoError(t, err)
+		return y
+	})
+	require.NoError(t, err)
+	defer out.Close()
+	v, err := mioir.ToSlice[float32](out)
+	require.NoError(t, err)
+	return v
+}
+
+var parityCases = []struct {
+	name    string
+	arch    string
+	kind    prompt.Kind
+	residue bool    // compare out - in (SRResNet's output stays near its input)
+	ema     float64 // manifest: max_abs_diff_if_params_ema_loaded
+}{
+	{"SRResNet", "SRResNet", prompt.None, true, 0},
+	{"SRResNet_EP", "SRResNet", prompt.Explicit, false, 0.019112229347229004},
+	{"SRResNet_AP", "SRResNet", prompt.Adaptive, false, 0.01787838339805603},
+	{"SwinIR", "SwinIR", prompt.None, false, 0},
+	{"SwinIR_EP", "SwinIR", prompt.Explicit, false, 0},
+	{"SwinIR_AP", "SwinIR", prompt.Adaptive, false, 0},
+}
+
+// TestImportParity imports every fixture .pth through mioir.Import, with the
+// architecture inferred from its keys, and compares the forward pass with
+// the reference output.
+func TestImportParity(t *testing.T) {
+	for _, c := range parityCases {
+		t.Run(c.name, func(t *testing.T) {
+			live := mioir.LiveTensors()
+			m, err := mioir.Import(fixture(t, c.name+".pth"), nil)
+			require.NoError(t, err)
+			defer m.Close()
+			require.Equal(t, c.arch, m.Config().Arch)
+			require.Equal(t, c.kind, m.Config().Prompt)
+			require.Equal(t, c.name, m.Config().Name())
+			got := forwardFixture(t, m, c.name)
+			want, _ := readNpy(t, c.name+".out.npy")
+			if c.residue {
+				in, _ := readNpy(t, c.name+".in.npy")
+				for i := range got {
+					got[i] -= in[i]
+					want[i] -= in[i]
+				}
+			}
+			rel, maxAbs := relL2(got, want)
+			t.Logf("%s through mioir.Import: rel L2 %.3g, max abs %.3g", c.name, rel, maxAbs)
+			require.LessOrEqual(t, rel, 1e-5)
+
+			if c.ema > 0 {
+				e, err := mioir.Import(fixture(t, c.name+".pth"), &mioir.ImportOptions{EMA: true})
+				require.NoError(t, err)
+				ema := forwardFixture(t, e, c.name)
+				e.Close()
+				var d float64
+				for i := range ema {
+					d = math.Max(d, math.Abs(float64(ema[i])-float64(want[i])))
+				}
+				require.InDelta(t, c.ema, d, 1e-5, "params_ema is loaded only when asked")
+			}
+
+			// Native round trip: identical outputs.
+			path := filepath.Join(t.TempDir(), c.name+".safetensors")
+			require.NoError(t, m.Save(path))
+			l, err := mioir.Load(path)
+			require.NoError(t, err)
+			require.Equal(t, m.Config().Name(), l.Config().Name())
+			again := forwardFixture(t, l, c.name)
+			l.Close()
+			first := forwardFixture(t, m, c.name)
+			require.Equal(t, first, again)
+			m.Close()
+			require.Equal(t, live, mioir.LiveTensors())
+		})
+	}
+}
