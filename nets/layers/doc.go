@@ -22,7 +22,11 @@
 // (device moves) and CopyParams. Parameters are registered with Visitor.Param,
 // persistent buffers (SwinIR's relative_position_index) with Visitor.Buffer.
 // Sequential names its layers by index and gives parameter-free layers (Func:
-// activations, padding) an index too, as nn.Sequential does.
+// activations, padding) an index too, as nn.Sequential does. Group names
+// children explicitly, and Modules puts separately built parts (a backbone
+// and its prompt modules) side by side in one state dict. A child that is a
+// nil pointer must have a Visit that accepts a nil receiver (the layers of
+// this package do), so optional parts can simply be left nil.
 //
 // # Initialisation
 //
