@@ -139,9 +139,14 @@ func (c PromptIRConfig) validate() error {
 // The noise-level blocks are Restormer transformer blocks over the
 // concatenated channels, the reductions 1x1 convolutions. PromptIR has no
 // EP/AP variant in the reference, so it has no modulation points: the hook
-// is never called. Inputs are reflect-padded at the bottom and right to a
-// multiple of 64 and the output cropped, as the reference test procedure does
-// (PadMultiple); reflection needs each side to exceed its padding.
+// is never called.
+//
+// H and W must be multiples of 8 (three 2x downsamplings): Forward
+// reflect-pads other sizes at the bottom and right and crops the output, as
+// Restormer does. The reference test procedure pads every image to a
+// multiple of 64 instead (PadMultiple), which changes the values near the
+// border: to reproduce its numbers, pad to PadMultiple before Forward, as
+// mioir's Restore does.
 type PromptIR struct {
 	Config PromptIRConfig
 
@@ -175,8 +180,12 @@ type PromptIR struct {
 
 var _ Backbone = (*PromptIR)(nil)
 
-// PromptIRPadMultiple is the multiple that PromptIR pads its inputs to.
-const PromptIRPadMultiple = 64
+// PromptIRPadMultiple is the multiple that the reference test procedure
+// reflect-pads PromptIR inputs to (the same as Restormer's).
+const PromptIRPadMultiple = RestormerPadMultiple
+
+// promptIRMinMultiple is the multiple that Forward itself needs.
+const promptIRMinMultiple = 8
 
 // NewPromptIR builds a PromptIR initialised from g in the reference's
 // construction order (convolutions and linear layers with PyTorch's default,
@@ -307,15 +316,17 @@ func (n *PromptIR) Visit(v layers.Visitor) {
 // Modulation is empty: the reference has no prompted (EP/AP) PromptIR.
 func (n *PromptIR) Modulation() Modulation { return Modulation{} }
 
-// PadMultiple is the multiple that inputs are padded to (64).
+// PadMultiple is the multiple that the reference test procedure
+// reflect-pads inputs to (64, bottom and right) before the forward pass and
+// crops after it. Forward itself only needs multiples of 8.
 func (n *PromptIR) PadMultiple() int64 { return PromptIRPadMultiple }
 
 // Forward restores x (N, C, H, W). hook is never called (no modulation
-// points). Sides that are not multiples of 64 are reflect-padded at the
+// points). Sides that are not multiples of 8 are reflect-padded at the
 // bottom and right and the output cropped back. The result belongs to x's
 // scope.
 func (n *PromptIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
-	const m = PromptIRPadMultiple
+	const m = promptIRMinMultiple
 	h, w := x.Size(2), x.Size(3)
 	ph, pw := (m-h%m)%m, (m-w%m)%m
 	in := x
