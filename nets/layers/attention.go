@@ -13,9 +13,9 @@ import (
 // (B*nW, ws*ws, C) as WindowPartition makes them.
 //
 // libtorch 1.13 has no fused attention, so the forward pass is composed of
-// matmul, add and softmax, in the reference's order: q is scaled before
-// q k^T, the bias (heads, N, N) is added, then the shifted-window mask
-// (nW, N, N) if any.
+// matmul, add and softmax as in the reference: q is scaled before q k^T,
+// then the bias (heads, N, N) is added, and the shifted-window mask
+// (nW, N, N) if any (bias and mask are summed first, see windowAttention).
 //
 // State-dict names: relative_position_bias_table ((2ws-1)^2, heads),
 // relative_position_index (ws^2, ws^2) int64 buffer, qkv.{weight,bias}
@@ -112,10 +112,17 @@ func windowAttention(x *torch.Tensor, qkvL, projL *Linear, bias, mask *torch.Ten
 	q := parts[0].Squeeze(0).MulScalar(scale)
 	k := parts[1].Squeeze(0)
 	v := parts[2].Squeeze(0)
-	attn := q.Matmul(k.Transpose(-2, -1)).Add(bias) // (B_, heads, N, N)
-	if mask != nil {
+	attn := q.Matmul(k.Transpose(-2, -1)) // (B_, heads, N, N)
+	if mask == nil {
+		attn = attn.Add(bias)
+	} else {
+		// bias + mask is (nW, heads, N, N): one pass over the logits instead
+		// of two when the batch has several images. Unmasked logits get the
+		// reference's values exactly; masked ones differ only in the rounding
+		// of a value near -100, which the softmax turns into 0 either way.
 		nw := mask.Size(0)
-		attn = attn.Reshape(bn/nw, nw, heads, n, n).Add(mask.Unsqueeze(1)).Reshape(bn, heads, n, n)
+		bm := bias.Unsqueeze(0).Add(mask.Unsqueeze(1))
+		attn = attn.Reshape(bn/nw, nw, heads, n, n).Add(bm).Reshape(bn, heads, n, n)
 	}
 	out := attn.Softmax(-1).Matmul(v).Transpose(1, 2).Reshape(bn, n, c)
 	return projL.Forward(out)
