@@ -235,13 +235,13 @@ func init() {
 var srresnetArch = Arch{
 	Name:      "SRResNet",
 	NewConfig: func() any { return new(nets.SRResNetConfig) },
-	Build: func(g *torch.Generator, cfg any, kind prompt.Kind) (nets.Backbone, error) {
+	Build: func(g *torch.Generator, cfg any, _ prompt.Kind) (nets.Backbone, error) {
 		c, err := configAs[nets.SRResNetConfig](cfg)
 		if err != nil {
 			return nil, err
 		}
-		// The reference's prompted classes name their blocks body1..body16.
-		c.Prompted = c.Prompted || kind != prompt.None
+		// Prompted (the naming and init of SRResNet_EP/AP) is the
+		// configuration's choice: Import infers it from the keys.
 		return nets.NewSRResNet(g, c)
 	},
 	Pad: func(any) PadRule { return PadRule{Multiple: 1} },

@@ -1,0 +1,495 @@
+package mioir
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// DefaultOverlap is the tile overlap, in input pixels, when Options.Overlap
+// is 0.
+const DefaultOverlap = 32
+
+// DefaultMaxPixels bounds the input size when Options.MaxPixels is 0
+// (256 megapixels: larger inputs are refused rather than attempted).
+const DefaultMaxPixels = 1 << 28
+
+// Options control Restore. A nil *Options means the defaults: the task from
+// the classifier when the model is an EP model with one, the whole image in
+// one pass (tiles only after an out-of-memory error).
+type Options struct {
+	// Task is the degradation of the input, which selects an EP model's
+	// explicit prompt. Plain and AP models ignore it. Zero means: ask the
+	// classifier (an EP model without classifier then fails).
+	Task degrade.Task
+	// Auto runs the classifier even when Task is set; its choice wins for
+	// EP models. Info reports the probabilities.
+	Auto bool
+	// Tile is the tile side in input pixels (rounded down to the backbone's
+	// padding multiple). 0 restores the whole image at once.
+	Tile int
+	// Overlap is the overlap between neighbouring tiles in input pixels
+	// (0: DefaultOverlap; negative: none). Overlapping outputs are blended
+	// with linear ramps, normalised by the summed weights.
+	Overlap int
+	// MinTile is the smallest tile the out-of-memory backoff tries
+	// (0: 64, at least the padding multiple).
+	MinTile int
+	// MaxPixels refuses larger inputs (0: DefaultMaxPixels).
+	MaxPixels int
+}
+
+// Info describes a restoration.
+type Info struct {
+	// Task is the task whose explicit prompt was used (EP models), or the
+	// classifier's choice; zero when none applies.
+	Task degrade.Task
+	// Auto is true when the classifier chose Task.
+	Auto bool
+	// Probs are the classifier's softmax outputs, indexed by prompt index
+	// (degrade.Task.PromptIndex); nil when the classifier did not run.
+	Probs []float32
+	// Tile is the tile side used (0: the whole image in one pass), Tiles the
+	// number of tiles, Retries how many times an out-of-memory error made
+	// Restore start again with smaller tiles.
+	Tile, Tiles, Retries int
+}
+
+// Restore restores an 8-bit image: it converts img to a float tensor as
+// BasicSR reads images, selects the prompt (see Options), pads as the
+// reference test procedure does for the backbone, runs the network (in
+// tiles if asked or after an out-of-memory error), crops and converts back
+// with BasicSR's rounding. It may be called from several goroutines at once.
+func (m *Model) Restore(img image.Image, o *Options) (*image.NRGBA, *Info, error) {
+	if img == nil {
+		return nil, nil, errors.New("mioir: restore: nil image")
+	}
+	b := img.Bounds()
+	if err := checkSize(b.Dx(), b.Dy(), o); err != nil {
+		return nil, nil, err
+	}
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x, err := torch.FromImage(s, img, torch.CPU)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mioir: restore: %w", err)
+	}
+	chw, w, h, info, err := m.restore(x, o)
+	if err != nil {
+		return nil, info, err
+	}
+	return imgconv.NRGBA(chw, w, h), info, nil
+}
+
+// RestoreTensor is Restore on a float tensor (1, 3, H, W) with values in
+// [0, 1], on any device. The result is a new float32 CPU tensor (1, 3, H',
+// W'), unclamped, owned by the caller.
+func (m *Model) RestoreTensor(x *Tensor, o *Options) (*Tensor, *Info, error) {
+	if err := x.Err(); err != nil {
+		return nil, nil, fmt.Errorf("mioir: restore: %w", err)
+	}
+	chw, w, h, info, err := m.restore(x, o)
+	if err != nil {
+		return nil, info, err
+	}
+	t, err := torch.FromSlice(nil, chw, 1, 3, int64(h), int64(w))
+	return t, info, err
+}
+
+func checkSize(w, h int, o *Options) error {
+	maxPix := DefaultMaxPixels
+	if o != nil && o.MaxPixels > 0 {
+		maxPix = o.MaxPixels
+	}
+	if w < 1 || h < 1 {
+		return fmt.Errorf("mioir: restore: empty image (%dx%d)", w, h)
+	}
+	if int64(w)*int64(h) > int64(maxPix) {
+		return fmt.Errorf("mioir: restore: image %dx%d has more than %d pixels (Options.MaxPixels)", w, h, maxPix)
+	}
+	return nil
+}
+
+// restore runs the whole procedure and returns the output as CHW float32.
+func (m *Model) restore(x *Tensor, o *Options) (chw []float32, w, h int, info *Info, err error) {
+	if o == nil {
+		o = &Options{}
+	}
+	info = &Info{}
+	sh := x.Shape()
+	if len(sh) != 4 || sh[0] != 1 || sh[1] != 3 {
+		return nil, 0, 0, info, fmt.Errorf("mioir: restore: input of shape %v, want (1, 3, H, W)", sh)
+	}
+	if err := checkSize(int(sh[3]), int(sh[2]), o); err != nil {
+		return nil, 0, 0, info, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.net == nil {
+		return nil, 0, 0, info, ErrClosedModel
+	}
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	xs := s.Use(x).To(torch.Float32, m.dev)
+	if err := checkFinite(xs); err != nil {
+		return nil, 0, 0, info, err
+	}
+
+	// Task: explicit, or the classifier on the full unpadded image.
+	task := o.Task
+	if task != 0 && !task.Valid() {
+		return nil, 0, 0, info, fmt.Errorf("mioir: restore: invalid task %d", int(task))
+	}
+	ep := m.cfg.Prompt == prompt.Explicit
+	if o.Auto || (ep && task == 0) {
+		if m.cls == nil {
+			if ep {
+				return nil, 0, 0, info, fmt.Errorf("mioir: restore: %s needs a task (Options.Task) or a classifier", m.cfg.Name())
+			}
+			return nil, 0, 0, info, fmt.Errorf("mioir: restore: automatic task selection asked, but %s has no classifier", m.cfg.Name())
+		}
+		preds, err := m.cls.Classify(xs)
+		if err != nil {
+			return nil, 0, 0, info, fmt.Errorf("mioir: restore: classifier: %w", err)
+		}
+		info.Probs = append([]float32(nil), preds[0].Probs[:]...)
+		task, info.Auto = preds[0].Task, true
+	}
+	if ep || info.Auto {
+		info.Task = task
+	}
+
+	// Padding of the reference test procedure.
+	H, W := sh[2], sh[3]
+	xp, top, left := padInput(xs, m.pad)
+	hp, wp := xp.Size(2), xp.Size(3)
+
+	// The prompt vectors come from the whole (padded) image or the task's
+	// map, once, so that every tile is modulated as the whole image is.
+	var hook nets.Hook
+	switch m.cfg.Prompt {
+	case prompt.Explicit:
+		p, err := m.TaskPrompt(s, task)
+		if err != nil {
+			return nil, 0, 0, info, err
+		}
+		hook = m.fixedHook(p)
+	case prompt.Adaptive:
+		hook = m.fixedHook(xp)
+	}
+	if err := s.Err(); err != nil {
+		return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
+	}
+
+	tile := int64(o.Tile)
+	if tile > 0 {
+		tile = max(m.pad.Multiple, tile/m.pad.Multiple*m.pad.Multiple)
+	}
+	overlap := int64(o.Overlap)
+	if overlap == 0 {
+		overlap = DefaultOverlap
+	}
+	overlap = max(overlap, 0)
+	minTile := int64(o.MinTile)
+	if minTile <= 0 {
+		minTile = 64
+	}
+	minTile = max(minTile, m.pad.Multiple)
+	for {
+		out, scale, tiles, err := m.runTiles(s, xp, hook, tile, overlap)
+		if err == nil {
+			info.Tile, info.Tiles = int(tile), tiles
+			chw, w, h = crop(out, hp*scale, wp*scale, top*scale, left*scale, H*scale, W*scale)
+			for _, v := range chw {
+				if math.IsNaN(float64(v)) {
+					return nil, 0, 0, info, errors.New("mioir: restore: the network produced NaN")
+				}
+			}
+			return chw, w, h, info, nil
+		}
+		if !errors.Is(err, torch.ErrOutOfMemory) {
+			return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
+		}
+		cur := tile
+		if cur == 0 {
+			cur = max(hp, wp)
+		}
+		next := cur / 2 / m.pad.Multiple * m.pad.Multiple
+		if next < minTile {
+			return nil, 0, 0, info, fmt.Errorf("mioir: restore: out of memory with %d-pixel tiles (smallest allowed %d): %w", cur, minTile, err)
+		}
+		tile = next
+		info.Retries++
+	}
+}
+
+// checkFinite refuses inputs with NaN or infinite values.
+func checkFinite(x *Tensor) error {
+	bad := x.Abs().LeScalar(math.MaxFloat32).LogicalNot().Sum(false).ToDType(torch.Float64)
+	n, err := bad.Item()
+	if err != nil {
+		return fmt.Errorf("mioir: restore: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("mioir: restore: the input has %d NaN or infinite values", int64(n))
+	}
+	return nil
+}
+
+// padInput applies the padding rule: reflect at the bottom and right to a
+// multiple, then (Square) reflect symmetrically to a square. It returns the
+// padded tensor and the offset of the original's top-left corner.
+func padInput(x *Tensor, r PadRule) (xp *Tensor, top, left int64) {
+	h, w := x.Size(2), x.Size(3)
+	mult := max(r.Multiple, 1)
+	ph, pw := (mult-h%mult)%mult, (mult-w%mult)%mult
+	xp = reflectPad(x, 0, pw, 0, ph)
+	if r.Square {
+		h, w = h+ph, w+pw
+		switch {
+		case w > h:
+			d := (w - h) / 2
+			xp, top = reflectPad(xp, 0, 0, d, w-h-d), d
+		case h > w:
+			d := (h - w) / 2
+			xp, left = reflectPad(xp, d, h-w-d, 0, 0), d
+		}
+	}
+	return xp, top, left
+}
+
+// reflectPad reflect-pads x by (left, right, top, bottom). PyTorch's reflect
+// padding needs each pad smaller than the side; larger pads (inputs smaller
+// than the padding multiple) are applied in steps, and a side of one pixel
+// is replicated.
+func reflectPad(x *Tensor, l, r, t, b int64) *Tensor {
+	for l > 0 || r > 0 || t > 0 || b > 0 {
+		h, w := x.Size(2), x.Size(3)
+		if h < 0 || w < 0 {
+			return x
+		}
+		if h == 1 || w == 1 {
+			mode := torch.PadReplicate
+			x = x.Pad([]int64{l, r, t, b}, mode, 0)
+			return x
+		}
+		sl, sr := min(l, w-1), min(r, w-1)
+		st, sb := min(t, h-1), min(b, h-1)
+		x = x.Pad([]int64{sl, sr, st, sb}, torch.PadReflect, 0)
+		l, r, t, b = l-sl, r-sr, t-st, b-sb
+	}
+	return x
+}
+
+// fixedHook computes the prompt vectors of p and the per-point scale and
+// shift once; the returned hook applies f*(1+s)+b with them (the same rule
+// as prompt.Modulator.Hook) in f's scope, so that tiles share one prompt.
+func (m *Model) fixedHook(p *Tensor) nets.Hook {
+	mod := m.mod
+	vs := mod.Vectors(p)
+	type pair struct {
+		scale, shift *Tensor
+		layout       nets.Layout
+	}
+	pairs := make(map[string]pair, len(mod.Modulation.Points))
+	for i, pt := range mod.Modulation.Points {
+		v := vs[pt.Extractor]
+		pairs[pt.Name] = pair{mod.Scale[i].Forward(v).AddScalar(1), mod.Shift[i].Forward(v), pt.Layout}
+	}
+	return func(point string, f *Tensor) *Tensor {
+		pr, ok := pairs[point]
+		if !ok {
+			return f
+		}
+		sc := f.Scope()
+		s1, b := pr.scale, pr.shift
+		if sc != nil {
+			s1, b = sc.Use(s1), sc.Use(b)
+		}
+		return f.Mul(broadcastAs(s1, f, pr.layout)).Add(broadcastAs(b, f, pr.layout))
+	}
+}
+
+// broadcastAs reshapes an (N, C) vector so that it broadcasts over f's
+// spatial or token dimensions.
+func broadcastAs(v, f *Tensor, l nets.Layout) *Tensor {
+	d := f.Dim()
+	if d < 2 {
+		return v
+	}
+	shape := make([]int64, d)
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0] = v.Size(0)
+	if l == nets.ChannelsLast {
+		shape[d-1] = v.Size(1)
+	} else {
+		shape[1] = v.Size(1)
+	}
+	return v.Reshape(shape...)
+}
+
+// starts returns the tile origins along a side of n pixels for tiles of
+// length l overlapping by at least ov: stepped by a multiple of mult (so
+// that window-based backbones see the same window grid in every tile), the
+// last one aligned with the end.
+func starts(n, l, ov, mult int64) []int64 {
+	if l >= n {
+		return []int64{0}
+	}
+	step := max((l-ov)/mult*mult, mult)
+	var s []int64
+	for p := int64(0); p+l < n; p += step {
+		s = append(s, p)
+	}
+	return append(s, n-l)
+}
+
+// minWeight keeps every blending weight positive, so that the normalisation
+// never divides by zero.
+const minWeight = 1e-6
+
+// ramp returns the blending weights along one side of a tile of length l at
+// origin p in a side of n pixels. At an edge that faces another tile (not
+// at the image border) the weight is (almost) 0 over the outer quarter of
+// the overlap r, where the tile's own border effects are largest, rises
+// linearly over its middle half and is 1 beyond; elsewhere it is 1.
+// Neighbouring tiles overlap by at least r, so every pixel gets a weight
+// near 1 from some tile.
+func ramp(p, l, n, r int64) []float32 {
+	w := make([]float32, l)
+	margin := r / 4
+	width := float32(r - 2*margin + 1)
+	edge := func(d int64) float32 { // d: distance from the tile's edge pixel
+		return min(1, max(minWeight, float32(d-margin+1)/width))
+	}
+	for i := range w {
+		v := float32(1)
+		if p > 0 {
+			v = min(v, edge(int64(i)))
+		}
+		if p+l < n {
+			v = min(v, edge(l-1-int64(i)))
+		}
+		w[i] = v
+	}
+	return w
+}
+
+// runTiles runs the network over xp (1, 3, hp, wp) in tiles of side tile
+// (0: one pass) overlapping by overlap, and returns the blended output as
+// CHW float32 at the output scale.
+func (m *Model) runTiles(s *Scope, xp *Tensor, hook nets.Hook, tile, overlap int64) (out []float32, scale int64, tiles int, err error) {
+	hp, wp := xp.Size(2), xp.Size(3)
+	th, tw := hp, wp
+	if tile > 0 {
+		th, tw = min(tile, hp), min(tile, wp)
+		if m.pad.Square {
+			th = min(th, tw)
+			tw = th
+		}
+	}
+	ov := min(overlap, min(th, tw)/4)
+	ys, xs := starts(hp, th, ov, m.pad.Multiple), starts(wp, tw, ov, m.pad.Multiple)
+	var acc, wsum []float32
+	for _, y0 := range ys {
+		for _, x0 := range xs {
+			v, oh, ow, err := m.runTile(s, xp, hook, y0, x0, th, tw)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			tiles++
+			if len(ys) == 1 && len(xs) == 1 {
+				if oh%th != 0 || oh/th != ow/tw || ow%tw != 0 {
+					return nil, 0, 0, fmt.Errorf("output %dx%d is not a multiple of the input %dx%d", ow, oh, tw, th)
+				}
+				return v, oh / th, 1, nil
+			}
+			if acc == nil {
+				if oh%th != 0 || ow%tw != 0 || oh/th != ow/tw {
+					return nil, 0, 0, fmt.Errorf("tile output %dx%d is not a multiple of the tile %dx%d", ow, oh, tw, th)
+				}
+				scale = oh / th
+				acc = make([]float32, 3*hp*scale*wp*scale)
+				wsum = make([]float32, hp*scale*wp*scale)
+			}
+			H, W := hp*scale, wp*scale
+			wy := ramp(y0*scale, oh, H, ov*scale)
+			wx := ramp(x0*scale, ow, W, ov*scale)
+			for c := int64(0); c < 3; c++ {
+				for i := int64(0); i < oh; i++ {
+					row := acc[(c*H+y0*scale+i)*W+x0*scale:]
+					src := v[(c*oh+i)*ow:]
+					for j := int64(0); j < ow; j++ {
+						row[j] += wy[i] * wx[j] * src[j]
+					}
+				}
+			}
+			for i := int64(0); i < oh; i++ {
+				row := wsum[(y0*scale+i)*W+x0*scale:]
+				for j := int64(0); j < ow; j++ {
+					row[j] += wy[i] * wx[j]
+				}
+			}
+		}
+	}
+	plane := len(wsum)
+	for c := 0; c < 3; c++ {
+		a := acc[c*plane : (c+1)*plane]
+		for i := range a {
+			a[i] /= wsum[i]
+		}
+	}
+	return acc, scale, tiles, nil
+}
+
+// runTile restores one tile in a child scope that frees every intermediate,
+// and copies the output to Go memory.
+func (m *Model) runTile(s *Scope, xp *Tensor, hook nets.Hook, y0, x0, th, tw int64) (v []float32, oh, ow int64, err error) {
+	if m.failTile != nil {
+		if err := m.failTile(th, tw); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	c := s.Child(torch.Inference)
+	defer c.Close()
+	t := c.Use(xp)
+	if th != xp.Size(2) || tw != xp.Size(3) {
+		t = t.Narrow(2, y0, th).Narrow(3, x0, tw)
+	}
+	out := m.net.Forward(t, hook)
+	if err := out.Err(); err != nil {
+		return nil, 0, 0, err
+	}
+	if err := c.Err(); err != nil {
+		return nil, 0, 0, err
+	}
+	if out.Size(1) != 3 {
+		return nil, 0, 0, fmt.Errorf("the network returned %d channels", out.Size(1))
+	}
+	oh, ow = out.Size(2), out.Size(3)
+	v, err = torch.ToSlice[float32](out.To(torch.Float32, torch.CPU).Contiguous())
+	return v, oh, ow, err
+}
+
+// crop cuts the (hp, wp) CHW output at (top, left) to h x w.
+func crop(v []float32, hp, wp, top, left, h, w int64) ([]float32, int, int) {
+	if hp == h && wp == w {
+		return v, int(w), int(h)
+	}
+	out := make([]float32, 3*h*w)
+	for c := int64(0); c < 3; c++ {
+		for i := int64(0); i < h; i++ {
+			copy(out[(c*h+i)*w:(c*h+i+1)*w], v[(c*hp+top+i)*wp+left:])
+		}
+	}
+	return out, int(w), int(h)
+}
