@@ -9,6 +9,12 @@ import (
 // returns the feature the backbone continues with. A backbone calls it at
 // each of its ModulationPoints, in forward order; a nil Hook leaves every
 // feature unchanged (the plain network).
+//
+// The feature, and whatever the hook computes from it, may belong to a
+// short-lived child scope that the backbone closes after the stage (see
+// layers.Step): a hook that wants to keep a tensor beyond the call moves a
+// copy out, e.g. f.Scope().Keep(f.Clone()), which lands in the forward pass's
+// scope.
 type Hook func(point string, f *torch.Tensor) *torch.Tensor
 
 // Apply calls h, or returns f unchanged when h is nil.

@@ -54,6 +54,8 @@ type SRResNet struct {
 	Body      []*layers.ResidualBlockNoBN
 	ConvHR    *layers.Conv2d
 	ConvLast  *layers.Conv2d
+
+	points []string // hook names of the blocks: body1, body2, ...
 }
 
 var _ Backbone = (*SRResNet)(nil)
@@ -86,6 +88,7 @@ func NewSRResNet(g *torch.Generator, cfg SRResNetConfig) (*SRResNet, error) {
 			return fail(err)
 		}
 		n.Body = append(n.Body, b)
+		n.points = append(n.points, "body"+strconv.Itoa(len(n.Body)))
 	}
 	if n.ConvHR, err = layers.NewConv2d(g, c.Features, c.Features, 3, layers.ConvConfig{Padding: 1}); err != nil {
 		return fail(err)
@@ -162,14 +165,28 @@ func (n *SRResNet) PadMultiple() int64 { return 1 }
 // Forward restores x (N, 3, H, W), calling hook at every modulation point
 // (nil: the plain network).
 func (n *SRResNet) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
-	f := n.ConvFirst.Forward(x).LeakyRelu(0.1)
-	for i, b := range n.Body {
-		f = hook.Apply("body"+strconv.Itoa(i+1), b.Forward(f))
+	// Each stage runs in its own child scope (layers.Step) and the previous
+	// feature map is freed as soon as the next exists: a forward pass holds
+	// two or three feature maps instead of all ~70.
+	f := layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
+		return n.ConvFirst.Forward(x).LeakyRelu(0.1)
+	})
+	advance := func(point string, stage func(f *torch.Tensor) *torch.Tensor) {
+		next := layers.Step(f, func(f *torch.Tensor) *torch.Tensor {
+			return hook.Apply(point, stage(f))
+		})
+		f.Close()
+		f = next
 	}
-	f = hook.Apply("hr", n.ConvHR.Forward(f).LeakyRelu(0.1))
-	out := hook.Apply("out", n.ConvLast.Forward(f))
+	for i, b := range n.Body {
+		advance(n.points[i], b.Forward)
+	}
+	advance("hr", func(f *torch.Tensor) *torch.Tensor { return n.ConvHR.Forward(f).LeakyRelu(0.1) })
+	advance("out", n.ConvLast.Forward)
 	// upscale 1: the reference's bilinear resize of x is the identity.
-	return out.Add(x)
+	out := f.Add(x)
+	f.Close()
+	return out
 }
 
 // Close frees the parameters.
