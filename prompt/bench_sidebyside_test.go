@@ -11,42 +11,55 @@ import (
 	"github.com/gomioir/gomioir/prompt"
 )
 
-// sideBySideVariants are the paper configurations that
-// scripts/bench_models.py times against its PyTorch restatements: a
-// backbone, and for EP/AP the prompt modulator built first (the reference's
-// construction order).
-var sideBySideVariants = []struct {
-	name  string
-	kind  prompt.Kind // used only when prompted
-	ep    bool
-	build func(g *torch.Generator) (nets.Backbone, error)
-}{
-	{"SRResNet", 0, false, func(g *torch.Generator) (nets.Backbone, error) {
-		return nets.NewSRResNet(g, nets.SRResNetConfig{})
-	}},
-	{"SRResNet_EP", prompt.Explicit, true, func(g *torch.Generator) (nets.Backbone, error) {
-		return nets.NewSRResNet(g, nets.SRResNetConfig{Prompted: true})
-	}},
-	{"SRResNet_AP", prompt.Adaptive, false, func(g *torch.Generator) (nets.Backbone, error) {
-		return nets.NewSRResNet(g, nets.SRResNetConfig{Prompted: true})
-	}},
-	{"SwinIR", 0, false, func(g *torch.Generator) (nets.Backbone, error) {
-		return nets.NewSwinIR(g, nets.SwinIRConfig{})
-	}},
-	{"SwinIR_EP", prompt.Explicit, true, func(g *torch.Generator) (nets.Backbone, error) {
-		return nets.NewSwinIR(g, nets.SwinIRConfig{})
-	}},
-	{"SwinIR_AP", prompt.Adaptive, false, func(g *torch.Generator) (nets.Backbone, error) {
-		return nets.NewSwinIR(g, nets.SwinIRConfig{})
-	}},
+type sideBySideVariant struct {
+	name     string
+	prompted bool
+	kind     prompt.Kind // of a prompted variant
+	build    func(g *torch.Generator) (nets.Backbone, error)
 }
 
+// sideBySideVariants are the paper configurations (seeded random weights)
+// that scripts/bench_models.py times against its PyTorch restatements: each
+// backbone alone and, where the reference has them, its EP and AP variants.
+var sideBySideVariants = func() []sideBySideVariant {
+	var vs []sideBySideVariant
+	add := func(name string, prompts bool, build func(g *torch.Generator) (nets.Backbone, error)) {
+		if !prompts {
+			vs = append(vs, sideBySideVariant{name, false, 0, build})
+			return
+		}
+		vs = append(vs, sideBySideVariant{name + "_EP", true, prompt.Explicit, build},
+			sideBySideVariant{name + "_AP", true, prompt.Adaptive, build})
+	}
+	add("SRResNet", false, func(g *torch.Generator) (nets.Backbone, error) {
+		return nets.NewSRResNet(g, nets.SRResNetConfig{})
+	})
+	add("SRResNet", true, func(g *torch.Generator) (nets.Backbone, error) {
+		return nets.NewSRResNet(g, nets.SRResNetConfig{Prompted: true})
+	})
+	for _, p := range []bool{false, true} {
+		add("SwinIR", p, func(g *torch.Generator) (nets.Backbone, error) {
+			return nets.NewSwinIR(g, nets.SwinIRConfig{})
+		})
+		add("Restormer", p, func(g *torch.Generator) (nets.Backbone, error) {
+			return nets.NewRestormer(g, nets.RestormerConfig{})
+		})
+		add("Uformer", p, func(g *torch.Generator) (nets.Backbone, error) {
+			return nets.NewUformer(g, nets.UformerConfig{})
+		})
+	}
+	add("PromptIR", false, func(g *torch.Generator) (nets.Backbone, error) {
+		return nets.NewPromptIR(g, nets.PromptIRConfig{})
+	})
+	return vs
+}()
+
 // BenchmarkSideBySide times one inference-mode forward pass of each paper
-// configuration (seeded random weights) on a 1x3xSxS input, S = 128 and
-// 256: plain net(x), EP net(x, map) with one 1x1x128x128 map, AP net(x, x).
-// One untimed warm-up pass precedes the timed ones. Sub-benchmarks are
-// named <variant>/<S>, e.g. -test.bench '^BenchmarkSideBySide$/^SwinIR$/^128$'.
-// SwinIR at 256x256 takes about a minute per pass on two cores.
+// configuration on a 1x3xSxS input, S = 128 and 256: plain net(x), EP
+// net(x, map) with one 1x1x128x128 map, AP net(x, x). One untimed warm-up
+// pass precedes the timed ones. Sub-benchmarks are named <variant>/<S>, e.g.
+// -test.bench '^BenchmarkSideBySide$/^SwinIR_EP$/^128$'. SwinIR at 256x256
+// takes about a minute per pass on two cores.
 func BenchmarkSideBySide(b *testing.B) {
 	if testing.Short() {
 		b.Skip("paper-configuration forward passes skipped under -short")
@@ -55,14 +68,14 @@ func BenchmarkSideBySide(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			for _, size := range []int64{128, 256} {
 				b.Run(strconv.FormatInt(size, 10), func(b *testing.B) {
-					benchSideBySide(b, v.name, v.kind, v.ep, v.build, size)
+					benchSideBySide(b, v.kind, v.prompted, v.build, size)
 				})
 			}
 		})
 	}
 }
 
-func benchSideBySide(b *testing.B, name string, kind prompt.Kind, ep bool,
+func benchSideBySide(b *testing.B, kind prompt.Kind, prompted bool,
 	build func(g *torch.Generator) (nets.Backbone, error), size int64) {
 	g, err := torch.NewGenerator(0)
 	require.NoError(b, err)
@@ -71,7 +84,7 @@ func benchSideBySide(b *testing.B, name string, kind prompt.Kind, ep bool,
 	require.NoError(b, err)
 	defer net.Close()
 	var mod *prompt.Modulator
-	if name != "SRResNet" && name != "SwinIR" {
+	if prompted {
 		mod, err = prompt.NewModulator(g, kind, net.Modulation())
 		require.NoError(b, err)
 		defer mod.Close()
@@ -80,6 +93,7 @@ func benchSideBySide(b *testing.B, name string, kind prompt.Kind, ep bool,
 	require.NoError(b, err)
 	defer x.Close()
 	var pmap *torch.Tensor
+	ep := prompted && kind == prompt.Explicit
 	if ep {
 		pmap, err = g.Rand(nil, []int64{1, 1, prompt.MapSize, prompt.MapSize}, nil)
 		require.NoError(b, err)

@@ -1,0 +1,1071 @@
+#!/usr/bin/python3
+"""Go vs PyTorch forward timings per network, side by side, in one run.
+
+    /usr/bin/python3 scripts/bench_models.py [--check] [--variants V,...] [--sizes S,...]
+        [--threads N] [--rounds R] [--iters K] [--glibc-tunables]
+
+The PyTorch side runs this script's own restatements of the MiOIR networks,
+written from the method specification (sections 4 and 5 of method.md), with
+module and parameter names equal to the reference state_dict keys (section
+8.2). `--check` proves each restatement is the reference computation: it
+builds the fixture configuration of every selected variant, loads
+`<name>.pth['params']` with strict=True and compares the output with
+`<name>.out.npy` (relative L2 <= 1e-5), before any timing.
+
+The Go side is the library itself: the BenchmarkSideBySide family of
+prompt/bench_sidebyside_test.go (paper configurations, seeded random
+weights), driven through the package's test binary with -test.benchtime Nx.
+
+Protocol (reference-speed.md): eval mode, inference (torch.inference_mode()
+here, a torch.Inference scope in Go), float32, input 1x3xSxS (EP: plus one
+1x128x128 map, AP: the input again), the same intra-op thread count on both
+sides (MIOIR_NUM_THREADS for Go), paper configurations. Each round runs, for
+every case, the Go benchmark (a fresh process: one warm-up pass, then K timed
+passes) and the PyTorch side (a persistent worker process: one warm-up pass
+the first time a case runs, then K timed passes), alternating which side goes
+first. A side's time for a round is its mean over the K passes; the table
+gives the median over the rounds and the Go/PyTorch ratio (< 1: Go faster).
+K is --iters, reduced for slow cases so that one side's timed work in a round
+stays near --round-seconds (never below 1 pass).
+
+--glibc-tunables runs Go and a second PyTorch worker with
+GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295
+and reports Go(tuned)/PyTorch(default) and Go(tuned)/PyTorch(tuned).
+
+Variants: SRResNet, SwinIR, Restormer, Uformer (each also _EP, _AP) and
+PromptIR. By default SRResNet* at 128 and 256 and SwinIR* at 128 (SwinIR at
+256 takes about a minute per pass: add it with --slow-sizes all).
+"""
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+FIXTURES = os.environ.get("MIOIR_FIXTURES") or os.path.join(ROOT, "..", "shared", "fixtures")
+TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295"
+
+
+# --------------------------------------------------------------------------
+# Shared pieces: the prompt extractor (section 4.1) and modulation (4.2).
+# --------------------------------------------------------------------------
+
+class PromptExtractor(nn.Module):
+    """F_ext: three (ZeroPad2d(1), conv, ReLU) stages, then the spatial mean."""
+
+    def __init__(self, in_nc):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_nc, 64, 7, 2, 0)
+        self.conv2 = nn.Conv2d(64, 64, 3, 2, 0)
+        self.conv3 = nn.Conv2d(64, 64, 3, 2, 0)
+
+    def forward(self, p):
+        if p.dim() == 3:  # EP map (B, 128, 128)
+            p = p.unsqueeze(1)
+        for c in (self.conv1, self.conv2, self.conv3):
+            p = F.relu(c(F.pad(p, (1, 1, 1, 1))))
+        return p.mean(dim=(2, 3))
+
+
+def modulate_nchw(f, scale, shift, v):
+    """f*(1+s)+b per channel of an (N, C, H, W) feature."""
+    s = scale(v).unsqueeze(-1).unsqueeze(-1)
+    b = shift(v).unsqueeze(-1).unsqueeze(-1)
+    return f * s + b + f
+
+
+def modulate_tokens(f, scale, shift, v):
+    """The same on an (N, L, C) token sequence."""
+    return f * scale(v).unsqueeze(1) + shift(v).unsqueeze(1) + f
+
+
+def prompt_kind(name):
+    if name.endswith("_EP"):
+        return "EP"
+    if name.endswith("_AP"):
+        return "AP"
+    return None
+
+
+# --------------------------------------------------------------------------
+# SRResNet (section 5.1)
+# --------------------------------------------------------------------------
+
+class ResidualBlockNoBN(nn.Module):
+    def __init__(self, nf):
+        super().__init__()
+        self.conv1 = nn.Conv2d(nf, nf, 3, 1, 1)
+        self.conv2 = nn.Conv2d(nf, nf, 3, 1, 1)
+
+    def forward(self, x):
+        return x + self.conv2(F.relu(self.conv1(x)))
+
+
+class SRResNet(nn.Module):
+    def __init__(self, num_in_ch=3, num_out_ch=3, num_feat=64, num_block=16, upscale=1, kind=None, **_):
+        super().__init__()
+        assert upscale == 1
+        self.kind = kind
+        if kind:
+            self.F_ext_net = PromptExtractor(1 if kind == "EP" else 3)
+            pts = [str(i) for i in range(1, num_block + 1)] + ["hr", "out"]
+            for p in pts:
+                setattr(self, "prompt_scale" + p, nn.Linear(64, num_out_ch if p == "out" else num_feat))
+            for p in pts:
+                setattr(self, "prompt_shift" + p, nn.Linear(64, num_out_ch if p == "out" else num_feat))
+        self.conv_first = nn.Conv2d(num_in_ch, num_feat, 3, 1, 1)
+        if kind:
+            for i in range(1, num_block + 1):
+                setattr(self, f"body{i}", nn.Sequential(ResidualBlockNoBN(num_feat)))
+        else:
+            self.body = nn.Sequential(*[ResidualBlockNoBN(num_feat) for _ in range(num_block)])
+        self.num_block = num_block
+        self.conv_hr = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
+        self.conv_last = nn.Conv2d(num_feat, num_out_ch, 3, 1, 1)
+
+    def forward(self, x, p=None):
+        if not self.kind:
+            out = F.leaky_relu(self.conv_first(x), 0.1)
+            out = self.body(out)
+            out = self.conv_last(F.leaky_relu(self.conv_hr(out), 0.1))
+            return out + x
+        v = self.F_ext_net(p)
+        out = F.leaky_relu(self.conv_first(x), 0.1)
+        for i in range(1, self.num_block + 1):
+            out = getattr(self, f"body{i}")(out)
+            out = modulate_nchw(out, getattr(self, f"prompt_scale{i}"), getattr(self, f"prompt_shift{i}"), v)
+        out = F.leaky_relu(self.conv_hr(out), 0.1)
+        out = modulate_nchw(out, self.prompt_scalehr, self.prompt_shifthr, v)
+        out = self.conv_last(out)
+        out = modulate_nchw(out, self.prompt_scaleout, self.prompt_shiftout, v)
+        return out + x
+
+
+# --------------------------------------------------------------------------
+# SwinIR (section 5.2)
+# --------------------------------------------------------------------------
+
+def window_partition(x, ws):
+    b, h, w, c = x.shape
+    x = x.view(b, h // ws, ws, w // ws, ws, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, ws, ws, c)
+
+
+def window_reverse(windows, ws, h, w):
+    b = windows.shape[0] // ((h // ws) * (w // ws))
+    x = windows.view(b, h // ws, w // ws, ws, ws, -1)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(b, h, w, -1)
+
+
+def relative_position_index(ws):
+    r = torch.arange(ws)
+    coords = torch.stack(torch.meshgrid(r, r, indexing="ij")).flatten(1)  # (2, ws*ws)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0).contiguous()
+    rel[:, :, 0] += ws - 1
+    rel[:, :, 1] += ws - 1
+    rel[:, :, 0] *= 2 * ws - 1
+    return rel.sum(-1)
+
+
+def shift_mask(h, w, ws, shift):
+    """The -100 mask of a shifted-window block: (nW, ws*ws, ws*ws)."""
+    img = torch.zeros((1, h, w, 1))
+    cnt = 0
+    sl = (slice(0, -ws), slice(-ws, -shift), slice(-shift, None))
+    for hs in sl:
+        for wsl in sl:
+            img[:, hs, wsl, :] = cnt
+            cnt += 1
+    mw = window_partition(img, ws).view(-1, ws * ws)
+    m = mw.unsqueeze(1) - mw.unsqueeze(2)
+    return m.masked_fill(m != 0, -100.0).masked_fill(m == 0, 0.0)
+
+
+class SwinWindowAttention(nn.Module):
+    def __init__(self, dim, ws, heads):
+        super().__init__()
+        self.ws, self.heads = ws, heads
+        self.scale = (dim // heads) ** -0.5
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * ws - 1) ** 2, heads))
+        self.register_buffer("relative_position_index", relative_position_index(ws))
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, mask=None):
+        bw, n, c = x.shape
+        qkv = self.qkv(x).reshape(bw, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = (q * self.scale) @ k.transpose(-2, -1)
+        bias = self.relative_position_bias_table[self.relative_position_index.view(-1)].view(n, n, -1)
+        attn = attn + bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+        if mask is not None:
+            nw = mask.shape[0]
+            attn = attn.view(bw // nw, nw, self.heads, n, n) + mask.unsqueeze(1).unsqueeze(0)
+            attn = attn.view(-1, self.heads, n, n)
+        attn = attn.softmax(dim=-1)
+        x = (attn @ v).transpose(1, 2).reshape(bw, n, c)
+        return self.proj(x)
+
+
+class SwinMlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class SwinBlock(nn.Module):
+    def __init__(self, dim, res, heads, ws, shift, mlp_ratio):
+        super().__init__()
+        if res <= ws:
+            ws, shift = res, 0
+        self.ws, self.shift, self.res = ws, shift, res
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = SwinWindowAttention(dim, ws, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = SwinMlp(dim, int(dim * mlp_ratio))
+        self.register_buffer("attn_mask", shift_mask(res, res, ws, shift) if shift > 0 else None)
+
+    def forward(self, x, hw):
+        h, w = hw
+        b, _, c = x.shape
+        t = self.norm1(x).view(b, h, w, c)
+        if self.shift > 0:
+            t = torch.roll(t, (-self.shift, -self.shift), (1, 2))
+        win = window_partition(t, self.ws).view(-1, self.ws * self.ws, c)
+        if self.shift == 0:
+            mask = None
+        elif (h, w) == (self.res, self.res):
+            mask = self.attn_mask
+        else:  # as the reference: recomputed on every call for other sizes
+            mask = shift_mask(h, w, self.ws, self.shift).to(x.device)
+        win = self.attn(win, mask).view(-1, self.ws, self.ws, c)
+        t = window_reverse(win, self.ws, h, w)
+        if self.shift > 0:
+            t = torch.roll(t, (self.shift, self.shift), (1, 2))
+        x = x + t.reshape(b, h * w, c)
+        return x + self.mlp(self.norm2(x))
+
+
+class SwinGroup(nn.Module):
+    def __init__(self, dim, res, depth, heads, ws, mlp_ratio):
+        super().__init__()
+        self.blocks = nn.ModuleList([SwinBlock(dim, res, heads, ws, 0 if i % 2 == 0 else ws // 2, mlp_ratio)
+                                     for i in range(depth)])
+
+    def forward(self, x, hw):
+        for blk in self.blocks:
+            x = blk(x, hw)
+        return x
+
+
+def tokens(x):
+    return x.flatten(2).transpose(1, 2)
+
+
+def untokens(x, hw):
+    return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], hw[0], hw[1])
+
+
+class RSTB(nn.Module):
+    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, prompted):
+        super().__init__()
+        self.residual_group = SwinGroup(dim, res, depth, heads, ws, mlp_ratio)
+        self.conv = nn.Conv2d(dim, dim, 3, 1, 1)
+        if prompted:
+            self.prompt_scale = nn.Linear(64, dim)
+            self.prompt_shift = nn.Linear(64, dim)
+
+    def forward(self, x, hw, v=None):
+        x = tokens(self.conv(untokens(self.residual_group(x, hw), hw))) + x
+        if v is not None:
+            x = modulate_tokens(x, self.prompt_scale, self.prompt_shift, v)
+        return x
+
+
+class SwinIR(nn.Module):
+    def __init__(self, img_size=128, in_chans=3, embed_dim=180, depths=(6,) * 6, num_heads=(6,) * 6,
+                 window_size=8, mlp_ratio=2.0, upscale=1, img_range=1.0, upsampler="pixelshuffle",
+                 resi_connection="1conv", kind=None, **_):
+        super().__init__()
+        assert upscale == 1 and upsampler == "pixelshuffle" and resi_connection == "1conv"
+        self.kind, self.ws, self.img_range = kind, window_size, img_range
+        self.mean = torch.Tensor((0.4488, 0.4371, 0.4040)).view(1, 3, 1, 1)
+        if kind:
+            self.F_ext_net = PromptExtractor(1 if kind == "EP" else 3)
+        self.conv_first = nn.Conv2d(in_chans, embed_dim, 3, 1, 1)
+        self.patch_embed = nn.Module()
+        self.patch_embed.norm = nn.LayerNorm(embed_dim)
+        self.layers = nn.ModuleList([RSTB(embed_dim, img_size, d, h, window_size, mlp_ratio, bool(kind))
+                                     for d, h in zip(depths, num_heads)])
+        self.norm = nn.LayerNorm(embed_dim)
+        self.conv_after_body = nn.Conv2d(embed_dim, embed_dim, 3, 1, 1)
+        self.conv_before_upsample = nn.Sequential(nn.Conv2d(embed_dim, 64, 3, 1, 1), nn.LeakyReLU(inplace=True))
+        self.conv_last = nn.Conv2d(64, in_chans, 3, 1, 1)
+        if kind:
+            for p, c in (("after_body", embed_dim), ("before_upsample", 64), ("last", in_chans)):
+                setattr(self, "prompt_scale_" + p, nn.Linear(64, c))
+                setattr(self, "prompt_shift_" + p, nn.Linear(64, c))
+
+    def forward(self, x, p=None):
+        h, w = x.shape[2:]
+        ph, pw = (self.ws - h % self.ws) % self.ws, (self.ws - w % self.ws) % self.ws
+        v = self.F_ext_net(p) if self.kind else None
+        x = F.pad(x, (0, pw, 0, ph), "reflect") if ph or pw else x
+        hw = x.shape[2:]
+        mean = self.mean.type_as(x)
+        x = (x - mean) * self.img_range
+        x = self.conv_first(x)
+        t = self.patch_embed.norm(tokens(x))
+        for layer in self.layers:
+            t = layer(t, hw, v)
+        x = self.conv_after_body(untokens(self.norm(t), hw)) + x
+        if v is not None:
+            x = modulate_nchw(x, self.prompt_scale_after_body, self.prompt_shift_after_body, v)
+        x = self.conv_before_upsample(x)
+        if v is not None:
+            x = modulate_nchw(x, self.prompt_scale_before_upsample, self.prompt_shift_before_upsample, v)
+        x = self.conv_last(x)
+        if v is not None:
+            x = modulate_nchw(x, self.prompt_scale_last, self.prompt_shift_last, v)
+        x = x / self.img_range + mean
+        return x[:, :, :h, :w]
+
+
+# --------------------------------------------------------------------------
+# Restormer (section 5.3) and PromptIR (section 5.5)
+# --------------------------------------------------------------------------
+
+class BiasLayerNorm(nn.Module):
+    """Per-pixel LayerNorm over channels (biased variance, eps 1e-5), weight and bias."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(c))
+        self.bias = nn.Parameter(torch.zeros(c))
+
+    def forward(self, x):
+        mu = x.mean(-1, keepdim=True)
+        var = x.var(-1, keepdim=True, unbiased=False)
+        return (x - mu) / torch.sqrt(var + 1e-5) * self.weight + self.bias
+
+
+class ChannelNorm(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.body = BiasLayerNorm(c)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        t = self.body(x.flatten(2).transpose(1, 2))
+        return t.transpose(1, 2).reshape(b, c, h, w)
+
+
+class MDTA(nn.Module):
+    def __init__(self, dim, heads, bias):
+        super().__init__()
+        self.heads = heads
+        self.temperature = nn.Parameter(torch.ones(heads, 1, 1))
+        self.qkv = nn.Conv2d(dim, dim * 3, 1, bias=bias)
+        self.qkv_dwconv = nn.Conv2d(dim * 3, dim * 3, 3, 1, 1, groups=dim * 3, bias=bias)
+        self.project_out = nn.Conv2d(dim, dim, 1, bias=bias)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        q, k, v = self.qkv_dwconv(self.qkv(x)).chunk(3, dim=1)
+        q, k, v = (t.reshape(b, self.heads, c // self.heads, h * w) for t in (q, k, v))
+        q = F.normalize(q, dim=-1)
+        k = F.normalize(k, dim=-1)
+        attn = ((q @ k.transpose(-2, -1)) * self.temperature).softmax(dim=-1)
+        return self.project_out((attn @ v).reshape(b, c, h, w))
+
+
+class GDFN(nn.Module):
+    def __init__(self, dim, factor, bias):
+        super().__init__()
+        hid = int(dim * factor)
+        self.project_in = nn.Conv2d(dim, hid * 2, 1, bias=bias)
+        self.dwconv = nn.Conv2d(hid * 2, hid * 2, 3, 1, 1, groups=hid * 2, bias=bias)
+        self.project_out = nn.Conv2d(hid, dim, 1, bias=bias)
+
+    def forward(self, x):
+        x1, x2 = self.dwconv(self.project_in(x)).chunk(2, dim=1)
+        return self.project_out(F.gelu(x1) * x2)
+
+
+class RestormerBlock(nn.Module):
+    def __init__(self, dim, heads, factor, bias):
+        super().__init__()
+        self.norm1 = ChannelNorm(dim)
+        self.attn = MDTA(dim, heads, bias)
+        self.norm2 = ChannelNorm(dim)
+        self.ffn = GDFN(dim, factor, bias)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.ffn(self.norm2(x))
+
+
+def rblocks(n, dim, heads, factor, bias):
+    return nn.Sequential(*[RestormerBlock(dim, heads, factor, bias) for _ in range(n)])
+
+
+class ConvShuffle(nn.Module):
+    """Downsample (conv C->C/2, PixelUnshuffle) or Upsample (conv C->2C, PixelShuffle)."""
+
+    def __init__(self, c, down):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c, c // 2 if down else c * 2, 3, 1, 1, bias=False),
+                                  nn.PixelUnshuffle(2) if down else nn.PixelShuffle(2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class PatchEmbedConv(nn.Module):
+    def __init__(self, cin, dim, bias):
+        super().__init__()
+        self.proj = nn.Conv2d(cin, dim, 3, 1, 1, bias=bias)
+
+    def forward(self, x):
+        return self.proj(x)
+
+
+class Restormer(nn.Module):
+    def __init__(self, inp_channels=3, out_channels=3, dim=48, num_blocks=(4, 6, 6, 8), num_refinement_blocks=4,
+                 heads=(1, 2, 4, 8), ffn_expansion_factor=2.66, bias=False, LayerNorm_type="WithBias",
+                 dual_pixel_task=False, global_residual=True, kind=None, **_):
+        super().__init__()
+        assert LayerNorm_type == "WithBias" and not dual_pixel_task and global_residual
+        self.kind = kind
+        if kind:
+            for i in range(1, 5):
+                setattr(self, f"F_ext_net{i}", PromptExtractor(1 if kind == "EP" else 3))
+            widths = {"1": dim * 8, "2": dim * 4, "3": dim * 2, "4": dim * 2, "5": dim * 2, "out": out_channels}
+            for p, c in widths.items():
+                setattr(self, "prompt_scale" + p, nn.Linear(64, c))
+            for p, c in widths.items():
+                setattr(self, "prompt_shift" + p, nn.Linear(64, c))
+        f, nb = ffn_expansion_factor, num_blocks
+        self.patch_embed = PatchEmbedConv(inp_channels, dim, bias)
+        self.encoder_level1 = rblocks(nb[0], dim, heads[0], f, bias)
+        self.down1_2 = ConvShuffle(dim, True)
+        self.encoder_level2 = rblocks(nb[1], dim * 2, heads[1], f, bias)
+        self.down2_3 = ConvShuffle(dim * 2, True)
+        self.encoder_level3 = rblocks(nb[2], dim * 4, heads[2], f, bias)
+        self.down3_4 = ConvShuffle(dim * 4, True)
+        self.latent = rblocks(nb[3], dim * 8, heads[3], f, bias)
+        self.up4_3 = ConvShuffle(dim * 8, False)
+        self.reduce_chan_level3 = nn.Conv2d(dim * 8, dim * 4, 1, bias=bias)
+        self.decoder_level3 = rblocks(nb[2], dim * 4, heads[2], f, bias)
+        self.up3_2 = ConvShuffle(dim * 4, False)
+        self.reduce_chan_level2 = nn.Conv2d(dim * 4, dim * 2, 1, bias=bias)
+        self.decoder_level2 = rblocks(nb[1], dim * 2, heads[1], f, bias)
+        self.up2_1 = ConvShuffle(dim * 2, False)
+        self.decoder_level1 = rblocks(nb[0], dim * 2, heads[0], f, bias)
+        self.refinement = rblocks(num_refinement_blocks, dim * 2, heads[0], f, bias)
+        self.output = nn.Conv2d(dim * 2, out_channels, 3, 1, 1, bias=bias)
+
+    def forward(self, inp, p=None):
+        if self.kind:
+            v = [getattr(self, f"F_ext_net{i}")(p) for i in range(1, 5)]
+            mod = lambda f, pt, vec: modulate_nchw(f, getattr(self, "prompt_scale" + pt),
+                                                   getattr(self, "prompt_shift" + pt), vec)
+        else:
+            v = [None] * 4
+            mod = lambda f, pt, vec: f
+        e1 = self.encoder_level1(self.patch_embed(inp))
+        e2 = self.encoder_level2(self.down1_2(e1))
+        e3 = self.encoder_level3(self.down2_3(e2))
+        lat = mod(self.latent(self.down3_4(e3)), "1", v[0])
+        d3 = self.reduce_chan_level3(torch.cat([self.up4_3(lat), e3], 1))
+        d3 = mod(self.decoder_level3(d3), "2", v[1])
+        d2 = self.reduce_chan_level2(torch.cat([self.up3_2(d3), e2], 1))
+        d2 = mod(self.decoder_level2(d2), "3", v[2])
+        d1 = mod(self.decoder_level1(torch.cat([self.up2_1(d2), e1], 1)), "4", v[2])
+        d1 = mod(self.refinement(d1), "5", v[2])
+        return mod(self.output(d1), "out", v[3]) + inp
+
+
+class PromptGenBlock(nn.Module):
+    def __init__(self, prompt_dim, prompt_len, prompt_size, lin_dim):
+        super().__init__()
+        self.prompt_param = nn.Parameter(torch.rand(1, prompt_len, prompt_dim, prompt_size, prompt_size))
+        self.linear_layer = nn.Linear(lin_dim, prompt_len)
+        self.conv3x3 = nn.Conv2d(prompt_dim, prompt_dim, 3, 1, 1, bias=False)
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        wts = self.linear_layer(x.mean(dim=(-2, -1))).softmax(dim=1)  # (B, len)
+        prompt = (wts[:, :, None, None, None] * self.prompt_param).sum(dim=1)  # param (1, len, D, S, S)
+        prompt = F.interpolate(prompt, (h, w), mode="bilinear", align_corners=False)
+        return self.conv3x3(prompt)
+
+
+class PromptIR(nn.Module):
+    def __init__(self, inp_channels=3, out_channels=3, dim=48, num_blocks=(4, 6, 6, 8), num_refinement_blocks=4,
+                 heads=(1, 2, 4, 8), ffn_expansion_factor=2.66, bias=False, LayerNorm_type="WithBias",
+                 decoder=True, kind=None, **_):
+        super().__init__()
+        assert kind is None and decoder and LayerNorm_type == "WithBias"
+        f, nb = ffn_expansion_factor, num_blocks
+        self.patch_embed = PatchEmbedConv(inp_channels, dim, bias)
+        self.prompt1 = PromptGenBlock(64, 5, 64, 96)
+        self.prompt2 = PromptGenBlock(128, 5, 32, 192)
+        self.prompt3 = PromptGenBlock(320, 5, 16, 384)
+        self.encoder_level1 = rblocks(nb[0], dim, heads[0], f, bias)
+        self.down1_2 = ConvShuffle(dim, True)
+        self.encoder_level2 = rblocks(nb[1], dim * 2, heads[1], f, bias)
+        self.down2_3 = ConvShuffle(dim * 2, True)
+        self.encoder_level3 = rblocks(nb[2], dim * 4, heads[2], f, bias)
+        self.down3_4 = ConvShuffle(dim * 4, True)
+        self.latent = rblocks(nb[3], dim * 8, heads[3], f, bias)
+        self.up4_3 = ConvShuffle(dim * 4, False)
+        self.reduce_chan_level3 = nn.Conv2d(dim * 2 + dim * 4, dim * 4, 1, bias=bias)
+        self.noise_level3 = RestormerBlock(dim * 8 + 320, 4, f, bias)
+        self.reduce_noise_level3 = nn.Conv2d(dim * 8 + 320, dim * 4, 1, bias=bias)
+        self.up3_2 = ConvShuffle(dim * 4, False)
+        self.reduce_chan_level2 = nn.Conv2d(dim * 4, dim * 2, 1, bias=bias)
+        self.noise_level2 = RestormerBlock(dim * 4 + 128, 4, f, bias)
+        self.reduce_noise_level2 = nn.Conv2d(dim * 4 + 128, dim * 4, 1, bias=bias)
+        self.up2_1 = ConvShuffle(dim * 2, False)
+        self.noise_level1 = RestormerBlock(dim * 2 + 64, 4, f, bias)
+        self.reduce_noise_level1 = nn.Conv2d(dim * 2 + 64, dim * 2, 1, bias=bias)
+        self.decoder_level3 = rblocks(nb[2], dim * 4, heads[2], f, bias)
+        self.decoder_level2 = rblocks(nb[1], dim * 2, heads[1], f, bias)
+        self.decoder_level1 = rblocks(nb[0], dim * 2, heads[0], f, bias)
+        self.refinement = rblocks(num_refinement_blocks, dim * 2, heads[0], f, bias)
+        self.output = nn.Conv2d(dim * 2, out_channels, 3, 1, 1, bias=bias)
+
+    def forward(self, inp, p=None):
+        e1 = self.encoder_level1(self.patch_embed(inp))
+        e2 = self.encoder_level2(self.down1_2(e1))
+        e3 = self.encoder_level3(self.down2_3(e2))
+        lat = self.latent(self.down3_4(e3))
+        lat = torch.cat([lat, self.prompt3(lat)], 1)
+        lat = self.reduce_noise_level3(self.noise_level3(lat))
+        d3 = self.reduce_chan_level3(torch.cat([self.up4_3(lat), e3], 1))
+        d3 = self.decoder_level3(d3)
+        d3 = torch.cat([d3, self.prompt2(d3)], 1)
+        d3 = self.reduce_noise_level2(self.noise_level2(d3))
+        d2 = self.reduce_chan_level2(torch.cat([self.up3_2(d3), e2], 1))
+        d2 = self.decoder_level2(d2)
+        d2 = torch.cat([d2, self.prompt1(d2)], 1)
+        d2 = self.reduce_noise_level1(self.noise_level1(d2))
+        d1 = self.decoder_level1(torch.cat([self.up2_1(d2), e1], 1))
+        d1 = self.refinement(d1)
+        return self.output(d1) + inp
+
+
+def promptir_rule_weights(path):
+    """The closed-form PromptIR fixture weights (fixtures/models/README.md)."""
+    rule = json.load(open(path))
+    sd = {}
+    for t in rule["tensors"]:
+        n = int(np.prod(t["shape"]))
+        with np.errstate(over="ignore"):
+            j = np.arange(n, dtype=np.uint64)
+            x = (j * np.uint64(0x9E3779B1) + np.uint64((t["k"] + 1) * 0x85EBCA6B)) & np.uint64(0xFFFFFFFF)
+            x ^= x >> np.uint64(16)
+            x = (x * np.uint64(0x7FEB352D)) & np.uint64(0xFFFFFFFF)
+            x ^= x >> np.uint64(15)
+            x = (x * np.uint64(0x846CA68B)) & np.uint64(0xFFFFFFFF)
+            x ^= x >> np.uint64(16)
+        m = (x >> np.uint64(8)).astype(np.int64) - 8388608
+        val = (t["offset"] + m.astype(np.float64) * 2.0 ** (t["scale_exp"] - 23)).astype(np.float32)
+        sd[t["key"]] = torch.from_numpy(val.reshape(t["shape"]))
+    return sd
+
+
+# --------------------------------------------------------------------------
+# Uformer (section 5.4)
+# --------------------------------------------------------------------------
+
+def square_map(x):
+    """(B, L, C) tokens -> (B, C, sqrt(L), sqrt(L)), as the reference's square reshapes."""
+    b, n, c = x.shape
+    h = int(math.sqrt(n))
+    return x.transpose(1, 2).reshape(b, c, h, h)
+
+
+class UProj(nn.Module):
+    """Token projection: to_q (C->C), to_kv (C->2C)."""
+
+    def __init__(self, dim, heads, bias):
+        super().__init__()
+        self.heads = heads
+        self.to_q = nn.Linear(dim, dim, bias=bias)
+        self.to_kv = nn.Linear(dim, dim * 2, bias=bias)
+
+    def forward(self, x):
+        bw, n, c = x.shape
+        q = self.to_q(x).reshape(bw, n, self.heads, c // self.heads).permute(0, 2, 1, 3)
+        kv = self.to_kv(x).reshape(bw, n, 2, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        return q, kv[0], kv[1]
+
+
+class UWindowAttention(nn.Module):
+    def __init__(self, dim, ws, heads, bias):
+        super().__init__()
+        self.heads = heads
+        self.scale = (dim // heads) ** -0.5
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * ws - 1) ** 2, heads))
+        self.register_buffer("relative_position_index", relative_position_index(ws))
+        self.qkv = UProj(dim, heads, bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, mask=None):
+        bw, n, c = x.shape
+        q, k, v = self.qkv(x)
+        attn = (q * self.scale) @ k.transpose(-2, -1)
+        bias = self.relative_position_bias_table[self.relative_position_index.view(-1)].view(n, n, -1)
+        attn = attn + bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+        if mask is not None:
+            nw = mask.shape[0]
+            attn = (attn.view(bw // nw, nw, self.heads, n, n) + mask.unsqueeze(1).unsqueeze(0)).view(-1, self.heads, n, n)
+        attn = attn.softmax(dim=-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(bw, n, c))
+
+
+class LeFF(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.linear1 = nn.Sequential(nn.Linear(dim, hidden), nn.GELU())
+        self.dwconv = nn.Sequential(nn.Conv2d(hidden, hidden, 3, 1, 1, groups=hidden), nn.GELU())
+        self.linear2 = nn.Sequential(nn.Linear(hidden, dim))
+
+    def forward(self, x):
+        return self.linear2(tokens(self.dwconv(square_map(self.linear1(x)))))
+
+
+class LeWinBlock(nn.Module):
+    def __init__(self, dim, res, heads, ws, shift, mlp_ratio, qkv_bias, modulator):
+        super().__init__()
+        if res <= ws:
+            ws, shift = res, 0
+        self.ws, self.shift = ws, shift
+        if modulator:
+            self.modulator = nn.Embedding(ws * ws, dim)
+        else:
+            self.modulator = None
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = UWindowAttention(dim, ws, heads, qkv_bias)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = LeFF(dim, int(dim * mlp_ratio))
+
+    def forward(self, x):
+        b, n, c = x.shape
+        h = int(math.sqrt(n))
+        mask = shift_mask(h, h, self.ws, self.shift).to(x.device) if self.shift > 0 else None
+        t = self.norm1(x).view(b, h, h, c)
+        if self.shift > 0:
+            t = torch.roll(t, (-self.shift, -self.shift), (1, 2))
+        win = window_partition(t, self.ws).view(-1, self.ws * self.ws, c)
+        if self.modulator is not None:
+            win = win + self.modulator.weight
+        win = self.attn(win, mask).view(-1, self.ws, self.ws, c)
+        t = window_reverse(win, self.ws, h, h)
+        if self.shift > 0:
+            t = torch.roll(t, (self.shift, self.shift), (1, 2))
+        x = x + t.reshape(b, n, c)
+        return x + self.mlp(self.norm2(x))
+
+
+class UformerLayer(nn.Module):
+    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, qkv_bias, shift_flag, modulator):
+        super().__init__()
+        self.blocks = nn.ModuleList([
+            LeWinBlock(dim, res, heads, ws, ws // 2 if (shift_flag and i % 2 == 1) else 0, mlp_ratio, qkv_bias,
+                       modulator) for i in range(depth)])
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = blk(x)
+        return x
+
+
+class TokenConv(nn.Module):
+    """Downsample (conv 4x4 stride 2 pad 1) or Upsample (ConvTranspose 2x2 stride 2) on tokens."""
+
+    def __init__(self, cin, cout, down):
+        super().__init__()
+        if down:
+            self.conv = nn.Sequential(nn.Conv2d(cin, cout, 4, 2, 1))
+        else:
+            self.deconv = nn.Sequential(nn.ConvTranspose2d(cin, cout, 2, 2))
+        self.down = down
+
+    def forward(self, x):
+        return tokens((self.conv if self.down else self.deconv)(square_map(x)))
+
+
+class UInputProj(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.proj = nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1), nn.LeakyReLU(inplace=True))
+
+    def forward(self, x):
+        return tokens(self.proj(x))
+
+
+class UOutputProj(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.proj = nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1))
+
+    def forward(self, x):
+        return self.proj(square_map(x))
+
+
+class Uformer(nn.Module):
+    def __init__(self, img_size=256, in_chans=3, dd_in=3, embed_dim=32, depths=(2, 2, 2, 2, 2, 2, 2, 2, 2),
+                 num_heads=(1, 2, 4, 8, 16, 16, 8, 4, 2), win_size=8, mlp_ratio=4.0, qkv_bias=True,
+                 token_projection="linear", token_mlp="leff", shift_flag=True, modulator=False,
+                 cross_modulator=False, kind=None, **_):
+        super().__init__()
+        assert token_projection == "linear" and token_mlp == "leff" and not cross_modulator and dd_in == 3
+        self.kind = kind
+        C, r, d, hd = embed_dim, img_size, depths, num_heads
+        if kind:
+            for i in range(1, 6):
+                setattr(self, f"F_ext_net{i}", PromptExtractor(1 if kind == "EP" else 3))
+            widths = [C * 16, C * 16, C * 8, C * 4, C * 2, in_chans]
+            for i, c in enumerate(widths):
+                setattr(self, f"prompt_scale{i}", nn.Linear(64, c))
+            for i, c in enumerate(widths):
+                setattr(self, f"prompt_shift{i}", nn.Linear(64, c))
+        self.input_proj = UInputProj(dd_in, C)
+        self.output_proj = UOutputProj(2 * C, in_chans)
+        lay = lambda dim, res, i, m: UformerLayer(dim, res, d[i], hd[i], win_size, mlp_ratio, qkv_bias, shift_flag, m)
+        self.encoderlayer_0 = lay(C, r, 0, False)
+        self.dowsample_0 = TokenConv(C, C * 2, True)
+        self.encoderlayer_1 = lay(C * 2, r // 2, 1, False)
+        self.dowsample_1 = TokenConv(C * 2, C * 4, True)
+        self.encoderlayer_2 = lay(C * 4, r // 4, 2, False)
+        self.dowsample_2 = TokenConv(C * 4, C * 8, True)
+        self.encoderlayer_3 = lay(C * 8, r // 8, 3, False)
+        self.dowsample_3 = TokenConv(C * 8, C * 16, True)
+        self.conv = lay(C * 16, r // 16, 4, False)
+        self.upsample_0 = TokenConv(C * 16, C * 8, False)
+        self.decoderlayer_0 = lay(C * 16, r // 8, 5, modulator)
+        self.upsample_1 = TokenConv(C * 16, C * 4, False)
+        self.decoderlayer_1 = lay(C * 8, r // 4, 6, modulator)
+        self.upsample_2 = TokenConv(C * 8, C * 2, False)
+        self.decoderlayer_2 = lay(C * 4, r // 2, 7, modulator)
+        self.upsample_3 = TokenConv(C * 4, C, False)
+        self.decoderlayer_3 = lay(C * 2, r, 8, modulator)
+
+    def forward(self, x, p=None):
+        if self.kind:
+            v = [getattr(self, f"F_ext_net{i}")(p) for i in range(1, 6)]
+            mod = lambda f, i, vec: modulate_tokens(f, getattr(self, f"prompt_scale{i}"),
+                                                    getattr(self, f"prompt_shift{i}"), vec)
+        else:
+            v = [None] * 5
+            mod = lambda f, i, vec: f
+        c0 = self.encoderlayer_0(self.input_proj(x))
+        c1 = self.encoderlayer_1(self.dowsample_0(c0))
+        c2 = self.encoderlayer_2(self.dowsample_1(c1))
+        c3 = self.encoderlayer_3(self.dowsample_2(c2))
+        c4 = mod(self.conv(self.dowsample_3(c3)), 0, v[0])
+        d0 = mod(self.decoderlayer_0(torch.cat([self.upsample_0(c4), c3], -1)), 1, v[0])
+        d1 = mod(self.decoderlayer_1(torch.cat([self.upsample_1(d0), c2], -1)), 2, v[1])
+        d2 = mod(self.decoderlayer_2(torch.cat([self.upsample_2(d1), c1], -1)), 3, v[2])
+        d3 = mod(self.decoderlayer_3(torch.cat([self.upsample_3(d2), c0], -1)), 4, v[3])
+        y = self.output_proj(d3)
+        if self.kind:
+            y = modulate_nchw(y, self.prompt_scale5, self.prompt_shift5, v[4])
+        return x + y
+
+
+# --------------------------------------------------------------------------
+# Registry: fixture and paper configurations
+# --------------------------------------------------------------------------
+
+BUILDERS = {"SRResNet": SRResNet, "SwinIR": SwinIR, "Restormer": Restormer, "Uformer": Uformer,
+            "PromptIR": PromptIR}
+PAPER = {
+    "SRResNet": dict(num_in_ch=3, num_out_ch=3, num_feat=64, num_block=16, upscale=1),
+    "SwinIR": dict(upscale=1, in_chans=3, img_size=128, window_size=8, img_range=1.0, depths=[6] * 6,
+                   embed_dim=180, num_heads=[6] * 6, mlp_ratio=2, upsampler="pixelshuffle",
+                   resi_connection="1conv"),
+    "Restormer": dict(inp_channels=3, out_channels=3, dim=48, num_blocks=[4, 6, 6, 8], num_refinement_blocks=4,
+                      heads=[1, 2, 4, 8], ffn_expansion_factor=2.66, bias=False, LayerNorm_type="WithBias",
+                      dual_pixel_task=False, global_residual=True),
+    "Uformer": dict(upscale=1, in_chans=3, embed_dim=32, win_size=8, token_projection="linear", token_mlp="leff",
+                    depths=[1, 2, 8, 8, 2, 8, 8, 2, 1], modulator=True),
+    "PromptIR": dict(),
+}
+ALL_VARIANTS = [f"{b}{s}" for b in BUILDERS for s in ("", "_EP", "_AP") if b != "PromptIR" or not s]
+# Go benchmarks (prompt/bench_sidebyside_test.go): variant -> (package dir, benchmark).
+GO_BENCH = {v: ("prompt", "BenchmarkSideBySide") for v in ALL_VARIANTS}
+# Forward seconds of the reference on this kind of machine (reference-speed.md), to size rounds.
+# Paper-configuration parameter counts (method.md section 5), checked by --check.
+PAPER_PARAMS = {"SRResNet": 1_222_147, "SRResNet_EP": 1_441_033, "SRResNet_AP": 1_447_305,
+                "SwinIR": 11_604_775, "SwinIR_EP": 11_854_341, "SwinIR_AP": 11_860_613,
+                "Restormer": 26_126_644, "Restormer_EP": 26_547_578, "Restormer_AP": 26_572_666,
+                "Uformer": 50_880_946, "Uformer_EP": 51_457_976, "Uformer_AP": 51_489_336,
+                "PromptIR": 35_376_967}
+REF_SECONDS = {"SRResNet": (0.64, 2.68), "SwinIR": (13.5, 62.3), "Restormer": (3.8, 14.0),
+               "Uformer": (2.6, 7.7), "PromptIR": (3.8, 14.8)}
+
+
+def backbone(name):
+    return name.split("_")[0]
+
+
+def build(name, kwargs):
+    kw = dict(kwargs)
+    kw["kind"] = prompt_kind(name)
+    return BUILDERS[backbone(name)](**kw).eval()
+
+
+def call(model, name, x, pmap):
+    k = prompt_kind(name)
+    if k == "EP":
+        return model(x, pmap)
+    if k == "AP":
+        return model(x, x)
+    return model(x)
+
+
+# --------------------------------------------------------------------------
+# --check: strict load of the fixture weights and comparison with out.npy
+# --------------------------------------------------------------------------
+
+def check(variants):
+    ok = True
+    d = os.path.join(FIXTURES, "models")
+    for name in variants:
+        cfg = json.load(open(os.path.join(d, name + ".config.json")))
+        kw = {k: v for k, v in cfg["kwargs"].items()}
+        model = build(name, kw)
+        pth = os.path.join(d, name + ".pth")
+        rule = os.path.join(d, name + ".weights_rule.json")
+        if os.path.exists(pth):
+            sd = torch.load(pth, map_location="cpu")["params"]
+        elif os.path.exists(rule):  # PromptIR: closed-form weights
+            sd = promptir_rule_weights(rule)
+        else:
+            print(f"check {name:<14} SKIP (no {name}.pth)")
+            continue
+        # Buffers (relative position indices, attention masks) as constructed here must equal the stored ones.
+        bufs = dict(model.named_buffers())
+        bad = [k for k, b in bufs.items() if k not in sd or not torch.equal(b, sd[k])]
+        if bad:
+            print(f"check {name:<14} FAIL: constructed buffers differ from the fixture: {bad[:3]}")
+            ok = False
+        model.load_state_dict(sd, strict=True)
+        x = torch.from_numpy(np.load(os.path.join(d, name + ".in.npy")))
+        p = None
+        if prompt_kind(name) == "EP":
+            p = torch.from_numpy(np.load(os.path.join(d, name + ".prompt.npy")))
+        want = np.load(os.path.join(d, name + ".out.npy")).astype(np.float64)
+        with torch.inference_mode():
+            got = call(model, name, x, p).numpy().astype(np.float64)
+        n_params = sum(t.numel() for t in model.parameters())
+        paper = build(name, PAPER[backbone(name)])
+        n_paper = sum(t.numel() for t in paper.parameters())
+        del paper
+        rel = float(np.linalg.norm(got - want) / np.linalg.norm(want))
+        extra = ""
+        if backbone(name) == "SRResNet":  # output stays close to the input: compare out - in too
+            xi = x.numpy().astype(np.float64)
+            extra = f", rel L2 of out-in {np.linalg.norm((got - xi) - (want - xi)) / np.linalg.norm(want - xi):.2e}"
+        good = got.shape == want.shape and rel <= 1e-5 and n_paper == PAPER_PARAMS[name]
+        ok &= good
+        print(f"check {name:<14} {'OK  ' if good else 'FAIL'} rel L2 {rel:.2e}, max |diff| "
+              f"{np.abs(got - want).max():.2e}{extra}; {len(bufs)} buffers equal; params fixture {n_params:,}, paper {n_paper:,}")
+    return ok
+
+
+# --------------------------------------------------------------------------
+# PyTorch worker: a persistent process that times cases on request
+# --------------------------------------------------------------------------
+
+def worker(threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    models, inputs = {}, {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        name, size, iters = req["variant"], req["size"], req["iters"]
+        if name not in models:
+            models[name] = build(name, PAPER[backbone(name)])
+        key = (name, size)
+        first = key not in inputs
+        if first:
+            inputs[key] = (torch.rand(1, 3, size, size), torch.rand(1, 128, 128))
+        x, p = inputs[key]
+        m = models[name]
+        times = []
+        with torch.inference_mode():
+            if first:
+                call(m, name, x, p)  # warm-up
+            for _ in range(iters):
+                t0 = time.perf_counter()
+                call(m, name, x, p)
+                times.append(time.perf_counter() - t0)
+        print(json.dumps({"mean": sum(times) / len(times), "times": times}), flush=True)
+
+
+class Worker:
+    def __init__(self, threads, tunables):
+        env = dict(os.environ)
+        env.pop("GLIBC_TUNABLES", None)
+        if tunables:
+            env["GLIBC_TUNABLES"] = TUNABLES
+        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def time(self, name, size, iters):
+        self.p.stdin.write(json.dumps({"variant": name, "size": size, "iters": iters}) + "\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline()
+        if not line:
+            raise RuntimeError("PyTorch worker died")
+        return json.loads(line)["mean"]
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+# --------------------------------------------------------------------------
+# Go side
+# --------------------------------------------------------------------------
+
+def build_go(pkgs):
+    d = tempfile.mkdtemp(prefix="bench_models.")
+    out = {}
+    for pkg in sorted(pkgs):
+        binary = os.path.join(d, pkg.replace("/", "_") + ".test")
+        subprocess.run(["go", "test", "-c", "-o", binary, "./" + pkg], cwd=ROOT, check=True)
+        out[pkg] = binary
+    return out
+
+
+def go_time(binaries, threads, name, size, iters, tunables):
+    pkg, bench = GO_BENCH[name]
+    env = dict(os.environ, MIOIR_NUM_THREADS=str(threads))
+    env.pop("GLIBC_TUNABLES", None)
+    if tunables:
+        env["GLIBC_TUNABLES"] = TUNABLES
+    pattern = f"^{bench}$/^{name}$/^{size}$"
+    res = subprocess.run([binaries[pkg], "-test.run", "^$", "-test.bench", pattern,
+                          "-test.benchtime", f"{iters}x", "-test.cpu", str(threads)],
+                         env=env, capture_output=True, text=True, cwd=os.path.join(ROOT, pkg))
+    m = re.search(rf"{bench}/{re.escape(name)}/{size}(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", res.stdout)
+    if res.returncode != 0 or not m:
+        raise RuntimeError(f"Go benchmark {pattern} failed (rc {res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return float(m.group(1)) / 1e9
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--variants", default="SRResNet,SRResNet_EP,SRResNet_AP,SwinIR,SwinIR_EP,SwinIR_AP",
+                    help=f"comma-separated, from {','.join(ALL_VARIANTS)}")
+    ap.add_argument("--sizes", default="128,256", help="comma-separated input sides")
+    ap.add_argument("--slow-sizes", default="128",
+                    help="sizes at which variants whose reference forward takes > 10 s at 256 "
+                         "(SwinIR*) run by default; 'all' for every --sizes entry")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=5, help="most timed passes per side per round")
+    ap.add_argument("--round-seconds", type=float, default=6.0,
+                    help="target timed work per side per round (sets the passes of slow cases)")
+    ap.add_argument("--check", action="store_true", help="verify the restatements against the fixtures first")
+    ap.add_argument("--check-only", action="store_true", help="only --check")
+    ap.add_argument("--glibc-tunables", action="store_true")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.worker:
+        worker(a.threads)
+        return
+    variants = [v for v in a.variants.split(",") if v]
+    for v in variants:
+        if v not in ALL_VARIANTS:
+            ap.error(f"unknown variant {v}")
+    if a.check or a.check_only:
+        torch.set_num_threads(a.threads)
+        if not check(variants):
+            sys.exit("check failed")
+        if a.check_only:
+            return
+    sizes = [int(s) for s in a.sizes.split(",") if s]
+    slow = None if a.slow_sizes == "all" else {int(s) for s in a.slow_sizes.split(",") if s}
+    cases = []
+    for v in variants:
+        for s in sizes:
+            if slow is not None and REF_SECONDS[backbone(v)][1] > 20 and s not in slow:
+                continue
+            ref = REF_SECONDS[backbone(v)][0] * (s / 128) ** 2
+            iters = max(1, min(a.iters, int(a.round_seconds / ref)))
+            cases.append((v, s, iters))
+    binaries = build_go({GO_BENCH[v][0] for v, _, _ in cases if v in GO_BENCH})
+    py = Worker(a.threads, False)
+    pyt = Worker(a.threads, True) if a.glibc_tunables else None
+    res = {c: {"go": [], "py": [], "pyt": []} for c in cases}
+    t_start = time.time()
+    try:
+        for r in range(a.rounds):
+            for c in cases:
+                name, size, iters = c
+                sides = ["go", "py"] + (["pyt"] if pyt else [])
+                if r % 2:
+                    sides.reverse()
+                for side in sides:
+                    if side == "go":
+                        if name in GO_BENCH:
+                            res[c]["go"].append(go_time(binaries, a.threads, name, size, iters, a.glibc_tunables))
+                    elif side == "py":
+                        res[c]["py"].append(py.time(name, size, iters))
+                    else:
+                        res[c]["pyt"].append(pyt.time(name, size, iters))
+            print(f"# round {r + 1}/{a.rounds} done after {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        py.close()
+        if pyt:
+            pyt.close()
+
+    med = lambda xs: statistics.median(xs) if xs else math.nan
+    gl = f", Go with GLIBC_TUNABLES={TUNABLES}" if a.glibc_tunables else ""
+    print(f"forward, paper configurations, float32, inference; {a.threads} threads; torch {torch.__version__}{gl}")
+    print(f"{a.rounds} alternating rounds; per round: Go = fresh process, 1 warm-up + K passes; PyTorch = "
+          f"persistent worker, warm-up once + K passes; medians over rounds of the per-round mean")
+    hdr = f"{'variant':<12} {'size':>5} {'K':>2} {'Go s':>8} {'PyTorch s':>10} {'Go/PyTorch':>11}"
+    if pyt:
+        hdr += f" {'PyT(tuned) s':>13} {'Go/PyT(tuned)':>14}"
+    print(hdr)
+    for c in cases:
+        name, size, iters = c
+        g, p = med(res[c]["go"]), med(res[c]["py"])
+        gs = f"{g:8.3f}" if not math.isnan(g) else f"{'-':>8}"
+        rs = f"{g / p:11.3f}" if not math.isnan(g) else f"{'-':>11}"
+        line = f"{name:<12} {size:>5} {iters:>2} {gs} {p:10.3f} {rs}"
+        if pyt:
+            pt = med(res[c]["pyt"])
+            rt = f"{g / pt:14.3f}" if not math.isnan(g) else f"{'-':>14}"
+            line += f" {pt:13.3f} {rt}"
+        print(line)
+    print(f"# total {time.time() - t_start:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
