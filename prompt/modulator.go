@@ -122,7 +122,7 @@ func (m *Modulator) Visit(v layers.Visitor) {
 func (m *Modulator) Vectors(p *torch.Tensor) []*torch.Tensor {
 	vs := make([]*torch.Tensor, len(m.Extractors))
 	for i, e := range m.Extractors {
-		vs[i] = e.Forward(p)
+		vs[i] = layers.Step(p, e.Forward) // only the (N, 64) vector stays
 	}
 	return vs
 }
