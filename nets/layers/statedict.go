@@ -44,6 +44,7 @@ type ShapeMismatch struct {
 	WantType, GotType string
 }
 
+// String describes the mismatch: "key (want [2 4], got [2 3])".
 func (s ShapeMismatch) String() string {
 	if s.WantType != "" {
 		return fmt.Sprintf("%s (want %s, got %s)", s.Key, s.WantType, s.GotType)
@@ -60,6 +61,7 @@ type LoadError struct {
 	Duplicate  []string        // keys that two module tensors were renamed to
 }
 
+// Error lists the offending keys by kind (at most eight of each).
 func (e *LoadError) Error() string {
 	var parts []string
 	list := func(what string, keys []string) {
