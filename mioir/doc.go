@@ -1,0 +1,66 @@
+// Package mioir is the entry point of gomioir: a restoration Model (a
+// backbone, an optional prompt, an optional task classifier), its
+// checkpoints, and Restore, which turns a degraded image into a restored one
+// as the reference MiOIR test procedure does.
+//
+// # Models
+//
+// A Config names a registered backbone ("SRResNet", "SwinIR"), gives its own
+// configuration struct (nets.SRResNetConfig, nets.SwinIRConfig; the zero
+// value is the paper's), a prompt kind (prompt.None, prompt.Explicit for EP,
+// prompt.Adaptive for AP) and whether a task classifier is attached:
+//
+//	m, err := mioir.New(mioir.Config{Arch: "SwinIR", Prompt: prompt.Adaptive}, seed)
+//
+// The authors' released .pth checkpoints import strictly (every key used,
+// every shape equal; errors name the offending keys), with the architecture
+// inferred from the keys and shapes (InferConfig shows what was inferred):
+//
+//	m, err := mioir.Import("SwinIR_M_EP.pth", &mioir.ImportOptions{
+//		Maps:       "type7.npy",      // the reference's explicit prompts
+//		Classifier: "Classifier.pth", // picks the task automatically
+//	})
+//
+// "params" is loaded; "params_ema" only when ImportOptions.EMA asks for it.
+// Save writes the native format, a safetensors file whose metadata holds the
+// Config, so Load(path) needs no other argument; explicit-prompt maps and
+// the classifier are stored in it.
+//
+// # Restoring
+//
+// Restore takes an image.Image and returns the restored *image.NRGBA (8-bit,
+// BasicSR's rounding) and an Info. The task of an EP model comes from
+// Options.Task, or from the classifier run on the full unpadded image
+// (Info.Task, Info.Probs, Info.Auto); AP models use the input itself as the
+// prompt; plain models ignore the task. Inputs are padded as the reference
+// does for the backbone (PadRule: SRResNet none, SwinIR reflect to a
+// multiple of the window) and the output is cropped back. Options.Tile
+// restores in overlapping tiles blended with linear ramps, so memory stays
+// bounded; the prompt vectors come from the whole image, so tiles are
+// modulated as the whole image is. On errors.Is(err, ErrOutOfMemory) Restore
+// starts again with tiles of half the size, down to Options.MinTile. Every
+// tensor lives in an inference scope and is freed before Restore returns.
+// A Model is safe for concurrent use: parameters are only read during
+// inference.
+//
+// Forward runs the network alone on a float tensor (no padding, no tiling,
+// no 8-bit conversion); the parity tests compare it with the reference.
+//
+// # Tensors without internal packages
+//
+// The libtorch binding is private (internal/torch). This package re-exports
+// what users need to hold and pass tensors, as aliases, so every method is
+// available: Tensor, Scope (NewScope, Run, Grad/NoGrad/Inference), Device
+// (CPU, CUDA, ParseDevice), Generator, FromImage/ToImage and
+// FromSlice/ToSlice. With nets/layers and RegisterArch, a user can write a
+// backbone of their own and use it like the built-in ones (see the
+// example).
+//
+// # Adding a backbone
+//
+// A backbone is one Arch entry: NewConfig (its configuration struct), Build,
+// Pad (the test-time padding rule) and Infer (recognising its keys in a
+// reference checkpoint, returning an error wrapping ErrNoMatch otherwise).
+// The prompt kind is inferred for every backbone from its prompt
+// extractors (F_ext_net*.conv1.weight: 1 input channel for EP, 3 for AP).
+package mioir
