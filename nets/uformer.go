@@ -369,7 +369,10 @@ func UformerDecoderPoint(k int) string { return "decoder" + strconv.Itoa(k) }
 func (n *Uformer) Modulation() Modulation { return n.Config.withDefaults().Modulation() }
 
 // Modulation is Uformer.Modulation without a network, so prompt modules can be
-// built first, as the reference constructs them.
+// built first, as the reference constructs them. (The reference then redraws
+// its FC pairs, like every Linear, truncated-normal std 0.02 with zero bias;
+// layers.TruncNormalLinears does that to a seeded prompt.Modulator's
+// Scale and Shift layers.)
 func (c UformerConfig) Modulation() Modulation {
 	c = c.withDefaults()
 	m := Modulation{Extractors: []string{"F_ext_net1", "F_ext_net2", "F_ext_net3", "F_ext_net4", "F_ext_net5"}}

@@ -1,6 +1,9 @@
 package nets_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,16 +84,48 @@ func TestUformerPromptedParity(t *testing.T) {
 	}
 }
 
+// uformerKeyRows reads a <name>.keys.json fixture as "name shape dtype" rows.
+func uformerKeyRows(t *testing.T, file string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(fixtures.Path(t, "models", file))
+	require.NoError(t, err)
+	var rows [][3]any
+	require.NoError(t, json.Unmarshal(raw, &rows))
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = fmt.Sprint(r[0], " ", r[1], " ", r[2])
+	}
+	return out
+}
+
 // TestUformerPromptedPaperParams checks the paper-configuration parameter
-// counts of Uformer_EP and Uformer_AP (section 5.4) for the composed model.
+// counts of Uformer_EP and Uformer_AP (section 5.4) and the full key lists
+// (names, order, shapes, types) of the composed model.
 func TestUformerPromptedPaperParams(t *testing.T) {
 	net, err := nets.NewUformer(nil, nets.UformerConfig{})
 	require.NoError(t, err)
 	defer net.Close()
-	for kind, want := range map[prompt.Kind]int64{prompt.Explicit: 51_457_976, prompt.Adaptive: 51_489_336} {
-		mod, err := prompt.NewModulator(nil, kind, net.Modulation())
+	for _, tc := range []struct {
+		kind prompt.Kind
+		name string
+		want int64
+	}{
+		{prompt.Explicit, "Uformer_EP", 51_457_976},
+		{prompt.Adaptive, "Uformer_AP", 51_489_336},
+	} {
+		mod, err := prompt.NewModulator(nil, tc.kind, net.Modulation())
 		require.NoError(t, err)
-		require.Equal(t, want, layers.NumParams(layers.Modules{mod, net}), kind.String())
+		model := layers.Modules{mod, net}
+		require.Equal(t, tc.want, layers.NumParams(model), tc.name)
+		var got []string
+		for _, p := range layers.Params(model) {
+			shape := make([]any, 0, 4)
+			for _, d := range p.Tensor().Shape() {
+				shape = append(shape, float64(d))
+			}
+			got = append(got, fmt.Sprint(p.Name, " ", shape, " ", p.Tensor().DType().String()))
+		}
+		require.Equal(t, uformerKeyRows(t, tc.name+".full.keys.json"), got, tc.name)
 		mod.Close()
 	}
 }

@@ -3,6 +3,7 @@ package nets
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -396,7 +397,7 @@ func TestUformerFreesEverything(t *testing.T) {
 	require.Equal(t, before, torch.LiveTensors())
 }
 
-// uformerBenchInput is a seeded (1, 3, side, side) image owned by the caller.
+// uformerBench times forward passes of n on a seeded 1x3xside x side image.
 func uformerBench(b *testing.B, n *Uformer, side int64) {
 	g, err := torch.NewGenerator(1)
 	require.NoError(b, err)
@@ -420,25 +421,27 @@ func uformerBench(b *testing.B, n *Uformer, side int64) {
 
 // BenchmarkUformerForward times an inference-mode forward pass of the fixture
 // configuration (embed 4) at 128x128 and, unless -short, of the paper
-// configuration (Uformer-B, random weights) at 256x256.
+// configuration (Uformer-B, random weights) at 128x128 and 256x256.
 func BenchmarkUformerForward(b *testing.B) {
 	b.Run("fixture-128", func(b *testing.B) {
 		n := loadUformerFixture(b, "Uformer")
 		defer n.Close()
 		uformerBench(b, n, 128)
 	})
-	b.Run("paper-256", func(b *testing.B) {
-		if testing.Short() {
-			b.Skip("paper-size Uformer forward skipped under -short")
-		}
-		g, err := torch.NewGenerator(1)
-		require.NoError(b, err)
-		defer g.Close()
-		n, err := NewUformer(g, UformerConfig{})
-		require.NoError(b, err)
-		defer n.Close()
-		uformerBench(b, n, 256)
-	})
+	for _, side := range []int64{128, 256} {
+		b.Run("paper-"+strconv.FormatInt(side, 10), func(b *testing.B) {
+			if testing.Short() {
+				b.Skip("paper-size Uformer forward skipped under -short")
+			}
+			g, err := torch.NewGenerator(1)
+			require.NoError(b, err)
+			defer g.Close()
+			n, err := NewUformer(g, UformerConfig{})
+			require.NoError(b, err)
+			defer n.Close()
+			uformerBench(b, n, side)
+		})
+	}
 }
 
 // Exported for the external tests of uformer_prompt_test.go.
