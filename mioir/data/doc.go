@@ -1,0 +1,59 @@
+// Package data is the training and validation data pipeline of gomioir, in
+// pure Go (no cgo): it turns folders of images into batches of float32 NCHW
+// patches for the trainer, as the reference's MiO datasets and BasicSR
+// loaders do (method spec section 2), reproducibly.
+//
+// # Sources
+//
+// A Source lists, per task, the images that patches are cut from. Two are
+// provided:
+//
+//   - Paired reads precomputed data: the reference folder layout (root/GT
+//     and one LQ folder per task named sr, blur, noise, jpeg, rain, haze,
+//     dark, with identical file names; optionally with a suffix such as
+//     _sub300) or the reference's meta files (MiO-meta-DF2K_300_*.txt, one
+//     LQ path per line, GT path by the reference's folder rule).
+//   - Clean degrades clean images on the fly with a degrade.Preset and a
+//     seed, so no LQ data (120 GB for the reference) has to be stored.
+//     Decoded images are cached in memory up to a byte bound; each patch is
+//     degraded from a small window around it, which reproduces the
+//     whole-image degradation exactly for dark, blur, JPEG and (images whose
+//     sides are multiples of 4) SR, and in distribution for noise, rain and
+//     haze; Clean's documentation lists what each operator sees.
+//
+// # Loader
+//
+// A Loader draws batches from a Source with worker goroutines that prepare
+// the next iterations ahead of the training step. Batch k is a pure function
+// of (seed, k, active task set, source): the number of workers, the
+// prefetching and timing do not change it, so a run resumed at iteration k
+// sees exactly the data of an uninterrupted one. Each sample picks a task
+// uniformly among the active ones, an image, a random Patch x Patch crop
+// (128 by default) and BasicSR's three coin flips (horizontal flip, vertical
+// flip, transpose, in that order, the same for LQ and GT). Batch.Tasks gives
+// each sample's task; Batch.PromptIndices its explicit-prompt row and
+// classifier label. The EP maps belong to the model (they are stored in its
+// checkpoint); the AP prompt is the LQ patch itself.
+//
+// For the classifier, LoaderOptions.LQOnly with Patch 256 gives LQ-only
+// batches whose labels are PromptIndices (ClassifierOptions).
+//
+// Images unreadable at sampling time are reported once (LoaderOptions.OnSkip)
+// and redrawn deterministically; empty folders, missing or mismatched pairs
+// and images smaller than the patch are errors (ErrEmpty, ErrMismatch,
+// ErrTooSmall).
+//
+// # Validation
+//
+// Pairs pairs a GT and an LQ folder by file name, cropping the GT top-left to
+// the LQ size like BasicSR's PairedImageDataset; DegradedPairs and TaskPairs
+// build fixed per-task validation sets from a clean folder with a preset and
+// a seed.
+//
+// # CPU budget
+//
+// The loader shares the cores with libtorch's threads (architecture rule
+// 10). BenchmarkLoader measures batches per second for 4 x 128 x 128 from
+// Clean with all seven tasks; one worker prepares such a batch in a small
+// fraction of an SRResNet-EP training step, hence DefaultWorkers.
+package data
