@@ -100,13 +100,14 @@ const maxAttempts = 64
 // task sampling is the same distribution without depending on counts.
 //
 // An image whose patch cannot be produced (unreadable or corrupt file) is
-// reported once through OnSkip and never drawn again; the sample is redrawn
+// reported once (per name) through OnSkip and never drawn again; the sample is redrawn
 // from the same stream, so the outcome does not depend on which worker met
 // the file first.
 type Loader struct {
-	src  Source
-	opt  LoaderOptions
-	skip sync.Map // badKey -> error
+	src      Source
+	opt      LoaderOptions
+	skip     sync.Map // badKey -> error
+	reported sync.Map // name -> true, for OnSkip
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -360,8 +361,10 @@ func (l *Loader) sample(p *pending, j int) error {
 			err = fmt.Errorf("data: source returned a patch of the wrong size")
 		}
 		if err != nil {
-			if _, loaded := l.skip.LoadOrStore(bk, err); !loaded {
-				l.opt.OnSkip.report(l.src.Name(t, i), err)
+			l.skip.Store(bk, err)
+			name := l.src.Name(t, i)
+			if _, loaded := l.reported.LoadOrStore(name, true); !loaded {
+				l.opt.OnSkip.report(name, err)
 			}
 			continue
 		}

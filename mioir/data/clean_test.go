@@ -1,0 +1,207 @@
+package data
+
+import (
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/gomioir/gomioir/degrade"
+)
+
+// TestCleanMatchesWholeImage checks each task's patch against the degrade
+// operator applied to the whole image and cropped (dark, blur, JPEG, SR:
+// bit-exact; haze: within one 8-bit step), or to the patch itself (noise),
+// and that the GT is the clean crop.
+func TestCleanMatchesWholeImage(t *testing.T) {
+	const w, h = 240, 176 // multiples of 16 and of 4
+	dir := t.TempDir()
+	full := photo(w, h, 3)
+	writePNG(t, filepath.Join(dir, "a.png"), full)
+	for _, jc := range []bool{false, true} {
+		p := degrade.Train()
+		p.JPEGCodec = jc
+		src, err := Clean(dir, p, 11, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rects := []image.Rectangle{
+			image.Rect(0, 0, 64, 64),                   // top-left corner
+			image.Rect(w-64, h-64, w, h),               // bottom-right corner
+			image.Rect(37, 53, 37+64, 53+64),           // interior, unaligned
+			image.Rect(101, 6, 101+64, 6+64),           // near the top
+			image.Rect(w-64, 45, w, 45+64),             // right edge
+			image.Rect(3, h-64-1, 3+64, h-1),           // near the bottom
+			image.Rect(150, 100, 150+64, 100+64),       // interior
+			image.Rect(1, 1, 1+128, 1+128),             // large
+			image.Rect(w-128-7, 9, w-7, 9+128),         // large, right
+			image.Rect(w-128, h-128, w, h),             // large, corner
+			image.Rect(w/2-32, h/2-32, w/2+32, h/2+32), // centre
+		}
+		for _, tk := range degrade.AllTasks() {
+			if jc && tk != degrade.JPEG {
+				continue
+			}
+			worst := 0.0
+			for k, r := range rects {
+				key := uint64(1000 + k)
+				lq, gt, err := src.Patch(tk, 0, r, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(gt.Pix, cropOf(full, r).Pix) {
+					t.Fatalf("%s %v: GT is not the clean crop", tk, r)
+				}
+				prm, err := src.Params(tk, 0, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want *degrade.Image
+				switch tk {
+				case degrade.Noise:
+					want, err = degrade.GaussianNoise(cropOf(full, r), prm.NoiseSigma, prm.Seed)
+				case degrade.Rain:
+					// per-window: streaks only brighten, and some pixels change
+					n := 0
+					for i, v := range lq.Pix {
+						if v < gt.Pix[i] {
+							t.Fatalf("rain darkened a pixel")
+						}
+						if v > gt.Pix[i] {
+							n++
+						}
+					}
+					if n == 0 {
+						t.Errorf("rain %v: no pixel changed", r)
+					}
+					continue
+				default:
+					var whole *degrade.Image
+					whole, err = degrade.Apply(full, prm, nil)
+					if err == nil {
+						want = cropOf(whole, r)
+					}
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := maxAbsDiff(lq.Pix, want.Pix)
+				worst = max(worst, d)
+				switch {
+				case tk == degrade.Haze && d > 1.0/255+1e-6:
+					t.Errorf("haze %v: max diff %g from the whole-image haze (want <= 1/255)", r, d)
+				case tk != degrade.Haze && d != 0:
+					t.Errorf("%s (codec %v) %v %+v: max diff %g from the whole-image operator, want 0", tk, jc, r, prm, d)
+				}
+			}
+			if tk == degrade.Haze {
+				t.Logf("haze: worst difference from whole-image haze %.4f (x255 = %.2f)", worst, worst*255)
+			}
+		}
+	}
+}
+
+func TestCleanParamsAndSize(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "b.png"), photo(130, 131, 1))
+	writePNG(t, filepath.Join(dir, "a.png"), photo(150, 142, 2))
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: []degrade.Task{degrade.Haze, degrade.SR}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Tasks(); !slices.Equal(got, []degrade.Task{degrade.SR, degrade.Haze}) {
+		t.Fatalf("tasks %v", got)
+	}
+	if src.Len(degrade.Noise) != 0 || src.Len(degrade.SR) != 2 || src.Name(degrade.SR, 0) != "a.png" {
+		t.Fatalf("Len/Name: %d %d %q", src.Len(degrade.Noise), src.Len(degrade.SR), src.Name(degrade.SR, 0))
+	}
+	if w, h := src.Size(degrade.Haze, 1); w != 128 || h != 128 {
+		t.Errorf("haze size of 130x131 = %dx%d, want 128x128 (mod-4)", w, h)
+	}
+	if w, h := src.Size(degrade.SR, 1); w != 130 || h != 131 {
+		t.Errorf("SR size %dx%d, want 130x131", w, h)
+	}
+	p1, _ := src.Params(degrade.Haze, 0, 1)
+	p2, _ := src.Params(degrade.Haze, 0, 2)
+	if p1 == p2 {
+		t.Error("per-sample params: keys 1 and 2 drew the same haze")
+	}
+	fixed, err := Clean(dir, degrade.Train(), 1, &CleanOptions{FixedParams: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q1, _ := fixed.Params(degrade.Haze, 0, 1)
+	q2, _ := fixed.Params(degrade.Haze, 0, 2)
+	q3, _ := fixed.Params(degrade.Haze, 1, 1)
+	if q1 != q2 || q1 == q3 {
+		t.Errorf("FixedParams: %+v %+v %+v (want the same per image, different across images)", q1, q2, q3)
+	}
+	if _, err := Clean(t.TempDir(), degrade.Train(), 1, nil); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty folder: %v, want ErrEmpty", err)
+	}
+	if l, err := NewLoader(src, LoaderOptions{}); err != nil {
+		t.Errorf("128 patches fit the 128x128 haze areas: %v", err)
+	} else {
+		l.Close()
+	}
+	if _, err := NewLoader(src, LoaderOptions{Patch: 129}); !errors.Is(err, ErrTooSmall) {
+		t.Errorf("129 patches from 128x128 haze areas: %v, want ErrTooSmall", err)
+	}
+}
+
+// TestCleanBadFile: a file with a valid header but corrupt data is reported
+// once and skipped at sampling time, deterministically for any worker count.
+func TestCleanBadFile(t *testing.T) {
+	dir := cleanDir(t, 3, 96, 96)
+	bad := filepath.Join(dir, "0002.png")
+	b, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, b[:len(b)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var reported []string
+	skip := func(name string, err error) {
+		mu.Lock()
+		reported = append(reported, name)
+		mu.Unlock()
+	}
+	var batches [2][]*Batch
+	for k, workers := range []int{1, 4} {
+		src, err := Clean(dir, degrade.Train(), 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := NewLoader(src, LoaderOptions{Batch: 4, Patch: 32, Seed: 4, Workers: workers, OnSkip: skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it := 1; it <= 8; it++ {
+			bt, err := l.Batch(it, []degrade.Task{degrade.LowLight, degrade.Noise})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(bt.Names, "0002.png") {
+				t.Fatalf("the corrupt file was used")
+			}
+			batches[k] = append(batches[k], bt)
+		}
+		l.Close()
+	}
+	for i := range batches[0] {
+		if err := batchesEqual(batches[0][i], batches[1][i]); err != nil {
+			t.Fatalf("iteration %d with a bad file, 1 vs 4 workers: %v", i+1, err)
+		}
+	}
+	if len(reported) != 2 || reported[0] != "0002.png" || reported[1] != "0002.png" {
+		t.Fatalf("reported %v, want 0002.png once per loader", reported)
+	}
+}
