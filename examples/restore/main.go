@@ -1,0 +1,342 @@
+// Command restore restores one image or a folder of images with a MiOIR
+// model.
+//
+//	go run ./examples/restore -model PATH -in FILE|DIR -out FILE|DIR [-task auto|s|b|n|j|r|h|d]
+//		[-arch NAME] [-config FILE.json] [-typemaps type7.npy] [-classifier Classifier.pth]
+//		[-tile N -overlap N] [-device cpu|cuda] [-ema] [-q]
+//
+// PATH is a native model (written by mioir.Model.Save) or an authors' .pth
+// checkpoint, imported strictly with its architecture inferred from the
+// keys (-arch restricts the inference to one backbone). -config gives
+// hyper-parameters that leave no trace in the weights as JSON, with the field
+// names of mioir.Config and of the backbone's Go config struct, e.g.
+// {"Net": {"ImgRange": 1}}; the fields given replace the inferred ones.
+// -ema loads the checkpoint's params_ema instead of params. Explicit-prompt
+// (EP) checkpoints need the reference's maps (-typemaps data/type7.npy);
+// -task auto needs the reference classifier (-classifier Classifier.pth)
+// unless the native model carries one, and the chosen task is printed with
+// the classifier's probabilities. Plain and AP models ignore -task.
+//
+// -in may be a file or a folder (PNG, JPEG, GIF, BMP, TIFF, WebP); for a
+// folder, -out is a folder and every output is <stem>.png; for a file, -out
+// is a file (.png or .jpg) or an existing folder. Inputs that cannot be
+// read are reported and skipped. Outputs are written atomically. Progress
+// is one line per image, or a single updating line when stderr is a
+// terminal (-q: none).
+//
+// -tile N restores in N-pixel tiles overlapping by -overlap pixels (memory
+// stays bounded on large images); without it the whole image is restored at
+// once and tiles are used only after an out-of-memory error.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/atomicfile"
+	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/prompt"
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr)); err != nil {
+		fmt.Fprintln(os.Stderr, "restore:", err)
+		os.Exit(1)
+	}
+}
+
+type flags struct {
+	model, in, out, task, arch, config, maps, classifier, device string
+	tile, overlap                                                int
+	ema, quiet                                                   bool
+}
+
+func parse(args []string, stderr io.Writer) (*flags, error) {
+	f := &flags{}
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.model, "model", "", "native model (.safetensors) or authors' checkpoint (.pth) (required)")
+	fs.StringVar(&f.in, "in", "", "input image or folder (required)")
+	fs.StringVar(&f.out, "out", "", "output image or folder (required)")
+	fs.StringVar(&f.task, "task", "auto", "task of EP models: auto (classifier) or one of s b n j r h d")
+	fs.StringVar(&f.arch, "arch", "", "backbone of a .pth checkpoint ("+strings.Join(mioir.Archs(), ", ")+"); inferred when empty")
+	fs.StringVar(&f.config, "config", "", "JSON file with non-default hyper-parameters (mioir.Config field names)")
+	fs.StringVar(&f.maps, "typemaps", "", "explicit-prompt maps (.npy, the reference's data/type7.npy)")
+	fs.StringVar(&f.classifier, "classifier", "", "reference task classifier (Classifier.pth) for -task auto")
+	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
+	fs.IntVar(&f.tile, "tile", 0, "tile side in pixels (0: whole image)")
+	fs.IntVar(&f.overlap, "overlap", mioir.DefaultOverlap, "tile overlap in pixels")
+	fs.BoolVar(&f.ema, "ema", false, "load params_ema instead of params from a .pth")
+	fs.BoolVar(&f.quiet, "q", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.model == "" || f.in == "" || f.out == "" {
+		fs.Usage()
+		return nil, errors.New("-model, -in and -out are required")
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return f, nil
+}
+
+func run(args []string, stdout, stderr io.Writer, terminal bool) error {
+	f, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	dev, err := mioir.ParseDevice(f.device)
+	if err != nil {
+		return err
+	}
+	if err := dev.Check(); err != nil {
+		return err
+	}
+	m, err := openModel(f)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if dev != mioir.CPU {
+		if err := m.To(dev); err != nil {
+			return err
+		}
+	}
+	opts := &mioir.Options{Tile: f.tile, Overlap: f.overlap}
+	if f.overlap <= 0 {
+		opts.Overlap = -1
+	}
+	cfg := m.Config()
+	switch {
+	case f.task == "auto":
+		if cfg.Prompt == prompt.Explicit && !m.HasClassifier() {
+			return errors.New("-task auto needs a classifier for an EP model: give -classifier Classifier.pth or a task (s b n j r h d)")
+		}
+		opts.Auto = m.HasClassifier() && cfg.Prompt == prompt.Explicit
+	default:
+		if opts.Task, err = degrade.ParseTask(f.task); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "model %s (%s, %d parameters) on %s\n", f.model, cfg.Name(), m.NumParams(), dev)
+
+	inputs, outputs, err := plan(f.in, f.out)
+	if err != nil {
+		return err
+	}
+	p := &progress{w: stderr, terminal: terminal, quiet: f.quiet, total: len(inputs), start: time.Now()}
+	failed := 0
+	for i, in := range inputs {
+		p.show(i, in)
+		info, err := restoreFile(m, in, outputs[i], opts)
+		if err != nil {
+			failed++
+			p.clear()
+			fmt.Fprintf(stderr, "skipped %s: %v\n", in, err)
+			continue
+		}
+		if info.Auto {
+			p.clear()
+			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)\n", filepath.Base(in), info.Task.Name(), probsString(info.Probs))
+		}
+	}
+	p.done()
+	fmt.Fprintf(stdout, "restored %d of %d images", len(inputs)-failed, len(inputs))
+	if failed > 0 {
+		fmt.Fprintf(stdout, ", %d skipped", failed)
+	}
+	fmt.Fprintln(stdout)
+	if failed == len(inputs) {
+		return fmt.Errorf("no image could be restored")
+	}
+	return nil
+}
+
+// openModel loads a native model or imports a .pth checkpoint.
+func openModel(f *flags) (*mioir.Model, error) {
+	if isPTH(f.model) {
+		cfg, err := mioir.InferConfig(f.model, f.arch)
+		if err != nil {
+			return nil, err
+		}
+		if f.config != "" {
+			b, err := os.ReadFile(f.config)
+			if err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(b, &cfg); err != nil {
+				return nil, fmt.Errorf("-config %s: %w", f.config, err)
+			}
+		}
+		return mioir.Import(f.model, &mioir.ImportOptions{Config: &cfg, EMA: f.ema, Maps: f.maps, Classifier: f.classifier})
+	}
+	if f.config != "" || f.arch != "" || f.ema {
+		return nil, errors.New("-config, -arch and -ema apply to .pth checkpoints; a native model carries its configuration")
+	}
+	m, err := mioir.Load(f.model)
+	if err != nil {
+		return nil, err
+	}
+	if f.maps != "" {
+		err = m.LoadMaps(f.maps)
+	}
+	if err == nil && f.classifier != "" {
+		err = m.ImportClassifier(f.classifier)
+	}
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// isPTH tells a PyTorch zip checkpoint from a safetensors file by content
+// (zip magic), falling back to the extension.
+func isPTH(path string) bool {
+	fh, err := os.Open(path)
+	if err == nil {
+		defer fh.Close()
+		var magic [4]byte
+		if _, err := io.ReadFull(fh, magic[:]); err == nil {
+			return string(magic[:]) == "PK\x03\x04"
+		}
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".pth" || ext == ".pt"
+}
+
+var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+
+// plan lists the inputs and their output paths.
+func plan(in, out string) (inputs, outputs []string, err error) {
+	st, err := os.Stat(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.IsDir() {
+		o := out
+		if ost, err := os.Stat(out); err == nil && ost.IsDir() {
+			o = filepath.Join(out, stem(in)+".png")
+		}
+		return []string{in}, []string{o}, nil
+	}
+	entries, err := os.ReadDir(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+			continue
+		}
+		inputs = append(inputs, filepath.Join(in, e.Name()))
+		outputs = append(outputs, filepath.Join(out, stem(e.Name())+".png"))
+	}
+	if len(inputs) == 0 {
+		return nil, nil, fmt.Errorf("no images in %s (%s)", in, strings.Join(imageExts, " "))
+	}
+	return inputs, outputs, nil
+}
+
+func stem(p string) string {
+	b := filepath.Base(p)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// restoreFile decodes, restores and writes one image atomically.
+func restoreFile(m *mioir.Model, in, out string, o *mioir.Options) (*mioir.Info, error) {
+	fh, err := os.Open(in)
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(fh)
+	fh.Close()
+	if err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	res, info, err := m.Restore(img, o)
+	if err != nil {
+		return nil, err
+	}
+	err = atomicfile.WriteFile(out, func(w io.Writer) error {
+		switch strings.ToLower(filepath.Ext(out)) {
+		case ".jpg", ".jpeg":
+			return jpeg.Encode(w, res, &jpeg.Options{Quality: 95})
+		default:
+			return png.Encode(w, res)
+		}
+	})
+	return info, err
+}
+
+func probsString(p []float32) string {
+	var parts []string
+	for i, v := range p {
+		t, err := degrade.TaskFromPromptIndex(i)
+		if err != nil {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %.3f", t.Name(), v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// progress prints one line per image, or an updating line on a terminal.
+type progress struct {
+	w               io.Writer
+	terminal, quiet bool
+	total           int
+	start           time.Time
+	shown           bool
+}
+
+func (p *progress) show(i int, name string) {
+	if p.quiet || p.total < 2 {
+		return
+	}
+	msg := fmt.Sprintf("[%d/%d] %s", i+1, p.total, filepath.Base(name))
+	if i > 0 {
+		per := time.Since(p.start) / time.Duration(i)
+		msg += fmt.Sprintf(" (%.1fs/image, ETA %s)", per.Seconds(), (per * time.Duration(p.total-i)).Round(time.Second))
+	}
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r\033[K%s", msg)
+		p.shown = true
+		return
+	}
+	fmt.Fprintln(p.w, msg)
+}
+
+// clear ends an updating line before other output.
+func (p *progress) clear() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
+
+func (p *progress) done() { p.clear() }
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

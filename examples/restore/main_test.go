@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+func writeImage(t *testing.T, path string, w, h int) *image.NRGBA {
+	t.Helper()
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.SetNRGBA(x, y, color.NRGBA{uint8(x * 3), uint8(y * 5), uint8(x ^ y), 255})
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, m))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	return m
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
+}
+
+// TestFolderNativeModel restores a folder with a native AP model, in tiles,
+// skipping a corrupt file, and gets what the library gives.
+func TestFolderNativeModel(t *testing.T) {
+	dir := t.TempDir()
+	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Adaptive}, 3)
+	require.NoError(t, err)
+	defer m.Close()
+	model := filepath.Join(dir, "model.safetensors")
+	require.NoError(t, m.Save(model))
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	require.NoError(t, os.Mkdir(in, 0o755))
+	a := writeImage(t, filepath.Join(in, "a.png"), 40, 30)
+	writeImage(t, filepath.Join(in, "b.png"), 17, 23)
+	require.NoError(t, os.WriteFile(filepath.Join(in, "broken.png"), []byte("not a png"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(in, "notes.txt"), []byte("ignored"), 0o644))
+
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run([]string{"-model", model, "-in", in, "-out", out, "-tile", "16", "-overlap", "4"}, &stdout, &stderr, false))
+	require.Contains(t, stdout.String(), "restored 2 of 3 images, 1 skipped")
+	require.Contains(t, stderr.String(), "skipped "+filepath.Join(in, "broken.png"))
+	require.Contains(t, stderr.String(), "[3/3] broken.png")
+	got := readPNG(t, filepath.Join(out, "a.png"))
+	want, _, err := m.Restore(a, &mioir.Options{Tile: 16, Overlap: 4})
+	require.NoError(t, err)
+	require.Equal(t, want.Bounds(), got.Bounds())
+	for y := range 30 {
+		for x := range 40 {
+			require.Equal(t, want.NRGBAAt(x, y), color.NRGBAModel.Convert(got.At(x, y)), "pixel %d,%d", x, y)
+		}
+	}
+	require.Equal(t, image.Pt(17, 23), readPNG(t, filepath.Join(out, "b.png")).Bounds().Size())
+	_, err = os.Stat(filepath.Join(out, "broken.png"))
+	require.True(t, os.IsNotExist(err))
+
+	// A terminal gets one updating line.
+	stderr.Reset()
+	require.NoError(t, run([]string{"-model", model, "-in", in, "-out", out}, &stdout, &stderr, true))
+	require.Contains(t, stderr.String(), "\r\033[K[2/3] b.png")
+}
+
+// TestImportPTHAuto imports the reference SRResNet_EP checkpoint with the
+// maps and the classifier, and prints the task the classifier picks.
+func TestImportPTHAuto(t *testing.T) {
+	pth := fixtures.Path(t, "models", "SRResNet_EP.pth")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "x.png")
+	writeImage(t, in, 32, 32)
+	out := filepath.Join(dir, "y.png")
+	var stdout, stderr bytes.Buffer
+	args := []string{"-model", pth, "-in", in, "-out", out,
+		"-typemaps", fixtures.Path(t, "models", "type7.npy"),
+		"-classifier", fixtures.Path(t, "models", "Classifier.pth")}
+	require.NoError(t, run(args, &stdout, &stderr, false))
+	require.Contains(t, stdout.String(), "SRResNet_EP+Classifier")
+	require.Regexp(t, `x\.png: task [a-z]+ \(classifier: blur 0\.[0-9]+, noise`, stdout.String())
+	require.Equal(t, image.Pt(32, 32), readPNG(t, out).Bounds().Size())
+
+	// An explicit task prints no classifier line.
+	stdout.Reset()
+	require.NoError(t, run(append(args, "-task", "n"), &stdout, &stderr, false))
+	require.NotContains(t, stdout.String(), "classifier:")
+
+	// Errors: EP without classifier in auto mode, wrong arch, bad config.
+	err := run([]string{"-model", pth, "-in", in, "-out", out, "-typemaps", fixtures.Path(t, "models", "type7.npy")}, &stdout, &stderr, false)
+	require.ErrorContains(t, err, "-task auto needs a classifier")
+	err = run([]string{"-model", pth, "-in", in, "-out", out, "-arch", "SwinIR"}, &stdout, &stderr, false)
+	require.ErrorContains(t, err, "not those of SwinIR")
+	cfg := filepath.Join(dir, "c.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"Net": {"Features": 32}}`), 0o644))
+	err = run([]string{"-model", pth, "-in", in, "-out", out, "-config", cfg, "-task", "n"}, &stdout, &stderr, false)
+	require.ErrorContains(t, err, "prompt_scale1.weight (want [32 64], got [64 64])")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"Net": {"Blockz": 3}}`), 0o644))
+	err = run([]string{"-model", pth, "-in", in, "-out", out, "-config", cfg}, &stdout, &stderr, false)
+	require.ErrorContains(t, err, "Blockz")
+}
+
+func TestUsageErrors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.ErrorContains(t, run([]string{"-in", "x"}, &stdout, &stderr, false), "required")
+	require.True(t, strings.Contains(stderr.String(), "-model"))
+	dir := t.TempDir()
+	single := filepath.Join(dir, "bad.png")
+	require.NoError(t, os.WriteFile(single, []byte("garbage"), 0o644))
+	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 4, Blocks: 1}}, 1)
+	require.NoError(t, err)
+	model := filepath.Join(dir, "m.safetensors")
+	require.NoError(t, m.Save(model))
+	m.Close()
+	err = run([]string{"-model", model, "-in", single, "-out", filepath.Join(dir, "o.png")}, &stdout, &stderr, false)
+	require.ErrorContains(t, err, "no image could be restored")
+	require.Contains(t, stderr.String(), "decode:")
+	err = run([]string{"-model", model, "-in", single, "-out", dir, "-ema"}, &stdout, &stderr, false)
+	require.ErrorContains(t, err, "apply to .pth checkpoints")
+	err = run([]string{"-model", model, "-in", single, "-out", dir, "-task", "q"}, &stdout, &stderr, false)
+	require.Error(t, err)
+}
