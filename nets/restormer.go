@@ -140,6 +140,12 @@ type Restormer struct {
 	Refinement layers.Sequential
 	SkipConv   *layers.Conv2d // dual-pixel task only
 	Output     *layers.Conv2d
+
+	// ChannelsFirst keeps the features in NCHW memory. By default the
+	// forward pass stores them channels-last (NHWC; same shapes, same
+	// values to rounding), which makes the depthwise convolutions and the
+	// channel LayerNorms faster on the CPU. The result is NCHW either way.
+	ChannelsFirst bool
 }
 
 var _ Backbone = (*Restormer)(nil)
@@ -313,7 +319,11 @@ func (n *Restormer) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 }
 
 func (n *Restormer) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
-	e0 := n.PatchEmbed.Forward(x)
+	in := x
+	if !n.ChannelsFirst {
+		in = x.ChannelsLast() // the convolutions keep the layout of their input
+	}
+	e0 := n.PatchEmbed.Forward(in)
 	var enc [3]*torch.Tensor
 	t := e0
 	for i := range 3 {
@@ -331,13 +341,13 @@ func (n *Restormer) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 	}
 	t = hook.Apply(RestormerRefinement, n.Refinement.Forward(t))
 	if n.Config.DualPixelTask {
-		return n.Output.Forward(t.Add(n.SkipConv.Forward(e0)))
+		return n.Output.Forward(t.Add(n.SkipConv.Forward(e0))).Contiguous()
 	}
 	y := hook.Apply(RestormerOut, n.Output.Forward(t))
-	if n.Config.NoGlobalResidual {
-		return y
+	if !n.Config.NoGlobalResidual {
+		y = y.Add(x)
 	}
-	return y.Add(x)
+	return y.Contiguous()
 }
 
 // Close frees the parameters.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
 	"github.com/gomioir/gomioir/internal/rawtensor"
@@ -158,4 +159,69 @@ func TestRestormerSeededInit(t *testing.T) {
 		})
 	}
 	require.Equal(t, live, torch.LiveTensors())
+}
+
+// BenchmarkRestormerForward times one 1x3x256x256 inference-mode forward
+// pass of Restormer, Restormer_EP (the blur map of seeded 128x128 maps) and
+// Restormer_AP (the input as prompt), with seeded weights, in the paper
+// configuration ("paper", skipped under -short) and the fixtures' reduced
+// one ("reduced": dim 4, one block per level), as prompt's BenchmarkForward
+// family does for SRResNet.
+func BenchmarkRestormerForward(b *testing.B) {
+	configs := []struct {
+		name string
+		cfg  func(b *testing.B) nets.RestormerConfig
+	}{
+		{"paper", func(*testing.B) nets.RestormerConfig { return nets.RestormerConfig{} }},
+		{"reduced", func(b *testing.B) nets.RestormerConfig { return nets.RestormerFixtureConfigForTest(b, "Restormer") }},
+	}
+	for _, c := range configs {
+		for _, name := range []string{"Restormer", "Restormer_EP", "Restormer_AP"} {
+			b.Run(name+"/"+c.name, func(b *testing.B) {
+				if c.name == "paper" && testing.Short() {
+					b.Skip("paper-size Restormer forward skipped under -short")
+				}
+				g, err := torch.NewGenerator(0)
+				require.NoError(b, err)
+				defer g.Close()
+				kind := restormerKinds[name]
+				var fwd func(x, p *torch.Tensor) *torch.Tensor
+				if kind == prompt.None {
+					n, err := nets.NewRestormer(g, c.cfg(b))
+					require.NoError(b, err)
+					defer n.Close()
+					fwd = func(x, _ *torch.Tensor) *torch.Tensor { return n.Forward(x, nil) }
+				} else {
+					m := newRestormerPrompted(b, g, kind, c.cfg(b))
+					defer m.Close()
+					fwd = m.Forward
+				}
+				maps, err := prompt.NewMaps(g, prompt.MapSize)
+				require.NoError(b, err)
+				defer maps.Close()
+				x, err := g.Rand(nil, []int64{1, 3, 256, 256}, nil)
+				require.NoError(b, err)
+				defer x.Close()
+				run := func() {
+					out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+						in := s.Use(x)
+						p := in
+						if kind == prompt.Explicit {
+							if p, err = maps.Prompt(s, torch.CPU, degrade.Blur); err != nil {
+								return p
+							}
+						}
+						return fwd(in, p)
+					})
+					require.NoError(b, err)
+					out.Close()
+				}
+				run() // warm-up
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+			})
+		}
+	}
 }

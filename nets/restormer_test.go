@@ -167,6 +167,14 @@ func TestRestormerParity(t *testing.T) {
 	require.LessOrEqual(t, rel, 1e-5)
 	require.Less(t, maxAbs, 1e-5)
 
+	// The NCHW feature layout computes the same network.
+	n.ChannelsFirst = true
+	nchw, _ := restormerRun(t, n, in, inShape, nil)
+	n.ChannelsFirst = false
+	rel, maxAbs = swinRelL2(nchw, want)
+	t.Logf("Restormer 64x64, NCHW features: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
+	require.LessOrEqual(t, rel, 1e-5)
+
 	// params_ema is a different network: manifest.json's
 	// max_abs_diff_if_params_ema_loaded.
 	ema := loadRestormerFixture(t, "params_ema")
