@@ -395,8 +395,8 @@ func (c UformerConfig) Modulation() Modulation {
 func (n *Uformer) PadMultiple() int64 { return 16 * n.Config.WindowSize }
 
 // UformerPadding is the reference test-time padding of a Uformer input of
-// H x W: first reflect-pad the bottom and right to multiples of 128
-// (Bottom, Right), then reflect-pad the shorter side symmetrically to a
+// H x W: first reflect-pad the bottom and right to multiples of
+// Uformer.PadMultiple, 128 (Bottom, Right), then reflect-pad the shorter side symmetrically to a
 // square (Top = BottomSq on the height, or Left = RightSq on the width).
 // Crop undoes both.
 type UformerPadding struct {
@@ -433,9 +433,9 @@ func (p UformerPadding) Crop(y *torch.Tensor) *torch.Tensor {
 
 // Padding returns the reference's test-time padding for an h x w input, or an
 // error when PyTorch's reflect padding cannot make it (each pad must be
-// smaller than the side it extends: e.g. an input smaller than 65 pixels,
-// or one whose padded sides differ by at least twice the shorter one), the
-// sizes the reference cannot restore.
+// smaller than the side it extends: with the multiple 128, a side of 64
+// pixels or fewer, or padded sides of which one is at least three times the
+// other), the sizes the reference cannot restore.
 func (n *Uformer) Padding(h, w int64) (UformerPadding, error) {
 	m := n.PadMultiple()
 	p := UformerPadding{H: h, W: w}

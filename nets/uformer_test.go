@@ -385,6 +385,35 @@ func TestUformerBackward(t *testing.T) {
 	}
 }
 
+// TestUformerCUDA runs the fixture on the GPU, padded and not (the mask
+// cache keeps per-device masks), and compares with the reference output.
+// cuDNN may use TF32 convolutions, hence the looser tolerance.
+func TestUformerCUDA(t *testing.T) {
+	if !torch.CUDAAvailable() {
+		t.Skip("no CUDA device")
+	}
+	n := loadUformerFixture(t, "Uformer")
+	defer n.Close()
+	require.NoError(t, layers.To(n, torch.CUDA(0)))
+	in, inShape := swinNpy(t, "Uformer.in.npy")
+	want, _ := swinNpy(t, "Uformer.out.npy")
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := torch.FromSliceOn(s, torch.CUDA(0), in, inShape...)
+		require.NoError(t, err)
+		y := n.Forward(x, nil)
+		require.Equal(t, torch.CUDA(0), y.Device())
+		n.Forward(x.Narrow(2, 0, 100), nil) // padded: 100x128 -> 128x128
+		return y.ToDevice(torch.CPU)
+	})
+	require.NoError(t, err)
+	defer out.Close()
+	got, err := torch.ToSlice[float32](out)
+	require.NoError(t, err)
+	rel, maxAbs := swinRelL2(got, want)
+	t.Logf("Uformer on CUDA: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
+	require.LessOrEqual(t, rel, 1e-3)
+}
+
 // TestUformerFreesEverything checks that forward passes (padded or not) and
 // Close return every tensor.
 func TestUformerFreesEverything(t *testing.T) {
