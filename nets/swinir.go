@@ -383,6 +383,9 @@ func (n *SwinIR) PadMultiple() int64 { return n.Config.WindowSize }
 // (nil: the plain network). The result is (N, C, H*upscale, W*upscale) and
 // belongs to x's scope.
 func (n *SwinIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
+	if x.Err() != nil {
+		return x
+	}
 	h, w := x.Size(2), x.Size(3)
 	ws := n.Config.WindowSize
 	ph, pw := (ws-h%ws)%ws, (ws-w%ws)%ws
@@ -402,23 +405,44 @@ func (n *SwinIR) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 	c := n.Config
 	h, w := x.Size(2), x.Size(3)
 	mean := x.Scope().Use(n.mean).To(x.DType(), x.Device())
-	t := x.Sub(mean)
-	if c.ImgRange != 1 {
-		t = t.MulScalar(c.ImgRange)
-	}
-	f := n.ConvFirst.Forward(t)
-	tok := n.PatchEmbed.Forward(f)
+	// Each stage runs in a child scope (layers.Step) and the previous
+	// feature is freed once the next exists, so a forward pass holds a few
+	// feature maps at a time.
+	f := layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
+		t := x.Sub(mean)
+		if c.ImgRange != 1 {
+			t = t.MulScalar(c.ImgRange)
+		}
+		return n.ConvFirst.Forward(t)
+	})
+	tok := layers.Step(f, n.PatchEmbed.Forward)
 	for i, l := range n.Layers {
-		tok = hook.Apply(SwinIRLayerPoint(i), l.Forward(tok, h, w))
+		next := layers.Step(tok, func(t *torch.Tensor) *torch.Tensor {
+			return hook.Apply(SwinIRLayerPoint(i), l.Forward(t, h, w))
+		})
+		tok.Close()
+		tok = next
 	}
-	body := layers.PatchUnembed(n.Norm.Forward(tok), h, w)
-	f = hook.Apply(SwinIRAfterBody, n.ConvAfterBody.Forward(body).Add(f))
-	f = hook.Apply(SwinIRBeforeUpsample, n.ConvBeforeUpsample.Forward(f))
-	y := hook.Apply(SwinIRLast, n.ConvLast.Forward(n.Upsample.Forward(f)))
-	if c.ImgRange != 1 {
-		y = y.DivScalar(c.ImgRange)
-	}
-	return y.Add(mean)
+	g := layers.Step(tok, func(t *torch.Tensor) *torch.Tensor {
+		body := layers.PatchUnembed(n.Norm.Forward(t), h, w)
+		return hook.Apply(SwinIRAfterBody, n.ConvAfterBody.Forward(body).Add(f))
+	})
+	tok.Close()
+	f.Close()
+	next := layers.Step(g, func(g *torch.Tensor) *torch.Tensor {
+		return hook.Apply(SwinIRBeforeUpsample, n.ConvBeforeUpsample.Forward(g))
+	})
+	g.Close()
+	y := layers.Step(next, func(g *torch.Tensor) *torch.Tensor {
+		y := hook.Apply(SwinIRLast, n.ConvLast.Forward(n.Upsample.Forward(g)))
+		if c.ImgRange != 1 {
+			y = y.DivScalar(c.ImgRange)
+		}
+		return y.Add(mean)
+	})
+	next.Close()
+	mean.Close()
+	return y
 }
 
 // Close frees the parameters and the cached attention masks.

@@ -95,6 +95,9 @@ func (a *WindowAttention) RelativePositionBias(s *torch.Scope) *torch.Tensor {
 // (ShiftedWindowMask), nW being the number of windows per image.
 // The intermediates are freed before it returns (see Scoped).
 func (a *WindowAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
+	if x.Err() != nil {
+		return x // see SwinBlocks.Forward
+	}
 	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
 		bias := a.RelativePositionBias(x.Scope())
 		return windowAttention(x, a.QKV, a.Proj, bias, mask, a.Heads, a.Scale)

@@ -193,6 +193,9 @@ func (b *SwinBlock) gather(s *torch.Scope, h, w int64, from, to int, dev torch.D
 // only a reordering, done once by the caller (see SwinBlocks); every
 // per-token operation gives the same values in any order.
 func (b *SwinBlock) ForwardWindowed(t *torch.Tensor, h, w int64) *torch.Tensor {
+	if t.Err() != nil {
+		return t // see SwinBlocks.Forward
+	}
 	return Scoped(t, func(t *torch.Tensor) *torch.Tensor {
 		n, c := t.Size(0), t.Size(2)
 		var mask *torch.Tensor
@@ -227,7 +230,10 @@ func (bs SwinBlocks) Close() { Close(bs) }
 // reverse and roll back, with the same values. The intermediates are freed
 // before it returns.
 func (bs SwinBlocks) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	if len(bs) == 0 {
+	if len(bs) == 0 || x.Err() != nil {
+		// An errored input is passed on as it is: it may have lost its
+		// scope (Keep clears it), and tensors brought into a nil scope
+		// would be nobody's to free.
 		return x
 	}
 	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
@@ -303,7 +309,7 @@ func (b *SwinBlock) dropPath(x *torch.Tensor) *torch.Tensor {
 // floor(1-p + U[0,1)) from g. p = 0 or a nil g returns x. The result belongs
 // to x's scope.
 func DropPath(x *torch.Tensor, p float64, g *torch.Generator) *torch.Tensor {
-	if p == 0 || g == nil {
+	if p == 0 || g == nil || x.Err() != nil {
 		return x
 	}
 	shape := make([]int64, max(x.Dim(), 1))
@@ -321,22 +327,12 @@ func DropPath(x *torch.Tensor, p float64, g *torch.Generator) *torch.Tensor {
 	return x.DivScalar(keep).Mul(r.AddScalar(keep).Floor())
 }
 
-// Scoped runs fn on x in a child scope of x's scope (same mode) and keeps
-// only fn's result, which moves to x's scope: every intermediate of fn is
-// freed when Scoped returns instead of when the outer scope closes. Deep
-// networks call it per block, so that a forward pass holds one block's
-// temporaries at a time (a 128x128 paper-size SwinIR forward otherwise keeps
-// about 13 GB alive). In Grad mode autograd keeps what the backward pass
-// needs, so it is safe in training too. With a caller-owned x (no scope), fn
-// runs directly.
+// Scoped is Step (the Swin blocks' name for it): fn runs on x in a child
+// scope of x's scope and only its result moves to x's scope, so every
+// intermediate is freed when Scoped returns. Deep networks call it per block
+// (a 128x128 paper-size SwinIR forward otherwise keeps about 13 GB alive).
 func Scoped(x *torch.Tensor, fn func(x *torch.Tensor) *torch.Tensor) *torch.Tensor {
-	s := x.Scope()
-	if s == nil {
-		return fn(x)
-	}
-	cs := s.Child(s.Mode())
-	defer cs.Close()
-	return cs.Keep(fn(cs.Use(x)))
+	return Step(x, fn)
 }
 
 // TruncNormalLinears redraws every Linear weight of m, a Linear, LayerNorm,
