@@ -150,32 +150,34 @@ func (c PromptIRConfig) validate() error {
 type PromptIR struct {
 	Config PromptIRConfig
 
-	PatchEmbed        *layers.OverlapPatchEmbed
-	Prompt1, Prompt2  *layers.PromptGenBlock
-	Prompt3           *layers.PromptGenBlock
-	EncoderLevel1     layers.Sequential
-	Down1_2           *layers.ShuffleDown
-	EncoderLevel2     layers.Sequential
-	Down2_3           *layers.ShuffleDown
-	EncoderLevel3     layers.Sequential
-	Down3_4           *layers.ShuffleDown
-	Latent            layers.Sequential
-	Up4_3             *layers.ShuffleUp
-	ReduceChanLevel3  *layers.Conv2d
-	NoiseLevel3       *layers.TransformerBlock
-	ReduceNoiseLevel3 *layers.Conv2d
-	DecoderLevel3     layers.Sequential
-	Up3_2             *layers.ShuffleUp
-	ReduceChanLevel2  *layers.Conv2d
-	NoiseLevel2       *layers.TransformerBlock
-	ReduceNoiseLevel2 *layers.Conv2d
-	DecoderLevel2     layers.Sequential
-	Up2_1             *layers.ShuffleUp
-	NoiseLevel1       *layers.TransformerBlock
-	ReduceNoiseLevel1 *layers.Conv2d
-	DecoderLevel1     layers.Sequential
-	Refinement        layers.Sequential
-	Output            *layers.Conv2d
+	// The fields are the reference's modules, named after them, in its
+	// state_dict order. Prompt1 feeds decoder level 2's noise-level block,
+	// Prompt2 decoder level 3's, Prompt3 the latent's.
+	PatchEmbed                *layers.OverlapPatchEmbed
+	Prompt1, Prompt2, Prompt3 *layers.PromptGenBlock
+	EncoderLevel1             layers.Sequential
+	Down1_2                   *layers.ShuffleDown
+	EncoderLevel2             layers.Sequential
+	Down2_3                   *layers.ShuffleDown
+	EncoderLevel3             layers.Sequential
+	Down3_4                   *layers.ShuffleDown
+	Latent                    layers.Sequential
+	Up4_3                     *layers.ShuffleUp
+	ReduceChanLevel3          *layers.Conv2d
+	NoiseLevel3               *layers.TransformerBlock
+	ReduceNoiseLevel3         *layers.Conv2d
+	DecoderLevel3             layers.Sequential
+	Up3_2                     *layers.ShuffleUp
+	ReduceChanLevel2          *layers.Conv2d
+	NoiseLevel2               *layers.TransformerBlock
+	ReduceNoiseLevel2         *layers.Conv2d
+	DecoderLevel2             layers.Sequential
+	Up2_1                     *layers.ShuffleUp
+	NoiseLevel1               *layers.TransformerBlock
+	ReduceNoiseLevel1         *layers.Conv2d
+	DecoderLevel1             layers.Sequential
+	Refinement                layers.Sequential
+	Output                    *layers.Conv2d
 }
 
 var _ Backbone = (*PromptIR)(nil)
