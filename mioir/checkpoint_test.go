@@ -17,8 +17,13 @@ import (
 )
 
 // fullKeys reads <name>.full.keys.json (the paper configuration's keys).
-func fullKeys(t *testing.T, name string) *Keys {
-	b, err := os.ReadFile(fixtures.Path(t, "models", name+".full.keys.json"))
+func fullKeys(t *testing.T, name string) *Keys { return keysFile(t, name+".full.keys.json") }
+
+// reducedKeys reads <name>.keys.json (the fixture's keys).
+func reducedKeys(t *testing.T, name string) *Keys { return keysFile(t, name+".keys.json") }
+
+func keysFile(t *testing.T, file string) *Keys {
+	b, err := os.ReadFile(fixtures.Path(t, "models", file))
 	require.NoError(t, err)
 	var rows [][]json.RawMessage
 	require.NoError(t, json.Unmarshal(b, &rows))
@@ -51,6 +56,13 @@ func TestInferPaperConfigs(t *testing.T) {
 		{"SwinIR", prompt.None, 11_604_775},
 		{"SwinIR_EP", prompt.Explicit, 11_854_341},
 		{"SwinIR_AP", prompt.Adaptive, 11_860_613},
+		{"Restormer", prompt.None, 26_126_644},
+		{"Restormer_EP", prompt.Explicit, 26_547_578},
+		{"Restormer_AP", prompt.Adaptive, 26_572_666},
+		{"Uformer", prompt.None, 50_880_946},
+		{"Uformer_EP", prompt.Explicit, 51_457_976},
+		{"Uformer_AP", prompt.Adaptive, 51_489_336},
+		{"PromptIR", prompt.None, 35_376_967},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			k := fullKeys(t, c.name)
@@ -58,9 +70,15 @@ func TestInferPaperConfigs(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.kind, cfg.Prompt)
 			require.Equal(t, c.name, cfg.Name())
-			if cfg.Arch == "SwinIR" {
-				sc := cfg.Net.(nets.SwinIRConfig)
-				require.Equal(t, nets.SwinIRPaperConfig(), sc)
+			switch net := cfg.Net.(type) {
+			case nets.SwinIRConfig:
+				require.Equal(t, nets.SwinIRPaperConfig(), net)
+			case nets.RestormerConfig:
+				require.Equal(t, nets.RestormerPaperConfig(), net)
+			case nets.UformerConfig:
+				require.Equal(t, nets.UformerPaperConfig(), net)
+			case nets.PromptIRConfig:
+				require.Equal(t, nets.PromptIRPaperConfig(), net)
 			}
 			m, err := build(cfg, nil)
 			require.NoError(t, err)
@@ -215,4 +233,26 @@ func TestConfigJSON(t *testing.T) {
 
 	require.ErrorContains(t, json.Unmarshal([]byte(`{"Arch":"SwinIR","Net":{"Bogus":1}}`), &base), "Bogus")
 	require.ErrorContains(t, json.Unmarshal([]byte(`{"Arch":"SwinIR","Prompt":"xp"}`), &base), `unknown prompt kind "xp"`)
+}
+
+// TestInferFixtureKeys infers the reduced fixture configurations from their
+// key lists and checks that the built model has exactly those keys.
+func TestInferFixtureKeys(t *testing.T) {
+	for _, name := range []string{"SRResNet", "SRResNet_EP", "SwinIR", "SwinIR_AP", "Restormer", "Restormer_EP",
+		"Uformer", "Uformer_AP", "PromptIR"} {
+		t.Run(name, func(t *testing.T) {
+			k := reducedKeys(t, name)
+			cfg, err := inferKeys(k, "")
+			require.NoError(t, err)
+			require.Equal(t, name, cfg.Name())
+			m, err := build(cfg, nil)
+			require.NoError(t, err)
+			defer m.Close()
+			ps := layers.Params(m.network())
+			require.Len(t, ps, k.Len())
+			for _, p := range ps {
+				require.Equal(t, k.Shape(p.Name), p.Tensor().Shape(), p.Name)
+			}
+		})
+	}
 }

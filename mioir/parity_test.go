@@ -84,6 +84,12 @@ var parityCases = []struct {
 	{"SwinIR", "SwinIR", prompt.None, false, 0},
 	{"SwinIR_EP", "SwinIR", prompt.Explicit, false, 0},
 	{"SwinIR_AP", "SwinIR", prompt.Adaptive, false, 0},
+	{"Restormer", "Restormer", prompt.None, false, 0},
+	{"Restormer_EP", "Restormer", prompt.Explicit, false, 0},
+	{"Restormer_AP", "Restormer", prompt.Adaptive, false, 0},
+	{"Uformer", "Uformer", prompt.None, false, 0},
+	{"Uformer_EP", "Uformer", prompt.Explicit, false, 0},
+	{"Uformer_AP", "Uformer", prompt.Adaptive, false, 0},
 }
 
 // TestImportParity imports every fixture .pth through mioir.Import, with the

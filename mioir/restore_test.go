@@ -338,3 +338,48 @@ func TestRestoreBadInputs(t *testing.T) {
 	_, _, err = ep.Restore(testImage(8, 8, 1), &Options{Task: degrade.Blur})
 	require.ErrorIs(t, err, ErrClosedModel)
 }
+
+// TestRestorePaddingRules: Restormer pads to 64 and Uformer to 128 then to a
+// square (with the AP prompt from the padded image), as the reference test
+// procedure; the results equal the network run on the padded input, cropped.
+func TestRestorePaddingRules(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rule PadRule
+		h, w int64
+	}{
+		{"Restormer_AP", PadRule{Multiple: 64}, 70, 50},
+		{"Uformer_AP", PadRule{Multiple: 128, Square: true}, 100, 150},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			live := torch.LiveTensors()
+			m, err := Import(fixtures.Path(t, "models", c.name+".pth"), nil)
+			require.NoError(t, err)
+			defer m.Close()
+			require.Equal(t, c.rule, m.PadRule())
+			s := torch.NewScope(torch.Inference)
+			defer s.Close()
+			x := randInput(t, s, c.h, c.w, 11)
+			got, _ := restoreSlice(t, m, x, nil)
+			xp, top, left := padInput(x, c.rule)
+			y, err := m.Forward(xp, xp)
+			require.NoError(t, err)
+			want, err := torch.ToSlice[float32](y.Narrow(2, top, c.h).Narrow(3, left, c.w).Contiguous())
+			require.NoError(t, err)
+			_, maxAbs := rel(got, want)
+			require.LessOrEqual(t, maxAbs, 1e-6)
+			if c.rule.Square {
+				// nets.Uformer pads the same way by itself (plain hook-free
+				// check of the reference steps).
+				p, err := m.Backbone().(*nets.Uformer).Padding(c.h, c.w)
+				require.NoError(t, err)
+				require.Equal(t, []int64{1, 3, p.Side, p.Side}, xp.Shape())
+				require.Equal(t, p.Top, top)
+				require.Equal(t, p.Left, left)
+			}
+			s.Close()
+			m.Close()
+			require.Equal(t, live, torch.LiveTensors())
+		})
+	}
+}
