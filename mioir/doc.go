@@ -5,9 +5,10 @@
 //
 // # Models
 //
-// A Config names a registered backbone ("SRResNet", "SwinIR"), gives its own
-// configuration struct (nets.SRResNetConfig, nets.SwinIRConfig; the zero
-// value is the paper's), a prompt kind (prompt.None, prompt.Explicit for EP,
+// A Config names a registered backbone ("SRResNet", "SwinIR", "Restormer",
+// "Uformer", "PromptIR"), gives its own configuration struct
+// (nets.SRResNetConfig, nets.SwinIRConfig, ...; the zero value is the
+// paper's), a prompt kind (prompt.None, prompt.Explicit for EP,
 // prompt.Adaptive for AP) and whether a task classifier is attached:
 //
 //	m, err := mioir.New(mioir.Config{Arch: "SwinIR", Prompt: prompt.Adaptive}, seed)
@@ -34,7 +35,9 @@
 // (Info.Task, Info.Probs, Info.Auto); AP models use the input itself as the
 // prompt; plain models ignore the task. Inputs are padded as the reference
 // does for the backbone (PadRule: SRResNet none, SwinIR reflect to a
-// multiple of the window) and the output is cropped back. Options.Tile
+// multiple of the window, Restormer and PromptIR to 64, Uformer to 128 then
+// symmetrically to a square) and the output is cropped back. The model's
+// device is set with Model.To (e.g. CUDA(0)); inputs are moved to it. Options.Tile
 // restores in overlapping tiles blended with linear ramps, so memory stays
 // bounded; the prompt vectors come from the whole image, so tiles are
 // modulated as the whole image is. On errors.Is(err, ErrOutOfMemory) Restore
@@ -54,7 +57,7 @@
 // (CPU, CUDA, ParseDevice), Generator, FromImage/ToImage and
 // FromSlice/ToSlice. With nets/layers and RegisterArch, a user can write a
 // backbone of their own and use it like the built-in ones (see the
-// example).
+// RegisterArch example).
 //
 // # Adding a backbone
 //

@@ -94,7 +94,11 @@ func build(cfg Config, g *torch.Generator) (*Model, error) {
 }
 
 // Config returns the model's configuration.
-func (m *Model) Config() Config { return m.cfg }
+func (m *Model) Config() Config {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.cfg
+}
 
 // PadRule returns the test-time padding of the model's backbone.
 func (m *Model) PadRule() PadRule { return m.pad }
@@ -110,14 +114,26 @@ func (m *Model) Device() Device {
 func (m *Model) Backbone() nets.Backbone { return m.net }
 
 // HasMaps reports whether the model holds explicit-prompt maps.
-func (m *Model) HasMaps() bool { return m.maps != nil }
+func (m *Model) HasMaps() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.maps != nil
+}
 
 // HasClassifier reports whether a task classifier is attached.
-func (m *Model) HasClassifier() bool { return m.cls != nil }
+func (m *Model) HasClassifier() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.cls != nil
+}
 
 // NumParams is the number of trainable parameters (backbone, prompt modules
 // and classifier).
-func (m *Model) NumParams() int64 { return layers.NumParams(m) }
+func (m *Model) NumParams() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return layers.NumParams(m)
+}
 
 // Visit reports the model's tensors under their native names: the prompt
 // modules and the backbone with the reference's names, then the explicit
@@ -285,6 +301,15 @@ func (m *Model) forward(x *Tensor, hook nets.Hook) *Tensor { return m.net.Forwar
 // TaskPrompt returns the explicit prompt of the given tasks (one per sample)
 // as an (N, 1, H, W) tensor on the model's device, owned by s.
 func (m *Model) TaskPrompt(s *Scope, tasks ...degrade.Task) (*Tensor, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.net == nil {
+		return nil, ErrClosedModel
+	}
+	return m.taskPrompt(s, tasks...)
+}
+
+func (m *Model) taskPrompt(s *Scope, tasks ...degrade.Task) (*Tensor, error) {
 	if m.cfg.Prompt != prompt.Explicit {
 		return nil, fmt.Errorf("mioir: %s has no explicit prompt", m.cfg.Name())
 	}

@@ -176,7 +176,7 @@ func (m *Model) restore(x *Tensor, o *Options) (chw []float32, w, h int, info *I
 	var hook nets.Hook
 	switch m.cfg.Prompt {
 	case prompt.Explicit:
-		p, err := m.TaskPrompt(s, task)
+		p, err := m.taskPrompt(s, task)
 		if err != nil {
 			return nil, 0, 0, info, err
 		}
