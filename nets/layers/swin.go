@@ -63,8 +63,9 @@ type SwinBlockConfig struct {
 	// size without shift. Zero means no buffer: masks are computed for each
 	// input size.
 	Resolution [2]int64
-	// Masks, if set, caches the masks of other sizes; blocks of one network
-	// share it. Without it each forward pass computes the mask again.
+	// Masks, if set, caches the masks and window-order indices of every
+	// size; blocks of one network share it, and their attn_mask buffers
+	// share its storage. Without it each forward pass computes them again.
 	Masks *MaskCache
 	// DropPath is the stochastic-depth rate of both residual branches
 	// (training only; see SwinBlock.Rand).
@@ -133,8 +134,16 @@ func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
 		return nil, err
 	}
 	if shift > 0 && c.Resolution[0] > 0 && c.Resolution[1] > 0 {
-		if b.AttnMask, err = ShiftedWindowMaskTensor(nil, int(c.Resolution[0]), int(c.Resolution[1]),
-			int(ws), int(shift), torch.CPU); err != nil {
+		rh, rw := int(c.Resolution[0]), int(c.Resolution[1])
+		if c.Masks != nil {
+			// A handle of its own on the cache's storage: the blocks of a
+			// network share one copy (SwinIR's 18 masks of 128x128 would
+			// take 72 MB, more than its weights).
+			b.AttnMask, err = c.Masks.Get(nil, rh, rw, int(ws), int(shift), torch.CPU)
+		} else {
+			b.AttnMask, err = ShiftedWindowMaskTensor(nil, rh, rw, int(ws), int(shift), torch.CPU)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("layers: new swin block: %w", err)
 		}
 	}
