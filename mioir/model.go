@@ -113,6 +113,17 @@ func (m *Model) Device() Device {
 // Backbone returns the backbone network (for inspection; do not close it).
 func (m *Model) Backbone() nets.Backbone { return m.net }
 
+// Modulator returns the prompt modules (extractors and FC pairs), nil for a
+// plain model (for training and inspection; do not close it).
+func (m *Model) Modulator() *prompt.Modulator { return m.mod }
+
+// Classifier returns the attached task classifier or nil (do not close it).
+func (m *Model) Classifier() *prompt.Classifier {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.cls
+}
+
 // HasMaps reports whether the model holds explicit-prompt maps.
 func (m *Model) HasMaps() bool {
 	m.mu.RLock()
