@@ -115,15 +115,15 @@ func TestRestormerFixtureKeys(t *testing.T) {
 func TestRestormerPromptedBackboneKeys(t *testing.T) {
 	for _, tc := range []struct {
 		file string
-		cfg  func() RestormerConfig
+		cfg  func(t testing.TB) RestormerConfig
 	}{
-		{"Restormer_EP.keys.json", func() RestormerConfig { return restormerFixtureConfig(t, "Restormer_EP") }},
-		{"Restormer_AP.keys.json", func() RestormerConfig { return restormerFixtureConfig(t, "Restormer_AP") }},
-		{"Restormer_EP.full.keys.json", RestormerPaperConfig},
-		{"Restormer_AP.full.keys.json", RestormerPaperConfig},
+		{"Restormer_EP.keys.json", func(t testing.TB) RestormerConfig { return restormerFixtureConfig(t, "Restormer_EP") }},
+		{"Restormer_AP.keys.json", func(t testing.TB) RestormerConfig { return restormerFixtureConfig(t, "Restormer_AP") }},
+		{"Restormer_EP.full.keys.json", func(testing.TB) RestormerConfig { return RestormerPaperConfig() }},
+		{"Restormer_AP.full.keys.json", func(testing.TB) RestormerConfig { return RestormerPaperConfig() }},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			n, err := NewRestormer(nil, tc.cfg())
+			n, err := NewRestormer(nil, tc.cfg(t))
 			require.NoError(t, err)
 			defer n.Close()
 			want := swinFixtureKeys(t, tc.file)
