@@ -2,12 +2,14 @@ package prompt_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -119,5 +121,95 @@ func benchSideBySide(b *testing.B, kind prompt.Kind, prompted bool,
 	b.ResetTimer()
 	for b.Loop() {
 		run()
+	}
+}
+
+// sideBySideTrain is the training setting of each backbone in the
+// reference's timings (reference-speed.md): batch x crop, and the optimiser
+// (lr 2e-4, betas 0.9/0.99; AdamW with its weight decay, or Adam).
+var sideBySideTrain = map[string]struct {
+	batch, crop int64
+	adamW       bool
+	decay       float64
+}{
+	"SRResNet":  {4, 64, false, 0},
+	"SwinIR":    {1, 64, false, 0},
+	"Restormer": {4, 64, true, 0},
+	"Uformer":   {1, 128, true, 0.02},
+	"PromptIR":  {4, 64, true, 0},
+}
+
+// BenchmarkSideBySideTrain times one training step of each paper
+// configuration: zero grad, forward (stochastic depth on where the network
+// has it), mean L1 loss against a random target, backward, optimiser step;
+// no EMA. EP steps get one random 128x128 map per sample, AP steps the
+// input. One untimed step precedes the timed ones (it also creates the
+// optimiser state). Sub-benchmarks are named <variant>.
+func BenchmarkSideBySideTrain(b *testing.B) {
+	if testing.Short() {
+		b.Skip("paper-configuration training steps skipped under -short")
+	}
+	for _, v := range sideBySideVariants {
+		b.Run(v.name, func(b *testing.B) {
+			backbone, _, _ := strings.Cut(v.name, "_")
+			tr := sideBySideTrain[backbone]
+			g, err := torch.NewGenerator(0)
+			require.NoError(b, err)
+			defer g.Close()
+			net, err := v.build(g)
+			require.NoError(b, err)
+			defer net.Close()
+			if t, ok := net.(interface{ SetTraining(*torch.Generator) }); ok {
+				t.SetTraining(g)
+			}
+			model := layers.Modules{net}
+			var mod *prompt.Modulator
+			if v.prompted {
+				mod, err = prompt.NewModulator(g, v.kind, net.Modulation())
+				require.NoError(b, err)
+				defer mod.Close()
+				model = layers.Modules{mod, net}
+			}
+			require.NoError(b, layers.SetRequiresGrad(model, true))
+			opt, err := torch.NewAdam(layers.Parameters(model), torch.AdamConfig{
+				LR: 2e-4, Beta1: 0.9, Beta2: 0.99, WeightDecay: tr.decay, Decoupled: tr.adamW})
+			require.NoError(b, err)
+			defer opt.Close()
+			x, err := g.Rand(nil, []int64{tr.batch, 3, tr.crop, tr.crop}, nil)
+			require.NoError(b, err)
+			defer x.Close()
+			target, err := g.Rand(nil, []int64{tr.batch, 3, tr.crop, tr.crop}, nil)
+			require.NoError(b, err)
+			defer target.Close()
+			var pmap *torch.Tensor
+			if v.prompted && v.kind == prompt.Explicit {
+				pmap, err = g.Rand(nil, []int64{tr.batch, 1, prompt.MapSize, prompt.MapSize}, nil)
+				require.NoError(b, err)
+				defer pmap.Close()
+			}
+			step := func() {
+				s := torch.NewScope(torch.Grad)
+				defer s.Close()
+				require.NoError(b, opt.ZeroGrad())
+				in := s.Use(x)
+				var hook nets.Hook
+				switch {
+				case mod == nil:
+				case pmap != nil:
+					hook = mod.Hook(s.Use(pmap))
+				default:
+					hook = mod.Hook(in)
+				}
+				loss := torch.L1Loss(net.Forward(in, hook), s.Use(target))
+				require.NoError(b, loss.Backward())
+				require.NoError(b, s.Err())
+				require.NoError(b, opt.Step())
+			}
+			step() // warm-up
+			b.ResetTimer()
+			for b.Loop() {
+				step()
+			}
+		})
 	}
 }

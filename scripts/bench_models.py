@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Go vs PyTorch forward timings per network, side by side, in one run.
 
-    /usr/bin/python3 scripts/bench_models.py [--check] [--variants V,...] [--sizes S,...]
-        [--threads N] [--rounds R] [--iters K] [--glibc-tunables]
+    /usr/bin/python3 scripts/bench_models.py [--check | --check-only] [--mode forward|train|both]
+        [--variants V,...] [--sizes S,...] [--slow-sizes all] [--threads N] [--rounds R] [--iters K]
+        [--glibc-tunables]
 
 The PyTorch side runs this script's own restatements of the MiOIR networks,
 written from the method specification (sections 4 and 5 of method.md), with
@@ -27,6 +28,13 @@ first. A side's time for a round is its mean over the K passes; the table
 gives the median over the rounds and the Go/PyTorch ratio (< 1: Go faster).
 K is --iters, reduced for slow cases so that one side's timed work in a round
 stays near --round-seconds (never below 1 pass).
+
+--mode train (or both) times one training step per variant instead (Go:
+BenchmarkSideBySideTrain): zero grad, forward in training mode (stochastic
+depth on for SwinIR and Uformer), mean L1 loss, backward, Adam (SRResNet,
+SwinIR) or AdamW (Restormer, Uformer with weight decay 0.02, PromptIR),
+lr 2e-4, betas 0.9/0.99, no EMA, with the batch and crop of reference-speed.md
+(SRResNet/Restormer/PromptIR 4x64x64, SwinIR 1x64x64, Uformer 1x128x128).
 
 --glibc-tunables runs Go and a second PyTorch worker with
 GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295
@@ -88,6 +96,15 @@ def modulate_nchw(f, scale, shift, v):
 def modulate_tokens(f, scale, shift, v):
     """The same on an (N, L, C) token sequence."""
     return f * scale(v).unsqueeze(1) + shift(v).unsqueeze(1) + f
+
+
+def drop_path(x, p, training):
+    """Stochastic depth (training only): drop the branch per sample, scale the kept ones by 1/(1-p)."""
+    if not training or p == 0.0:
+        return x
+    keep = 1.0 - p
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+    return x.div(keep) * mask
 
 
 def prompt_kind(name):
@@ -229,11 +246,11 @@ class SwinMlp(nn.Module):
 
 
 class SwinBlock(nn.Module):
-    def __init__(self, dim, res, heads, ws, shift, mlp_ratio):
+    def __init__(self, dim, res, heads, ws, shift, mlp_ratio, dp=0.0):
         super().__init__()
         if res <= ws:
             ws, shift = res, 0
-        self.ws, self.shift, self.res = ws, shift, res
+        self.ws, self.shift, self.res, self.dp = ws, shift, res, dp
         self.norm1 = nn.LayerNorm(dim)
         self.attn = SwinWindowAttention(dim, ws, heads)
         self.norm2 = nn.LayerNorm(dim)
@@ -257,14 +274,14 @@ class SwinBlock(nn.Module):
         t = window_reverse(win, self.ws, h, w)
         if self.shift > 0:
             t = torch.roll(t, (self.shift, self.shift), (1, 2))
-        x = x + t.reshape(b, h * w, c)
-        return x + self.mlp(self.norm2(x))
+        x = x + drop_path(t.reshape(b, h * w, c), self.dp, self.training)
+        return x + drop_path(self.mlp(self.norm2(x)), self.dp, self.training)
 
 
 class SwinGroup(nn.Module):
-    def __init__(self, dim, res, depth, heads, ws, mlp_ratio):
+    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, dpr):
         super().__init__()
-        self.blocks = nn.ModuleList([SwinBlock(dim, res, heads, ws, 0 if i % 2 == 0 else ws // 2, mlp_ratio)
+        self.blocks = nn.ModuleList([SwinBlock(dim, res, heads, ws, 0 if i % 2 == 0 else ws // 2, mlp_ratio, dpr[i])
                                      for i in range(depth)])
 
     def forward(self, x, hw):
@@ -282,9 +299,9 @@ def untokens(x, hw):
 
 
 class RSTB(nn.Module):
-    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, prompted):
+    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, prompted, dpr):
         super().__init__()
-        self.residual_group = SwinGroup(dim, res, depth, heads, ws, mlp_ratio)
+        self.residual_group = SwinGroup(dim, res, depth, heads, ws, mlp_ratio, dpr)
         self.conv = nn.Conv2d(dim, dim, 3, 1, 1)
         if prompted:
             self.prompt_scale = nn.Linear(64, dim)
@@ -300,8 +317,9 @@ class RSTB(nn.Module):
 class SwinIR(nn.Module):
     def __init__(self, img_size=128, in_chans=3, embed_dim=180, depths=(6,) * 6, num_heads=(6,) * 6,
                  window_size=8, mlp_ratio=2.0, upscale=1, img_range=1.0, upsampler="pixelshuffle",
-                 resi_connection="1conv", kind=None, **_):
+                 resi_connection="1conv", drop_path_rate=0.1, kind=None, **_):
         super().__init__()
+        depths = list(depths)
         assert upscale == 1 and upsampler == "pixelshuffle" and resi_connection == "1conv"
         self.kind, self.ws, self.img_range = kind, window_size, img_range
         self.mean = torch.Tensor((0.4488, 0.4371, 0.4040)).view(1, 3, 1, 1)
@@ -310,8 +328,10 @@ class SwinIR(nn.Module):
         self.conv_first = nn.Conv2d(in_chans, embed_dim, 3, 1, 1)
         self.patch_embed = nn.Module()
         self.patch_embed.norm = nn.LayerNorm(embed_dim)
-        self.layers = nn.ModuleList([RSTB(embed_dim, img_size, d, h, window_size, mlp_ratio, bool(kind))
-                                     for d, h in zip(depths, num_heads)])
+        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.layers = nn.ModuleList([RSTB(embed_dim, img_size, d, h, window_size, mlp_ratio, bool(kind),
+                                          dpr[sum(depths[:i]):sum(depths[:i + 1])])
+                                     for i, (d, h) in enumerate(zip(depths, num_heads))])
         self.norm = nn.LayerNorm(embed_dim)
         self.conv_after_body = nn.Conv2d(embed_dim, embed_dim, 3, 1, 1)
         self.conv_before_upsample = nn.Sequential(nn.Conv2d(embed_dim, 64, 3, 1, 1), nn.LeakyReLU(inplace=True))
@@ -653,11 +673,11 @@ class LeFF(nn.Module):
 
 
 class LeWinBlock(nn.Module):
-    def __init__(self, dim, res, heads, ws, shift, mlp_ratio, qkv_bias, modulator):
+    def __init__(self, dim, res, heads, ws, shift, mlp_ratio, qkv_bias, modulator, dp=0.0):
         super().__init__()
         if res <= ws:
             ws, shift = res, 0
-        self.ws, self.shift = ws, shift
+        self.ws, self.shift, self.dp = ws, shift, dp
         if modulator:
             self.modulator = nn.Embedding(ws * ws, dim)
         else:
@@ -681,16 +701,16 @@ class LeWinBlock(nn.Module):
         t = window_reverse(win, self.ws, h, h)
         if self.shift > 0:
             t = torch.roll(t, (self.shift, self.shift), (1, 2))
-        x = x + t.reshape(b, n, c)
-        return x + self.mlp(self.norm2(x))
+        x = x + drop_path(t.reshape(b, n, c), self.dp, self.training)
+        return x + drop_path(self.mlp(self.norm2(x)), self.dp, self.training)
 
 
 class UformerLayer(nn.Module):
-    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, qkv_bias, shift_flag, modulator):
+    def __init__(self, dim, res, depth, heads, ws, mlp_ratio, qkv_bias, shift_flag, modulator, dpr):
         super().__init__()
         self.blocks = nn.ModuleList([
             LeWinBlock(dim, res, heads, ws, ws // 2 if (shift_flag and i % 2 == 1) else 0, mlp_ratio, qkv_bias,
-                       modulator) for i in range(depth)])
+                       modulator, dpr[i]) for i in range(depth)])
 
     def forward(self, x):
         for blk in self.blocks:
@@ -735,7 +755,7 @@ class Uformer(nn.Module):
     def __init__(self, img_size=256, in_chans=3, dd_in=3, embed_dim=32, depths=(2, 2, 2, 2, 2, 2, 2, 2, 2),
                  num_heads=(1, 2, 4, 8, 16, 16, 8, 4, 2), win_size=8, mlp_ratio=4.0, qkv_bias=True,
                  token_projection="linear", token_mlp="leff", shift_flag=True, modulator=False,
-                 cross_modulator=False, kind=None, **_):
+                 cross_modulator=False, drop_path_rate=0.1, kind=None, **_):
         super().__init__()
         assert token_projection == "linear" and token_mlp == "leff" and not cross_modulator and dd_in == 3
         self.kind = kind
@@ -750,7 +770,13 @@ class Uformer(nn.Module):
                 setattr(self, f"prompt_shift{i}", nn.Linear(64, c))
         self.input_proj = UInputProj(dd_in, C)
         self.output_proj = UOutputProj(2 * C, in_chans)
-        lay = lambda dim, res, i, m: UformerLayer(dim, res, d[i], hd[i], win_size, mlp_ratio, qkv_bias, shift_flag, m)
+        # Stochastic depth: encoder rates rise linearly, the bottleneck has the top rate, the decoder mirrors.
+        enc = torch.linspace(0, drop_path_rate, sum(d[:4])).tolist()
+        dec = enc[::-1]
+        dpr = [enc[sum(d[:i]):sum(d[:i + 1])] for i in range(4)] + [[drop_path_rate] * d[4]] + \
+              [dec[sum(d[5:5 + i]):sum(d[5:6 + i])] for i in range(4)]
+        lay = lambda dim, res, i, m: UformerLayer(dim, res, d[i], hd[i], win_size, mlp_ratio, qkv_bias, shift_flag, m,
+                                                  dpr[i])
         self.encoderlayer_0 = lay(C, r, 0, False)
         self.dowsample_0 = TokenConv(C, C * 2, True)
         self.encoderlayer_1 = lay(C * 2, r // 2, 1, False)
@@ -822,6 +848,10 @@ PAPER_PARAMS = {"SRResNet": 1_222_147, "SRResNet_EP": 1_441_033, "SRResNet_AP": 
                 "PromptIR": 35_376_967}
 REF_SECONDS = {"SRResNet": (0.64, 2.68), "SwinIR": (13.5, 62.3), "Restormer": (3.8, 14.0),
                "Uformer": (2.6, 7.7), "PromptIR": (3.8, 14.8)}
+# Training step of the reference timings: batch, crop, AdamW?, weight decay, seconds (reference-speed.md).
+TRAIN = {"SRResNet": (4, 64, False, 0.0, 2.04), "SwinIR": (1, 64, False, 0.0, 12.0),
+         "Restormer": (4, 64, True, 0.0, 11.0), "Uformer": (1, 128, True, 0.02, 7.7),
+         "PromptIR": (4, 64, True, 0.0, 11.3)}
 
 
 def backbone(name):
@@ -900,26 +930,41 @@ def check(variants):
 def worker(threads):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    models, inputs = {}, {}
+    state = {}
     for line in sys.stdin:
         req = json.loads(line)
-        name, size, iters = req["variant"], req["size"], req["iters"]
-        if name not in models:
-            models[name] = build(name, PAPER[backbone(name)])
-        key = (name, size)
-        first = key not in inputs
-        if first:
-            inputs[key] = (torch.rand(1, 3, size, size), torch.rand(1, 128, 128))
-        x, p = inputs[key]
-        m = models[name]
-        times = []
-        with torch.inference_mode():
+        mode, name, size, iters = req["mode"], req["variant"], req["size"], req["iters"]
+        key = (mode, name, size)
+        first = key not in state
+        if mode == "forward":
             if first:
-                call(m, name, x, p)  # warm-up
-            for _ in range(iters):
-                t0 = time.perf_counter()
-                call(m, name, x, p)
-                times.append(time.perf_counter() - t0)
+                state[key] = (build(name, PAPER[backbone(name)]), torch.rand(1, 3, size, size), torch.rand(1, 128, 128))
+            m, x, p = state[key]
+
+            def run():
+                with torch.inference_mode():
+                    call(m, name, x, p)
+        else:
+            if first:
+                batch, crop, adamw, decay, _ = TRAIN[backbone(name)]
+                m = build(name, PAPER[backbone(name)]).train()
+                opt = (torch.optim.AdamW if adamw else torch.optim.Adam)(
+                    m.parameters(), lr=2e-4, betas=(0.9, 0.99), weight_decay=decay)
+                state[key] = (m, opt, torch.rand(batch, 3, crop, crop), torch.rand(batch, 3, crop, crop),
+                              torch.rand(batch, 128, 128))
+            m, opt, x, target, p = state[key]
+
+            def run():
+                opt.zero_grad()
+                F.l1_loss(call(m, name, x, p), target).backward()
+                opt.step()
+        if first:
+            run()  # warm-up (training: also creates the optimiser state)
+        times = []
+        for _ in range(iters):
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
         print(json.dumps({"mean": sum(times) / len(times), "times": times}), flush=True)
 
 
@@ -932,8 +977,8 @@ class Worker:
         self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
-    def time(self, name, size, iters):
-        self.p.stdin.write(json.dumps({"variant": name, "size": size, "iters": iters}) + "\n")
+    def time(self, mode, name, size, iters):
+        self.p.stdin.write(json.dumps({"mode": mode, "variant": name, "size": size, "iters": iters}) + "\n")
         self.p.stdin.flush()
         line = self.p.stdout.readline()
         if not line:
@@ -959,17 +1004,20 @@ def build_go(pkgs):
     return out
 
 
-def go_time(binaries, threads, name, size, iters, tunables):
+def go_time(binaries, threads, mode, name, size, iters, tunables):
     pkg, bench = GO_BENCH[name]
+    if mode == "train":
+        bench += "Train"
     env = dict(os.environ, MIOIR_NUM_THREADS=str(threads))
     env.pop("GLIBC_TUNABLES", None)
     if tunables:
         env["GLIBC_TUNABLES"] = TUNABLES
-    pattern = f"^{bench}$/^{name}$/^{size}$"
+    pattern = f"^{bench}$/^{name}$" + (f"/^{size}$" if mode == "forward" else "")
     res = subprocess.run([binaries[pkg], "-test.run", "^$", "-test.bench", pattern,
                           "-test.benchtime", f"{iters}x", "-test.cpu", str(threads)],
                          env=env, capture_output=True, text=True, cwd=os.path.join(ROOT, pkg))
-    m = re.search(rf"{bench}/{re.escape(name)}/{size}(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", res.stdout)
+    sub = f"/{size}" if mode == "forward" else ""
+    m = re.search(rf"{bench}/{re.escape(name)}{sub}(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", res.stdout)
     if res.returncode != 0 or not m:
         raise RuntimeError(f"Go benchmark {pattern} failed (rc {res.returncode}):\n{res.stdout}\n{res.stderr}")
     return float(m.group(1)) / 1e9
@@ -990,6 +1038,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5, help="most timed passes per side per round")
     ap.add_argument("--round-seconds", type=float, default=6.0,
                     help="target timed work per side per round (sets the passes of slow cases)")
+    ap.add_argument("--mode", choices=("forward", "train", "both"), default="forward")
     ap.add_argument("--check", action="store_true", help="verify the restatements against the fixtures first")
     ap.add_argument("--check-only", action="store_true", help="only --check")
     ap.add_argument("--glibc-tunables", action="store_true")
@@ -1010,15 +1059,18 @@ def main():
             return
     sizes = [int(s) for s in a.sizes.split(",") if s]
     slow = None if a.slow_sizes == "all" else {int(s) for s in a.slow_sizes.split(",") if s}
-    cases = []
+    cases = []  # (mode, variant, size, K); for train, size is the crop
     for v in variants:
-        for s in sizes:
-            if slow is not None and REF_SECONDS[backbone(v)][1] > 20 and s not in slow:
-                continue
-            ref = REF_SECONDS[backbone(v)][0] * (s / 128) ** 2
-            iters = max(1, min(a.iters, int(a.round_seconds / ref)))
-            cases.append((v, s, iters))
-    binaries = build_go({GO_BENCH[v][0] for v, _, _ in cases if v in GO_BENCH})
+        if a.mode in ("forward", "both"):
+            for s in sizes:
+                if slow is not None and REF_SECONDS[backbone(v)][1] > 20 and s not in slow:
+                    continue
+                ref = REF_SECONDS[backbone(v)][0] * (s / 128) ** 2
+                cases.append(("forward", v, s, max(1, min(a.iters, int(a.round_seconds / ref)))))
+        if a.mode in ("train", "both"):
+            t = TRAIN[backbone(v)]
+            cases.append(("train", v, t[1], max(1, min(a.iters, int(a.round_seconds / t[4])))))
+    binaries = build_go({GO_BENCH[c[1]][0] for c in cases if c[1] in GO_BENCH})
     py = Worker(a.threads, False)
     pyt = Worker(a.threads, True) if a.glibc_tunables else None
     res = {c: {"go": [], "py": [], "pyt": []} for c in cases}
@@ -1026,18 +1078,19 @@ def main():
     try:
         for r in range(a.rounds):
             for c in cases:
-                name, size, iters = c
+                mode, name, size, iters = c
                 sides = ["go", "py"] + (["pyt"] if pyt else [])
                 if r % 2:
                     sides.reverse()
                 for side in sides:
                     if side == "go":
                         if name in GO_BENCH:
-                            res[c]["go"].append(go_time(binaries, a.threads, name, size, iters, a.glibc_tunables))
+                            res[c]["go"].append(go_time(binaries, a.threads, mode, name, size, iters,
+                                                        a.glibc_tunables))
                     elif side == "py":
-                        res[c]["py"].append(py.time(name, size, iters))
+                        res[c]["py"].append(py.time(mode, name, size, iters))
                     else:
-                        res[c]["pyt"].append(pyt.time(name, size, iters))
+                        res[c]["pyt"].append(pyt.time(mode, name, size, iters))
             print(f"# round {r + 1}/{a.rounds} done after {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
     finally:
         py.close()
@@ -1045,27 +1098,28 @@ def main():
             pyt.close()
 
     med = lambda xs: statistics.median(xs) if xs else math.nan
-    gl = f", Go with GLIBC_TUNABLES={TUNABLES}" if a.glibc_tunables else ""
-    print(f"forward, paper configurations, float32, inference; {a.threads} threads; torch {torch.__version__}{gl}")
+    gl = f"; GLIBC_TUNABLES={TUNABLES} for Go and PyT(tuned)" if a.glibc_tunables else ""
+    print(f"paper configurations, float32; {a.threads} threads; torch {torch.__version__}{gl}")
     print(f"{a.rounds} alternating rounds; per round: Go = fresh process, 1 warm-up + K passes; PyTorch = "
           f"persistent worker, warm-up once + K passes; medians over rounds of the per-round mean")
-    hdr = f"{'variant':<12} {'size':>5} {'K':>2} {'Go s':>8} {'PyTorch s':>10} {'Go/PyTorch':>11}"
+    print("forward: eval, inference, 1x3xSxS; train: zero grad, forward, L1, backward, Adam/AdamW step, BxSxS")
+    hdr = f"{'mode':<7} {'variant':<12} {'size':>7} {'K':>2} {'Go s':>8} {'PyTorch s':>10} {'Go/PyTorch':>11}"
     if pyt:
         hdr += f" {'PyT(tuned) s':>13} {'Go/PyT(tuned)':>14}"
     print(hdr)
     for c in cases:
-        name, size, iters = c
+        mode, name, size, iters = c
         g, p = med(res[c]["go"]), med(res[c]["py"])
         gs = f"{g:8.3f}" if not math.isnan(g) else f"{'-':>8}"
         rs = f"{g / p:11.3f}" if not math.isnan(g) else f"{'-':>11}"
-        line = f"{name:<12} {size:>5} {iters:>2} {gs} {p:10.3f} {rs}"
+        sz = str(size) if mode == "forward" else f"{TRAIN[backbone(name)][0]}x{size}"
+        line = f"{mode:<7} {name:<12} {sz:>7} {iters:>2} {gs} {p:10.3f} {rs}"
         if pyt:
             pt = med(res[c]["pyt"])
             rt = f"{g / pt:14.3f}" if not math.isnan(g) else f"{'-':>14}"
             line += f" {pt:13.3f} {rt}"
         print(line)
     print(f"# total {time.time() - t_start:.0f} s", file=sys.stderr)
-
 
 if __name__ == "__main__":
     main()
