@@ -50,11 +50,16 @@ const RestormerEps = 1e-5
 
 // ChannelNorm is Restormer's LayerNorm: at each pixel of an (N, C, H, W)
 // map, the C channel values are normalised with their mean and their biased
-// variance (unbiased=False, eps 1e-5), then scaled by Weight (C) and shifted
-// by Bias (C, WithBias only). It is computed as the reference computes it,
-// (x - mean) / sqrt(var + eps) * weight + bias (BiasFree: x / sqrt(var + eps)
-// * weight, the mean is not subtracted), directly on the channel dimension
-// instead of on a transposed copy.
+// variance (unbiased=False, eps 1e-5 inside the square root), then scaled by
+// Weight (C) and shifted by Bias (C, WithBias only): (x - mean) /
+// sqrt(var + eps) * weight + bias. BiasFree does not subtract the mean:
+// x / sqrt(var + eps) * weight.
+//
+// WithBias runs libtorch's fused layer_norm on a channels-last view of x
+// (one pass instead of six; the same formula, equal to rounding, and the
+// result is channels-last in memory); Explicit evaluates the reference's
+// expression step by step on the channel dimension instead. BiasFree is
+// always evaluated step by step.
 //
 // Names: body.weight, body.bias (the reference wraps the norm in a module
 // called body).
@@ -62,6 +67,8 @@ type ChannelNorm struct {
 	Weight, Bias *torch.Tensor
 	Type         NormType
 	Eps          float64
+	// Explicit selects the step-by-step evaluation for WithBias.
+	Explicit bool
 }
 
 // NewChannelNorm returns a ChannelNorm over dim channels, weight ones and
@@ -96,6 +103,11 @@ func (n *ChannelNorm) Visit(v Visitor) {
 // Forward normalises x (N, C, H, W) over its channels.
 func (n *ChannelNorm) Forward(x *torch.Tensor) *torch.Tensor {
 	c := x.Size(1)
+	if n.Type == NormWithBias && !n.Explicit {
+		// (N, H, W, C) is a view of a channels-last x (layer_norm copies an
+		// NCHW one first); the result goes back to (N, C, H, W) as a view.
+		return x.Permute(0, 2, 3, 1).LayerNorm([]int64{c}, n.Weight, n.Bias, n.Eps).Permute(0, 3, 1, 2)
+	}
 	sd := x.Var(false, true, 1).AddScalar(n.Eps).Sqrt()
 	// The (C, 1, 1) views of the parameters belong to no scope (their only
 	// input is a parameter): close them here; the results keep the data.

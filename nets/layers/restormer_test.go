@@ -219,11 +219,16 @@ func rsClose(t *testing.T, want, got []float64, tol float64) {
 }
 
 func TestChannelNormValues(t *testing.T) {
-	for _, typ := range []NormType{NormWithBias, NormBiasFree} {
-		t.Run(typ.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		typ      NormType
+		explicit bool
+	}{{NormWithBias, false}, {NormWithBias, true}, {NormBiasFree, false}} {
+		typ := c.typ
+		t.Run(typ.String()+map[bool]string{true: "/explicit"}[c.explicit], func(t *testing.T) {
 			n, err := NewChannelNorm(5, typ)
 			require.NoError(t, err)
 			defer n.Close()
+			n.Explicit = c.explicit
 			names := []string{}
 			for _, p := range Params(n) {
 				names = append(names, p.Name)
