@@ -256,3 +256,36 @@ func TestInferFixtureKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestForwardAndKindErrors(t *testing.T) {
+	for s, want := range map[string]prompt.Kind{"": prompt.None, "none": prompt.None, "EP": prompt.Explicit, "adaptive": prompt.Adaptive} {
+		k, err := ParsePromptKind(s)
+		require.NoError(t, err)
+		require.Equal(t, want, k)
+	}
+	_, err := ParsePromptKind("xp")
+	require.Error(t, err)
+
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 4, Blocks: 1}, Prompt: prompt.Explicit}, 1)
+	require.NoError(t, err)
+	defer m.Close()
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x, err := torch.Zeros(s, []int64{1, 3, 8, 8}, nil)
+	require.NoError(t, err)
+	_, err = m.Forward(x, nil)
+	require.ErrorContains(t, err, "needs a prompt")
+	p, err := m.TaskPrompt(s, 1, 2)
+	require.NoError(t, err)
+	require.Equal(t, []int64{2, 1, 128, 128}, p.Shape())
+	plain, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 4, Blocks: 1}}, 1)
+	require.NoError(t, err)
+	defer plain.Close()
+	_, err = plain.TaskPrompt(s, 1)
+	require.ErrorContains(t, err, "has no explicit prompt")
+	require.ErrorContains(t, plain.LoadMaps("nowhere.npy"), "nowhere.npy")
+	_, err = New(Config{Arch: "PromptIR", Prompt: prompt.Adaptive}, 1)
+	require.ErrorContains(t, err, "no modulation points")
+	_, err = New(Config{Arch: "SwinIR", Net: nets.SRResNetConfig{}}, 1)
+	require.ErrorContains(t, err, "expected nets.SwinIRConfig")
+}
