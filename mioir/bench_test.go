@@ -46,3 +46,42 @@ func BenchmarkRestore(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRestoreOverhead compares, in one process, Restore of a 256x256
+// image with the bare forward pass (Model.Forward on the float tensor) of
+// the same SRResNet_AP, so that the cost of conversion, prompt precompute,
+// padding and rounding shows apart from machine load.
+func BenchmarkRestoreOverhead(b *testing.B) {
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Prompted: true}, Prompt: prompt.Adaptive}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	img := testImage(256, 256, 1)
+	b.Run("Restore", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := m.Restore(img, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Forward", func(b *testing.B) {
+		for b.Loop() {
+			y, err := Run(Inference, func(s *Scope) *Tensor {
+				x, err := FromImage(s, img, CPU)
+				if err != nil {
+					b.Fatal(err)
+				}
+				y, err := m.Forward(x, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return y
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			y.Close()
+		}
+	})
+}
