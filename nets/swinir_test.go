@@ -478,3 +478,37 @@ func TestSwinIRForwardErrors(t *testing.T) {
 	// Nothing is left but the cached window-order indices.
 	require.Equal(t, before+int64(n.masks.Len()), torch.LiveTensors())
 }
+
+// TestSwinIRSetTraining checks that stochastic depth acts only once
+// SetTraining gave it a generator, and only in Grad mode.
+func TestSwinIRSetTraining(t *testing.T) {
+	g, err := torch.NewGenerator(9)
+	require.NoError(t, err)
+	defer g.Close()
+	n, err := NewSwinIR(g, SwinIRConfig{EmbedDim: 12, Depths: []int{4}, Heads: []int64{3}, ImgSize: 16, DropPathRate: 0.9})
+	require.NoError(t, err)
+	defer n.Close()
+	in := make([]float32, 4*3*16*16)
+	for i := range in {
+		in[i] = float32(i%7) / 7
+	}
+	shape := []int64{4, 3, 16, 16}
+	run := func(mode torch.Mode) []float32 {
+		out, err := torch.Run(mode, func(s *torch.Scope) *torch.Tensor {
+			x, err := torch.FromSlice(s, in, shape...)
+			require.NoError(t, err)
+			return n.Forward(x, nil).Detach()
+		})
+		require.NoError(t, err)
+		defer out.Close()
+		v, err := torch.ToSlice[float32](out)
+		require.NoError(t, err)
+		return v
+	}
+	plain := run(torch.Grad)
+	n.SetTraining(g)
+	require.Equal(t, plain, run(torch.Inference))
+	require.NotEqual(t, plain, run(torch.Grad))
+	n.SetTraining(nil)
+	require.Equal(t, plain, run(torch.Grad))
+}
