@@ -50,10 +50,25 @@
 // build fixed per-task validation sets from a clean folder with a preset and
 // a seed.
 //
-// # CPU budget
+// # CPU budget and throughput
 //
 // The loader shares the cores with libtorch's threads (architecture rule
-// 10). BenchmarkLoader measures batches per second for 4 x 128 x 128 from
-// Clean with all seven tasks; one worker prepares such a batch in a small
-// fraction of an SRResNet-EP training step, hence DefaultWorkers.
+// 10). Measured on the 2-core development machine (shared, load average
+// about 15, so absolute times are inflated; ratios are what matter):
+//
+//   - BenchmarkLoader, 4 x 128 x 128 from Clean with all seven tasks, one
+//     worker: 68-140 batches/s from cached 512x384 images (7-15 ms a
+//     batch); 26 batches/s from 300x300 sub-images read from disk with no
+//     cache (38 ms); 0.85 batches/s from 2040x1352 PNGs read with no cache
+//     (1.2 s: Go's PNG decoder takes 0.3-0.5 s per 2K photo). Train on
+//     sub-images (Subimages, the reference's gen_sub.py layout) unless the
+//     whole data set fits the cache.
+//   - An SRResNet-EP forward and backward at 4 x 128 x 128 took 22.8 s alone,
+//     24.8 s (+9 %) with one loader worker kept busy all the time (it made
+//     18.8 batches/s meanwhile, hundreds of times what the step consumes)
+//     and 49 s with two busy workers. In training the worker idles once the
+//     Prefetch batches are ready, so its cost is a few per cent of one core.
+//
+// Hence DefaultWorkers: one worker per four cores, at least one. A second
+// worker on two cores only slows both the loader and the step.
 package data
