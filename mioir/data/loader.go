@@ -69,6 +69,10 @@ type LoaderOptions struct {
 	Plan func(iter int) []degrade.Task
 	// LQOnly leaves Batch.GT nil (classifier training).
 	LQOnly bool
+	// Proportional draws each sample's task in proportion to the task's
+	// image count (Source.Len), as the reference does by drawing from the
+	// union of the stage's folders. The default draws tasks uniformly.
+	Proportional bool
 	// OnSkip receives the images skipped at sampling time because they could
 	// not be read or degraded (once per image). Default: the standard log.
 	OnSkip SkipFunc
@@ -98,7 +102,8 @@ const maxAttempts = 64
 // degrades with. The reference samples an image uniformly from the union
 // of the stage's task folders, i.e. a task in proportion to its image
 // count; its counts are equal up to a few rain/haze sub-images, so uniform
-// task sampling is the same distribution without depending on counts.
+// task sampling is the same distribution without depending on counts
+// (LoaderOptions.Proportional reproduces the reference's rule).
 //
 // An image whose patch cannot be produced (unreadable or corrupt file) is
 // reported once (per name) through OnSkip and never drawn again; the sample is redrawn
@@ -340,11 +345,30 @@ func (l *Loader) work() {
 // same draw whatever n is.
 func bounded(u uint64, n int) int { return int((u >> 32) * uint64(n) >> 32) }
 
+// drawTask draws the sample's task among the active ones (one draw from r).
+func (l *Loader) drawTask(r *rand.Rand, active []degrade.Task) degrade.Task {
+	if !l.opt.Proportional {
+		return active[r.IntN(len(active))]
+	}
+	total := 0
+	for _, t := range active {
+		total += l.src.Len(t)
+	}
+	u := r.IntN(total)
+	for _, t := range active {
+		if u < l.src.Len(t) {
+			return t
+		}
+		u -= l.src.Len(t)
+	}
+	return active[len(active)-1]
+}
+
 // sample draws slot j of p's batch and writes it.
 func (l *Loader) sample(p *pending, j int) error {
 	b := p.b
 	r := l.rng(b.Iter, j)
-	t := p.active[r.IntN(len(p.active))]
+	t := l.drawTask(r, p.active)
 	n, s := l.src.Len(t), l.opt.Patch
 	for range maxAttempts {
 		// Every attempt consumes the same draws, usable image or not.

@@ -323,3 +323,40 @@ func TestLoaderLQOnlyLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestLoaderProportional: with Proportional, tasks are drawn in proportion
+// to their image counts (here 1:3).
+func TestLoaderProportional(t *testing.T) {
+	src := &unevenSource{rampSource{tasks: []degrade.Task{degrade.SR, degrade.Rain}, n: 1, w: 20, h: 20}}
+	l, err := NewLoader(src, LoaderOptions{Batch: 8, Patch: 8, Workers: 2, Proportional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	counts := map[degrade.Task]int{}
+	for it := 1; it <= 500; it++ {
+		b, err := l.Batch(it, []degrade.Task{degrade.SR, degrade.Rain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range b.Tasks {
+			counts[tk]++
+		}
+	}
+	if f := float64(counts[degrade.Rain]) / 4000; f < 0.72 || f > 0.78 {
+		t.Errorf("rain (3 of 4 images) drawn %.3f of the time, want 0.75", f)
+	}
+}
+
+// unevenSource has 1 SR image and 3 rain images.
+type unevenSource struct{ rampSource }
+
+func (s *unevenSource) Len(t degrade.Task) int {
+	switch t {
+	case degrade.SR:
+		return 1
+	case degrade.Rain:
+		return 3
+	}
+	return 0
+}
