@@ -25,6 +25,11 @@ type CleanOptions struct {
 	CacheBytes int64
 	// OnSkip receives the files skipped because their header cannot be read.
 	OnSkip SkipFunc
+	// Depth, when set, gives the haze depth map of an image (by file name)
+	// instead of degrade.PseudoDepth: quarter resolution (w/4 x h/4) or full
+	// resolution (w x h), w x h being the image's size cut to multiples of
+	// 4, as degrade.AddHaze accepts. It is called once per decoded image.
+	Depth func(name string, w, h int) (*degrade.DepthMap, error)
 }
 
 // CleanSource is the Source returned by Clean.
@@ -36,6 +41,7 @@ type CleanSource struct {
 	sampler *degrade.Sampler
 	fixed   bool
 	cache   *cache
+	depth   func(name string, w, h int) (*degrade.DepthMap, error)
 }
 
 // Clean returns a Source that degrades the clean images of dir on the fly with
@@ -61,12 +67,13 @@ type CleanSource struct {
 //	       drawn for the window and min-max normalised over it, so streaks
 //	       are distributed like the reference's but not equal to whole-image
 //	       rain (whose normalisation is global).
-//	haze   the patch plus 8 pixels on the 4-pixel grid, with the pseudo-depth
-//	       of the whole image (degrade.PseudoDepth, computed once per cached
-//	       image) normalised by its whole-image maximum: the whole-image haze,
-//	       cropped, up to the difference between the maximum of the quarter-
-//	       resolution map and of its x4 bilinear enlargement (tested: within
-//	       one 8-bit step).
+//	haze   the patch plus 8 pixels on the 4-pixel grid, with the depth of
+//	       the whole image (o.Depth, else degrade.PseudoDepth; computed once
+//	       per cached image) normalised by its whole-image maximum: the
+//	       whole-image haze, cropped, up to float rounding with a full-
+//	       resolution depth map, and up to the difference between the
+//	       maxima of a quarter-resolution map and of its x4 bilinear
+//	       enlargement otherwise (tested: within one 8-bit step).
 //
 // Rain and haze patches come from the top-left area whose sides are multiples
 // of 4, as the reference's rain and haze images are cropped (Size reports it).
@@ -89,7 +96,7 @@ func Clean(dir string, preset degrade.Preset, seed uint64, o *CleanOptions) (*Cl
 	if err != nil {
 		return nil, err
 	}
-	s := &CleanSource{dir: dir, tasks: tasks, sampler: degrade.NewSampler(preset, seed), fixed: opt.FixedParams}
+	s := &CleanSource{dir: dir, tasks: tasks, sampler: degrade.NewSampler(preset, seed), fixed: opt.FixedParams, depth: opt.Depth}
 	for _, n := range names {
 		w, h, err := imageSize(filepath.Join(dir, n))
 		if err != nil {
@@ -167,12 +174,21 @@ func (s *CleanSource) window(t degrade.Task, p degrade.Params, r image.Rectangle
 	return r
 }
 
-// hazeDepth returns the quarter-resolution pseudo-depth of the image's mod-4
-// area and its maximum, computed once per decoded image.
-func (p *planes) hazeDepth() (*degrade.DepthMap, float64, error) {
+// hazeDepth returns the depth map of the image's mod-4 area (the user's,
+// else the quarter-resolution pseudo-depth) and its maximum, computed once per
+// decoded image.
+func (p *planes) hazeDepth(name string, user func(string, int, int) (*degrade.DepthMap, error)) (*degrade.DepthMap, float64, error) {
 	p.depthOnce.Do(func() {
-		img := p.crop(image.Rect(0, 0, p.w-p.w%4, p.h-p.h%4))
-		p.depth, p.depthErr = degrade.PseudoDepth(img)
+		w, h := p.w-p.w%4, p.h-p.h%4
+		if user != nil {
+			p.depth, p.depthErr = user(name, w, h)
+			if p.depthErr == nil && (p.depth == nil || len(p.depth.D) != p.depth.W*p.depth.H ||
+				!(p.depth.W == w && p.depth.H == h || p.depth.W*4 == w && p.depth.H*4 == h)) {
+				p.depthErr = fmt.Errorf("data: depth map of %s does not fit %dx%d (want %dx%d or %dx%d)", name, w, h, w/4, h/4, w, h)
+			}
+		} else {
+			p.depth, p.depthErr = degrade.PseudoDepth(p.crop(image.Rect(0, 0, w, h)))
+		}
 		if p.depthErr == nil {
 			p.depthMax = math.Inf(-1)
 			for _, v := range p.depth.D {
@@ -212,15 +228,19 @@ func (s *CleanSource) Patch(t degrade.Task, i int, r image.Rectangle, key uint64
 	src := pl.crop(win)
 	var out *degrade.Image
 	if t == degrade.Haze {
-		full, fmax, err := pl.hazeDepth()
+		full, fmax, err := pl.hazeDepth(s.names[i], s.depth)
 		if err != nil {
 			return nil, nil, fmt.Errorf("data: %s: %w", s.names[i], err)
 		}
-		d := &degrade.DepthMap{W: win.Dx() / 4, H: win.Dy() / 4}
+		q := 4 // quarter-resolution map
+		if full.W == pl.w-pl.w%4 && full.H == pl.h-pl.h%4 {
+			q = 1
+		}
+		d := &degrade.DepthMap{W: win.Dx() / q, H: win.Dy() / q}
 		d.D = make([]float64, d.W*d.H)
 		cmax := math.Inf(-1)
 		for y := range d.H {
-			row := full.D[(win.Min.Y/4+y)*full.W+win.Min.X/4:]
+			row := full.D[(win.Min.Y/q+y)*full.W+win.Min.X/q:]
 			copy(d.D[y*d.W:(y+1)*d.W], row[:d.W])
 			for _, v := range row[:d.W] {
 				cmax = max(cmax, v)

@@ -205,3 +205,56 @@ func TestCleanBadFile(t *testing.T) {
 		t.Fatalf("reported %v, want 0002.png once per loader", reported)
 	}
 }
+
+// TestCleanUserDepth: with a full-resolution depth map from CleanOptions.Depth
+// the haze patch is the whole-image haze with that map, cropped.
+func TestCleanUserDepth(t *testing.T) {
+	const w, h = 202, 150 // haze area 200x148
+	dir := t.TempDir()
+	full := photo(w, h, 8)
+	writePNG(t, filepath.Join(dir, "x.png"), full)
+	dm := &degrade.DepthMap{W: 200, H: 148, D: make([]float64, 200*148)}
+	for y := range 148 {
+		for x := range 200 {
+			dm.D[y*200+x] = 1 + float64(x)/50 + float64(y*y)/3000
+		}
+	}
+	calls := 0
+	src, err := Clean(dir, degrade.Train(), 3, &CleanOptions{Tasks: []degrade.Task{degrade.Haze},
+		Depth: func(name string, w, h int) (*degrade.DepthMap, error) {
+			calls++
+			if name != "x.png" || w != 200 || h != 148 {
+				t.Errorf("Depth(%q, %d, %d)", name, w, h)
+			}
+			return dm, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst, differ := 0.0, 0
+	for k, r := range []image.Rectangle{image.Rect(0, 0, 64, 64), image.Rect(136, 84, 200, 148), image.Rect(51, 33, 115, 97)} {
+		lq, _, err := src.Patch(degrade.Haze, 0, r, uint64(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prm, _ := src.Params(degrade.Haze, 0, uint64(k))
+		whole, err := degrade.AddHaze(full, dm, prm.Airlight, prm.Beta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := whole.Crop(r)
+		worst = max(worst, maxAbsDiff(lq.Pix, want.Pix))
+		for i := range lq.Pix {
+			if lq.Pix[i] != want.Pix[i] {
+				differ++
+			}
+		}
+	}
+	if worst > 1.0/255+1e-6 || differ > 20 {
+		t.Errorf("haze with a full-resolution depth: max diff %g, %d values differ", worst, differ)
+	}
+	if calls != 1 {
+		t.Errorf("Depth called %d times, want once per decoded image", calls)
+	}
+	t.Logf("user depth: %d of %d values differ from whole-image haze (float rounding), max %g", differ, 3*3*64*64, worst)
+}
