@@ -249,6 +249,9 @@ func (l *Loader) BatchContext(ctx context.Context, iter int, tasks []degrade.Tas
 	}
 	p := l.pending[iter]
 	if p == nil || !slices.Equal(p.active, ts) {
+		if p != nil {
+			p.stale.Store(true) // prepared for other tasks
+		}
 		p = l.startLocked(iter, ts, true)
 	}
 	delete(l.pending, iter)
