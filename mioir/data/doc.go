@@ -60,7 +60,7 @@
 //     worker: 68-140 batches/s from cached 512x384 images (7-15 ms a
 //     batch); 26-44 batches/s from 300x300 sub-images read from disk with no
 //     cache (23-38 ms); 0.85-1 batches/s from 2040x1352 PNGs read with no cache
-//     (1.2 s: Go's PNG decoder takes 0.3-0.5 s per 2K photo). Train on
+//     (1-1.2 s: Go's PNG decoder takes 0.3-0.5 s per 2K photo). Train on
 //     sub-images (Subimages, the reference's gen_sub.py layout) unless the
 //     whole data set fits the cache.
 //   - An SRResNet-EP forward and backward at 4 x 128 x 128 took 22.8 s alone,
