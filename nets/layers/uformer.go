@@ -340,12 +340,20 @@ func (b *LeWinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 		var mask *torch.Tensor
 		if shift > 0 {
 			t = t.Roll([]int64{-shift, -shift}, []int64{1, 2})
-			// A geometry the mask refuses also fails WindowPartition
-			// below, whose error the result then carries.
+			var err error
 			if b.Masks != nil {
-				mask, _ = b.Masks.Get(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
+				mask, err = b.Masks.Get(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
 			} else {
-				mask, _ = ShiftedWindowMaskTensor(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
+				mask, err = ShiftedWindowMaskTensor(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
+			}
+			if err != nil {
+				// A geometry the mask refuses also fails the partition,
+				// whose error names the shapes; any other failure must not
+				// pass as an unmasked attention.
+				if p := WindowPartition(t, ws); p.Err() != nil {
+					return p
+				}
+				return x.Mul(nil)
 			}
 		}
 		win := WindowPartition(t, ws)

@@ -270,3 +270,19 @@ func TestLeWinBlockInit(t *testing.T) {
 	require.LessOrEqual(t, maxAbs, 1.0/3)
 	require.Greater(t, maxAbs, 0.3)
 }
+
+// TestLeWinBlockBadGeometry checks that a map whose sides are not multiples
+// of the window fails (shifted or not) instead of attending across windows.
+func TestLeWinBlockBadGeometry(t *testing.T) {
+	for _, shift := range []int64{0, 2} {
+		b, err := NewLeWinBlock(nil, LeWinBlockConfig{Dim: 4, Heads: 1, WindowSize: 4, Shift: shift})
+		require.NoError(t, err)
+		_, err = torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			x, err := torch.Zeros(s, []int64{1, 6 * 8, 4}, nil)
+			require.NoError(t, err)
+			return b.Forward(x, 6, 8)
+		})
+		require.Error(t, err, "shift %d", shift)
+		b.Close()
+	}
+}
