@@ -1091,6 +1091,9 @@ def main():
                         res[c]["py"].append(py.time(mode, name, size, iters))
                     else:
                         res[c]["pyt"].append(pyt.time(mode, name, size, iters))
+                got = "  ".join(f"{k} {res[c][k][-1]:.3f}" for k in ("go", "py", "pyt") if len(res[c][k]) > r)
+                print(f"# round {r + 1} {mode} {name} {size}: {got} s ({time.time() - t_start:.0f} s)",
+                      file=sys.stderr, flush=True)
             print(f"# round {r + 1}/{a.rounds} done after {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
     finally:
         py.close()
