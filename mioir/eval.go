@@ -1,0 +1,522 @@
+package mioir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/metrics"
+	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// InputRow is the name of the pseudo-model row of an evaluation that holds the
+// scores of the degraded inputs themselves (PSNR of LQ against GT), so that
+// the gain of a model over doing nothing can be read off the table.
+const InputRow = "Degraded input"
+
+// EvalSet is one test set of an evaluation: its column in the results table
+// (name, label, group and, for synthetic sets, the task) and its image pairs.
+type EvalSet struct {
+	metrics.TestSet
+	Pairs []data.Pair
+}
+
+// TaskChoice says where an explicit-prompt (EP) model's task comes from
+// during an evaluation. Plain and AP models need no task.
+type TaskChoice int
+
+const (
+	// TaskAuto (the default) asks the attached classifier, as the
+	// reference's EP_class test does; an EP model without a classifier
+	// uses the set's task (an oracle task).
+	TaskAuto TaskChoice = iota
+	// TaskFromSet always uses the set's task (the oracle), even when a
+	// classifier is attached. Sets without a task (Unknown) then fall back
+	// to the classifier.
+	TaskFromSet
+	// TaskFromClassifier always asks the classifier; an EP model without
+	// one is an error.
+	TaskFromClassifier
+)
+
+// String returns "auto", "set" or "classifier".
+func (c TaskChoice) String() string {
+	switch c {
+	case TaskAuto:
+		return "auto"
+	case TaskFromSet:
+		return "set"
+	case TaskFromClassifier:
+		return "classifier"
+	}
+	return fmt.Sprintf("TaskChoice(%d)", int(c))
+}
+
+// ParseTaskChoice reads "auto", "set" (also "oracle") or "classifier".
+func ParseTaskChoice(s string) (TaskChoice, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return TaskAuto, nil
+	case "set", "oracle":
+		return TaskFromSet, nil
+	case "classifier", "class":
+		return TaskFromClassifier, nil
+	}
+	return 0, fmt.Errorf("mioir: unknown task choice %q (auto, set or classifier)", s)
+}
+
+// EvalOptions complete Evaluate. A nil *EvalOptions means the reference's
+// test: PSNR only, crop 4, RGB, a "Degraded input" row, EP tasks by TaskAuto,
+// the whole image in one pass.
+type EvalOptions struct {
+	// Name is the model's row name (default: its Config().Name()).
+	Name string
+	// Baseline, when set, is evaluated on the same images as a second
+	// row (named BaselineName, default "baseline: " + its Config().Name()),
+	// and the table's gains are over it. Without a baseline the gains are
+	// over the degraded input row (unless NoInput).
+	Baseline     *Model
+	BaselineName string
+	// NoInput leaves out the degraded-input row.
+	NoInput bool
+	// SSIM measures SSIM as well as PSNR (the reference measures PSNR only).
+	// Images must then be at least 19x19 (11x11 after the crop).
+	SSIM bool
+	// Metrics is how images are measured (nil: metrics.DefaultOptions, the
+	// reference's crop 4 on RGB).
+	Metrics *metrics.Options
+	// Task says where EP models take their task from (see TaskChoice).
+	Task TaskChoice
+	// Restore passes tiling and size limits to Restore (its Task and Auto
+	// are overridden per image by Task).
+	Restore Options
+	// Table, when set, receives the rows (its columns must include every
+	// set's name); nil makes a new table with the sets as columns.
+	Table *metrics.Table
+	// Progress, when set, is called before each image.
+	Progress func(EvalProgress)
+	// OnSkip, when set, is called for each image that could not be read or
+	// restored; the image is left out of every row.
+	OnSkip func(set, name string, err error)
+	// OnImage, when set, is called after each image with the degraded
+	// input, the model's output and the ground truth (for grids or saving
+	// outputs). The images must not be modified.
+	OnImage func(EvalSample)
+}
+
+// EvalProgress describes the evaluation before image Index (0-based) of
+// Total, over all sets.
+type EvalProgress struct {
+	Set, Name    string
+	Index, Total int
+	Elapsed      time.Duration
+}
+
+// EvalSample is what EvalOptions.OnImage receives for one image.
+type EvalSample struct {
+	Set      metrics.TestSet
+	Name     string
+	LQ, GT   *image.NRGBA
+	Restored *image.NRGBA
+	Result   EvalImage // the model's measurement
+}
+
+// EvalImage is one image's measurement for one row.
+type EvalImage struct {
+	Model string  `json:"model"`
+	Set   string  `json:"set"`
+	Name  string  `json:"name"`
+	PSNR  float64 `json:"psnr"` // dB; +Inf for an output identical to the GT
+	SSIM  float64 `json:"ssim,omitempty"`
+	// Task is the task whose explicit prompt was used (EP models), Auto
+	// whether the classifier chose it.
+	Task degrade.Task `json:"task,omitempty"`
+	Auto bool         `json:"auto,omitempty"`
+}
+
+// EvalSkip is an image left out of an evaluation.
+type EvalSkip struct {
+	Set, Name string
+	Err       error
+}
+
+// EvalReport is the result of Evaluate: the table (rows: the degraded input,
+// the baseline, the model) and every per-image measurement.
+type EvalReport struct {
+	Table *metrics.Table
+	// Model, Baseline and Input are the row names ("" when absent).
+	Model, Baseline, Input string
+	Images                 []EvalImage
+	Skipped                []EvalSkip
+}
+
+// ImagesOf returns the per-image results of one row and set, in order.
+func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
+	var out []EvalImage
+	for _, im := range r.Images {
+		if im.Model == model && im.Set == set {
+			out = append(out, im)
+		}
+	}
+	return out
+}
+
+// Evaluate restores every image of sets with m (and EvalOptions.Baseline) and
+// measures the outputs against the ground truths as the reference test does
+// (method spec 8.3): each LQ is restored with Restore (the backbone's padding,
+// 8-bit output with BasicSR's rounding), the GT is cropped top-left to the LQ
+// size (data.Pair), both are measured with crop 4 on RGB (metrics.PSNR), and a
+// set's score is the mean of its per-image PSNRs. The degraded-input row
+// measures each LQ itself against its GT. Images that cannot be read or
+// restored are reported (OnSkip, EvalReport.Skipped) and left out of every
+// row, so the rows stay comparable. Group averages and gains come from the
+// metrics.Table: gains are over the baseline when one is given, else over the
+// degraded input.
+//
+// EP models take their task as EvalOptions.Task says; an EP model that would
+// need a task on a set without one (Unknown) and has no classifier is refused
+// before anything runs. Evaluate stops between images when ctx ends and
+// returns ctx's error with the report so far.
+func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*EvalReport, error) {
+	if o == nil {
+		o = &EvalOptions{}
+	}
+	if m == nil {
+		return nil, errors.New("mioir: Evaluate: nil model")
+	}
+	if len(sets) == 0 {
+		return nil, errors.New("mioir: Evaluate: no test sets")
+	}
+	mopts := metrics.DefaultOptions()
+	if o.Metrics != nil {
+		mopts = *o.Metrics
+	}
+	rep := &EvalReport{Model: o.Name}
+	if rep.Model == "" {
+		rep.Model = m.Config().Name()
+	}
+	models := []*Model{m}
+	names := []string{rep.Model}
+	if o.Baseline != nil {
+		rep.Baseline = o.BaselineName
+		if rep.Baseline == "" {
+			rep.Baseline = "baseline: " + o.Baseline.Config().Name()
+		}
+		if rep.Baseline == rep.Model {
+			return nil, fmt.Errorf("mioir: Evaluate: model and baseline rows are both named %q", rep.Model)
+		}
+		models = append(models, o.Baseline)
+		names = append(names, rep.Baseline)
+	}
+	if !o.NoInput {
+		rep.Input = InputRow
+	}
+	for i, mm := range models {
+		for _, s := range sets {
+			if _, err := evalTask(mm, s.Task, o.Task); err != nil {
+				return nil, fmt.Errorf("mioir: Evaluate: row %q on set %q: %w", names[i], s.Name, err)
+			}
+		}
+	}
+
+	t := o.Table
+	if t == nil {
+		cols := make([]metrics.TestSet, len(sets))
+		for i, s := range sets {
+			cols[i] = s.TestSet
+		}
+		var err error
+		if t, err = metrics.NewTable(cols); err != nil {
+			return nil, err
+		}
+		t.Options = mopts
+		t.Layout.SSIM = o.SSIM
+	}
+	rep.Table = t
+	// Row order: input, baseline, model.
+	if rep.Input != "" {
+		if err := t.AddRow(rep.Input); err != nil {
+			return nil, err
+		}
+	}
+	if rep.Baseline != "" {
+		if err := t.AddRow(rep.Baseline); err != nil {
+			return nil, err
+		}
+		t.Baseline = rep.Baseline
+	} else if rep.Input != "" {
+		t.Baseline = rep.Input
+	}
+	if err := t.AddRow(rep.Model); err != nil {
+		return nil, err
+	}
+
+	total := 0
+	for _, s := range sets {
+		total += len(s.Pairs)
+	}
+	start := time.Now()
+	idx := 0
+	for _, s := range sets {
+		for _, p := range s.Pairs {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			if o.Progress != nil {
+				o.Progress(EvalProgress{Set: s.Name, Name: p.Name, Index: idx, Total: total, Elapsed: time.Since(start)})
+			}
+			idx++
+			res, sample, err := evalPair(m, models, names, s, p, o, &mopts)
+			if err != nil {
+				rep.Skipped = append(rep.Skipped, EvalSkip{Set: s.Name, Name: p.Name, Err: err})
+				if o.OnSkip != nil {
+					o.OnSkip(s.Name, p.Name, err)
+				}
+				continue
+			}
+			for _, r := range res {
+				if o.SSIM {
+					err = t.Add(r.Model, r.Set, metrics.Result{PSNR: r.PSNR, SSIM: r.SSIM})
+				} else {
+					err = t.AddPSNR(r.Model, r.Set, r.PSNR)
+				}
+				if err != nil {
+					return rep, err
+				}
+			}
+			rep.Images = append(rep.Images, res...)
+			if o.OnImage != nil {
+				o.OnImage(sample)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// evalTask returns the Restore options' Task and Auto for model m on a set of
+// task st (0: none), or an error when m cannot get a task.
+func evalTask(m *Model, st degrade.Task, c TaskChoice) (Options, error) {
+	var r Options
+	if m.Config().Prompt != prompt.Explicit {
+		return r, nil
+	}
+	cls := m.HasClassifier()
+	switch c {
+	case TaskFromClassifier:
+		if !cls {
+			return r, errors.New("EP model without a classifier, but the task choice is \"classifier\"")
+		}
+		r.Auto = true
+	case TaskFromSet:
+		if st != 0 {
+			r.Task = st
+		} else if cls {
+			r.Auto = true
+		} else {
+			return r, errors.New("EP model without a classifier on a set without a task")
+		}
+	default:
+		if cls {
+			r.Auto = true
+		} else if st != 0 {
+			r.Task = st
+		} else {
+			return r, errors.New("EP model without a classifier on a set without a task")
+		}
+	}
+	if r.Auto && r.Task == 0 {
+		// Restore asks the classifier when Task is zero; Auto makes it
+		// explicit and reports the probabilities.
+		r.Task = st
+	}
+	return r, nil
+}
+
+// evalPair loads one pair, restores it with every model and measures the
+// outputs and the input. The first result is the input's (when present),
+// then the baseline's, then the model's, matching the table's row order.
+func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair, o *EvalOptions, mo *metrics.Options) ([]EvalImage, EvalSample, error) {
+	var sample EvalSample
+	lqf, gtf, err := p.Load()
+	if err != nil {
+		return nil, sample, err
+	}
+	lq := lqf.ToImage()
+	gt := gtf.ToImage()
+	gt8, err := metrics.FromImage(gt)
+	if err != nil {
+		return nil, sample, err
+	}
+	measure := func(img image.Image) (metrics.Result, error) {
+		x, err := metrics.FromImage(img)
+		if err != nil {
+			return metrics.Result{}, err
+		}
+		if o.SSIM {
+			return metrics.Measure8(x, gt8, mo)
+		}
+		v, err := metrics.PSNR8(x, gt8, mo)
+		return metrics.Result{PSNR: v}, err
+	}
+	var out []EvalImage
+	if !o.NoInput {
+		r, err := measure(lq)
+		if err != nil {
+			return nil, sample, err
+		}
+		out = append(out, EvalImage{Model: InputRow, Set: s.Name, Name: p.Name, PSNR: r.PSNR, SSIM: r.SSIM})
+	}
+	var mine EvalImage
+	var restored *image.NRGBA
+	// Baseline first (row order), the model last.
+	for i := len(models) - 1; i >= 0; i-- {
+		ro := o.Restore
+		to, err := evalTask(models[i], s.Task, o.Task)
+		if err != nil {
+			return nil, sample, err
+		}
+		ro.Task, ro.Auto = to.Task, to.Auto
+		res, info, err := models[i].Restore(lq, &ro)
+		if err != nil {
+			return nil, sample, fmt.Errorf("%s: %w", names[i], err)
+		}
+		r, err := measure(res)
+		if err != nil {
+			return nil, sample, fmt.Errorf("%s: %w", names[i], err)
+		}
+		if math.IsNaN(r.PSNR) {
+			return nil, sample, fmt.Errorf("%s: PSNR is NaN", names[i])
+		}
+		im := EvalImage{Model: names[i], Set: s.Name, Name: p.Name, PSNR: r.PSNR, SSIM: r.SSIM}
+		if info != nil {
+			im.Task, im.Auto = info.Task, info.Auto
+		}
+		out = append(out, im)
+		if models[i] == m && i == 0 {
+			mine, restored = im, res
+		}
+	}
+	sample = EvalSample{Set: s.TestSet, Name: p.Name, LQ: lq, GT: gt, Restored: restored, Result: mine}
+	return out, sample, nil
+}
+
+// TestSetsFromDir finds test sets in dir, in one of these layouts (both may
+// be mixed; a set is taken from the first that has it):
+//
+//   - The reference's CL_test layout (method spec section 7): for each of
+//     metrics.PaperTestSets, dir/<LQDir> and dir/<GTDir>, e.g.
+//     dir/single_indis/sr with dir/original/GT, or
+//     dir/unknow/Toled_val/LQ with dir/unknow/Toled_val/HQ.
+//   - One folder per set: dir/<set name>/GT and dir/<set name>/LQ. A set
+//     named like a paper set ("sr", "blur_outbig", "DIV2K_valid_LR_mild")
+//     takes its label, group and task; any other name becomes an Unknown
+//     set without a task, labelled with its name.
+//
+// In both, LQ and GT files pair by identical names (data.Pairs) and the GT is
+// cropped top-left to the LQ size when loaded. Paper sets come first in the
+// paper's order, then the other sets sorted by name. A folder without any set
+// is an error.
+func TestSetsFromDir(dir string) ([]EvalSet, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("mioir: %s is not a folder", dir)
+	}
+	var sets []EvalSet
+	paper := map[string]bool{}
+	for _, ts := range metrics.PaperTestSets() {
+		paper[ts.Name] = true
+		gt, lq := filepath.Join(dir, filepath.FromSlash(ts.GTDir)), filepath.Join(dir, filepath.FromSlash(ts.LQDir))
+		if !isDir(gt) || !isDir(lq) {
+			gt, lq = filepath.Join(dir, ts.Name, "GT"), filepath.Join(dir, ts.Name, "LQ")
+			if !isDir(gt) || !isDir(lq) {
+				continue
+			}
+		}
+		pairs, err := data.Pairs(gt, lq)
+		if err != nil {
+			return nil, fmt.Errorf("mioir: test set %s: %w", ts.Name, err)
+		}
+		sets = append(sets, EvalSet{TestSet: ts, Pairs: withTask(pairs, ts.Task)})
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !paper[e.Name()] && isDir(filepath.Join(dir, e.Name(), "GT")) && isDir(filepath.Join(dir, e.Name(), "LQ")) {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		pairs, err := data.Pairs(filepath.Join(dir, n, "GT"), filepath.Join(dir, n, "LQ"))
+		if err != nil {
+			return nil, fmt.Errorf("mioir: test set %s: %w", n, err)
+		}
+		sets = append(sets, EvalSet{TestSet: metrics.TestSet{Name: n, Label: n, Group: metrics.Unknown}, Pairs: pairs})
+	}
+	if len(sets) == 0 {
+		return nil, fmt.Errorf("mioir: no test sets in %s (expected the reference's CL_test layout or <set>/GT + <set>/LQ folders)", dir)
+	}
+	return sets, nil
+}
+
+// CleanTestSets makes the 14 synthetic test sets of the paper from the clean
+// images of dir: every image degraded for each task with the InDis preset
+// (the seven In-Dis sets "sr" .. "dark") and with the OutDis preset (the seven
+// Out-Dis sets "sr_outbig" .. "dark_outbig"), drawn from seed and each file's
+// name (data.DegradedPairs), so the sets are identical in every run and for
+// every model. tasks restricts the sets to some tasks (nil: all seven).
+// Images are degraded when loaded, not stored.
+func CleanTestSets(dir string, seed uint64, tasks []degrade.Task) ([]EvalSet, error) {
+	var sets []EvalSet
+	for _, ts := range metrics.PaperTestSets() {
+		var preset degrade.Preset
+		switch ts.Group {
+		case metrics.InDis:
+			preset = degrade.InDis()
+		case metrics.OutDis:
+			preset = degrade.OutDis()
+		default:
+			continue
+		}
+		if tasks != nil && !slices.Contains(tasks, ts.Task) {
+			continue
+		}
+		pairs, err := data.DegradedPairs(dir, ts.Task, preset, seed)
+		if err != nil {
+			return nil, fmt.Errorf("mioir: clean test set %s: %w", ts.Name, err)
+		}
+		ts.LQDir, ts.GTDir = "", ""
+		sets = append(sets, EvalSet{TestSet: ts, Pairs: pairs})
+	}
+	if len(sets) == 0 {
+		return nil, errors.New("mioir: CleanTestSets: no task selected")
+	}
+	return sets, nil
+}
+
+func withTask(ps []data.Pair, t degrade.Task) []data.Pair {
+	for i := range ps {
+		ps[i].Task = t
+	}
+	return ps
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}

@@ -1,0 +1,306 @@
+package mioir_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/metrics"
+	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// evalCleanDir writes the three fixture photos, cropped to side x side,
+// into a temporary clean folder.
+func evalCleanDir(t *testing.T, side int) string {
+	t.Helper()
+	src := fixtures.Dir(t, "degrade")
+	dir := t.TempDir()
+	for _, n := range []string{"astronaut", "chelsea", "coffee"} {
+		f, err := os.Open(filepath.Join(src, n+"_gt.png"))
+		require.NoError(t, err)
+		img, err := png.Decode(f)
+		f.Close()
+		require.NoError(t, err)
+		c := degrade.FromImage(img).Crop(image.Rect(0, 0, side, side)).ToImage()
+		var b bytes.Buffer
+		require.NoError(t, png.Encode(&b, c))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n+".png"), b.Bytes(), 0o644))
+	}
+	return dir
+}
+
+// evalModel saves a tiny seeded SRResNet and loads it back.
+func evalModel(t *testing.T, kind prompt.Kind, seed uint64) *mioir.Model {
+	t.Helper()
+	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 1}, Prompt: kind}, seed)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	require.NoError(t, m.Save(path))
+	m.Close()
+	m, err = mioir.Load(path)
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+	return m
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// TestEvaluateClean evaluates an EP model (task from the set, no classifier)
+// and a plain baseline on the 14 clean-mode sets and checks every number
+// against metrics.PSNR computed directly on Restore's output.
+func TestEvaluateClean(t *testing.T) {
+	dir := evalCleanDir(t, 64)
+	sets, err := mioir.CleanTestSets(dir, 7, nil)
+	require.NoError(t, err)
+	require.Len(t, sets, 14)
+	for i, s := range sets {
+		require.Equal(t, metrics.PaperTestSets()[i].Name, s.Name)
+		require.Len(t, s.Pairs, 3)
+	}
+	m := evalModel(t, prompt.Explicit, 1)
+	base := evalModel(t, prompt.None, 2)
+
+	var progress []mioir.EvalProgress
+	var samples []mioir.EvalSample
+	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{
+		Name: "EP", Baseline: base, BaselineName: "M",
+		Progress: func(p mioir.EvalProgress) { progress = append(progress, p) },
+		OnImage:  func(s mioir.EvalSample) { samples = append(samples, s) },
+	})
+	require.NoError(t, err)
+	require.Empty(t, rep.Skipped)
+	require.Len(t, progress, 42)
+	require.Equal(t, 41, progress[41].Index)
+	require.Len(t, samples, 42)
+	require.Len(t, rep.Images, 42*3)
+	tab := rep.Table
+	require.Equal(t, []string{mioir.InputRow, "M", "EP"}, tab.Models())
+	require.Equal(t, "M", tab.Baseline)
+
+	for _, s := range sets {
+		var want = map[string][]float64{}
+		for _, p := range s.Pairs {
+			lq, gt, err := p.Load()
+			require.NoError(t, err)
+			gti := gt.ToImage()
+			in, err := metrics.PSNR(lq.ToImage(), gti, nil)
+			require.NoError(t, err)
+			want[mioir.InputRow] = append(want[mioir.InputRow], in)
+			out, info, err := m.Restore(lq.ToImage(), &mioir.Options{Task: s.Task})
+			require.NoError(t, err)
+			require.Equal(t, s.Task, info.Task)
+			v, err := metrics.PSNR(out, gti, nil)
+			require.NoError(t, err)
+			want["EP"] = append(want["EP"], v)
+			out, _, err = base.Restore(lq.ToImage(), nil)
+			require.NoError(t, err)
+			v, err = metrics.PSNR(out, gti, nil)
+			require.NoError(t, err)
+			want["M"] = append(want["M"], v)
+		}
+		for row, vals := range want {
+			imgs := rep.ImagesOf(row, s.Name)
+			require.Len(t, imgs, len(vals), row)
+			for i, im := range imgs {
+				require.Equal(t, vals[i], im.PSNR, "%s %s %s", row, s.Name, im.Name)
+				require.Equal(t, s.Pairs[i].Name, im.Name)
+				if row == "EP" {
+					require.Equal(t, s.Task, im.Task)
+					require.False(t, im.Auto)
+				}
+			}
+			sc, ok := tab.Score(row, s.Name)
+			require.True(t, ok)
+			require.Equal(t, 3, sc.N)
+			require.InDelta(t, mean(vals), sc.PSNR, 1e-9)
+		}
+	}
+	for _, g := range []metrics.Group{metrics.InDis, metrics.OutDis} {
+		a, ok := tab.Average("EP", g)
+		require.True(t, ok)
+		b, ok := tab.Average("M", g)
+		require.True(t, ok)
+		gain, ok := tab.Gain("EP", g)
+		require.True(t, ok)
+		require.InDelta(t, a.PSNR-b.PSNR, gain, 1e-12)
+		in, ok := tab.Average(mioir.InputRow, g)
+		require.True(t, ok)
+		gain, ok = tab.Gain(mioir.InputRow, g)
+		require.True(t, ok)
+		require.InDelta(t, in.PSNR-b.PSNR, gain, 1e-12)
+	}
+
+	// The renderings parse.
+	md := tab.Markdown()
+	require.Contains(t, md, "| EP ")
+	require.Contains(t, md, mioir.InputRow)
+	lines := strings.Split(strings.TrimSpace(md), "\n")
+	require.GreaterOrEqual(t, len(lines), 5)
+	r := csv.NewReader(strings.NewReader(tab.CSV()))
+	recs, err := r.ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 4)
+	require.Equal(t, "EP", recs[3][0])
+	js, err := tab.JSON()
+	require.NoError(t, err)
+	var jr metrics.Report
+	require.NoError(t, json.Unmarshal(js, &jr))
+	require.Len(t, jr.Rows, 3)
+	require.Len(t, jr.Sets, 14)
+
+	// Samples carry the images of the model's restoration.
+	s0 := samples[0]
+	require.Equal(t, "sr", s0.Set.Name)
+	require.Equal(t, s0.LQ.Bounds(), s0.Restored.Bounds())
+	require.Equal(t, s0.GT.Bounds(), s0.LQ.Bounds())
+	v, err := metrics.PSNR(s0.Restored, s0.GT, nil)
+	require.NoError(t, err)
+	require.Equal(t, v, s0.Result.PSNR)
+}
+
+// TestEvaluateSSIMNoInput measures SSIM too, without the input row: gains are
+// then undefined (no baseline), SSIM equals metrics.SSIM of the output.
+func TestEvaluateSSIMNoInput(t *testing.T) {
+	dir := evalCleanDir(t, 48)
+	sets, err := mioir.CleanTestSets(dir, 3, []degrade.Task{degrade.Noise})
+	require.NoError(t, err)
+	require.Len(t, sets, 2)
+	require.Equal(t, "noise", sets[0].Name)
+	require.Equal(t, "noise_outbig", sets[1].Name)
+	m := evalModel(t, prompt.Adaptive, 5)
+	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{SSIM: true, NoInput: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{m.Config().Name()}, rep.Table.Models())
+	require.Len(t, rep.Images, 6)
+	lq, gt, err := sets[1].Pairs[2].Load()
+	require.NoError(t, err)
+	out, _, err := m.Restore(lq.ToImage(), nil)
+	require.NoError(t, err)
+	want, err := metrics.Measure(out, gt.ToImage(), nil)
+	require.NoError(t, err)
+	got := rep.ImagesOf(m.Config().Name(), "noise_outbig")[2]
+	require.Equal(t, want.PSNR, got.PSNR)
+	require.Equal(t, want.SSIM, got.SSIM)
+	sc, ok := rep.Table.Score(m.Config().Name(), "noise_outbig")
+	require.True(t, ok)
+	require.True(t, sc.HasSSIM)
+	_, ok = rep.Table.Gain(m.Config().Name(), metrics.InDis)
+	require.False(t, ok)
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, img))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+}
+
+// TestTestSetsFromDir reads both folder layouts, skips a corrupt image and
+// refuses an EP model without classifier on a set without a task.
+func TestTestSetsFromDir(t *testing.T) {
+	clean := evalCleanDir(t, 40)
+	read := func(n string) image.Image {
+		f, err := os.Open(filepath.Join(clean, n))
+		require.NoError(t, err)
+		defer f.Close()
+		img, err := png.Decode(f)
+		require.NoError(t, err)
+		return img
+	}
+	root := t.TempDir()
+	a, c := read("astronaut.png"), read("coffee.png")
+	// Reference layout: single_indis/blur with original/GT.
+	writePNG(t, filepath.Join(root, "original", "GT", "a.png"), a)
+	writePNG(t, filepath.Join(root, "original", "GT", "c.png"), c)
+	writePNG(t, filepath.Join(root, "single_indis", "blur", "a.png"), c)
+	writePNG(t, filepath.Join(root, "single_indis", "blur", "c.png"), a)
+	// Per-set layout: a paper name and a user set (LQ 4 pixels smaller:
+	// the GT is cropped top-left), with a corrupt LQ.
+	writePNG(t, filepath.Join(root, "Toled_val", "GT", "x.png"), a)
+	writePNG(t, filepath.Join(root, "Toled_val", "LQ", "x.png"), c)
+	writePNG(t, filepath.Join(root, "mine", "GT", "x.png"), a)
+	writePNG(t, filepath.Join(root, "mine", "LQ", "x.png"), degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage())
+	writePNG(t, filepath.Join(root, "mine", "GT", "y.png"), a)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "mine", "LQ", "y.png"), []byte("not a png"), 0o644))
+
+	sets, err := mioir.TestSetsFromDir(root)
+	require.NoError(t, err)
+	require.Len(t, sets, 3)
+	require.Equal(t, "blur", sets[0].Name)
+	require.Equal(t, degrade.Blur, sets[0].Task)
+	require.Equal(t, metrics.InDis, sets[0].Group)
+	require.Equal(t, "Toled_val", sets[1].Name)
+	require.Equal(t, metrics.Unknown, sets[1].Group)
+	require.Equal(t, "mine", sets[2].Name)
+	require.Equal(t, metrics.Unknown, sets[2].Group)
+
+	m := evalModel(t, prompt.None, 1)
+	var skipped []string
+	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{
+		OnSkip: func(set, name string, err error) { skipped = append(skipped, set+"/"+name) },
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"mine/y.png"}, skipped)
+	require.Len(t, rep.Skipped, 1)
+	in := rep.ImagesOf(mioir.InputRow, "mine")
+	require.Len(t, in, 1)
+	want, err := metrics.PSNR(degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage(),
+		degrade.FromImage(a).Crop(image.Rect(0, 0, 36, 36)).ToImage(), nil)
+	require.NoError(t, err)
+	require.Equal(t, want, in[0].PSNR)
+
+	// An EP model without classifier cannot evaluate the Unknown sets,
+	// unless they are left out; the classifier choice needs a classifier.
+	ep := evalModel(t, prompt.Explicit, 1)
+	_, err = mioir.Evaluate(context.Background(), ep, sets, nil)
+	require.ErrorContains(t, err, "without a task")
+	_, err = mioir.Evaluate(context.Background(), ep, sets[:1], &mioir.EvalOptions{Task: mioir.TaskFromClassifier})
+	require.ErrorContains(t, err, "classifier")
+	rep, err = mioir.Evaluate(context.Background(), ep, sets[:1], nil)
+	require.NoError(t, err)
+	require.Equal(t, degrade.Blur, rep.ImagesOf(rep.Model, "blur")[0].Task)
+
+	// A cancelled context stops before the first image.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err = mioir.Evaluate(ctx, m, sets, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Empty(t, rep.Images)
+
+	_, err = mioir.TestSetsFromDir(t.TempDir())
+	require.Error(t, err)
+}
+
+func TestParseTaskChoice(t *testing.T) {
+	for s, want := range map[string]mioir.TaskChoice{"": mioir.TaskAuto, "auto": mioir.TaskAuto, "Set": mioir.TaskFromSet,
+		"oracle": mioir.TaskFromSet, "classifier": mioir.TaskFromClassifier} {
+		got, err := mioir.ParseTaskChoice(s)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		if s == "auto" || s == "classifier" {
+			require.Equal(t, s, got.String())
+		}
+	}
+	_, err := mioir.ParseTaskChoice("x")
+	require.Error(t, err)
+}
