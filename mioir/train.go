@@ -1,0 +1,686 @@
+package mioir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/metrics"
+	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// Reference training hyper-parameters (method spec section 3).
+const (
+	DefaultBeta1    = 0.9
+	DefaultBeta2    = 0.99
+	DefaultEMADecay = 0.999
+	DefaultLogEvery = 100
+)
+
+// File names the trainer writes in TrainConfig.Dir.
+const (
+	// StateFile is the training state (weights, EMA, optimiser moments,
+	// iteration, generator state, history), rewritten atomically at every
+	// checkpoint; Trainer.Resume reads it.
+	StateFile = "state.safetensors"
+	// LatestModel and LatestEMAModel are model files (Load reads them)
+	// written at every stage end with the raw and the EMA weights; the
+	// stage's own copies are named stage{k}_net_g.safetensors and
+	// stage{k}_net_g_ema.safetensors (k from 1).
+	LatestModel    = "net_g_latest.safetensors"
+	LatestEMAModel = "net_g_ema_latest.safetensors"
+	// CurveFile is the training curve (loss and validation PSNR per task).
+	CurveFile = "curve.png"
+)
+
+// TrainConfig configures a Trainer. The zero value of every field but Plan
+// takes the reference's setting.
+type TrainConfig struct {
+	// Plan is the curriculum: active tasks, learning rate, optimiser
+	// restarts (sequential stages) and stage ends.
+	Plan curriculum.Plan
+	// Batch and Patch are the loader's batch size and crop side (defaults
+	// 4 and 128; the classifier's 16 and 256).
+	Batch, Patch int
+	// Seed drives the data (data.LoaderOptions.Seed) and the stochastic
+	// depth draws; the weights come from the model as given.
+	Seed uint64
+	// Workers and Prefetch are passed to the loader (0: its defaults).
+	Workers, Prefetch int
+	// AdamW selects AdamW (decoupled weight decay) instead of Adam;
+	// WeightDecay is the decay (reference: 0, Uformer 0.02).
+	AdamW       bool
+	WeightDecay float64
+	// Beta1 and Beta2 are Adam's betas (0: 0.9 and 0.99).
+	Beta1, Beta2 float64
+	// EMADecay is the decay of the parameters' exponential moving average
+	// (0: 0.999; negative: no EMA).
+	EMADecay float64
+	// Dir receives the checkpoints, model files and the curve plot ("":
+	// nothing is written and Resume is impossible).
+	Dir string
+	// CheckpointEvery writes the state every so many iterations (0: only
+	// at stage ends, at the end and on cancellation).
+	CheckpointEvery int
+	// LogEvery logs the loss per task every so many iterations (0: 100).
+	LogEvery int
+	// ValEvery validates every so many iterations and at every stage end
+	// (0: only at stage ends; negative: never). Val holds the per-task
+	// validation pairs (data.TaskPairs); ValLimit, when positive, uses only
+	// the first ValLimit pairs of each task.
+	ValEvery int
+	Val      map[degrade.Task][]data.Pair
+	ValLimit int
+	// Logger receives structured progress records (nil: slog.Default()).
+	Logger *slog.Logger
+	// OnProgress, when set, is called after every iteration.
+	OnProgress func(Progress)
+}
+
+// Progress describes the trainer after one iteration.
+type Progress struct {
+	Iter, Total int
+	Stage       int // 0-based
+	Tasks       []degrade.Task
+	LR          float64
+	Loss        float64       // this iteration's loss
+	ItersPerSec float64       // since this run (or resume) started
+	ETA         time.Duration // at that speed
+}
+
+// LossPoint is the mean loss over a logging interval ending at Iter, overall
+// and per task (by task name).
+type LossPoint struct {
+	Iter  int                `json:"iter"`
+	Loss  float64            `json:"loss"`
+	Tasks map[string]float64 `json:"tasks"`
+}
+
+// ValPoint is a validation at Iter: the mean PSNR (dB, crop 4, RGB) per task
+// (classifier training: the accuracy in percent).
+type ValPoint struct {
+	Iter  int                `json:"iter"`
+	Tasks map[string]float64 `json:"tasks"`
+}
+
+// History is what the trainer logged so far; it is saved in the training
+// state, so a resumed run continues the same curves.
+type History struct {
+	Loss []LossPoint `json:"loss"`
+	Val  []ValPoint  `json:"val"`
+}
+
+// stepFunc runs one training iteration on a batch at learning rate lr and
+// returns the mean loss and each sample's own loss (for per-task logging).
+type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
+
+// Trainer trains a Model (NewTrainer) or a task classifier
+// (NewClassifierTrainer) along a curriculum. It is not safe for concurrent
+// use; the model must not be used elsewhere while Run runs.
+type Trainer struct {
+	cfg   TrainConfig
+	log   *slog.Logger
+	model *Model // restoration training; nil for the classifier
+	cls   *prompt.Classifier
+	kind  string // "restoration" or "classifier"
+	dev   torch.Device
+
+	module layers.Module // the trained module
+	names  []string      // trained parameters' names (state_dict order)
+	params []*torch.Tensor
+	ema    []*torch.Tensor // nil without EMA
+	opt    *torch.Adam
+	gen    *torch.Generator // stochastic depth; nil when the net has none
+	setTr  func(*torch.Generator)
+	loader *data.Loader
+	step   stepFunc
+
+	iter     int               // last finished iteration
+	pending  *torch.AdamState  // optimiser state read by Resume
+	history  History
+	acc      map[degrade.Task]*[2]float64
+	accAll   [2]float64
+	closed   bool
+	started  time.Time
+	startIt  int
+	lastLoss float64
+}
+
+// NewTrainer prepares the training of m on src along cfg.Plan: L1 loss on
+// the model's output (EP models get their task's map, AP models the input
+// as prompt), Adam or AdamW on the backbone and prompt modules (not an
+// attached classifier, not the explicit maps), an EMA of the parameters.
+// It turns on gradient tracking and stochastic depth (where the backbone
+// has it); Close turns them off again. The model stays on its device.
+func NewTrainer(m *Model, src data.Source, cfg TrainConfig) (*Trainer, error) {
+	if m == nil {
+		return nil, errors.New("mioir: train: nil model")
+	}
+	m.mu.RLock()
+	closed := m.net == nil
+	dev := m.dev
+	m.mu.RUnlock()
+	if closed {
+		return nil, ErrClosedModel
+	}
+	t := &Trainer{model: m, kind: "restoration", dev: dev, module: m.network()}
+	if st, ok := m.net.(interface{ SetTraining(*torch.Generator) }); ok {
+		t.setTr = st.SetTraining
+	}
+	t.step = t.restorationStep
+	if err := t.init(src, cfg, false); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error) {
+	if cfg.Plan.TotalIters() < 1 {
+		return errors.New("mioir: train: the plan has no iterations")
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 4
+	}
+	if cfg.Patch == 0 {
+		cfg.Patch = 128
+	}
+	if cfg.Beta1 == 0 {
+		cfg.Beta1 = DefaultBeta1
+	}
+	if cfg.Beta2 == 0 {
+		cfg.Beta2 = DefaultBeta2
+	}
+	if cfg.EMADecay == 0 {
+		cfg.EMADecay = DefaultEMADecay
+	}
+	if cfg.LogEvery <= 0 {
+		cfg.LogEvery = DefaultLogEvery
+	}
+	if cfg.Batch < 1 || cfg.Patch < 1 || cfg.CheckpointEvery < 0 {
+		return fmt.Errorf("mioir: train: invalid batch %d, patch %d or checkpoint interval %d", cfg.Batch, cfg.Patch, cfg.CheckpointEvery)
+	}
+	t.cfg = cfg
+	t.log = cfg.Logger
+	if t.log == nil {
+		t.log = slog.Default()
+	}
+	t.acc = map[degrade.Task]*[2]float64{}
+	defer func() {
+		if err != nil {
+			t.Close()
+		}
+	}()
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return fmt.Errorf("mioir: train: %w", err)
+		}
+	}
+	for _, p := range layers.Params(t.module) {
+		if p.Buffer {
+			continue
+		}
+		t.names = append(t.names, p.Name)
+		t.params = append(t.params, p.Tensor())
+	}
+	if len(t.params) == 0 {
+		return errors.New("mioir: train: the model has no trainable parameters")
+	}
+	if err := layers.SetRequiresGrad(t.module, true); err != nil {
+		return fmt.Errorf("mioir: train: %w", err)
+	}
+	if cfg.EMADecay > 0 {
+		if t.ema, err = newEMA(t.params); err != nil {
+			return fmt.Errorf("mioir: train: %w", err)
+		}
+	}
+	if t.setTr != nil {
+		if t.gen, err = torch.NewGenerator(cfg.Seed ^ 0x9e3779b97f4a7c15); err != nil {
+			return err
+		}
+		t.setTr(t.gen)
+	}
+	plan := cfg.Plan
+	t.loader, err = data.NewLoader(src, data.LoaderOptions{
+		Batch: cfg.Batch, Patch: cfg.Patch, Seed: cfg.Seed, Workers: cfg.Workers, Prefetch: cfg.Prefetch,
+		LQOnly: lqOnly,
+		Plan: func(i int) []degrade.Task {
+			if i < 1 || i > plan.TotalIters() {
+				return nil
+			}
+			return plan.At(i).Tasks
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("mioir: train: %w", err)
+	}
+	return nil
+}
+
+// Iter returns the last finished iteration (0 before the first).
+func (t *Trainer) Iter() int { return t.iter }
+
+// History returns a copy of the logged losses and validations.
+func (t *Trainer) History() History {
+	h := History{Loss: append([]LossPoint(nil), t.history.Loss...), Val: append([]ValPoint(nil), t.history.Val...)}
+	return h
+}
+
+// EMAState returns copies of the EMA of the trained parameters, by name
+// (nil without EMA), as CPU float32 slices.
+func (t *Trainer) EMAState() (map[string][]float32, error) {
+	if t.ema == nil {
+		return nil, nil
+	}
+	out := make(map[string][]float32, len(t.ema))
+	for i, e := range t.ema {
+		v, err := torch.ToSlice[float32](e.ToDevice(torch.CPU))
+		if err != nil {
+			return nil, err
+		}
+		out[t.names[i]] = v
+	}
+	return out, nil
+}
+
+// Close stops the loader, frees the optimiser, the EMA and the generator,
+// and turns gradient tracking and stochastic depth off. The model stays
+// usable. Close is idempotent.
+func (t *Trainer) Close() {
+	if t.closed {
+		return
+	}
+	t.closed = true
+	if t.loader != nil {
+		t.loader.Close()
+	}
+	if t.opt != nil {
+		t.opt.Close()
+		t.opt = nil
+	}
+	for _, e := range t.ema {
+		e.Close()
+	}
+	t.ema = nil
+	if t.setTr != nil {
+		t.setTr(nil)
+	}
+	if t.gen != nil {
+		t.gen.Close()
+		t.gen = nil
+	}
+	if t.module != nil && t.params != nil {
+		_ = layers.SetRequiresGrad(t.module, false)
+	}
+}
+
+func (t *Trainer) newOptimizer() error {
+	if t.opt != nil {
+		t.opt.Close()
+		t.opt = nil
+	}
+	opt, err := torch.NewAdam(t.params, torch.AdamConfig{
+		LR: t.cfg.Plan.BaseLR(), Beta1: t.cfg.Beta1, Beta2: t.cfg.Beta2,
+		WeightDecay: t.cfg.WeightDecay, Decoupled: t.cfg.AdamW,
+	})
+	if err != nil {
+		return fmt.Errorf("mioir: train: optimiser: %w", err)
+	}
+	t.opt = opt
+	return nil
+}
+
+// Run trains from the iteration after Iter to the end of the plan. It
+// checkpoints every CheckpointEvery iterations and at every stage end,
+// writes the stage's model files at its end, validates, logs and redraws
+// the curve. When ctx ends, Run finishes the current step, writes a
+// checkpoint and returns ctx's error; Resume then continues exactly.
+func (t *Trainer) Run(ctx context.Context) error {
+	if t.closed {
+		return errors.New("mioir: train: trainer is closed")
+	}
+	plan := t.cfg.Plan
+	total := plan.TotalIters()
+	t.started, t.startIt = time.Now(), t.iter
+	t.log.Info("train start", "kind", t.kind, "plan", plan.String(), "from_iter", t.iter+1,
+		"total", total, "batch", t.cfg.Batch, "patch", t.cfg.Patch, "params", paramCount(t.params))
+	for t.iter < total {
+		if err := ctx.Err(); err != nil {
+			return t.interrupted(err)
+		}
+		st := plan.At(t.iter + 1)
+		if st.Restart || t.opt == nil {
+			if err := t.newOptimizer(); err != nil {
+				return err
+			}
+			if !st.Restart && t.pending != nil {
+				if err := t.opt.SetState(*t.pending); err != nil {
+					return fmt.Errorf("mioir: train: restore optimiser: %w", err)
+				}
+			}
+			t.pending = nil
+			if st.Restart {
+				t.log.Info("stage start", "stage", st.Stage+1, "tasks", taskNames(st.Tasks), "iters", stageLen(plan, st.Stage))
+			}
+		}
+		b, err := t.loader.BatchContext(ctx, st.Iter, st.Tasks)
+		if err != nil {
+			if ctx.Err() != nil {
+				return t.interrupted(ctx.Err())
+			}
+			return fmt.Errorf("mioir: train: iteration %d: %w", st.Iter, err)
+		}
+		t.opt.SetLR(st.LR)
+		loss, per, err := t.step(b)
+		if err != nil {
+			return fmt.Errorf("mioir: train: iteration %d: %w", st.Iter, err)
+		}
+		if t.ema != nil {
+			if err := torch.EMAUpdate(t.ema, t.params, t.cfg.EMADecay); err != nil {
+				return fmt.Errorf("mioir: train: EMA: %w", err)
+			}
+		}
+		t.iter = st.Iter
+		t.lastLoss = loss
+		t.accumulate(loss, per, b.Tasks)
+		pr := t.progress(st)
+		if t.cfg.OnProgress != nil {
+			t.cfg.OnProgress(pr)
+		}
+		if t.iter%t.cfg.LogEvery == 0 || st.StageEnd {
+			t.flushLog(st, pr)
+		}
+		if (t.cfg.ValEvery > 0 && t.iter%t.cfg.ValEvery == 0) || (st.StageEnd && t.cfg.ValEvery >= 0) {
+			if err := t.validate(); err != nil {
+				return err
+			}
+		}
+		if st.StageEnd {
+			if err := t.saveStage(st.Stage); err != nil {
+				return err
+			}
+		}
+		if st.StageEnd || (t.cfg.CheckpointEvery > 0 && t.iter%t.cfg.CheckpointEvery == 0) {
+			if err := t.checkpoint(); err != nil {
+				return err
+			}
+		}
+	}
+	t.log.Info("train end", "iter", t.iter, "elapsed", time.Since(t.started).Round(time.Millisecond))
+	return nil
+}
+
+func (t *Trainer) interrupted(cause error) error {
+	t.log.Info("train interrupted", "iter", t.iter, "cause", cause)
+	if err := t.checkpoint(); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+func (t *Trainer) progress(st curriculum.Step) Progress {
+	total := t.cfg.Plan.TotalIters()
+	el := time.Since(t.started).Seconds()
+	pr := Progress{Iter: st.Iter, Total: total, Stage: st.Stage, Tasks: st.Tasks, LR: st.LR, Loss: t.lastLoss}
+	if done := t.iter - t.startIt; done > 0 && el > 0 {
+		pr.ItersPerSec = float64(done) / el
+		pr.ETA = time.Duration(float64(total-t.iter) / pr.ItersPerSec * float64(time.Second))
+	}
+	return pr
+}
+
+func (t *Trainer) accumulate(loss float64, per []float32, tasks []degrade.Task) {
+	t.accAll[0] += loss
+	t.accAll[1]++
+	for i, v := range per {
+		if i >= len(tasks) {
+			break
+		}
+		a := t.acc[tasks[i]]
+		if a == nil {
+			a = new([2]float64)
+			t.acc[tasks[i]] = a
+		}
+		a[0] += float64(v)
+		a[1]++
+	}
+}
+
+func (t *Trainer) flushLog(st curriculum.Step, pr Progress) {
+	if t.accAll[1] == 0 {
+		return
+	}
+	lp := LossPoint{Iter: t.iter, Loss: t.accAll[0] / t.accAll[1], Tasks: map[string]float64{}}
+	attrs := []any{"iter", t.iter, "total", pr.Total, "stage", st.Stage + 1, "tasks", taskNames(st.Tasks),
+		"lr", st.LR, "loss", lp.Loss}
+	for _, task := range degrade.AllTasks() {
+		if a := t.acc[task]; a != nil && a[1] > 0 {
+			lp.Tasks[task.Name()] = a[0] / a[1]
+			attrs = append(attrs, "loss_"+task.Name(), lp.Tasks[task.Name()])
+		}
+	}
+	attrs = append(attrs, "it_per_s", math.Round(pr.ItersPerSec*1000)/1000, "eta", pr.ETA.Round(time.Second).String())
+	t.history.Loss = append(t.history.Loss, lp)
+	t.log.Info("train", attrs...)
+	t.acc = map[degrade.Task]*[2]float64{}
+	t.accAll = [2]float64{}
+}
+
+// restorationStep is one L1 training step of the model.
+func (t *Trainer) restorationStep(b *data.Batch) (float64, []float32, error) {
+	m := t.model
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.net == nil {
+		return 0, nil, ErrClosedModel
+	}
+	s := torch.NewScope(torch.Grad)
+	defer s.Close()
+	if err := t.opt.ZeroGrad(); err != nil {
+		return 0, nil, err
+	}
+	shape := []int64{int64(b.N), int64(b.C), int64(b.H), int64(b.W)}
+	lq, err := torch.FromSliceOn(s, t.dev, b.LQ, shape...)
+	if err != nil {
+		return 0, nil, err
+	}
+	gt, err := torch.FromSliceOn(s, t.dev, b.GT, shape...)
+	if err != nil {
+		return 0, nil, err
+	}
+	var p *torch.Tensor
+	if m.cfg.Prompt == prompt.Explicit {
+		if p, err = m.taskPrompt(s, b.Tasks...); err != nil {
+			return 0, nil, err
+		}
+	}
+	out := m.forward(lq, m.hook(lq, p))
+	loss := torch.L1Loss(out, gt)
+	if err := loss.Backward(); err != nil {
+		return 0, nil, err
+	}
+	per := out.Detach().Sub(gt).Abs().Mean(false, 1, 2, 3).ToDevice(torch.CPU)
+	if err := s.Err(); err != nil {
+		return 0, nil, err
+	}
+	lv, err := loss.Item()
+	if err != nil {
+		return 0, nil, err
+	}
+	ps, err := torch.ToSlice[float32](per)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := t.opt.Step(); err != nil {
+		return 0, nil, err
+	}
+	return lv, ps, nil
+}
+
+// validate measures the model on every task's validation pairs (PSNR,
+// crop 4, RGB, the raw weights as the reference validates net_g) and logs a
+// table.
+func (t *Trainer) validate() error {
+	if len(t.cfg.Val) == 0 {
+		return nil
+	}
+	// Stochastic depth off during validation.
+	if t.setTr != nil {
+		t.setTr(nil)
+		defer t.setTr(t.gen)
+	}
+	vp := ValPoint{Iter: t.iter, Tasks: map[string]float64{}}
+	var rows []string
+	tasks := make([]degrade.Task, 0, len(t.cfg.Val))
+	for task := range t.cfg.Val {
+		tasks = append(tasks, task)
+	}
+	sort.Slice(tasks, func(i, j int) bool { return tasks[i] < tasks[j] })
+	opts := metrics.DefaultOptions()
+	for _, task := range tasks {
+		pairs := t.cfg.Val[task]
+		if t.cfg.ValLimit > 0 && len(pairs) > t.cfg.ValLimit {
+			pairs = pairs[:t.cfg.ValLimit]
+		}
+		var sum float64
+		var n int
+		for _, pr := range pairs {
+			lq, gt, err := pr.Load()
+			if err != nil {
+				return fmt.Errorf("mioir: validate %s: %w", pr.Name, err)
+			}
+			var v float64
+			if t.model == nil {
+				v, err = t.classifyImage(lq, task)
+			} else {
+				var out *degrade.Image
+				if out, err = t.restoreImage(lq, task); err == nil {
+					v, err = metrics.PSNRFloat(out, gt, &opts)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("mioir: validate %s: %w", pr.Name, err)
+			}
+			sum += v
+			n++
+		}
+		if n > 0 {
+			vp.Tasks[task.Name()] = sum / float64(n)
+			rows = append(rows, fmt.Sprintf("| %-5s | %3d | %7.3f |", task.Name(), n, sum/float64(n)))
+		}
+	}
+	t.history.Val = append(t.history.Val, vp)
+	attrs := []any{"iter", t.iter}
+	for _, task := range tasks {
+		if v, ok := vp.Tasks[task.Name()]; ok {
+			attrs = append(attrs, "psnr_"+task.Name(), v)
+		}
+	}
+	t.log.Info("validation", attrs...)
+	head := "| task  |   n | PSNR dB |"
+	if t.model == nil {
+		head = "| task  |   n | acc. %  |"
+	}
+	t.log.Info("validation table\n" + head + "\n|-------|-----|---------|\n" + strings.Join(rows, "\n"))
+	return nil
+}
+
+// restoreImage runs the model (inference) on an LQ image with the task's
+// prompt and returns the clamped float output.
+func (t *Trainer) restoreImage(lq *degrade.Image, task degrade.Task) (*degrade.Image, error) {
+	x, err := torch.FromSlice(nil, lq.Pix, 1, 3, int64(lq.H), int64(lq.W))
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	y, _, err := t.model.RestoreTensor(x, &Options{Task: task})
+	if err != nil {
+		return nil, err
+	}
+	defer y.Close()
+	chw, w, h, err := torch.ToCHW(y)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range chw {
+		chw[i] = float32(metrics.Round8(v)) / 255
+	}
+	return degrade.FromCHW(w, h, chw)
+}
+
+// classifyImage returns 100 when the classifier picks task for the whole
+// LQ image (the reference's test-time selection), else 0.
+func (t *Trainer) classifyImage(lq *degrade.Image, task degrade.Task) (float64, error) {
+	x, err := torch.FromSliceOn(nil, t.dev, lq.Pix, 1, 3, int64(lq.H), int64(lq.W))
+	if err != nil {
+		return 0, err
+	}
+	defer x.Close()
+	p, err := t.cls.Classify(x)
+	if err != nil {
+		return 0, err
+	}
+	if p[0].Task == task {
+		return 100, nil
+	}
+	return 0, nil
+}
+
+// saveStage writes the stage's model files (raw and EMA weights) and the
+// latest copies.
+func (t *Trainer) saveStage(stage int) error {
+	if t.cfg.Dir == "" {
+		return nil
+	}
+	k := stage + 1
+	raw := filepath.Join(t.cfg.Dir, fmt.Sprintf("stage%d_net_g.safetensors", k))
+	ema := filepath.Join(t.cfg.Dir, fmt.Sprintf("stage%d_net_g_ema.safetensors", k))
+	if err := t.exportWeights(raw, false); err != nil {
+		return err
+	}
+	if err := t.exportWeights(filepath.Join(t.cfg.Dir, LatestModel), false); err != nil {
+		return err
+	}
+	if t.ema != nil {
+		if err := t.exportWeights(ema, true); err != nil {
+			return err
+		}
+		if err := t.exportWeights(filepath.Join(t.cfg.Dir, LatestEMAModel), true); err != nil {
+			return err
+		}
+	}
+	t.log.Info("stage saved", "stage", k, "iter", t.iter, "model", raw)
+	return nil
+}
+
+func taskNames(ts []degrade.Task) string {
+	var b strings.Builder
+	for _, t := range ts {
+		b.WriteByte(t.Code())
+	}
+	return b.String()
+}
+
+func stageLen(p curriculum.Plan, i int) int {
+	first, last := p.StageRange(i)
+	return last - first + 1
+}
+
+func paramCount(ps []*torch.Tensor) int64 {
+	var n int64
+	for _, p := range ps {
+		n += p.Numel()
+	}
+	return n
+}
