@@ -147,8 +147,8 @@ type Trainer struct {
 	loader *data.Loader
 	step   stepFunc
 
-	iter     int               // last finished iteration
-	pending  *torch.AdamState  // optimiser state read by Resume
+	iter     int              // last finished iteration
+	pending  *torch.AdamState // optimiser state read by Resume
 	history  History
 	acc      map[degrade.Task]*[2]float64
 	accAll   [2]float64

@@ -2,9 +2,8 @@ package mioir_test
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -12,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
