@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/mioir"
+)
+
+// childEnv, when set, makes the test binary run the command with the
+// arguments it holds (JSON list) instead of the tests: the SIGKILL test
+// trains in a child process it can kill.
+const childEnv = "GOMIOIR_TRAIN_CHILD"
+
+func TestMain(m *testing.M) {
+	if a := os.Getenv(childEnv); a != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(a), &args); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := run(context.Background(), args, io.Discard); err != nil {
+			fmt.Fprintln(os.Stderr, "train:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func writeImages(t *testing.T, n, w, h int) string {
+	dir := t.TempDir()
+	for i := range n {
+		r := rand.New(rand.NewPCG(uint64(i), 9))
+		m := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				m.SetNRGBA(x, y, color.NRGBA{uint8(2*x + 30*i + r.IntN(20)), uint8(3*y + r.IntN(20)), uint8((x*y)/8 + r.IntN(20)), 255})
+			}
+		}
+		var b bytes.Buffer
+		require.NoError(t, png.Encode(&b, m))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o644))
+	}
+	return dir
+}
+
+// smokeArgs is the CI smoke configuration: SRResNet with 16 features and 2
+// blocks, sequential over the seven tasks, 20 iterations per stage, patch
+// 48, batch 4.
+func smokeArgs(t *testing.T, imgs, out string) []string {
+	cfg := filepath.Join(t.TempDir(), "cfg.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"Net": {"Features": 16, "Blocks": 2}}`), 0o644))
+	return []string{"-data", imgs, "-out", out, "-backbone", "srresnet", "-prompt", "none",
+		"-schedule", "sequential", "-stage-iters", "20", "-final-cycles", "1", "-patch", "48", "-batch", "4",
+		"-config", cfg, "-seed", "3", "-log-every", "10", "-ckpt-every", "10"}
+}
+
+// TestSmoke runs the smoke configuration with validation and checks the
+// outputs: every stage's model files load, the final loss is logged per
+// task, the curve is a PNG, the JSON log has the progress fields.
+func TestSmoke(t *testing.T) {
+	imgs := writeImages(t, 4, 80, 80)
+	out := t.TempDir()
+	start := time.Now()
+	args := append(smokeArgs(t, imgs, out), "-val", writeImages(t, 1, 48, 48))
+	require.NoError(t, run(context.Background(), args, io.Discard))
+	t.Logf("smoke run: %s", time.Since(start))
+	for k := 1; k <= 7; k++ {
+		m, err := mioir.Load(filepath.Join(out, fmt.Sprintf("stage%d_net_g_ema.safetensors", k)))
+		require.NoError(t, err)
+		require.Equal(t, "SRResNet", m.Config().Name())
+		m.Close()
+	}
+	f, err := os.Open(filepath.Join(out, mioir.CurveFile))
+	require.NoError(t, err)
+	_, err = png.Decode(f)
+	f.Close()
+	require.NoError(t, err)
+	log, err := os.ReadFile(filepath.Join(out, "train.log"))
+	require.NoError(t, err)
+	var last map[string]any
+	nval := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		switch rec["msg"] {
+		case "train":
+			last = rec
+		case "validation":
+			nval++
+		}
+	}
+	require.Equal(t, 7, nval, "one validation per stage end")
+	require.NotNil(t, last)
+	require.EqualValues(t, 140, last["iter"])
+	require.Equal(t, "sbnjrhd", last["tasks"])
+	for _, k := range []string{"loss", "loss_sr", "loss_dark", "it_per_s", "eta", "lr"} {
+		require.Contains(t, last, k)
+	}
+	require.Less(t, last["loss"].(float64), 0.5)
+}
+
+func stateIter(t *testing.T, path string) int {
+	f, err := safetensors.ReadFile(path)
+	require.NoError(t, err)
+	var st struct{ Iter int }
+	require.NoError(t, json.Unmarshal([]byte(f.Metadata["state"]), &st))
+	return st.Iter
+}
+
+// TestKillResume trains the smoke configuration in a child process with one
+// thread, kills it with SIGKILL right after its first checkpoint, resumes
+// it in a new child and compares the final raw and EMA weights with an
+// uninterrupted run's, bit for bit.
+func TestKillResume(t *testing.T) {
+	imgs := writeImages(t, 4, 80, 80)
+	child := func(args []string) *exec.Cmd {
+		a, err := json.Marshal(args)
+		require.NoError(t, err)
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+string(a), "MIOIR_NUM_THREADS=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("child stderr: %s", stderr.String())
+			}
+		})
+		return cmd
+	}
+	full, cut := t.TempDir(), t.TempDir()
+	require.NoError(t, child(smokeArgs(t, imgs, full)).Run())
+
+	cmd := child(smokeArgs(t, imgs, cut))
+	require.NoError(t, cmd.Start())
+	state := filepath.Join(cut, mioir.StateFile)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(state); err == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no checkpoint")
+		time.Sleep(2 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	killedAt := stateIter(t, state)
+	t.Logf("killed after the checkpoint of iteration %d", killedAt)
+	require.Less(t, killedAt, 140)
+
+	require.NoError(t, child(append(smokeArgs(t, imgs, cut), "-resume")).Run())
+	require.Equal(t, 140, stateIter(t, state))
+	for _, name := range []string{mioir.LatestModel, mioir.LatestEMAModel} {
+		a, err := safetensors.ReadFile(filepath.Join(full, name))
+		require.NoError(t, err)
+		b, err := safetensors.ReadFile(filepath.Join(cut, name))
+		require.NoError(t, err)
+		require.Equal(t, a.Tensors.Keys(), b.Tensors.Keys())
+		for _, k := range a.Tensors.Keys() {
+			x, _ := a.Tensors.Get(k)
+			y, _ := b.Tensors.Get(k)
+			require.Truef(t, bytes.Equal(x.Data, y.Data), "%s: %s differs", name, k)
+		}
+	}
+}
+
+// TestFlags rejects missing and unknown arguments.
+func TestFlags(t *testing.T) {
+	err := run(context.Background(), []string{"-out", t.TempDir()}, io.Discard)
+	require.ErrorContains(t, err, "-data and -out are required")
+	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-schedule", "both"}, io.Discard)
+	require.Error(t, err)
+	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-backbone", "nope"}, io.Discard)
+	require.Error(t, err)
+}
