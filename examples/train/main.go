@@ -68,7 +68,7 @@ func main() {
 
 type flags struct {
 	data, val, out, backbone, prompt, schedule, order, tasks, config, device string
-	stageIters, finalCycles, batch, patch, workers                          int
+	stageIters, finalCycles, batch, patch, workers                           int
 	ckptEvery, valEvery, valLimit, logEvery                                  int
 	seed                                                                     uint64
 	resume, classifier                                                       bool
