@@ -416,3 +416,25 @@ var (
 	RestormerFixtureConfigForTest = restormerFixtureConfig
 	RestormerFixtureKeysForTest   = swinFixtureKeys
 )
+
+// TestRestormerForwardErrors checks that bad inputs give an error and leak
+// nothing.
+func TestRestormerForwardErrors(t *testing.T) {
+	n, err := NewRestormer(nil, RestormerConfig{Dim: 4, Blocks: []int{1, 1, 1, 1}, RefinementBlocks: 1})
+	require.NoError(t, err)
+	defer n.Close()
+	before := torch.LiveTensors()
+	for _, shape := range [][]int64{
+		{1, 2, 16, 16}, // two channels for a three-channel network
+		{1, 3, 3, 3},   // too small to reflect-pad to 8x8
+		{3, 16, 16},    // no batch dimension
+	} {
+		_, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			x, err := torch.Zeros(s, shape, nil)
+			require.NoError(t, err)
+			return n.Forward(x, nil)
+		})
+		require.Error(t, err, "%v", shape)
+	}
+	require.Equal(t, before, torch.LiveTensors())
+}
