@@ -304,3 +304,41 @@ func TestParseTaskChoice(t *testing.T) {
 	_, err := mioir.ParseTaskChoice("x")
 	require.Error(t, err)
 }
+
+// TestEvaluateTaskChoice: an EP model with a classifier asks it by default
+// (also on sets without a task), uses the set's task with TaskFromSet, and
+// its rows equal Restore with the same options.
+func TestEvaluateTaskChoice(t *testing.T) {
+	dir := evalCleanDir(t, 40)
+	sets, err := mioir.CleanTestSets(dir, 1, []degrade.Task{degrade.Blur, degrade.LowLight})
+	require.NoError(t, err)
+	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 1},
+		Prompt: prompt.Explicit, Classifier: true}, 4)
+	require.NoError(t, err)
+	defer m.Close()
+	require.True(t, m.HasClassifier())
+
+	auto, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Name: "EP", NoInput: true})
+	require.NoError(t, err)
+	oracle, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Name: "EP", NoInput: true, Task: mioir.TaskFromSet})
+	require.NoError(t, err)
+	for _, s := range sets {
+		a, o := auto.ImagesOf("EP", s.Name), oracle.ImagesOf("EP", s.Name)
+		require.Len(t, a, 3)
+		require.Len(t, o, 3)
+		for i, p := range s.Pairs {
+			require.True(t, a[i].Auto)
+			require.False(t, o[i].Auto)
+			require.Equal(t, s.Task, o[i].Task)
+			lq, gt, err := p.Load()
+			require.NoError(t, err)
+			out, info, err := m.Restore(lq.ToImage(), nil)
+			require.NoError(t, err)
+			require.True(t, info.Auto || info.Task != 0)
+			require.Equal(t, info.Task, a[i].Task)
+			v, err := metrics.PSNR(out, gt.ToImage(), nil)
+			require.NoError(t, err)
+			require.Equal(t, v, a[i].PSNR)
+		}
+	}
+}
