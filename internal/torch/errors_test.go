@@ -109,3 +109,13 @@ func TestClosedTensors(t *testing.T) {
 	require.Error(t, nilT.Err())
 	require.Equal(t, int64(-1), nilT.Size(0))
 }
+
+func TestFailedCarriesACallersError(t *testing.T) {
+	s := NewScope(NoGrad)
+	defer s.Close()
+	mine := errors.New("uformer: side of 40 pixels is too small to pad")
+	x := Failed(s, mine)
+	require.ErrorIs(t, x.Relu().Err(), mine)
+	require.ErrorIs(t, s.Err(), mine)
+	require.Error(t, Failed(nil, nil).Err())
+}

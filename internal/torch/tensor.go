@@ -75,6 +75,17 @@ func failed(s *Scope, err error) *Tensor {
 	return &Tensor{err: err, scope: s}
 }
 
+// Failed returns a tensor that carries err, as an operation that failed
+// does; s (which may be nil) records err as its first error if it has none.
+// Code composing operations uses it to report its own argument checks
+// through the same channel as libtorch's errors.
+func Failed(s *Scope, err error) *Tensor {
+	if err == nil {
+		err = argError("failed", "nil error")
+	}
+	return failed(s, err)
+}
+
 // Err returns the error that produced t (nil for a valid tensor), or ErrClosed.
 func (t *Tensor) Err() error {
 	switch {
