@@ -386,10 +386,8 @@ func (t *Trainer) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("mioir: train: iteration %d: %w", st.Iter, err)
 		}
-		if t.ema != nil {
-			if err := torch.EMAUpdate(t.ema, t.params, t.cfg.EMADecay); err != nil {
-				return fmt.Errorf("mioir: train: EMA: %w", err)
-			}
+		if err := t.emaUpdate(); err != nil {
+			return fmt.Errorf("mioir: train: EMA: %w", err)
 		}
 		t.iter = st.Iter
 		t.lastLoss = loss
@@ -683,4 +681,12 @@ func paramCount(ps []*torch.Tensor) int64 {
 		n += p.Numel()
 	}
 	return n
+}
+
+// emaUpdate applies one EMA update (after an optimiser step).
+func (t *Trainer) emaUpdate() error {
+	if t.ema == nil {
+		return nil
+	}
+	return torch.EMAUpdate(t.ema, t.params, t.cfg.EMADecay)
 }
