@@ -109,7 +109,9 @@ func (s *Scope) Keep(t *Tensor) *Tensor {
 	s.mu.Lock()
 	t.scope = nil
 	s.mu.Unlock()
-	if s.parent != nil && t.h != nil {
+	if s.parent != nil {
+		// Errored tensors move too, so their Scope stays the one further
+		// work belongs to (closing skips them: they own nothing).
 		s.parent.add(t)
 	}
 	return t

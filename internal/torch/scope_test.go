@@ -112,3 +112,23 @@ func TestClosedScopeRejectsNewResults(t *testing.T) {
 	require.NoError(t, w.Err(), "closing a scope does not free borrowed tensors")
 	require.ErrorIs(t, inner.Use(w).Err(), ErrScopeClosed)
 }
+
+func TestKeepMovesErroredTensorsToTheParent(t *testing.T) {
+	start := LiveTensors()
+	outer := NewScope(NoGrad)
+	defer outer.Close()
+	inner := outer.Child(NoGrad)
+	x, err := Ones(inner, []int64{2}, nil)
+	require.NoError(t, err)
+	bad := inner.Keep(x.Reshape(3))
+	require.Error(t, bad.Err())
+	require.Same(t, outer, bad.Scope(), "an errored result keeps a scope for further work")
+	inner.Close()
+	w, err := Ones(nil, []int64{2}, nil)
+	require.NoError(t, err)
+	defer w.Close()
+	u := bad.Scope().Use(w)
+	require.Same(t, outer, u.Scope())
+	outer.Close()
+	require.Equal(t, start+1, LiveTensors(), "only w is alive")
+}
