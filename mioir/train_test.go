@@ -338,3 +338,49 @@ func TestPlotHistory(t *testing.T) {
 	require.Greater(t, count(mioir.CurveColors[0], 0, half), 200, "overall loss")
 	require.Zero(t, count(mioir.CurveColors[degrade.Haze], 0, 2*half), "no haze data")
 }
+
+// TestTrainerAllBackbones trains every other registered backbone (reduced
+// configurations, with and without prompts) for two iterations: finite
+// decreasing-or-not losses are logged per task, the stage files load, and
+// every tensor is freed.
+func TestTrainerAllBackbones(t *testing.T) {
+	src, err := data.Clean(trainImages(t, 2, 64, 64), degrade.Train(), 1, nil)
+	require.NoError(t, err)
+	plan, err := curriculum.Mixed([]degrade.Task{degrade.Noise, degrade.Rain}, []int{2})
+	require.NoError(t, err)
+	restormer := nets.RestormerConfig{Dim: 4, Blocks: []int{1, 1, 1, 1}, RefinementBlocks: 1}
+	uformer := nets.UformerConfig{EmbedDim: 4, Depths: []int{1, 1, 1, 1, 1, 1, 1, 1, 1}, WindowSize: 4}
+	for _, c := range []mioir.Config{
+		{Arch: "Restormer", Net: restormer, Prompt: prompt.Explicit},
+		{Arch: "Restormer", Net: restormer, Prompt: prompt.Adaptive},
+		{Arch: "Uformer", Net: uformer, Prompt: prompt.Adaptive},
+		{Arch: "Uformer", Net: uformer},
+		{Arch: "PromptIR", Net: nets.PromptIRConfig{Dim: 8, Blocks: []int{1, 1, 1, 1}, RefinementBlocks: 1,
+			PromptDims: [3]int64{4, 8, 12}, PromptSizes: [3]int64{8, 4, 2}}},
+		{Arch: "SwinIR", Net: nets.SwinIRConfig{EmbedDim: 12, Depths: []int{1}, Heads: []int64{2}, WindowSize: 4, ImgSize: 16}, Prompt: prompt.Explicit},
+	} {
+		t.Run(c.Name(), func(t *testing.T) {
+			live := mioir.LiveTensors()
+			m, err := mioir.New(c, 1)
+			require.NoError(t, err)
+			dir := t.TempDir()
+			tr, err := mioir.NewTrainer(m, src, mioir.TrainConfig{Plan: plan, Batch: 2, Patch: 64, Seed: 1,
+				LogEvery: 1, Dir: dir, Logger: quiet, AdamW: true, WeightDecay: 0.02})
+			require.NoError(t, err)
+			require.NoError(t, tr.Run(context.Background()))
+			h := tr.History()
+			require.Len(t, h.Loss, 2)
+			for _, p := range h.Loss {
+				require.Greater(t, p.Loss, 0.0)
+				require.Less(t, p.Loss, 1.0)
+			}
+			tr.Close()
+			m.Close()
+			l, err := mioir.Load(filepath.Join(dir, mioir.LatestEMAModel))
+			require.NoError(t, err)
+			require.Equal(t, c.Name(), l.Config().Name())
+			l.Close()
+			require.Equal(t, live, mioir.LiveTensors())
+		})
+	}
+}
