@@ -100,7 +100,9 @@ type EvalOptions struct {
 	// are overridden per image by Task).
 	Restore Options
 	// Table, when set, receives the rows (its columns must include every
-	// set's name); nil makes a new table with the sets as columns.
+	// set's name; its Options and Layout are left as they are, its Baseline
+	// is set as described at Baseline); nil makes a new table with the sets
+	// as columns, Metrics as its Options and SSIM in its Layout.
 	Table *metrics.Table
 	// Progress, when set, is called before each image.
 	Progress func(EvalProgress)

@@ -1,7 +1,8 @@
 // Command evaluate measures a MiOIR model on test sets and prints the
 // paper-style PSNR table.
 //
-//	go run ./examples/evaluate -model PATH [-baseline PATH] (-testsets DIR | -clean DIR [-seed N] [-tasks sbnjrhd])
+//	go run ./examples/evaluate -model PATH [-baseline PATH] [-name ROW -baseline-name ROW]
+//		(-testsets DIR | -clean DIR [-seed N] [-tasks sbnjrhd])
 //		[-format md|csv|json] [-full] [-ssim] [-out FILE] [-images FILE.csv] [-grid FILE.png [-grid-height N]]
 //		[-task auto|set|classifier] [-typemaps type7.npy] [-classifier Classifier.pth] [-ema]
 //		[-tile N] [-device cpu|cuda] [-q]
@@ -76,7 +77,7 @@ func main() {
 
 type flags struct {
 	model, baseline, testsets, clean, tasks, format, out, images, grid string
-	task, maps, classifier, device                                     string
+	task, maps, classifier, device, name, baselineName                 string
 	seed                                                               uint64
 	gridHeight, tile                                                   int
 	full, ssim, ema, quiet                                             bool
@@ -88,6 +89,8 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.model, "model", "", "model to evaluate: native (.safetensors) or authors' checkpoint (.pth) (required)")
 	fs.StringVar(&f.baseline, "baseline", "", "baseline model (a second row; gains are over it)")
+	fs.StringVar(&f.name, "name", "", "row name of -model (default: file stem and class, e.g. \"net_g (SwinIR_EP)\")")
+	fs.StringVar(&f.baselineName, "baseline-name", "", "row name of -baseline (default as -name)")
 	fs.StringVar(&f.testsets, "testsets", "", "folder of test sets (reference CL_test layout or <set>/GT + <set>/LQ)")
 	fs.StringVar(&f.clean, "clean", "", "folder of clean images, degraded on the fly with the InDis and OutDis presets")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the degradations (-clean)")
@@ -182,7 +185,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 			}
 		}
 	}
-	name := rowName(f.model, m)
+	name := f.name
+	if name == "" {
+		name = rowName(f.model, m)
+	}
 	opts := &mioir.EvalOptions{
 		Name:    name,
 		SSIM:    f.ssim,
@@ -191,7 +197,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	}
 	if base != nil {
 		opts.Baseline = base
-		opts.BaselineName = rowName(f.baseline, base)
+		opts.BaselineName = f.baselineName
+		if opts.BaselineName == "" {
+			opts.BaselineName = rowName(f.baseline, base)
+		}
 		if opts.BaselineName == name {
 			opts.BaselineName = "baseline: " + name
 		}

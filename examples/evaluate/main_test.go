@@ -70,7 +70,7 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 func TestCleanFormatsAndGrid(t *testing.T) {
 	dir, clean, model, baseline := setup(t)
 	grid, imgs, out := filepath.Join(dir, "grid.png"), filepath.Join(dir, "images.csv"), filepath.Join(dir, "table.json")
-	args := []string{"-model", model, "-baseline", baseline, "-clean", clean, "-seed", "3", "-tasks", "nd"}
+	args := []string{"-model", model, "-baseline", baseline, "-clean", clean, "-seed", "3", "-tasks", "nd", "-name", "EP model"}
 
 	md, stderr, err := runCmd(t, append(args, "-grid", grid, "-grid-height", "32", "-images", imgs)...)
 	require.NoError(t, err, stderr)
@@ -103,7 +103,7 @@ func TestCleanFormatsAndGrid(t *testing.T) {
 		require.NoError(t, err, h)
 		return v
 	}
-	require.Equal(t, "ep (SRResNet_EP)", recs[3][0])
+	require.Equal(t, "EP model", recs[3][0])
 	require.InDelta(t, (num(3, "noise")+num(3, "dark"))/2, num(3, "In-Dis avg"), 1e-9)
 	require.InDelta(t, num(3, "In-Dis avg")-num(2, "In-Dis avg"), num(3, "In-Dis gain"), 1e-9)
 	require.InDelta(t, num(1, "Out-Dis avg")-num(2, "Out-Dis avg"), num(1, "Out-Dis gain"), 1e-9)
@@ -126,7 +126,7 @@ func TestCleanFormatsAndGrid(t *testing.T) {
 	require.Equal(t, []string{"model", "set", "image", "psnr", "task", "auto"}, per[0])
 	sum := 0.0
 	for _, r := range per[1:] {
-		if r[0] == "ep (SRResNet_EP)" && r[1] == "noise" {
+		if r[0] == "EP model" && r[1] == "noise" {
 			v, err := strconv.ParseFloat(r[3], 64)
 			require.NoError(t, err)
 			sum += v
