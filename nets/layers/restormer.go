@@ -180,18 +180,27 @@ func (a *MDTA) Visit(v Visitor) {
 }
 
 // Forward attends over the channels of x (N, C, H, W).
+//
+// It works on the token view (N, H*W, 3C) of the qkv map, which is free
+// when the map is channels-last in memory (as in Restormer's forward pass)
+// and one copy otherwise: q^T k and v attn^T are then matrix products of
+// strided views, with no per-head copies of q, k and v, and the result
+// comes out channels-last.
 func (a *MDTA) Forward(x *torch.Tensor) *torch.Tensor {
 	n, c, h, w := x.Size(0), x.Size(1), x.Size(2), x.Size(3)
-	parts := a.QKVDWConv.Forward(a.QKV.Forward(x)).Chunk(3, 1)
-	if len(parts) != 3 {
-		return parts[0] // the errored result of Chunk
-	}
 	heads := a.Heads
-	q := parts[0].Reshape(n, heads, c/heads, h*w).Normalize(2, -1, 1e-12)
-	k := parts[1].Reshape(n, heads, c/heads, h*w).Normalize(2, -1, 1e-12)
-	v := parts[2].Reshape(n, heads, c/heads, h*w)
-	attn := q.Matmul(k.Transpose(-2, -1)).Mul(a.Temperature).Softmax(-1)
-	return a.Proj.Forward(attn.Matmul(v).Reshape(n, c, h, w))
+	d := c / heads
+	t := a.QKVDWConv.Forward(a.QKV.Forward(x)).Permute(0, 2, 3, 1).Reshape(n, h*w, 3*c)
+	part := func(i int64) *torch.Tensor { return t.Narrow(2, i*c, c).Reshape(n, h*w, heads, d) }
+	// (N, HW, heads, d), normalised along HW.
+	q := part(0).Normalize(2, 1, 1e-12)
+	k := part(1).Normalize(2, 1, 1e-12)
+	// attn = q^T k per head: (N, heads, d, HW) x (N, heads, HW, d).
+	attn := q.Permute(0, 2, 3, 1).Matmul(k.Permute(0, 2, 1, 3)).Mul(a.Temperature).Softmax(-1)
+	// out^T = v attn^T: (N, heads, HW, d), then back to channels.
+	o := part(2).Permute(0, 2, 1, 3).Matmul(attn.Transpose(-2, -1))
+	o = o.Permute(0, 2, 1, 3).Reshape(n, h, w, c).Permute(0, 3, 1, 2)
+	return a.Proj.Forward(o)
 }
 
 // Close frees the tensors.

@@ -268,6 +268,10 @@ func TestMDTAAndGDFNValues(t *testing.T) {
 	pa := rsRandomize(t, a, 5)
 	got, _ := rsForward(t, x, []int64{1, c, h, w}, a.Forward)
 	rsClose(t, rsMDTA(m, pa, "", heads).v, got, 1e-5)
+	got, _ = rsForward(t, x, []int64{1, c, h, w}, func(x *torch.Tensor) *torch.Tensor {
+		return a.Forward(x.ChannelsLast()) // the layout of Restormer's forward pass
+	})
+	rsClose(t, rsMDTA(m, pa, "", heads).v, got, 1e-5)
 
 	f, err := NewGDFN(nil, c, 0, false)
 	require.NoError(t, err)
