@@ -46,6 +46,10 @@ tt_error tt_num_threads(int *out);          // threads a parallel op on the call
 tt_error tt_probe_threads(int64_t work, int *distinct);  // runs a parallel_for and counts its threads
 tt_error tt_cuda_device_count(int *out);
 void tt_manual_seed(uint64_t seed);
+// Asks glibc to keep freed memory mapped (no mmap for large blocks, no trim),
+// so the large temporaries of a forward pass are reused instead of being
+// returned to the kernel and faulted in again. Process-wide. 1 on success.
+int tt_malloc_keep_mapped(void);
 
 // ---- lifetime, metadata, data transfer ----
 void tt_free(tt_tensor t);

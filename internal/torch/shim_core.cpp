@@ -5,6 +5,9 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
+#include <malloc.h>
+
+#include <climits>
 #include <cmath>
 #include <mutex>
 #include <set>
@@ -123,6 +126,12 @@ void tt_manual_seed(uint64_t seed) {
     at::manual_seed(seed);
   } catch (...) {
   }
+}
+
+int tt_malloc_keep_mapped(void) {
+  int a = mallopt(M_MMAP_MAX, 0);
+  int b = mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  return a == 1 && b == 1;
 }
 
 void tt_free(tt_tensor t) { delete t; }

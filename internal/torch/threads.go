@@ -26,7 +26,14 @@ func init() {
 		n = v
 	}
 	SetNumThreads(n)
+	if os.Getenv(MallocKeepEnv) == "1" {
+		_ = KeepAllocationsMapped()
+	}
 }
+
+// MallocKeepEnv names the environment variable that, set to 1, calls
+// KeepAllocationsMapped when the package initialises.
+const MallocKeepEnv = "MIOIR_MALLOC_KEEP"
 
 // SetNumThreads sets how many threads one libtorch operation may use, for work
 // issued from every goroutine from now on. n < 1 is taken as 1.
@@ -65,4 +72,20 @@ func Version() string {
 	}
 	defer C.free(unsafe.Pointer(p))
 	return C.GoString(p)
+}
+
+// KeepAllocationsMapped tells glibc's allocator to keep freed memory in the
+// process (no mmap for large blocks, no trimming), as
+// GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=... does.
+// A forward pass frees and allocates the same large temporaries again and
+// again; by default glibc unmaps them and the kernel faults them in anew each
+// time, which costs up to a third of the CPU time of attention backbones. It
+// changes the whole process and its peak RSS stays at its high-water mark, so
+// it is a choice for the program (MIOIR_MALLOC_KEEP=1 makes it at start-up),
+// not a library default.
+func KeepAllocationsMapped() error {
+	if C.tt_malloc_keep_mapped() != 1 {
+		return argError("malloc", "mallopt refused the settings")
+	}
+	return nil
 }

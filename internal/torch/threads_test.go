@@ -89,3 +89,31 @@ func TestVersionAndDevices(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, "cpu", CPU.String())
 }
+
+func TestKeepAllocationsMapped(t *testing.T) {
+	if os.Getenv("GOMIOIR_MALLOC_CHILD") == "1" {
+		// Large temporaries stay mapped: after freeing a 64 MiB tensor the
+		// RSS does not drop back.
+		before := rssBytes(t)
+		x, err := Ones(nil, []int64{16 << 20}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Close()
+		after := rssBytes(t)
+		if after-before < 48<<20 {
+			t.Fatalf("RSS %d -> %d: freed memory was returned to the kernel", before, after)
+		}
+		return
+	}
+	for _, keep := range []string{"1", "0"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKeepAllocationsMapped$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "GOMIOIR_MALLOC_CHILD=1", MallocKeepEnv+"="+keep)
+		out, err := cmd.CombinedOutput()
+		if keep == "1" {
+			require.NoError(t, err, string(out))
+		} else {
+			require.Error(t, err, "by default glibc returns a freed 64 MiB block: %s", out)
+		}
+	}
+}
