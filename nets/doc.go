@@ -1,5 +1,6 @@
-// Package nets holds gomioir's restoration backbones (SRResNet, SwinIR, ...)
-// and the contract between a backbone and prompt learning.
+// Package nets holds gomioir's restoration backbones, SRResNet, SwinIR,
+// Restormer, Uformer and PromptIR, and the contract between a backbone and
+// prompt learning.
 //
 // A backbone is a layers.Module (its tensors carry the reference's
 // state_dict names, so the authors' checkpoints load strictly) with a forward
@@ -23,7 +24,15 @@
 // SRResNet's zero config is the paper's (64 features, 16 blocks, upscale 1);
 // SRResNetConfig.Prompted selects the naming and initialisation of the
 // reference's SRResNet_EP / SRResNet_AP classes (body1..body16 instead of
-// body.0..body.15), the computation being the same.
+// body.0..body.15), the computation being the same. SwinIR, Restormer and
+// Uformer have the same keys with or without prompts: their EP and AP
+// variants are the backbone plus package prompt's Modulator. PromptIR has no
+// modulation points, as in the reference.
+//
+// Each backbone reports the test-time padding of the reference through
+// PadMultiple (SwinIR: the window, 8; Restormer and PromptIR: 64; Uformer:
+// 128, then a square), which mioir's Restore applies; Forward itself pads only
+// as far as the network needs to run.
 //
 // Forward passes put every intermediate in the scope of their input: run them
 // on a tensor that belongs to a torch.Scope, ideally a torch.Inference one

@@ -120,7 +120,7 @@ func (a *UformerAttention) RelativePositionBias(s *torch.Scope) *torch.Tensor {
 // (ShiftedWindowMask), nW being the number of windows per image. The
 // intermediates are freed before it returns.
 func (a *UformerAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
-	return uformerScoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return Step(x, func(x *torch.Tensor) *torch.Tensor {
 		bn, n, c := x.Size(0), x.Size(1), x.Size(2)
 		h := a.Heads
 		q := a.ToQ.Forward(x).Reshape(bn, n, h, c/h).Permute(0, 2, 1, 3).MulScalar(a.Scale)
@@ -333,7 +333,7 @@ func (b *LeWinBlock) Close() { Close(b) }
 // must be multiples of the window size. The result belongs to x's scope; the
 // intermediates are freed before it returns.
 func (b *LeWinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	return uformerScoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return Step(x, func(x *torch.Tensor) *torch.Tensor {
 		n, c := x.Size(0), x.Size(2)
 		ws, shift := b.WindowSize, b.Shift
 		t := b.Norm1.Forward(x).Reshape(n, h, w, c)
@@ -514,17 +514,4 @@ func (u *UformerUpsample) Close() { Close(u) }
 // 2h x 2w map.
 func (u *UformerUpsample) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 	return TokensFromMap(u.Deconv.Forward(PatchUnembed(x, h, w)))
-}
-
-// uformerScoped runs fn on x in a child scope of x's scope (same mode) and
-// moves only fn's result to x's scope, so fn's intermediates are freed when
-// it returns. With a caller-owned x (no scope), fn runs directly.
-func uformerScoped(x *torch.Tensor, fn func(x *torch.Tensor) *torch.Tensor) *torch.Tensor {
-	s := x.Scope()
-	if s == nil {
-		return fn(x)
-	}
-	cs := s.Child(s.Mode())
-	defer cs.Close()
-	return cs.Keep(fn(cs.Use(x)))
 }
