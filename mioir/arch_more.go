@@ -164,7 +164,9 @@ func inferRestormerFamily(k *Keys) (r restormerFamily, err error) {
 		return r, errors.New("no FFN expansion factor gives the hidden widths of *.ffn.project_out.weight")
 	}
 	r.refinement = len(k.Indices("refinement."))
-	r.bias = k.Has("patch_embed.proj.bias")
+	// The reference never gives the patch embedding a bias; the output conv
+	// has one exactly when the network was built with bias=True.
+	r.bias = k.Has("output.bias")
 	if !k.Has("encoder_level1.0.norm1.body.bias") {
 		r.norm = layers.NormBiasFree
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -288,4 +289,25 @@ func TestForwardAndKindErrors(t *testing.T) {
 	require.ErrorContains(t, err, "no modulation points")
 	_, err = New(Config{Arch: "SwinIR", Net: nets.SRResNetConfig{}}, 1)
 	require.ErrorContains(t, err, "expected nets.SwinIRConfig")
+}
+
+// A Restormer built with bias=True is recognised as such: the reference never
+// gives the patch embedding a bias, so the output conv's bias tells.
+func TestInferRestormerBias(t *testing.T) {
+	for _, bias := range []bool{false, true} {
+		cfg := Config{Arch: "Restormer", Net: nets.RestormerConfig{Dim: 4, Blocks: []int{1, 1, 1, 1}, RefinementBlocks: 1, Bias: bias}}
+		m, err := build(cfg, nil)
+		require.NoError(t, err)
+		var names []string
+		var shapes [][]int64
+		for _, p := range layers.Params(m.network()) {
+			names = append(names, p.Name)
+			shapes = append(shapes, p.Tensor().Shape())
+		}
+		m.Close()
+		require.Equal(t, bias, slices.Contains(names, "output.bias"))
+		got, err := inferKeys(NewKeys(names, shapes), "")
+		require.NoError(t, err)
+		require.Equal(t, bias, got.Net.(nets.RestormerConfig).Bias, "bias=%v", bias)
+	}
 }
