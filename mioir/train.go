@@ -162,10 +162,11 @@ type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
 //
 // The loader's workers prepare the next batches while the step runs and
 // share the cores with libtorch's threads (architecture rule 10). Measured
-// on the 2-core development machine (heavily loaded, load average ~12):
-// BenchmarkTrainStep (paper SRResNet_EP, batch 4 x 128 x 128, Adam + EMA)
-// 14.6 s per step alone, 15.9 s with the loader and 1 worker, 15.1 s with
-// 2 (the differences are within the load's noise), while one worker makes
+// on the 2-core development machine, shared with other jobs (load average
+// 6-12), in two runs of BenchmarkTrainStep (paper SRResNet_EP, batch 4 x
+// 128 x 128, Adam + EMA): 14.6 and 14.2 s per step alone, 15.9 and 10.9 s
+// per iteration with the loader and 1 worker, 15.1 and 10.0 s with 2 (the
+// differences are the machine's load, not the loader), while one worker makes
 // about 30 batches of 4 x 128 x 128 per second from cached Clean images of
 // all seven tasks (data.BenchmarkLoader): the loader is three orders of
 // magnitude faster than the step, so TrainConfig.Workers defaults to
