@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -205,10 +206,21 @@ func label(img *image.NRGBA, x, y int, s string, c color.Color) {
 	d.DrawString(s)
 }
 
-// writeCurve draws the history to Dir/CurveFile atomically.
+// HistoryFile is the history as JSON (History), written beside the curve.
+const HistoryFile = "history.json"
+
+// writeCurve writes the history to Dir/HistoryFile and draws it to
+// Dir/CurveFile, both atomically.
 func (t *Trainer) writeCurve() error {
 	if t.cfg.Dir == "" {
 		return nil
+	}
+	js, err := json.MarshalIndent(t.history, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(t.cfg.Dir, HistoryFile), js); err != nil {
+		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(t.cfg.Dir, CurveFile), func(w io.Writer) error {
 		return PlotHistory(w, t.history)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -185,6 +186,17 @@ func TestTrainerResumeExact(t *testing.T) {
 			require.NoError(t, err)
 			_, err = png.Decode(bytes.NewReader(png1))
 			require.NoError(t, err)
+			hj, err := os.ReadFile(filepath.Join(full, mioir.HistoryFile))
+			require.NoError(t, err)
+			var hist mioir.History
+			require.NoError(t, json.Unmarshal(hj, &hist))
+			require.Len(t, hist.Loss, 4) // iterations 2, 4, 6, 8
+			require.Equal(t, 8, hist.Loss[3].Iter)
+			if c.exact { // the resumed run continues the same curve
+				hc, err := os.ReadFile(filepath.Join(cut, mioir.HistoryFile))
+				require.NoError(t, err)
+				require.JSONEq(t, string(hj), string(hc))
+			}
 			require.Equal(t, live, mioir.LiveTensors(), "tensors leaked")
 		})
 	}
