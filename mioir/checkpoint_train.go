@@ -364,7 +364,7 @@ func (t *Trainer) exportWeights(path string, ema bool) error {
 	unlock := t.lockModel()
 	defer unlock()
 	var root layers.Module = t.module
-	meta := map[string]string{"format": "gomioir.classifier"}
+	meta := map[string]string{"format": ClassifierFormat}
 	if t.model != nil {
 		root = t.model
 		cfg, err := json.Marshal(t.model.cfg)

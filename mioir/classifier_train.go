@@ -2,6 +2,10 @@ package mioir
 
 import (
 	"errors"
+	"fmt"
+
+	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/nets/layers"
 
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/mioir/data"
@@ -22,7 +26,8 @@ import (
 // quirk. The logged per-task loss is each sample's cross-entropy;
 // validation (TrainConfig.Val) reports the accuracy per task in percent.
 // Exported weights (stage files) are the classifier's state dict under the
-// reference's names, with "format" = "gomioir.classifier" metadata.
+// reference's names, with "format" = ClassifierFormat metadata; LoadClassifier
+// reads them.
 func NewClassifierTrainer(c *prompt.Classifier, src data.Source, cfg TrainConfig) (*Trainer, error) {
 	if c == nil {
 		return nil, errors.New("mioir: train: nil classifier")
@@ -90,4 +95,35 @@ func (t *Trainer) classifierStep(b *data.Batch) (float64, []float32, error) {
 		return 0, nil, err
 	}
 	return lv, ps, nil
+}
+
+// ClassifierFormat is the "format" metadata entry of the classifier files
+// a classifier Trainer writes.
+const ClassifierFormat = "gomioir.classifier"
+
+// LoadClassifier reads a classifier file written by a classifier Trainer
+// (stage files, LatestModel, LatestEMAModel) strictly; attach it to an EP
+// model with Model.SetClassifier for automatic task selection.
+func LoadClassifier(path string) (*prompt.Classifier, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: load classifier %s: %w", path, err)
+	}
+	if f.Metadata["format"] != ClassifierFormat {
+		return nil, fmt.Errorf("mioir: load classifier %s: not a gomioir classifier (format %q; reference .pth files go through Model.ImportClassifier)", path, f.Metadata["format"])
+	}
+	g, err := torch.NewGenerator(0)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	c, err := prompt.NewClassifier(g)
+	if err != nil {
+		return nil, err
+	}
+	if err := layers.LoadStateDict(c, f.Tensors, layers.LoadOptions{}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("mioir: load classifier %s: %w", path, err)
+	}
+	return c, nil
 }

@@ -314,6 +314,17 @@ func TestClassifierTrainer(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, a, b)
 	require.Contains(t, a, "lastOut.weight")
+	c, err := mioir.LoadClassifier(filepath.Join(dir, mioir.LatestEMAModel))
+	require.NoError(t, err)
+	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 16, Prompted: true}, Prompt: prompt.Explicit}, 1)
+	require.NoError(t, err)
+	require.NoError(t, m.SetClassifier(c))
+	_, info, err := m.Restore(image.NewNRGBA(image.Rect(0, 0, 24, 24)), nil)
+	require.NoError(t, err)
+	require.True(t, info.Auto)
+	m.Close()
+	_, err = mioir.LoadClassifier(filepath.Join(dir, mioir.StateFile))
+	require.ErrorContains(t, err, "not a gomioir classifier")
 	require.Equal(t, live, mioir.LiveTensors())
 }
 
