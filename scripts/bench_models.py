@@ -36,6 +36,13 @@ SwinIR) or AdamW (Restormer, Uformer with weight decay 0.02, PromptIR),
 lr 2e-4, betas 0.9/0.99, no EMA, with the batch and crop of reference-speed.md
 (SRResNet/Restormer/PromptIR 4x64x64, SwinIR 1x64x64, Uformer 1x128x128).
 
+Under load (other processes on the same cores), libgomp's default active
+spinning can slow a 2-thread PyTorch process from Python several-fold, much
+more than the Go process (measured: 34 64->64 3x3 convs on 1x64x128x128,
+2.4-2.8 s default vs 0.78 s with OMP_WAIT_POLICY=PASSIVE, while the Go
+benchmark ran near the reference's unloaded time). --env OMP_WAIT_POLICY=PASSIVE
+sets it for both sides; on a loaded machine also compare --threads 1.
+
 --glibc-tunables runs Go and a second PyTorch worker with
 GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295
 and reports Go(tuned)/PyTorch(default) and Go(tuned)/PyTorch(tuned).
@@ -968,9 +975,12 @@ def worker(threads):
         print(json.dumps({"mean": sum(times) / len(times), "times": times}), flush=True)
 
 
+EXTRA_ENV = {}  # --env KEY=VALUE, for both sides
+
+
 class Worker:
     def __init__(self, threads, tunables):
-        env = dict(os.environ)
+        env = dict(os.environ, **EXTRA_ENV)
         env.pop("GLIBC_TUNABLES", None)
         if tunables:
             env["GLIBC_TUNABLES"] = TUNABLES
@@ -1008,7 +1018,7 @@ def go_time(binaries, threads, mode, name, size, iters, tunables):
     pkg, bench = GO_BENCH[name]
     if mode == "train":
         bench += "Train"
-    env = dict(os.environ, MIOIR_NUM_THREADS=str(threads))
+    env = dict(os.environ, MIOIR_NUM_THREADS=str(threads), **EXTRA_ENV)
     env.pop("GLIBC_TUNABLES", None)
     if tunables:
         env["GLIBC_TUNABLES"] = TUNABLES
@@ -1042,8 +1052,15 @@ def main():
     ap.add_argument("--check", action="store_true", help="verify the restatements against the fixtures first")
     ap.add_argument("--check-only", action="store_true", help="only --check")
     ap.add_argument("--glibc-tunables", action="store_true")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for both sides (repeatable), e.g. OMP_WAIT_POLICY=PASSIVE")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    for kv in a.env:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            ap.error(f"--env {kv}: want KEY=VALUE")
+        EXTRA_ENV[k] = v
     if a.worker:
         worker(a.threads)
         return
@@ -1102,6 +1119,7 @@ def main():
 
     med = lambda xs: statistics.median(xs) if xs else math.nan
     gl = f"; GLIBC_TUNABLES={TUNABLES} for Go and PyT(tuned)" if a.glibc_tunables else ""
+    gl += "".join(f"; {k}={v}" for k, v in EXTRA_ENV.items())
     print(f"paper configurations, float32; {a.threads} threads; torch {torch.__version__}{gl}")
     print(f"{a.rounds} alternating rounds; per round: Go = fresh process, 1 warm-up + K passes; PyTorch = "
           f"persistent worker, warm-up once + K passes; medians over rounds of the per-round mean")
