@@ -180,9 +180,9 @@ func (m *Model) restore(x *Tensor, o *Options) (chw []float32, w, h int, info *I
 		if err != nil {
 			return nil, 0, 0, info, err
 		}
-		hook = m.fixedHook(p)
+		hook = m.mod.FixedHook(p)
 	case prompt.Adaptive:
-		hook = m.fixedHook(xp)
+		hook = m.mod.FixedHook(xp)
 	}
 	if err := s.Err(); err != nil {
 		return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
@@ -286,55 +286,6 @@ func reflectPad(x *Tensor, l, r, t, b int64) *Tensor {
 		l, r, t, b = l-sl, r-sr, t-st, b-sb
 	}
 	return x
-}
-
-// fixedHook computes the prompt vectors of p and the per-point scale and
-// shift once; the returned hook applies f*(1+s)+b with them (the same rule
-// as prompt.Modulator.Hook) in f's scope, so that tiles share one prompt.
-func (m *Model) fixedHook(p *Tensor) nets.Hook {
-	mod := m.mod
-	vs := mod.Vectors(p)
-	type pair struct {
-		scale, shift *Tensor
-		layout       nets.Layout
-	}
-	pairs := make(map[string]pair, len(mod.Modulation.Points))
-	for i, pt := range mod.Modulation.Points {
-		v := vs[pt.Extractor]
-		pairs[pt.Name] = pair{mod.Scale[i].Forward(v).AddScalar(1), mod.Shift[i].Forward(v), pt.Layout}
-	}
-	return func(point string, f *Tensor) *Tensor {
-		pr, ok := pairs[point]
-		if !ok {
-			return f
-		}
-		sc := f.Scope()
-		s1, b := pr.scale, pr.shift
-		if sc != nil {
-			s1, b = sc.Use(s1), sc.Use(b)
-		}
-		return f.Mul(broadcastAs(s1, f, pr.layout)).Add(broadcastAs(b, f, pr.layout))
-	}
-}
-
-// broadcastAs reshapes an (N, C) vector so that it broadcasts over f's
-// spatial or token dimensions.
-func broadcastAs(v, f *Tensor, l nets.Layout) *Tensor {
-	d := f.Dim()
-	if d < 2 {
-		return v
-	}
-	shape := make([]int64, d)
-	for i := range shape {
-		shape[i] = 1
-	}
-	shape[0] = v.Size(0)
-	if l == nets.ChannelsLast {
-		shape[d-1] = v.Size(1)
-	} else {
-		shape[1] = v.Size(1)
-	}
-	return v.Reshape(shape...)
 }
 
 // starts returns the tile origins along a side of n pixels for tiles of

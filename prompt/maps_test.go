@@ -114,3 +114,38 @@ func TestHookChannelsLast(t *testing.T) {
 	mod.Close()
 	require.Equal(t, live, torch.LiveTensors())
 }
+
+// FixedHook applies the same rule as Hook, with the scale and shift computed
+// once; a point it does not know leaves the feature unchanged.
+func TestFixedHookMatchesHook(t *testing.T) {
+	live := torch.LiveTensors()
+	m := nets.Modulation{Extractors: []string{"F"}, Points: []nets.ModulationPoint{
+		{Name: "t", Channels: 5, Layout: nets.ChannelsLast, ScaleKey: "s", ShiftKey: "h"},
+		{Name: "c", Channels: 4, Layout: nets.ChannelsFirst, ScaleKey: "s2", ShiftKey: "h2"},
+	}}
+	g, err := torch.NewGenerator(5)
+	require.NoError(t, err)
+	defer g.Close()
+	mod, err := NewModulator(g, Adaptive, m)
+	require.NoError(t, err)
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := g.Rand(s, []int64{2, 3, 16, 16}, nil)
+		require.NoError(t, err)
+		ft, err := g.Rand(s, []int64{2, 7, 5}, nil)
+		require.NoError(t, err)
+		fc, err := g.Rand(s, []int64{2, 4, 3, 3}, nil)
+		require.NoError(t, err)
+		hook, fixed := mod.Hook(x), mod.FixedHook(x)
+		require.Same(t, fc, fixed("unknown", fc))
+		dt := fixed("t", ft).Sub(hook("t", ft)).Abs().Amax(false, 0, 1, 2)
+		dc := fixed("c", fc).Sub(hook("c", fc)).Abs().Amax(false, 0, 1, 2, 3)
+		return dt.Add(dc)
+	})
+	require.NoError(t, err)
+	d, err := out.Item()
+	require.NoError(t, err)
+	require.Less(t, d, 1e-6)
+	out.Close()
+	mod.Close()
+	require.Equal(t, live, torch.LiveTensors())
+}

@@ -142,10 +142,43 @@ func (m *Modulator) Hook(p *torch.Tensor) nets.Hook {
 		// f*(1+s)+b: the reference writes f*s + b + f, which costs one more
 		// pass over the feature map; the two agree to rounding (the
 		// fixture parity tests hold either way).
-		s := broadcastable(m.Scale[i].Forward(v).AddScalar(1), f, pt.Layout)
-		b := broadcastable(m.Shift[i].Forward(v), f, pt.Layout)
-		return f.Mul(s).Add(b)
+		return modulate(f, m.Scale[i].Forward(v).AddScalar(1), m.Shift[i].Forward(v), pt.Layout)
 	}
+}
+
+// FixedHook is Hook with the per-point scale and shift computed once, here,
+// from prompt p, rather than at every call: the returned hook can serve
+// many forward passes (the tiles of one image share one prompt this way).
+// The precomputed tensors stay in p's scope; at each call they are used in
+// f's scope, so f's scope must not outlive p's.
+func (m *Modulator) FixedHook(p *torch.Tensor) nets.Hook {
+	vs := m.Vectors(p)
+	type pair struct {
+		scale, shift *torch.Tensor // 1+s and b, (N, C)
+		layout       nets.Layout
+	}
+	pairs := make(map[string]pair, len(m.Modulation.Points))
+	for i, pt := range m.Modulation.Points {
+		v := vs[pt.Extractor]
+		pairs[pt.Name] = pair{m.Scale[i].Forward(v).AddScalar(1), m.Shift[i].Forward(v), pt.Layout}
+	}
+	return func(point string, f *torch.Tensor) *torch.Tensor {
+		pr, ok := pairs[point]
+		if !ok {
+			return f // not a point of this modulator: unchanged
+		}
+		s1, b := pr.scale, pr.shift
+		if sc := f.Scope(); sc != nil {
+			s1, b = sc.Use(s1), sc.Use(b)
+		}
+		return modulate(f, s1, b, pr.layout)
+	}
+}
+
+// modulate applies f*s1+b with the (N, C) vectors s1 (1+s) and b
+// broadcast over f's spatial or token dimensions.
+func modulate(f, s1, b *torch.Tensor, l nets.Layout) *torch.Tensor {
+	return f.Mul(broadcastable(s1, f, l)).Add(broadcastable(b, f, l))
 }
 
 // broadcastable reshapes an (N, C) vector so that it broadcasts over f's
