@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 )
 
@@ -26,7 +27,7 @@ func TestRestoreCUDA(t *testing.T) {
 			require.NoError(t, m.To(torch.CUDA(0)))
 			require.Equal(t, torch.CUDA(0), m.Device())
 			gpu, _ := restoreSlice(t, m, x, &Options{Tile: 64, Overlap: 16})
-			_, maxAbs := rel(gpu, cpu)
+			_, maxAbs := testutil.RelL2(gpu, cpu)
 			t.Logf("%s CUDA vs CPU: max abs %.3g", name, maxAbs)
 			require.LessOrEqual(t, maxAbs, 1e-3)
 		})

@@ -7,49 +7,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/prompt"
 )
-
-func fixture(t testing.TB, name string) string { return fixtures.Path(t, "models", name) }
-
-// readNpy returns a fixture array as float32 values and its shape.
-func readNpy(t testing.TB, name string) ([]float32, []int64) {
-	t.Helper()
-	r, err := npy.ReadFile(fixture(t, name))
-	require.NoError(t, err)
-	v, err := r.Float32s()
-	require.NoError(t, err)
-	shape := make([]int64, len(r.Shape))
-	for i, d := range r.Shape {
-		shape[i] = int64(d)
-	}
-	return v, shape
-}
-
-// relL2 is ||a-b|| / ||b|| and the largest |a-b|.
-func relL2(a, b []float32) (rel, maxAbs float64) {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-		maxAbs = math.Max(maxAbs, math.Abs(d))
-	}
-	return math.Sqrt(num / den), maxAbs
-}
 
 // forwardFixture runs m on <name>.in.npy as a raw float tensor (with
 // <name>.prompt.npy for EP models, the input for AP) and returns the output.
 func forwardFixture(t testing.TB, m *mioir.Model, name string) []float32 {
 	t.Helper()
-	in, shape := readNpy(t, name+".in.npy")
+	in, shape := testutil.ReadNpy(t, name+".in.npy")
 	var pv []float32
 	var ps []int64
 	if m.Config().Prompt == prompt.Explicit {
-		pv, ps = readNpy(t, name+".prompt.npy")
+		pv, ps = testutil.ReadNpy(t, name+".prompt.npy")
 		ps = append([]int64{ps[0], 1}, ps[1:]...) // (1,128,128) -> (1,1,128,128)
 	}
 	out, err := mioir.Run(mioir.Inference, func(s *mioir.Scope) *mioir.Tensor {
@@ -99,27 +70,27 @@ func TestImportParity(t *testing.T) {
 	for _, c := range parityCases {
 		t.Run(c.name, func(t *testing.T) {
 			live := mioir.LiveTensors()
-			m, err := mioir.Import(fixture(t, c.name+".pth"), nil)
+			m, err := mioir.Import(testutil.Model(t, c.name+".pth"), nil)
 			require.NoError(t, err)
 			defer m.Close()
 			require.Equal(t, c.arch, m.Config().Arch)
 			require.Equal(t, c.kind, m.Config().Prompt)
 			require.Equal(t, c.name, m.Config().Name())
 			got := forwardFixture(t, m, c.name)
-			want, _ := readNpy(t, c.name+".out.npy")
+			want, _ := testutil.ReadNpy(t, c.name+".out.npy")
 			if c.residue {
-				in, _ := readNpy(t, c.name+".in.npy")
+				in, _ := testutil.ReadNpy(t, c.name+".in.npy")
 				for i := range got {
 					got[i] -= in[i]
 					want[i] -= in[i]
 				}
 			}
-			rel, maxAbs := relL2(got, want)
+			rel, maxAbs := testutil.RelL2(got, want)
 			t.Logf("%s through mioir.Import: rel L2 %.3g, max abs %.3g", c.name, rel, maxAbs)
 			require.LessOrEqual(t, rel, 1e-5)
 
 			if c.ema > 0 {
-				e, err := mioir.Import(fixture(t, c.name+".pth"), &mioir.ImportOptions{EMA: true})
+				e, err := mioir.Import(testutil.Model(t, c.name+".pth"), &mioir.ImportOptions{EMA: true})
 				require.NoError(t, err)
 				ema := forwardFixture(t, e, c.name)
 				e.Close()

@@ -13,35 +13,11 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
 )
-
-func npyF32(t testing.TB, name string) ([]float32, []int64) {
-	t.Helper()
-	r, err := npy.ReadFile(fixtures.Path(t, "models", name))
-	require.NoError(t, err)
-	v, err := r.Float32s()
-	require.NoError(t, err)
-	shape := make([]int64, len(r.Shape))
-	for i, d := range r.Shape {
-		shape[i] = int64(d)
-	}
-	return v, shape
-}
-
-func rel(a, b []float32) (r, maxAbs float64) {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-		maxAbs = math.Max(maxAbs, math.Abs(d))
-	}
-	return math.Sqrt(num / den), maxAbs
-}
 
 // smallConfigs are seeded models small enough for 512x512 tests on 2 cores,
 // with PyTorch's default init (Prompted) so that outputs differ from inputs.
@@ -89,10 +65,10 @@ func TestTiledEqualsUntiled(t *testing.T) {
 			require.Equal(t, 1, info.Tiles)
 			in, err := torch.ToSlice[float32](x)
 			require.NoError(t, err)
-			_, change := rel(whole, in)
+			_, change := testutil.RelL2(whole, in)
 			tiled, info := restoreSlice(t, m, x, &Options{Tile: int(side * 3 / 8), Overlap: 32})
 			require.GreaterOrEqual(t, info.Tiles, 9)
-			r, maxAbs := rel(tiled, whole)
+			r, maxAbs := testutil.RelL2(tiled, whole)
 			t.Logf("%s %dx%[2]d, tiles %d overlap 32: max |tiled-untiled| %.3g, rel L2 %.3g (network changes the input by up to %.3g)",
 				name, side, side*3/8, maxAbs, r, change)
 			require.Greater(t, change, 0.05, "the network must do something for the test to mean anything")
@@ -125,7 +101,7 @@ func TestOOMBackoff(t *testing.T) {
 	require.Equal(t, 2, info.Retries) // whole (300) -> 150 -> 75
 	require.LessOrEqual(t, info.Tile, 128)
 	require.Greater(t, info.Tiles, 1)
-	_, maxAbs := rel(got, want)
+	_, maxAbs := testutil.RelL2(got, want)
 	require.LessOrEqual(t, maxAbs, 1e-3)
 
 	// Below MinTile it gives up with an error that still matches.
@@ -152,7 +128,7 @@ func TestRestorePadding(t *testing.T) {
 	want, err := torch.ToSlice[float32](y.Narrow(2, 0, 37).Narrow(3, 0, 50).Contiguous())
 	require.NoError(t, err)
 	require.Len(t, got, len(want))
-	_, maxAbs := rel(got, want)
+	_, maxAbs := testutil.RelL2(got, want)
 	require.LessOrEqual(t, maxAbs, 1e-6)
 
 	// Inputs smaller than the window pad in steps.
@@ -180,15 +156,15 @@ func TestRestoreEPParity(t *testing.T) {
 				&ImportOptions{Maps: fixtures.Path(t, "models", "type7.npy")})
 			require.NoError(t, err)
 			defer m.Close()
-			in, shape := npyF32(t, name+".in.npy")
-			want, _ := npyF32(t, name+".out.npy")
+			in, shape := testutil.ReadNpy(t, name+".in.npy")
+			want, _ := testutil.ReadNpy(t, name+".out.npy")
 			x, err := torch.FromSlice(nil, in, shape...)
 			require.NoError(t, err)
 			defer x.Close()
 			got, info := restoreSlice(t, m, x, &Options{Task: degrade.Noise})
 			require.Equal(t, degrade.Noise, info.Task)
 			require.False(t, info.Auto)
-			r, maxAbs := rel(got, want)
+			r, maxAbs := testutil.RelL2(got, want)
 			t.Logf("%s through Restore (task noise): rel L2 %.3g, max abs %.3g", name, r, maxAbs)
 			require.LessOrEqual(t, r, 1e-5)
 		})
@@ -206,14 +182,14 @@ func TestRestoreAuto(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 	require.True(t, m.Config().Classifier)
-	in, shape := npyF32(t, "Classifier.in.npy")
-	probs, _ := npyF32(t, "Classifier.out.npy")
+	in, shape := testutil.ReadNpy(t, "Classifier.in.npy")
+	probs, _ := testutil.ReadNpy(t, "Classifier.out.npy")
 	x, err := torch.FromSlice(nil, in, shape...)
 	require.NoError(t, err)
 	defer x.Close()
 	_, info := restoreSlice(t, m, x, nil)
 	require.True(t, info.Auto)
-	r, _ := rel(info.Probs, probs)
+	r, _ := testutil.RelL2(info.Probs, probs)
 	require.LessOrEqual(t, r, 1e-5)
 	idx, err := prompt.SelectIndex(probs)
 	require.NoError(t, err)
@@ -366,7 +342,7 @@ func TestRestorePaddingRules(t *testing.T) {
 			require.NoError(t, err)
 			want, err := torch.ToSlice[float32](y.Narrow(2, top, c.h).Narrow(3, left, c.w).Contiguous())
 			require.NoError(t, err)
-			_, maxAbs := rel(got, want)
+			_, maxAbs := testutil.RelL2(got, want)
 			require.LessOrEqual(t, maxAbs, 1e-6)
 			if c.rule.Square {
 				// nets.Uformer pads the same way by itself (plain hook-free

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
 )
@@ -68,16 +69,7 @@ func loadPromptIRFixture(t testing.TB) *PromptIR {
 // promptIRRun runs n on vals (shape) in an inference scope.
 func promptIRRun(t testing.TB, n Backbone, vals []float32, shape []int64) ([]float32, []int64) {
 	t.Helper()
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		x, err := torch.FromSlice(s, vals, shape...)
-		require.NoError(t, err)
-		return n.Forward(x, nil)
-	})
-	require.NoError(t, err)
-	defer out.Close()
-	got, err := torch.ToSlice[float32](out)
-	require.NoError(t, err)
-	return got, out.Shape()
+	return testutil.Forward(t, vals, shape, func(x *torch.Tensor) *torch.Tensor { return n.Forward(x, nil) })
 }
 
 func TestPromptIRPaperParamsAndKeys(t *testing.T) {
@@ -85,7 +77,7 @@ func TestPromptIRPaperParamsAndKeys(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	require.Equal(t, int64(35_376_967), layers.NumParams(n))
-	require.Equal(t, swinFixtureKeys(t, "PromptIR.full.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "PromptIR.full.keys.json"), swinModuleKeys(n))
 	var prompts int64
 	for _, p := range []*layers.PromptGenBlock{n.Prompt1, n.Prompt2, n.Prompt3} {
 		prompts += p.PromptParam.Numel()
@@ -109,24 +101,24 @@ func TestPromptIRFixtureKeys(t *testing.T) {
 	n, err := NewPromptIR(nil, promptIRFixtureConfig(t))
 	require.NoError(t, err)
 	defer n.Close()
-	require.Equal(t, swinFixtureKeys(t, "PromptIR.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "PromptIR.keys.json"), swinModuleKeys(n))
 	require.Equal(t, int64(16_259_522), layers.NumParams(n))
 }
 
 func TestPromptIRParity(t *testing.T) {
 	n := loadPromptIRFixture(t)
 	defer n.Close()
-	in, inShape := swinNpy(t, "PromptIR.in.npy")
-	want, wantShape := swinNpy(t, "PromptIR.out.npy")
+	in, inShape := testutil.ReadNpy(t, "PromptIR.in.npy")
+	want, wantShape := testutil.ReadNpy(t, "PromptIR.out.npy")
 	got, shape := promptIRRun(t, n, in, inShape)
 	require.Equal(t, wantShape, shape)
-	rel, maxAbs := swinRelL2(got, want)
+	rel, maxAbs := testutil.RelL2(got, want)
 	t.Logf("PromptIR 64x64: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	require.Less(t, maxAbs, 1e-5)
 	// The network changes the image (out - in is up to 0.27 in the
 	// fixture), so matching it is not matching the skip alone.
-	_, moved := swinRelL2(in, want)
+	_, moved := testutil.RelL2(in, want)
 	require.Greater(t, moved, 0.2)
 }
 
@@ -162,7 +154,7 @@ func TestPromptIRPads(t *testing.T) {
 	require.Equal(t, byHand(0, 2), got)
 	m := n.PadMultiple()
 	ref := byHand(m-h, 2*m-w)
-	rel, _ := swinRelL2(got, ref)
+	rel, _ := testutil.RelL2(got, ref)
 	require.Greater(t, rel, 1e-6, "padding to 64 should change the values (global attention, prompt pooling)")
 }
 
@@ -313,7 +305,7 @@ func TestPromptIRBackward(t *testing.T) {
 func BenchmarkPromptIRForward(b *testing.B) {
 	n := loadPromptIRFixture(b)
 	defer n.Close()
-	in, shape := swinNpy(b, "PromptIR.in.npy")
+	in, shape := testutil.ReadNpy(b, "PromptIR.in.npy")
 	promptIRBench(b, n, in, shape)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/testutil"
 )
 
 // TestPromptIRRuleValueByHand checks elements worked out by hand from the
@@ -55,7 +56,7 @@ func TestPromptIRRuleStateDict(t *testing.T) {
 	require.NoError(t, err)
 	rule, err := ParsePromptIRWeightRule(raw)
 	require.NoError(t, err)
-	keys := swinFixtureKeys(t, "PromptIR.keys.json")
+	keys := testutil.Keys(t, "PromptIR.keys.json")
 	require.Len(t, rule.Tensors, len(keys))
 	for i, k := range keys {
 		require.Equal(t, k.Name, rule.Tensors[i].Key)

@@ -9,6 +9,7 @@ import (
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
 	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -75,12 +76,12 @@ func TestRestormerPromptedParity(t *testing.T) {
 			require.Equal(t, int64(map[string]int{"Restormer_EP": 374_059, "Restormer_AP": 399_147}[name]),
 				layers.NumParams(m))
 
-			in, inShape := nets.SwinNpyForTest(t, name+".in.npy")
-			want, wantShape := nets.SwinNpyForTest(t, name+".out.npy")
+			in, inShape := testutil.ReadNpy(t, name+".in.npy")
+			want, wantShape := testutil.ReadNpy(t, name+".out.npy")
 			var pv []float32
 			var pShape []int64
 			if kind == prompt.Explicit {
-				pv, pShape = nets.SwinNpyForTest(t, name+".prompt.npy")
+				pv, pShape = testutil.ReadNpy(t, name+".prompt.npy")
 				pShape = append([]int64{pShape[0], 1}, pShape[1:]...) // (1,128,128) -> (1,1,128,128)
 			}
 			out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
@@ -98,7 +99,7 @@ func TestRestormerPromptedParity(t *testing.T) {
 			require.Equal(t, wantShape, out.Shape())
 			got, err := torch.ToSlice[float32](out)
 			require.NoError(t, err)
-			rel, maxAbs := nets.SwinRelL2ForTest(got, want)
+			rel, maxAbs := testutil.RelL2(got, want)
 			t.Logf("%s 64x64: relative L2 %.3g, max |diff| %.3g", name, rel, maxAbs)
 			require.LessOrEqual(t, rel, 1e-5)
 			require.Less(t, maxAbs, 1e-5)
@@ -113,7 +114,7 @@ func TestRestormerPromptedPaperParams(t *testing.T) {
 		m := newRestormerPrompted(t, nil, restormerKinds[name], nets.RestormerConfig{})
 		require.Equal(t, want, layers.NumParams(m), name)
 		ps := layers.Params(m)
-		keys := nets.RestormerFixtureKeysForTest(t, name+".full.keys.json")
+		keys := testutil.Keys(t, name+".full.keys.json")
 		require.Len(t, ps, len(keys), name)
 		for i, p := range ps {
 			require.Equal(t, keys[i].Name, p.Name)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
 )
@@ -63,16 +64,7 @@ func loadRestormerFixture(t testing.TB, section string) *Restormer {
 // restormerRun runs n on vals (shape) in an inference scope.
 func restormerRun(t testing.TB, n *Restormer, vals []float32, shape []int64, hook Hook) ([]float32, []int64) {
 	t.Helper()
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		x, err := torch.FromSlice(s, vals, shape...)
-		require.NoError(t, err)
-		return n.Forward(x, hook)
-	})
-	require.NoError(t, err)
-	defer out.Close()
-	got, err := torch.ToSlice[float32](out)
-	require.NoError(t, err)
-	return got, out.Shape()
+	return testutil.Forward(t, vals, shape, func(x *torch.Tensor) *torch.Tensor { return n.Forward(x, hook) })
 }
 
 func TestRestormerPaperParamsAndKeys(t *testing.T) {
@@ -80,7 +72,7 @@ func TestRestormerPaperParamsAndKeys(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	require.Equal(t, int64(26_126_644), layers.NumParams(n))
-	require.Equal(t, swinFixtureKeys(t, "Restormer.full.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "Restormer.full.keys.json"), swinModuleKeys(n))
 	require.Equal(t, int64(64), n.PadMultiple())
 
 	c := RestormerPaperConfig()
@@ -103,7 +95,7 @@ func TestRestormerFixtureKeys(t *testing.T) {
 	n, err := NewRestormer(nil, restormerFixtureConfig(t, "Restormer"))
 	require.NoError(t, err)
 	defer n.Close()
-	require.Equal(t, swinFixtureKeys(t, "Restormer.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "Restormer.keys.json"), swinModuleKeys(n))
 	require.Equal(t, int64(56_085), layers.NumParams(n))
 }
 
@@ -126,9 +118,9 @@ func TestRestormerPromptedBackboneKeys(t *testing.T) {
 			n, err := NewRestormer(nil, tc.cfg(t))
 			require.NoError(t, err)
 			defer n.Close()
-			want := swinFixtureKeys(t, tc.file)
+			want := testutil.Keys(t, tc.file)
 			prompt := map[string][]int64{}
-			var backbone []swinKey
+			var backbone []testutil.Key
 			for i, k := range want {
 				if strings.HasPrefix(k.Name, "F_ext_net") || strings.HasPrefix(k.Name, "prompt_") {
 					require.Empty(t, backbone, "prompt key %d (%s) after a backbone key", i, k.Name)
@@ -158,11 +150,11 @@ func TestRestormerPromptedBackboneKeys(t *testing.T) {
 func TestRestormerParity(t *testing.T) {
 	live := torch.LiveTensors()
 	n := loadRestormerFixture(t, "params")
-	in, inShape := swinNpy(t, "Restormer.in.npy")
-	want, wantShape := swinNpy(t, "Restormer.out.npy")
+	in, inShape := testutil.ReadNpy(t, "Restormer.in.npy")
+	want, wantShape := testutil.ReadNpy(t, "Restormer.out.npy")
 	got, shape := restormerRun(t, n, in, inShape, nil)
 	require.Equal(t, wantShape, shape)
-	rel, maxAbs := swinRelL2(got, want)
+	rel, maxAbs := testutil.RelL2(got, want)
 	t.Logf("Restormer 64x64: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	require.Less(t, maxAbs, 1e-5)
@@ -171,7 +163,7 @@ func TestRestormerParity(t *testing.T) {
 	n.ChannelsFirst = true
 	nchw, _ := restormerRun(t, n, in, inShape, nil)
 	n.ChannelsFirst = false
-	rel, maxAbs = swinRelL2(nchw, want)
+	rel, maxAbs = testutil.RelL2(nchw, want)
 	t.Logf("Restormer 64x64, NCHW features: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 
@@ -397,7 +389,7 @@ func TestRestormerBackward(t *testing.T) {
 func BenchmarkRestormerFixtureForward(b *testing.B) {
 	n := loadRestormerFixture(b, "params")
 	defer n.Close()
-	in, shape := swinNpy(b, "Restormer.in.npy")
+	in, shape := testutil.ReadNpy(b, "Restormer.in.npy")
 	x, err := torch.FromSlice(nil, in, shape...)
 	require.NoError(b, err)
 	defer x.Close()
@@ -414,7 +406,6 @@ func BenchmarkRestormerFixtureForward(b *testing.B) {
 // Exported for the external tests of restormer_prompt_test.go.
 var (
 	RestormerFixtureConfigForTest = restormerFixtureConfig
-	RestormerFixtureKeysForTest   = swinFixtureKeys
 )
 
 // TestRestormerForwardErrors checks that bad inputs give an error and leak

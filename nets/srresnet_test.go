@@ -1,57 +1,16 @@
 package nets
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/npy"
 	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/stretchr/testify/require"
 )
-
-// srFixtureKeys reads <name>.full.keys.json: [key, shape, dtype] rows.
-func srFixtureKeys(t *testing.T, name string) (keys []string, shapes [][]int64) {
-	t.Helper()
-	b, err := os.ReadFile(fixtures.Path(t, "models", name+".full.keys.json"))
-	require.NoError(t, err)
-	var rows [][]json.RawMessage
-	require.NoError(t, json.Unmarshal(b, &rows))
-	for _, r := range rows {
-		var k string
-		var s []int64
-		require.NoError(t, json.Unmarshal(r[0], &k))
-		require.NoError(t, json.Unmarshal(r[1], &s))
-		keys = append(keys, k)
-		shapes = append(shapes, s)
-	}
-	return keys, shapes
-}
-
-// srRelL2 is ||a-b|| / ||b||, and the largest |a-b|.
-func srRelL2(a, b []float32) (rel, maxAbs float64) {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-		maxAbs = math.Max(maxAbs, math.Abs(d))
-	}
-	return math.Sqrt(num / den), maxAbs
-}
-
-func srNpy(t *testing.T, name string) []float32 {
-	t.Helper()
-	r, err := npy.ReadFile(fixtures.Path(t, "models", name))
-	require.NoError(t, err)
-	v, err := r.Float32s()
-	require.NoError(t, err)
-	return v
-}
 
 func TestSRResNetParamsAndKeys(t *testing.T) {
 	for _, c := range []struct {
@@ -67,7 +26,7 @@ func TestSRResNetParamsAndKeys(t *testing.T) {
 			n, err := NewSRResNet(g, SRResNetConfig{Prompted: c.prompted})
 			require.NoError(t, err)
 			require.Equal(t, c.params, layers.NumParams(n))
-			keys, shapes := srFixtureKeys(t, c.name)
+			keys, shapes := testutil.FullKeys(t, c.name)
 			ps := layers.Params(n)
 			require.Len(t, ps, len(keys))
 			for i, p := range ps {
@@ -92,7 +51,7 @@ func srForward(t *testing.T, section string) []float32 {
 	require.NoError(t, err)
 	defer n.Close()
 	require.NoError(t, layers.LoadStateDict(n, sd, layers.LoadOptions{}))
-	in := srNpy(t, "SRResNet.in.npy")
+	in, _ := testutil.ReadNpy(t, "SRResNet.in.npy")
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := torch.FromSlice(s, in, 1, 3, 64, 64)
 		if err != nil {
@@ -110,12 +69,12 @@ func srForward(t *testing.T, section string) []float32 {
 func TestSRResNetParity(t *testing.T) {
 	live := torch.LiveTensors()
 	got := srForward(t, "params")
-	in := srNpy(t, "SRResNet.in.npy")
-	want := srNpy(t, "SRResNet.out.npy")
+	in, _ := testutil.ReadNpy(t, "SRResNet.in.npy")
+	want, _ := testutil.ReadNpy(t, "SRResNet.out.npy")
 	for i := range want {
 		want[i] -= in[i]
 	}
-	rel, maxAbs := srRelL2(got, want)
+	rel, maxAbs := testutil.RelL2(got, want)
 	t.Logf("SRResNet: rel L2 of out-in %.3g, max abs %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	require.Equal(t, live, torch.LiveTensors())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -42,12 +43,12 @@ func TestSwinIRPromptedParity(t *testing.T) {
 			require.Equal(t, int64(map[string]int{"SwinIR_EP": 1_222_461, "SwinIR_AP": 1_228_733}[tc.name]),
 				layers.NumParams(model))
 
-			in, inShape := nets.SwinNpyForTest(t, tc.name+".in.npy")
-			want, wantShape := nets.SwinNpyForTest(t, tc.name+".out.npy")
+			in, inShape := testutil.ReadNpy(t, tc.name+".in.npy")
+			want, wantShape := testutil.ReadNpy(t, tc.name+".out.npy")
 			var pv []float32
 			var pShape []int64
 			if tc.kind == prompt.Explicit {
-				pv, pShape = nets.SwinNpyForTest(t, tc.name+".prompt.npy")
+				pv, pShape = testutil.ReadNpy(t, tc.name+".prompt.npy")
 				pShape = append([]int64{pShape[0], 1}, pShape[1:]...) // (1,128,128) -> (1,1,128,128)
 			}
 			out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
@@ -65,7 +66,7 @@ func TestSwinIRPromptedParity(t *testing.T) {
 			require.Equal(t, wantShape, out.Shape())
 			got, err := torch.ToSlice[float32](out)
 			require.NoError(t, err)
-			rel, maxAbs := nets.SwinRelL2ForTest(got, want)
+			rel, maxAbs := testutil.RelL2(got, want)
 			t.Logf("%s 64x64: relative L2 %.3g, max |diff| %.3g", tc.name, rel, maxAbs)
 			require.LessOrEqual(t, rel, 1e-5)
 		})

@@ -2,7 +2,6 @@ package nets
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"strings"
 	"testing"
@@ -10,39 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/npy"
 	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
 )
 
-// swinKey is one [key, shape, dtype] row of a <name>.keys.json fixture.
-type swinKey struct {
-	Name  string
-	Shape []int64
-	DType string
-}
-
-func swinFixtureKeys(t testing.TB, file string) []swinKey {
-	t.Helper()
-	raw, err := os.ReadFile(fixtures.Path(t, "models", file))
-	require.NoError(t, err)
-	var rows [][3]json.RawMessage
-	require.NoError(t, json.Unmarshal(raw, &rows))
-	keys := make([]swinKey, len(rows))
-	for i, r := range rows {
-		require.NoError(t, json.Unmarshal(r[0], &keys[i].Name))
-		require.NoError(t, json.Unmarshal(r[1], &keys[i].Shape))
-		require.NoError(t, json.Unmarshal(r[2], &keys[i].DType))
-	}
-	return keys
-}
-
 // swinModuleKeys lists m's tensors as fixture rows.
-func swinModuleKeys(m layers.Module) []swinKey {
-	var keys []swinKey
+func swinModuleKeys(m layers.Module) []testutil.Key {
+	var keys []testutil.Key
 	for _, p := range layers.Params(m) {
-		keys = append(keys, swinKey{p.Name, p.Tensor().Shape(), p.Tensor().DType().String()})
+		keys = append(keys, testutil.Key{Name: p.Name, Shape: p.Tensor().Shape(), DType: p.Tensor().DType().String()})
 	}
 	return keys
 }
@@ -74,31 +51,6 @@ func swinFixtureConfig(t testing.TB, name string) SwinIRConfig {
 		ImgRange: k.ImgRange, ResiConnection: k.ResiConnection, Upsampler: k.Upsampler}
 }
 
-func swinNpy(t testing.TB, file string) ([]float32, []int64) {
-	t.Helper()
-	r, err := npy.ReadFile(fixtures.Path(t, "models", file))
-	require.NoError(t, err)
-	v, err := r.Float32s()
-	require.NoError(t, err)
-	shape := make([]int64, len(r.Shape))
-	for i, d := range r.Shape {
-		shape[i] = int64(d)
-	}
-	return v, shape
-}
-
-// swinRelL2 is ||a-b|| / ||b||, and the largest absolute difference.
-func swinRelL2(a, b []float32) (rel, maxAbs float64) {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-		maxAbs = max(maxAbs, math.Abs(d))
-	}
-	return math.Sqrt(num / den), maxAbs
-}
-
 // loadSwinFixture builds the fixture's configuration and loads its params.
 func loadSwinFixture(t testing.TB, name string) *SwinIR {
 	t.Helper()
@@ -116,16 +68,7 @@ func loadSwinFixture(t testing.TB, name string) *SwinIR {
 // returns the output values and shape.
 func swinRun(t testing.TB, n *SwinIR, vals []float32, shape []int64, hook Hook) ([]float32, []int64) {
 	t.Helper()
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		x, err := torch.FromSlice(s, vals, shape...)
-		require.NoError(t, err)
-		return n.Forward(x, hook)
-	})
-	require.NoError(t, err)
-	defer out.Close()
-	got, err := torch.ToSlice[float32](out)
-	require.NoError(t, err)
-	return got, out.Shape()
+	return testutil.Forward(t, vals, shape, func(x *torch.Tensor) *torch.Tensor { return n.Forward(x, hook) })
 }
 
 func TestSwinIRPaperParamsAndKeys(t *testing.T) {
@@ -133,7 +76,7 @@ func TestSwinIRPaperParamsAndKeys(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	require.Equal(t, int64(11_604_775), layers.NumParams(n))
-	require.Equal(t, swinFixtureKeys(t, "SwinIR.full.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "SwinIR.full.keys.json"), swinModuleKeys(n))
 	require.Len(t, n.Modulation().Points, 6+3)
 
 	c := SwinIRPaperConfig()
@@ -148,7 +91,7 @@ func TestSwinIRFixtureKeys(t *testing.T) {
 	for _, name := range []string{"SwinIR"} {
 		n, err := NewSwinIR(nil, swinFixtureConfig(t, name))
 		require.NoError(t, err)
-		require.Equal(t, swinFixtureKeys(t, name+".keys.json"), swinModuleKeys(n))
+		require.Equal(t, testutil.Keys(t, name+".keys.json"), swinModuleKeys(n))
 		require.Equal(t, int64(258_895), layers.NumParams(n))
 		n.Close()
 	}
@@ -172,9 +115,9 @@ func TestSwinIRPromptedBackboneKeys(t *testing.T) {
 			n, err := NewSwinIR(nil, tc.cfg())
 			require.NoError(t, err)
 			defer n.Close()
-			want := swinFixtureKeys(t, tc.file)
+			want := testutil.Keys(t, tc.file)
 			prompt := map[string][]int64{}
-			var backbone []swinKey
+			var backbone []testutil.Key
 			for _, k := range want {
 				if strings.HasPrefix(k.Name, "F_ext_net.") || strings.Contains(k.Name, "prompt_") {
 					prompt[k.Name] = k.Shape
@@ -201,11 +144,11 @@ func TestSwinIRPromptedBackboneKeys(t *testing.T) {
 func TestSwinIRParity(t *testing.T) {
 	n := loadSwinFixture(t, "SwinIR")
 	defer n.Close()
-	in, inShape := swinNpy(t, "SwinIR.in.npy")
-	want, wantShape := swinNpy(t, "SwinIR.out.npy")
+	in, inShape := testutil.ReadNpy(t, "SwinIR.in.npy")
+	want, wantShape := testutil.ReadNpy(t, "SwinIR.out.npy")
 	got, shape := swinRun(t, n, in, inShape, nil)
 	require.Equal(t, wantShape, shape)
-	rel, maxAbs := swinRelL2(got, want)
+	rel, maxAbs := testutil.RelL2(got, want)
 	t.Logf("SwinIR 64x64: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	require.Less(t, maxAbs, 1e-5)
@@ -342,7 +285,7 @@ func TestSwinIRFreesEverything(t *testing.T) {
 func BenchmarkSwinIRForward(b *testing.B) {
 	n := loadSwinFixture(b, "SwinIR")
 	defer n.Close()
-	in, shape := swinNpy(b, "SwinIR.in.npy")
+	in, shape := testutil.ReadNpy(b, "SwinIR.in.npy")
 	x, err := torch.FromSlice(nil, in, shape...)
 	require.NoError(b, err)
 	defer x.Close()
@@ -384,8 +327,6 @@ func BenchmarkSwinIRPaperForward128(b *testing.B) {
 // Exported for the external tests of swinir_prompt_test.go.
 var (
 	SwinFixtureConfigForTest = swinFixtureConfig
-	SwinNpyForTest           = swinNpy
-	SwinRelL2ForTest         = swinRelL2
 )
 
 // TestSwinIRBackward checks that a training step reaches every parameter

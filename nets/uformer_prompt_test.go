@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -54,12 +55,12 @@ func TestUformerPromptedParity(t *testing.T) {
 			defer mod.Close()
 			require.Equal(t, tc.params, layers.NumParams(layers.Modules{mod, net}))
 
-			in, inShape := nets.SwinNpyForTest(t, tc.name+".in.npy")
-			want, wantShape := nets.SwinNpyForTest(t, tc.name+".out.npy")
+			in, inShape := testutil.ReadNpy(t, tc.name+".in.npy")
+			want, wantShape := testutil.ReadNpy(t, tc.name+".out.npy")
 			var pv []float32
 			var pShape []int64
 			if tc.kind == prompt.Explicit {
-				pv, pShape = nets.SwinNpyForTest(t, tc.name+".prompt.npy")
+				pv, pShape = testutil.ReadNpy(t, tc.name+".prompt.npy")
 				pShape = append([]int64{pShape[0], 1}, pShape[1:]...) // (1,128,128) -> (1,1,128,128)
 			}
 			out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
@@ -77,7 +78,7 @@ func TestUformerPromptedParity(t *testing.T) {
 			require.Equal(t, wantShape, out.Shape())
 			got, err := torch.ToSlice[float32](out)
 			require.NoError(t, err)
-			rel, maxAbs := nets.SwinRelL2ForTest(got, want)
+			rel, maxAbs := testutil.RelL2(got, want)
 			t.Logf("%s 128x128: relative L2 %.3g, max |diff| %.3g", tc.name, rel, maxAbs)
 			require.LessOrEqual(t, rel, 1e-5)
 		})
@@ -164,7 +165,7 @@ func TestUformerAPPromptIsPaddedInput(t *testing.T) {
 		return v
 	}
 	padded, unpadded := run(true), run(false)
-	rel, _ := nets.SwinRelL2ForTest(unpadded, padded)
+	rel, _ := testutil.RelL2(unpadded, padded)
 	require.Positive(t, rel, "the prompt of the padded image differs from the unpadded one's")
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
 )
@@ -53,16 +54,7 @@ func loadUformerFixture(t testing.TB, name string) *Uformer {
 // uformerRun runs the backbone on vals (shape) in an inference scope.
 func uformerRun(t testing.TB, n *Uformer, vals []float32, shape []int64, hook Hook) ([]float32, []int64) {
 	t.Helper()
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		x, err := torch.FromSlice(s, vals, shape...)
-		require.NoError(t, err)
-		return n.Forward(x, hook)
-	})
-	require.NoError(t, err)
-	defer out.Close()
-	got, err := torch.ToSlice[float32](out)
-	require.NoError(t, err)
-	return got, out.Shape()
+	return testutil.Forward(t, vals, shape, func(x *torch.Tensor) *torch.Tensor { return n.Forward(x, hook) })
 }
 
 // uformerSmall is a small configuration for structural tests (window 4, so
@@ -76,7 +68,7 @@ func TestUformerPaperParamsAndKeys(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	require.Equal(t, int64(50_880_946), layers.NumParams(n))
-	require.Equal(t, swinFixtureKeys(t, "Uformer.full.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "Uformer.full.keys.json"), swinModuleKeys(n))
 
 	c := UformerPaperConfig()
 	require.Equal(t, int64(32), c.EmbedDim)
@@ -102,7 +94,7 @@ func TestUformerFixtureKeys(t *testing.T) {
 	n, err := NewUformer(nil, uformerFixtureConfig(t, "Uformer"))
 	require.NoError(t, err)
 	defer n.Close()
-	require.Equal(t, swinFixtureKeys(t, "Uformer.keys.json"), swinModuleKeys(n))
+	require.Equal(t, testutil.Keys(t, "Uformer.keys.json"), swinModuleKeys(n))
 	require.Equal(t, int64(225_471), layers.NumParams(n))
 }
 
@@ -124,9 +116,9 @@ func TestUformerPromptedBackboneKeys(t *testing.T) {
 			n, err := NewUformer(nil, tc.cfg())
 			require.NoError(t, err)
 			defer n.Close()
-			want := swinFixtureKeys(t, tc.file)
+			want := testutil.Keys(t, tc.file)
 			prompt := map[string][]int64{}
-			var backbone []swinKey
+			var backbone []testutil.Key
 			for i, k := range want {
 				if strings.HasPrefix(k.Name, "F_ext_net") || strings.HasPrefix(k.Name, "prompt_") {
 					require.Empty(t, backbone, "prompt key %d %s after the backbone's", i, k.Name)
@@ -157,11 +149,11 @@ func TestUformerPromptedBackboneKeys(t *testing.T) {
 func TestUformerParity(t *testing.T) {
 	n := loadUformerFixture(t, "Uformer")
 	defer n.Close()
-	in, inShape := swinNpy(t, "Uformer.in.npy")
-	want, wantShape := swinNpy(t, "Uformer.out.npy")
+	in, inShape := testutil.ReadNpy(t, "Uformer.in.npy")
+	want, wantShape := testutil.ReadNpy(t, "Uformer.out.npy")
 	got, shape := uformerRun(t, n, in, inShape, nil)
 	require.Equal(t, wantShape, shape)
-	rel, maxAbs := swinRelL2(got, want)
+	rel, maxAbs := testutil.RelL2(got, want)
 	t.Logf("Uformer 128x128: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	require.Less(t, maxAbs, 1e-5)
@@ -395,8 +387,8 @@ func TestUformerCUDA(t *testing.T) {
 	n := loadUformerFixture(t, "Uformer")
 	defer n.Close()
 	require.NoError(t, layers.To(n, torch.CUDA(0)))
-	in, inShape := swinNpy(t, "Uformer.in.npy")
-	want, _ := swinNpy(t, "Uformer.out.npy")
+	in, inShape := testutil.ReadNpy(t, "Uformer.in.npy")
+	want, _ := testutil.ReadNpy(t, "Uformer.out.npy")
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := torch.FromSliceOn(s, torch.CUDA(0), in, inShape...)
 		require.NoError(t, err)
@@ -409,7 +401,7 @@ func TestUformerCUDA(t *testing.T) {
 	defer out.Close()
 	got, err := torch.ToSlice[float32](out)
 	require.NoError(t, err)
-	rel, maxAbs := swinRelL2(got, want)
+	rel, maxAbs := testutil.RelL2(got, want)
 	t.Logf("Uformer on CUDA: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-3)
 }

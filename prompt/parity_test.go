@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/stretchr/testify/require"
@@ -31,7 +32,7 @@ func TestParamCountsAndKeys(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			require.Equal(t, c.params, layers.NumParams(c.m))
-			keys, shapes := fixtureKeys(t, c.name)
+			keys, shapes := testutil.FullKeys(t, c.name)
 			ps := layers.Params(c.m)
 			require.Len(t, ps, len(keys))
 			for i, p := range ps {
@@ -51,11 +52,11 @@ func runSRPrompted(t *testing.T, name string, kind Kind, section string) []float
 	m := newSRPrompted(t, nil, kind)
 	defer m.Close()
 	loadFixture(t, m, name, section)
-	in, inShape := readNpy(t, name+".in.npy")
+	in, inShape := testutil.ReadNpy(t, name+".in.npy")
 	var pr []float32
 	var prShape []int64
 	if kind == Explicit {
-		pr, prShape = readNpy(t, name+".prompt.npy")
+		pr, prShape = testutil.ReadNpy(t, name+".prompt.npy")
 	}
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := torch.FromSlice(s, in, inShape...)
@@ -89,9 +90,9 @@ func TestSRResNetPromptedParity(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			live := torch.LiveTensors()
-			want, _ := readNpy(t, c.name+".out.npy")
+			want, _ := testutil.ReadNpy(t, c.name+".out.npy")
 			got := runSRPrompted(t, c.name, c.kind, "params")
-			rel, maxAbs := relL2(got, want)
+			rel, maxAbs := testutil.RelL2(got, want)
 			t.Logf("%s: rel L2 %.3g, max abs %.3g", c.name, rel, maxAbs)
 			require.LessOrEqual(t, rel, 1e-5)
 
@@ -113,7 +114,7 @@ func TestMapsMatchFixturePrompt(t *testing.T) {
 	maps, err := LoadMaps(fixtures.Path(t, "models", "type7.npy"))
 	require.NoError(t, err)
 	defer maps.Close()
-	want, _ := readNpy(t, "SRResNet_EP.prompt.npy")
+	want, _ := testutil.ReadNpy(t, "SRResNet_EP.prompt.npy")
 	p, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		p, err := maps.Prompt(s, torch.CPU, degrade.Noise, degrade.SR)
 		if err != nil {
@@ -169,15 +170,15 @@ func TestClassifierParity(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	loadFixture(t, c, "Classifier", "params")
-	in, shape := readNpy(t, "Classifier.in.npy")
-	want, _ := readNpy(t, "Classifier.out.npy")
+	in, shape := testutil.ReadNpy(t, "Classifier.in.npy")
+	want, _ := testutil.ReadNpy(t, "Classifier.out.npy")
 	x, err := torch.FromSlice(nil, in, shape...)
 	require.NoError(t, err)
 	defer x.Close()
 	preds, err := c.Classify(x)
 	require.NoError(t, err)
 	require.Len(t, preds, 1)
-	rel, maxAbs := relL2(preds[0].Probs[:], want)
+	rel, maxAbs := testutil.RelL2(preds[0].Probs[:], want)
 	t.Logf("Classifier: rel L2 %.3g, max abs %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	f := readTaskFixture(t)

@@ -1,0 +1,101 @@
+// Package testutil holds the helpers that the tests of several packages
+// share: reading the reference fixtures (arrays, key lists) and comparing
+// outputs. It is imported by tests only.
+package testutil
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/torch"
+)
+
+// Model returns the path of a file among the model fixtures, skipping the
+// test when the fixture folder is absent.
+func Model(tb testing.TB, name string) string {
+	tb.Helper()
+	return fixtures.Path(tb, "models", name)
+}
+
+// ReadNpy returns a model fixture array (a .npy file) as float32 values and
+// its shape.
+func ReadNpy(tb testing.TB, name string) ([]float32, []int64) {
+	tb.Helper()
+	r, err := npy.ReadFile(Model(tb, name))
+	require.NoError(tb, err)
+	v, err := r.Float32s()
+	require.NoError(tb, err)
+	shape := make([]int64, len(r.Shape))
+	for i, d := range r.Shape {
+		shape[i] = int64(d)
+	}
+	return v, shape
+}
+
+// RelL2 is ||a-b|| / ||b||, and the largest |a-b|.
+func RelL2(a, b []float32) (rel, maxAbs float64) {
+	var num, den float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		num += d * d
+		den += float64(b[i]) * float64(b[i])
+		maxAbs = math.Max(maxAbs, math.Abs(d))
+	}
+	return math.Sqrt(num / den), maxAbs
+}
+
+// Key is one [key, shape, dtype] row of a <name>.keys.json fixture.
+type Key struct {
+	Name  string
+	Shape []int64
+	DType string
+}
+
+// Keys reads a keys fixture file (e.g. "SwinIR.full.keys.json").
+func Keys(tb testing.TB, file string) []Key {
+	tb.Helper()
+	raw, err := os.ReadFile(Model(tb, file))
+	require.NoError(tb, err)
+	var rows [][3]json.RawMessage
+	require.NoError(tb, json.Unmarshal(raw, &rows))
+	keys := make([]Key, len(rows))
+	for i, r := range rows {
+		require.NoError(tb, json.Unmarshal(r[0], &keys[i].Name))
+		require.NoError(tb, json.Unmarshal(r[1], &keys[i].Shape))
+		require.NoError(tb, json.Unmarshal(r[2], &keys[i].DType))
+	}
+	return keys
+}
+
+// FullKeys reads <name>.full.keys.json and returns its keys and shapes
+// apart, in file order.
+func FullKeys(tb testing.TB, name string) (keys []string, shapes [][]int64) {
+	tb.Helper()
+	for _, k := range Keys(tb, name+".full.keys.json") {
+		keys = append(keys, k.Name)
+		shapes = append(shapes, k.Shape)
+	}
+	return keys, shapes
+}
+
+// Forward builds a tensor of vals (shape) in an inference scope, runs f on
+// it and returns the output's values and shape.
+func Forward(tb testing.TB, vals []float32, shape []int64, f func(x *torch.Tensor) *torch.Tensor) ([]float32, []int64) {
+	tb.Helper()
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+		x, err := torch.FromSlice(s, vals, shape...)
+		require.NoError(tb, err)
+		return f(x)
+	})
+	require.NoError(tb, err)
+	defer out.Close()
+	got, err := torch.ToSlice[float32](out)
+	require.NoError(tb, err)
+	return got, out.Shape()
+}
