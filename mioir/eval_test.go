@@ -1,7 +1,6 @@
 package mioir_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/nets"
@@ -29,15 +29,8 @@ func evalCleanDir(t *testing.T, side int) string {
 	src := fixtures.Dir(t, "degrade")
 	dir := t.TempDir()
 	for _, n := range []string{"astronaut", "chelsea", "coffee"} {
-		f, err := os.Open(filepath.Join(src, n+"_gt.png"))
-		require.NoError(t, err)
-		img, err := png.Decode(f)
-		f.Close()
-		require.NoError(t, err)
-		c := degrade.FromImage(img).Crop(image.Rect(0, 0, side, side)).ToImage()
-		var b bytes.Buffer
-		require.NoError(t, png.Encode(&b, c))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, n+".png"), b.Bytes(), 0o644))
+		img := testutil.ReadPNG(t, filepath.Join(src, n+"_gt.png"))
+		testutil.WritePNG(t, filepath.Join(dir, n+".png"), degrade.FromImage(img).Crop(image.Rect(0, 0, side, side)).ToImage())
 	}
 	return dir
 }
@@ -207,14 +200,6 @@ func TestEvaluateSSIMNoInput(t *testing.T) {
 	require.False(t, ok)
 }
 
-func writePNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	var b bytes.Buffer
-	require.NoError(t, png.Encode(&b, img))
-	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
-}
-
 // TestTestSetsFromDir reads both folder layouts, skips a corrupt image and
 // refuses an EP model without classifier on a set without a task.
 func TestTestSetsFromDir(t *testing.T) {
@@ -230,17 +215,17 @@ func TestTestSetsFromDir(t *testing.T) {
 	root := t.TempDir()
 	a, c := read("astronaut.png"), read("coffee.png")
 	// Reference layout: single_indis/blur with original/GT.
-	writePNG(t, filepath.Join(root, "original", "GT", "a.png"), a)
-	writePNG(t, filepath.Join(root, "original", "GT", "c.png"), c)
-	writePNG(t, filepath.Join(root, "single_indis", "blur", "a.png"), c)
-	writePNG(t, filepath.Join(root, "single_indis", "blur", "c.png"), a)
+	testutil.WritePNG(t, filepath.Join(root, "original", "GT", "a.png"), a)
+	testutil.WritePNG(t, filepath.Join(root, "original", "GT", "c.png"), c)
+	testutil.WritePNG(t, filepath.Join(root, "single_indis", "blur", "a.png"), c)
+	testutil.WritePNG(t, filepath.Join(root, "single_indis", "blur", "c.png"), a)
 	// Per-set layout: a paper name and a user set (LQ 4 pixels smaller:
 	// the GT is cropped top-left), with a corrupt LQ.
-	writePNG(t, filepath.Join(root, "Toled_val", "GT", "x.png"), a)
-	writePNG(t, filepath.Join(root, "Toled_val", "LQ", "x.png"), c)
-	writePNG(t, filepath.Join(root, "mine", "GT", "x.png"), a)
-	writePNG(t, filepath.Join(root, "mine", "LQ", "x.png"), degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage())
-	writePNG(t, filepath.Join(root, "mine", "GT", "y.png"), a)
+	testutil.WritePNG(t, filepath.Join(root, "Toled_val", "GT", "x.png"), a)
+	testutil.WritePNG(t, filepath.Join(root, "Toled_val", "LQ", "x.png"), c)
+	testutil.WritePNG(t, filepath.Join(root, "mine", "GT", "x.png"), a)
+	testutil.WritePNG(t, filepath.Join(root, "mine", "LQ", "x.png"), degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage())
+	testutil.WritePNG(t, filepath.Join(root, "mine", "GT", "y.png"), a)
 	require.NoError(t, os.WriteFile(filepath.Join(root, "mine", "LQ", "y.png"), []byte("not a png"), 0o644))
 
 	sets, err := mioir.TestSetsFromDir(root)

@@ -6,14 +6,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,30 +22,13 @@ import (
 	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/prompt"
 )
-
-// trainImages writes n smooth-plus-noise RGB PNGs of w x h to a new folder.
-func trainImages(t testing.TB, n, w, h int) string {
-	dir := t.TempDir()
-	for i := range n {
-		r := rand.New(rand.NewPCG(uint64(i), 3))
-		m := image.NewNRGBA(image.Rect(0, 0, w, h))
-		for y := range h {
-			for x := range w {
-				m.SetNRGBA(x, y, color.NRGBA{uint8(2*x + 30*i + r.IntN(20)), uint8(3*y + r.IntN(20)), uint8((x*y)/8 + r.IntN(20)), 255})
-			}
-		}
-		var b bytes.Buffer
-		require.NoError(t, png.Encode(&b, m))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o644))
-	}
-	return dir
-}
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -122,7 +103,7 @@ func floats(b []byte) []float64 {
 // compared within 1e-3; the stage files load with
 // mioir.Load, and every tensor is freed.
 func TestTrainerResumeExact(t *testing.T) {
-	imgs := trainImages(t, 3, 64, 64)
+	imgs := testutil.NoisyImages(t, 3, 64, 64, 3)
 	src, err := data.Clean(imgs, degrade.Train(), 1, nil)
 	require.NoError(t, err)
 	plan, err := curriculum.Sequential([]degrade.Task{degrade.Noise, degrade.LowLight}, 4, 1)
@@ -206,10 +187,10 @@ func TestTrainerResumeExact(t *testing.T) {
 // per-pixel map) and that the history holds per-task losses and the
 // validation PSNR per task.
 func TestTrainerLearns(t *testing.T) {
-	imgs := trainImages(t, 3, 64, 64)
+	imgs := testutil.NoisyImages(t, 3, 64, 64, 3)
 	src, err := data.Clean(imgs, degrade.Train(), 1, nil)
 	require.NoError(t, err)
-	val, err := data.TaskPairs(trainImages(t, 1, 40, 40), []degrade.Task{degrade.LowLight, degrade.Noise}, degrade.Train(), 2)
+	val, err := data.TaskPairs(testutil.NoisyImages(t, 1, 40, 40, 3), []degrade.Task{degrade.LowLight, degrade.Noise}, degrade.Train(), 2)
 	require.NoError(t, err)
 	plan, err := curriculum.Mixed([]degrade.Task{degrade.LowLight, degrade.Noise}, []int{60}, curriculum.WithLR(2e-3, 1e-5))
 	require.NoError(t, err)
@@ -238,7 +219,7 @@ func TestTrainerLearns(t *testing.T) {
 
 // TestTrainerResumeMismatch refuses a state written for another plan.
 func TestTrainerResumeMismatch(t *testing.T) {
-	src, err := data.Clean(trainImages(t, 2, 48, 48), degrade.Train(), 1, nil)
+	src, err := data.Clean(testutil.NoisyImages(t, 2, 48, 48, 3), degrade.Train(), 1, nil)
 	require.NoError(t, err)
 	plan, _ := curriculum.Mixed([]degrade.Task{degrade.Noise}, []int{2})
 	other, _ := curriculum.Mixed([]degrade.Task{degrade.Noise}, []int{3})
@@ -268,10 +249,10 @@ func TestTrainerResumeMismatch(t *testing.T) {
 // on logits with cross-entropy, resumes it exactly and validates accuracy.
 func TestClassifierTrainer(t *testing.T) {
 	live := mioir.LiveTensors()
-	src, err := data.Clean(trainImages(t, 2, 64, 64), degrade.Train(), 1, nil)
+	src, err := data.Clean(testutil.NoisyImages(t, 2, 64, 64, 3), degrade.Train(), 1, nil)
 	require.NoError(t, err)
 	tasks := []degrade.Task{degrade.LowLight, degrade.Noise}
-	val, err := data.TaskPairs(trainImages(t, 1, 40, 40), tasks, degrade.Train(), 2)
+	val, err := data.TaskPairs(testutil.NoisyImages(t, 1, 40, 40, 3), tasks, degrade.Train(), 2)
 	require.NoError(t, err)
 	plan, err := curriculum.Mixed(tasks, []int{6})
 	require.NoError(t, err)
@@ -367,7 +348,7 @@ func TestPlotHistory(t *testing.T) {
 // decreasing-or-not losses are logged per task, the stage files load, and
 // every tensor is freed.
 func TestTrainerAllBackbones(t *testing.T) {
-	src, err := data.Clean(trainImages(t, 2, 64, 64), degrade.Train(), 1, nil)
+	src, err := data.Clean(testutil.NoisyImages(t, 2, 64, 64, 3), degrade.Train(), 1, nil)
 	require.NoError(t, err)
 	plan, err := curriculum.Mixed([]degrade.Task{degrade.Noise, degrade.Rain}, []int{2})
 	require.NoError(t, err)

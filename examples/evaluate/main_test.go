@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/nets"
@@ -32,12 +33,8 @@ func setup(t *testing.T) (dir, clean, model, baseline string) {
 	clean = filepath.Join(dir, "clean")
 	require.NoError(t, os.Mkdir(clean, 0o755))
 	for i, n := range []string{"astronaut", "coffee"} {
-		f, err := os.Open(filepath.Join(src, n+"_gt.png"))
-		require.NoError(t, err)
-		img, err := png.Decode(f)
-		f.Close()
-		require.NoError(t, err)
-		writePNG(t, filepath.Join(clean, string(rune('a'+i))+".png"), degrade.FromImage(img).Crop(image.Rect(60, 60, 108, 108)).ToImage())
+		img := testutil.ReadPNG(t, filepath.Join(src, n+"_gt.png"))
+		testutil.WritePNG(t, filepath.Join(clean, string(rune('a'+i))+".png"), degrade.FromImage(img).Crop(image.Rect(60, 60, 108, 108)).ToImage())
 	}
 	model, baseline = filepath.Join(dir, "ep.safetensors"), filepath.Join(dir, "m.safetensors")
 	for i, k := range []prompt.Kind{prompt.Explicit, prompt.None} {
@@ -47,14 +44,6 @@ func setup(t *testing.T) (dir, clean, model, baseline string) {
 		m.Close()
 	}
 	return dir, clean, model, baseline
-}
-
-func writePNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	var b bytes.Buffer
-	require.NoError(t, png.Encode(&b, img))
-	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
 }
 
 func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {

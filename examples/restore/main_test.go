@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
@@ -30,16 +31,6 @@ func writeImage(t *testing.T, path string, w, h int) *image.NRGBA {
 	require.NoError(t, png.Encode(&b, m))
 	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
 	return m
-}
-
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
-	return img
 }
 
 // TestFolderNativeModel restores a folder with a native AP model, in tiles,
@@ -64,7 +55,7 @@ func TestFolderNativeModel(t *testing.T) {
 	require.Contains(t, stdout.String(), "restored 2 of 3 images, 1 skipped")
 	require.Contains(t, stderr.String(), "skipped "+filepath.Join(in, "broken.png"))
 	require.Contains(t, stderr.String(), "[3/3] broken.png")
-	got := readPNG(t, filepath.Join(out, "a.png"))
+	got := testutil.ReadPNG(t, filepath.Join(out, "a.png"))
 	want, _, err := m.Restore(a, &mioir.Options{Tile: 16, Overlap: 4})
 	require.NoError(t, err)
 	require.Equal(t, want.Bounds(), got.Bounds())
@@ -73,7 +64,7 @@ func TestFolderNativeModel(t *testing.T) {
 			require.Equal(t, want.NRGBAAt(x, y), color.NRGBAModel.Convert(got.At(x, y)), "pixel %d,%d", x, y)
 		}
 	}
-	require.Equal(t, image.Pt(17, 23), readPNG(t, filepath.Join(out, "b.png")).Bounds().Size())
+	require.Equal(t, image.Pt(17, 23), testutil.ReadPNG(t, filepath.Join(out, "b.png")).Bounds().Size())
 	_, err = os.Stat(filepath.Join(out, "broken.png"))
 	require.True(t, os.IsNotExist(err))
 
@@ -98,7 +89,7 @@ func TestImportPTHAuto(t *testing.T) {
 	require.NoError(t, run(args, &stdout, &stderr, false))
 	require.Contains(t, stdout.String(), "SRResNet_EP+Classifier")
 	require.Regexp(t, `x\.png: task [a-z]+ \(classifier: blur 0\.[0-9]+, noise`, stdout.String())
-	require.Equal(t, image.Pt(32, 32), readPNG(t, out).Bounds().Size())
+	require.Equal(t, image.Pt(32, 32), testutil.ReadPNG(t, out).Bounds().Size())
 
 	// An explicit task prints no classifier line.
 	stdout.Reset()

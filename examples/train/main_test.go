@@ -5,11 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
 	"image/png"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/mioir"
 )
 
@@ -45,23 +43,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func writeImages(t *testing.T, n, w, h int) string {
-	dir := t.TempDir()
-	for i := range n {
-		r := rand.New(rand.NewPCG(uint64(i), 9))
-		m := image.NewNRGBA(image.Rect(0, 0, w, h))
-		for y := range h {
-			for x := range w {
-				m.SetNRGBA(x, y, color.NRGBA{uint8(2*x + 30*i + r.IntN(20)), uint8(3*y + r.IntN(20)), uint8((x*y)/8 + r.IntN(20)), 255})
-			}
-		}
-		var b bytes.Buffer
-		require.NoError(t, png.Encode(&b, m))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o644))
-	}
-	return dir
-}
-
 // smokeArgs is the CI smoke configuration: SRResNet with 16 features and 2
 // blocks, sequential over the seven tasks, 20 iterations per stage, patch
 // 48, batch 4.
@@ -77,10 +58,10 @@ func smokeArgs(t *testing.T, imgs, out string) []string {
 // outputs: every stage's model files load, the final loss is logged per
 // task, the curve is a PNG, the JSON log has the progress fields.
 func TestSmoke(t *testing.T) {
-	imgs := writeImages(t, 4, 80, 80)
+	imgs := testutil.NoisyImages(t, 4, 80, 80, 9)
 	out := t.TempDir()
 	start := time.Now()
-	args := append(smokeArgs(t, imgs, out), "-val", writeImages(t, 1, 48, 48))
+	args := append(smokeArgs(t, imgs, out), "-val", testutil.NoisyImages(t, 1, 48, 48, 9))
 	require.NoError(t, run(context.Background(), args, io.Discard))
 	t.Logf("smoke run: %s", time.Since(start))
 	for k := 1; k <= 7; k++ {
@@ -131,7 +112,7 @@ func stateIter(t *testing.T, path string) int {
 // it in a new child and compares the final raw and EMA weights with an
 // uninterrupted run's, bit for bit.
 func TestKillResume(t *testing.T) {
-	imgs := writeImages(t, 4, 80, 80)
+	imgs := testutil.NoisyImages(t, 4, 80, 80, 9)
 	child := func(args []string) *exec.Cmd {
 		a, err := json.Marshal(args)
 		require.NoError(t, err)

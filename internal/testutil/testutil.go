@@ -4,9 +4,16 @@
 package testutil
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -98,4 +105,43 @@ func Forward(tb testing.TB, vals []float32, shape []int64, f func(x *torch.Tenso
 	got, err := torch.ToSlice[float32](out)
 	require.NoError(tb, err)
 	return got, out.Shape()
+}
+
+// WritePNG encodes img as a PNG file at path, creating its folder.
+func WritePNG(tb testing.TB, path string, img image.Image) {
+	tb.Helper()
+	require.NoError(tb, os.MkdirAll(filepath.Dir(path), 0o755))
+	var b bytes.Buffer
+	require.NoError(tb, png.Encode(&b, img))
+	require.NoError(tb, os.WriteFile(path, b.Bytes(), 0o644))
+}
+
+// ReadPNG decodes the PNG file at path.
+func ReadPNG(tb testing.TB, path string) image.Image {
+	tb.Helper()
+	f, err := os.Open(path)
+	require.NoError(tb, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(tb, err)
+	return img
+}
+
+// NoisyImages writes n smooth-plus-noise RGB PNGs of w x h, named 00.png,
+// 01.png, ..., to a new temporary folder and returns it; seed picks the
+// noise.
+func NoisyImages(tb testing.TB, n, w, h int, seed uint64) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for i := range n {
+		r := rand.New(rand.NewPCG(uint64(i), seed))
+		m := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				m.SetNRGBA(x, y, color.NRGBA{uint8(2*x + 30*i + r.IntN(20)), uint8(3*y + r.IntN(20)), uint8((x*y)/8 + r.IntN(20)), 255})
+			}
+		}
+		WritePNG(tb, filepath.Join(dir, fmt.Sprintf("%02d.png", i)), m)
+	}
+	return dir
 }
