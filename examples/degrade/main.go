@@ -33,7 +33,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
 	_ "image/gif"
 	_ "image/jpeg"
 	"image/png"
@@ -50,6 +49,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
+	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/internal/npy"
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
@@ -157,7 +157,7 @@ func run(in, out, taskList, presetName string, seed uint64, depthDir, jpegMode s
 	failures := make([]error, len(names))
 	var done atomic.Int64
 	start := time.Now()
-	isTTY := progress && isTerminal(os.Stderr)
+	isTTY := progress && cli.IsTerminal(os.Stderr)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < max(1, workers); w++ {
@@ -222,14 +222,9 @@ func stem(name string) string { return strings.TrimSuffix(name, filepath.Ext(nam
 
 // processOne degrades one file into all tasks.
 func processOne(in, out, name, depthDir string, ts []degrade.Task, s *degrade.Sampler) (*imageResult, error) {
-	f, err := os.Open(filepath.Join(in, name))
+	img, err := cli.DecodeImage(filepath.Join(in, name))
 	if err != nil {
 		return nil, err
-	}
-	img, _, err := image.Decode(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
 	}
 	gt := degrade.FromImage(img).CropMod(4)
 	if err := gt.Validate(); err != nil {
@@ -301,9 +296,4 @@ func loadDepth(dir, st string) (*degrade.DepthMap, string, error) {
 		}
 	}
 	return d, filepath.Base(p), nil
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

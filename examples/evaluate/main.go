@@ -62,6 +62,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
+	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 )
@@ -69,7 +70,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr)); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.IsTerminal(os.Stderr)); err != nil {
 		fmt.Fprintln(os.Stderr, "evaluate:", err)
 		os.Exit(1)
 	}
@@ -212,10 +213,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	fmt.Fprintf(stderr, "model %s (%s, %d parameters) on %s; %d sets, %d images\n",
 		f.model, m.Config().Name(), m.NumParams(), dev, len(sets), total)
 
-	p := &progress{w: stderr, terminal: terminal, quiet: f.quiet}
+	p := &progress{Line: cli.Line{W: stderr, Terminal: terminal}, quiet: f.quiet}
 	opts.Progress = p.show
 	opts.OnSkip = func(set, img string, err error) {
-		p.clear()
+		p.Clear()
 		fmt.Fprintf(stderr, "skipped %s/%s: %v\n", set, img, err)
 	}
 	var grid *gridBuilder
@@ -224,7 +225,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		opts.OnImage = grid.add
 	}
 	rep, evalErr := mioir.Evaluate(ctx, m, sets, opts)
-	p.clear()
+	p.Clear()
 	if evalErr != nil {
 		if rep == nil || ctx.Err() == nil {
 			return evalErr
@@ -334,46 +335,16 @@ func rowName(path string, m *mioir.Model) string {
 // openModel loads a native model or imports a .pth checkpoint, with optional
 // explicit-prompt maps and classifier.
 func openModel(path string, ema bool, maps, classifier string) (*mioir.Model, error) {
-	if isPTH(path) {
+	if cli.IsPTH(path) {
 		return mioir.Import(path, &mioir.ImportOptions{EMA: ema, Maps: maps, Classifier: classifier})
 	}
-	m, err := mioir.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if maps != "" {
-		err = m.LoadMaps(maps)
-	}
-	if err == nil && classifier != "" {
-		err = m.ImportClassifier(classifier)
-	}
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
-}
-
-// isPTH tells a PyTorch zip checkpoint from a safetensors file by content
-// (zip magic), falling back to the extension.
-func isPTH(path string) bool {
-	fh, err := os.Open(path)
-	if err == nil {
-		defer fh.Close()
-		var magic [4]byte
-		if _, err := io.ReadFull(fh, magic[:]); err == nil {
-			return string(magic[:]) == "PK\x03\x04"
-		}
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	return ext == ".pth" || ext == ".pt"
+	return cli.LoadNative(path, maps, classifier)
 }
 
 // progress prints one line per image, or an updating line on a terminal.
 type progress struct {
-	w               io.Writer
-	terminal, quiet bool
-	shown           bool
+	cli.Line
+	quiet bool
 }
 
 func (p *progress) show(e mioir.EvalProgress) {
@@ -385,23 +356,5 @@ func (p *progress) show(e mioir.EvalProgress) {
 		per := e.Elapsed / time.Duration(e.Index)
 		msg += fmt.Sprintf(" (%.2fs/image, ETA %s)", per.Seconds(), (per * time.Duration(e.Total-e.Index)).Round(time.Second))
 	}
-	if p.terminal {
-		fmt.Fprintf(p.w, "\r\033[K%s", msg)
-		p.shown = true
-		return
-	}
-	fmt.Fprintln(p.w, msg)
-}
-
-// clear ends an updating line before other output.
-func (p *progress) clear() {
-	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.shown = false
-	}
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	p.Show(msg)
 }

@@ -34,7 +34,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
 	_ "image/gif"
 	"image/jpeg"
 	"image/png"
@@ -47,6 +46,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
+	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/prompt"
 	_ "golang.org/x/image/bmp"
@@ -55,7 +55,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr)); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr, cli.IsTerminal(os.Stderr)); err != nil {
 		fmt.Fprintln(os.Stderr, "restore:", err)
 		os.Exit(1)
 	}
@@ -141,23 +141,23 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 	if err != nil {
 		return err
 	}
-	p := &progress{w: stderr, terminal: terminal, quiet: f.quiet, total: len(inputs), start: time.Now()}
+	p := &progress{Line: cli.Line{W: stderr, Terminal: terminal}, quiet: f.quiet, total: len(inputs), start: time.Now()}
 	failed := 0
 	for i, in := range inputs {
 		p.show(i, in)
 		info, err := restoreFile(m, in, outputs[i], opts)
 		if err != nil {
 			failed++
-			p.clear()
+			p.Clear()
 			fmt.Fprintf(stderr, "skipped %s: %v\n", in, err)
 			continue
 		}
 		if info.Auto {
-			p.clear()
+			p.Clear()
 			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)\n", filepath.Base(in), info.Task.Name(), probsString(info.Probs))
 		}
 	}
-	p.done()
+	p.Clear()
 	fmt.Fprintf(stdout, "restored %d of %d images", len(inputs)-failed, len(inputs))
 	if failed > 0 {
 		fmt.Fprintf(stdout, ", %d skipped", failed)
@@ -171,7 +171,7 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 
 // openModel loads a native model or imports a .pth checkpoint.
 func openModel(f *flags) (*mioir.Model, error) {
-	if isPTH(f.model) {
+	if cli.IsPTH(f.model) {
 		cfg, err := mioir.InferConfig(f.model, f.arch)
 		if err != nil {
 			return nil, err
@@ -190,36 +190,7 @@ func openModel(f *flags) (*mioir.Model, error) {
 	if f.config != "" || f.arch != "" || f.ema {
 		return nil, errors.New("-config, -arch and -ema apply to .pth checkpoints; a native model carries its configuration")
 	}
-	m, err := mioir.Load(f.model)
-	if err != nil {
-		return nil, err
-	}
-	if f.maps != "" {
-		err = m.LoadMaps(f.maps)
-	}
-	if err == nil && f.classifier != "" {
-		err = m.ImportClassifier(f.classifier)
-	}
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
-}
-
-// isPTH tells a PyTorch zip checkpoint from a safetensors file by content
-// (zip magic), falling back to the extension.
-func isPTH(path string) bool {
-	fh, err := os.Open(path)
-	if err == nil {
-		defer fh.Close()
-		var magic [4]byte
-		if _, err := io.ReadFull(fh, magic[:]); err == nil {
-			return string(magic[:]) == "PK\x03\x04"
-		}
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	return ext == ".pth" || ext == ".pt"
+	return cli.LoadNative(f.model, f.maps, f.classifier)
 }
 
 var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
@@ -264,14 +235,9 @@ func stem(p string) string {
 
 // restoreFile decodes, restores and writes one image atomically.
 func restoreFile(m *mioir.Model, in, out string, o *mioir.Options) (*mioir.Info, error) {
-	fh, err := os.Open(in)
+	img, err := cli.DecodeImage(in)
 	if err != nil {
 		return nil, err
-	}
-	img, _, err := image.Decode(fh)
-	fh.Close()
-	if err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
 	}
 	res, info, err := m.Restore(img, o)
 	if err != nil {
@@ -302,11 +268,10 @@ func probsString(p []float32) string {
 
 // progress prints one line per image, or an updating line on a terminal.
 type progress struct {
-	w               io.Writer
-	terminal, quiet bool
-	total           int
-	start           time.Time
-	shown           bool
+	cli.Line
+	quiet bool
+	total int
+	start time.Time
 }
 
 func (p *progress) show(i int, name string) {
@@ -318,25 +283,5 @@ func (p *progress) show(i int, name string) {
 		per := time.Since(p.start) / time.Duration(i)
 		msg += fmt.Sprintf(" (%.1fs/image, ETA %s)", per.Seconds(), (per * time.Duration(p.total-i)).Round(time.Second))
 	}
-	if p.terminal {
-		fmt.Fprintf(p.w, "\r\033[K%s", msg)
-		p.shown = true
-		return
-	}
-	fmt.Fprintln(p.w, msg)
-}
-
-// clear ends an updating line before other output.
-func (p *progress) clear() {
-	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.shown = false
-	}
-}
-
-func (p *progress) done() { p.clear() }
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	p.Show(msg)
 }
