@@ -83,18 +83,33 @@ func TestModulatorErrors(t *testing.T) {
 	require.Equal(t, int64(1), Explicit.Channels())
 }
 
-// A channels-last point (tokens) broadcasts the scale over the tokens.
-func TestHookChannelsLast(t *testing.T) {
+// hookDiff builds an adaptive modulator for m from seed, returns the value
+// of the scalar that diff computes with it in inference scope s, and
+// checks that nothing leaks.
+func hookDiff(t *testing.T, seed uint64, m nets.Modulation, diff func(s *torch.Scope, g *torch.Generator, mod *Modulator) *torch.Tensor) float64 {
+	t.Helper()
 	live := torch.LiveTensors()
-	m := nets.Modulation{Extractors: []string{"F"}, Points: []nets.ModulationPoint{
-		{Name: "t", Channels: 5, Layout: nets.ChannelsLast, ScaleKey: "s", ShiftKey: "h"},
-	}}
-	g, err := torch.NewGenerator(3)
+	g, err := torch.NewGenerator(seed)
 	require.NoError(t, err)
 	defer g.Close()
 	mod, err := NewModulator(g, Adaptive, m)
 	require.NoError(t, err)
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor { return diff(s, g, mod) })
+	require.NoError(t, err)
+	d, err := out.Item()
+	require.NoError(t, err)
+	out.Close()
+	mod.Close()
+	require.Equal(t, live, torch.LiveTensors())
+	return d
+}
+
+// A channels-last point (tokens) broadcasts the scale over the tokens.
+func TestHookChannelsLast(t *testing.T) {
+	m := nets.Modulation{Extractors: []string{"F"}, Points: []nets.ModulationPoint{
+		{Name: "t", Channels: 5, Layout: nets.ChannelsLast, ScaleKey: "s", ShiftKey: "h"},
+	}}
+	d := hookDiff(t, 3, m, func(s *torch.Scope, g *torch.Generator, mod *Modulator) *torch.Tensor {
 		x, err := g.Rand(s, []int64{2, 3, 16, 16}, nil)
 		require.NoError(t, err)
 		f, err := g.Rand(s, []int64{2, 7, 5}, nil)
@@ -106,29 +121,17 @@ func TestHookChannelsLast(t *testing.T) {
 		want := f.Mul(sc).Add(sh).Add(f)
 		return got.Sub(want).Abs().Amax(false, 0, 1, 2)
 	})
-	require.NoError(t, err)
-	d, err := out.Item()
-	require.NoError(t, err)
 	require.Less(t, d, 1e-6)
-	out.Close()
-	mod.Close()
-	require.Equal(t, live, torch.LiveTensors())
 }
 
 // FixedHook applies the same rule as Hook, with the scale and shift computed
 // once; a point it does not know leaves the feature unchanged.
 func TestFixedHookMatchesHook(t *testing.T) {
-	live := torch.LiveTensors()
 	m := nets.Modulation{Extractors: []string{"F"}, Points: []nets.ModulationPoint{
 		{Name: "t", Channels: 5, Layout: nets.ChannelsLast, ScaleKey: "s", ShiftKey: "h"},
 		{Name: "c", Channels: 4, Layout: nets.ChannelsFirst, ScaleKey: "s2", ShiftKey: "h2"},
 	}}
-	g, err := torch.NewGenerator(5)
-	require.NoError(t, err)
-	defer g.Close()
-	mod, err := NewModulator(g, Adaptive, m)
-	require.NoError(t, err)
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+	d := hookDiff(t, 5, m, func(s *torch.Scope, g *torch.Generator, mod *Modulator) *torch.Tensor {
 		x, err := g.Rand(s, []int64{2, 3, 16, 16}, nil)
 		require.NoError(t, err)
 		ft, err := g.Rand(s, []int64{2, 7, 5}, nil)
@@ -141,11 +144,5 @@ func TestFixedHookMatchesHook(t *testing.T) {
 		dc := fixed("c", fc).Sub(hook("c", fc)).Abs().Amax(false, 0, 1, 2, 3)
 		return dt.Add(dc)
 	})
-	require.NoError(t, err)
-	d, err := out.Item()
-	require.NoError(t, err)
 	require.Less(t, d, 1e-6)
-	out.Close()
-	mod.Close()
-	require.Equal(t, live, torch.LiveTensors())
 }
