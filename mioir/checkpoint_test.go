@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -24,21 +25,7 @@ func fullKeys(t *testing.T, name string) *Keys { return keysFile(t, name+".full.
 func reducedKeys(t *testing.T, name string) *Keys { return keysFile(t, name+".keys.json") }
 
 func keysFile(t *testing.T, file string) *Keys {
-	b, err := os.ReadFile(fixtures.Path(t, "models", file))
-	require.NoError(t, err)
-	var rows [][]json.RawMessage
-	require.NoError(t, json.Unmarshal(b, &rows))
-	var names []string
-	var shapes [][]int64
-	for _, r := range rows {
-		var k string
-		var s []int64
-		require.NoError(t, json.Unmarshal(r[0], &k))
-		require.NoError(t, json.Unmarshal(r[1], &s))
-		names = append(names, k)
-		shapes = append(shapes, s)
-	}
-	return NewKeys(names, shapes)
+	return NewKeys(testutil.KeyShapes(t, file))
 }
 
 // TestInferPaperConfigs infers the architecture from the paper

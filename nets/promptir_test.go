@@ -1,7 +1,6 @@
 package nets
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"strings"
@@ -19,8 +18,6 @@ import (
 // promptIRFixtureConfig reads the effective kwargs of the PromptIR fixture.
 func promptIRFixtureConfig(t testing.TB) PromptIRConfig {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures.Path(t, "models", "PromptIR.config.json"))
-	require.NoError(t, err)
 	var f struct {
 		Kwargs struct {
 			InpChannels         int64   `json:"inp_channels"`
@@ -35,7 +32,7 @@ func promptIRFixtureConfig(t testing.TB) PromptIRConfig {
 			Decoder             bool    `json:"decoder"`
 		} `json:"effective_kwargs"`
 	}
-	require.NoError(t, json.Unmarshal(raw, &f))
+	testutil.ModelJSON(t, "PromptIR.config.json", &f)
 	k := f.Kwargs
 	require.True(t, k.Decoder)
 	norm, err := layers.ParseNormType(k.LayerNormType)
@@ -291,15 +288,7 @@ func TestPromptIRBackward(t *testing.T) {
 	loss := torch.L1Loss(n.Forward(x, nil), x.MulScalar(0.5))
 	require.NoError(t, loss.Backward())
 	require.NoError(t, s.Err())
-	for _, p := range layers.Params(n) {
-		gr, err := p.Tensor().Grad()
-		require.NoError(t, err)
-		require.NotNil(t, gr, p.Name)
-		sum, err := s.Use(gr).Abs().Sum(false).Item()
-		require.NoError(t, err)
-		require.Positive(t, sum, p.Name)
-		gr.Close()
-	}
+	requireAllGrads(t, s, n)
 }
 
 func BenchmarkPromptIRForward(b *testing.B) {

@@ -1,9 +1,7 @@
 package nets
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -20,8 +18,6 @@ import (
 // fixture (Restormer, Restormer_EP, Restormer_AP).
 func restormerFixtureConfig(t testing.TB, name string) RestormerConfig {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures.Path(t, "models", name+".config.json"))
-	require.NoError(t, err)
 	var f struct {
 		Kwargs struct {
 			InpChannels         int64   `json:"inp_channels"`
@@ -37,7 +33,7 @@ func restormerFixtureConfig(t testing.TB, name string) RestormerConfig {
 			GlobalResidual      *bool   `json:"global_residual"`
 		} `json:"kwargs"`
 	}
-	require.NoError(t, json.Unmarshal(raw, &f))
+	testutil.ModelJSON(t, name+".config.json", &f)
 	k := f.Kwargs
 	norm, err := layers.ParseNormType(k.LayerNormType)
 	require.NoError(t, err)
@@ -375,15 +371,7 @@ func TestRestormerBackward(t *testing.T) {
 	loss := torch.L1Loss(n.Forward(x, nil), x.MulScalar(0.9))
 	require.NoError(t, loss.Backward())
 	require.NoError(t, s.Err())
-	for _, p := range layers.Params(n) {
-		gr, err := p.Tensor().Grad()
-		require.NoError(t, err)
-		require.NotNil(t, gr, p.Name)
-		sum, err := s.Use(gr).Abs().Sum(false).Item()
-		require.NoError(t, err)
-		require.Positive(t, sum, p.Name)
-		gr.Close()
-	}
+	requireAllGrads(t, s, n)
 }
 
 func BenchmarkRestormerFixtureForward(b *testing.B) {

@@ -1,8 +1,6 @@
 package nets
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -27,8 +25,6 @@ func swinModuleKeys(m layers.Module) []testutil.Key {
 // swinFixtureConfig reads the constructor kwargs of a SwinIR fixture.
 func swinFixtureConfig(t testing.TB, name string) SwinIRConfig {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures.Path(t, "models", name+".config.json"))
-	require.NoError(t, err)
 	var f struct {
 		Kwargs struct {
 			Upscale        int     `json:"upscale"`
@@ -44,7 +40,7 @@ func swinFixtureConfig(t testing.TB, name string) SwinIRConfig {
 			ResiConnection string  `json:"resi_connection"`
 		} `json:"kwargs"`
 	}
-	require.NoError(t, json.Unmarshal(raw, &f))
+	testutil.ModelJSON(t, name+".config.json", &f)
 	k := f.Kwargs
 	return SwinIRConfig{InChannels: k.InChans, EmbedDim: k.EmbedDim, Depths: k.Depths, Heads: k.NumHeads,
 		WindowSize: k.WindowSize, MLPRatio: k.MLPRatio, ImgSize: k.ImgSize, Upscale: k.Upscale,
@@ -347,19 +343,7 @@ func TestSwinIRBackward(t *testing.T) {
 	loss := torch.L1Loss(n.Forward(x, nil), x)
 	require.NoError(t, loss.Backward())
 	require.NoError(t, s.Err())
-	for _, p := range layers.Params(n) {
-		gr, err := p.Tensor().Grad()
-		require.NoError(t, err)
-		if p.Buffer {
-			require.Nil(t, gr, p.Name)
-			continue
-		}
-		require.NotNil(t, gr, p.Name)
-		sum, err := s.Use(gr).Abs().Sum(false).Item()
-		require.NoError(t, err)
-		require.Positive(t, sum, p.Name)
-		gr.Close()
-	}
+	requireAllGrads(t, s, n)
 }
 
 func TestSwinIRDropPathRates(t *testing.T) {

@@ -1,9 +1,7 @@
 package nets_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,10 +86,8 @@ func TestUformerPromptedParity(t *testing.T) {
 // uformerKeyRows reads a <name>.keys.json fixture as "name shape dtype" rows.
 func uformerKeyRows(t *testing.T, file string) []string {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures.Path(t, "models", file))
-	require.NoError(t, err)
 	var rows [][3]any
-	require.NoError(t, json.Unmarshal(raw, &rows))
+	testutil.ModelJSON(t, file, &rows)
 	out := make([]string, len(rows))
 	for i, r := range rows {
 		out[i] = fmt.Sprint(r[0], " ", r[1], " ", r[2])

@@ -1,8 +1,6 @@
 package nets
 
 import (
-	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,8 +17,6 @@ import (
 // uformerFixtureConfig reads the constructor kwargs of a Uformer fixture.
 func uformerFixtureConfig(t testing.TB, name string) UformerConfig {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures.Path(t, "models", name+".config.json"))
-	require.NoError(t, err)
 	var f struct {
 		Kwargs struct {
 			InChans         int64  `json:"in_chans"`
@@ -32,7 +28,7 @@ func uformerFixtureConfig(t testing.TB, name string) UformerConfig {
 			Modulator       bool   `json:"modulator"`
 		} `json:"kwargs"`
 	}
-	require.NoError(t, json.Unmarshal(raw, &f))
+	testutil.ModelJSON(t, name+".config.json", &f)
 	k := f.Kwargs
 	return UformerConfig{InChannels: k.InChans, EmbedDim: k.EmbedDim, WindowSize: k.WinSize,
 		TokenProjection: k.TokenProjection, TokenMLP: k.TokenMLP, Depths: k.Depths, NoModulator: !k.Modulator}
@@ -362,19 +358,7 @@ func TestUformerBackward(t *testing.T) {
 	loss := torch.L1Loss(n.Forward(x, nil), x)
 	require.NoError(t, loss.Backward())
 	require.NoError(t, s.Err())
-	for _, p := range layers.Params(n) {
-		gr, err := p.Tensor().Grad()
-		require.NoError(t, err)
-		if p.Buffer {
-			require.Nil(t, gr, p.Name)
-			continue
-		}
-		require.NotNil(t, gr, p.Name)
-		sum, err := s.Use(gr).Abs().Sum(false).Item()
-		require.NoError(t, err)
-		require.Positive(t, sum, p.Name)
-		gr.Close()
-	}
+	requireAllGrads(t, s, n)
 }
 
 // TestUformerCUDA runs the fixture on the GPU, padded and not (the mask

@@ -1,9 +1,7 @@
 package prompt
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -149,10 +147,8 @@ type taskFixture struct {
 }
 
 func readTaskFixture(t *testing.T) taskFixture {
-	b, err := os.ReadFile(fixtures.Path(t, "models", "Classifier.task.json"))
-	require.NoError(t, err)
 	var f taskFixture
-	require.NoError(t, json.Unmarshal(b, &f))
+	testutil.ModelJSON(t, "Classifier.task.json", &f)
 	return f
 }
 

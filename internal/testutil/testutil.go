@@ -80,15 +80,30 @@ func Keys(tb testing.TB, file string) []Key {
 	return keys
 }
 
-// FullKeys reads <name>.full.keys.json and returns its keys and shapes
+// KeyShapes reads a keys fixture file and returns its keys and shapes
 // apart, in file order.
-func FullKeys(tb testing.TB, name string) (keys []string, shapes [][]int64) {
+func KeyShapes(tb testing.TB, file string) (keys []string, shapes [][]int64) {
 	tb.Helper()
-	for _, k := range Keys(tb, name+".full.keys.json") {
+	for _, k := range Keys(tb, file) {
 		keys = append(keys, k.Name)
 		shapes = append(shapes, k.Shape)
 	}
 	return keys, shapes
+}
+
+// FullKeys reads <name>.full.keys.json (the paper configuration's keys) as
+// KeyShapes does.
+func FullKeys(tb testing.TB, name string) (keys []string, shapes [][]int64) {
+	tb.Helper()
+	return KeyShapes(tb, name+".full.keys.json")
+}
+
+// ModelJSON decodes the JSON model fixture file into v.
+func ModelJSON(tb testing.TB, file string, v any) {
+	tb.Helper()
+	raw, err := os.ReadFile(Model(tb, file))
+	require.NoError(tb, err)
+	require.NoError(tb, json.Unmarshal(raw, v))
 }
 
 // Forward builds a tensor of vals (shape) in an inference scope, runs f on

@@ -1,0 +1,29 @@
+package nets
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/layers"
+)
+
+// requireAllGrads checks, after a backward pass in scope s, that every
+// parameter of m has a non-zero gradient and that no buffer has one.
+func requireAllGrads(t *testing.T, s *torch.Scope, m layers.Module) {
+	t.Helper()
+	for _, p := range layers.Params(m) {
+		gr, err := p.Tensor().Grad()
+		require.NoError(t, err)
+		if p.Buffer {
+			require.Nil(t, gr, p.Name)
+			continue
+		}
+		require.NotNil(t, gr, p.Name)
+		sum, err := s.Use(gr).Abs().Sum(false).Item()
+		require.NoError(t, err)
+		require.Positive(t, sum, p.Name)
+		gr.Close()
+	}
+}
