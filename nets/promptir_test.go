@@ -295,7 +295,7 @@ func BenchmarkPromptIRForward(b *testing.B) {
 	n := loadPromptIRFixture(b)
 	defer n.Close()
 	in, shape := testutil.ReadNpy(b, "PromptIR.in.npy")
-	promptIRBench(b, n, in, shape)
+	benchValues(b, n, in, shape)
 }
 
 // BenchmarkPromptIRPaperForward256 runs the paper configuration (random
@@ -315,20 +315,5 @@ func BenchmarkPromptIRPaperForward256(b *testing.B) {
 	defer x.Close()
 	in, err := torch.ToSlice[float32](x)
 	require.NoError(b, err)
-	promptIRBench(b, n, in, []int64{1, 3, 256, 256})
-}
-
-// promptIRBench times inference-mode forward passes of n on one input.
-func promptIRBench(b *testing.B, n Backbone, in []float32, shape []int64) {
-	x, err := torch.FromSlice(nil, in, shape...)
-	require.NoError(b, err)
-	defer x.Close()
-	b.ResetTimer()
-	for b.Loop() {
-		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-			return n.Forward(s.Use(x), nil)
-		})
-		require.NoError(b, err)
-		out.Close()
-	}
+	benchValues(b, n, in, []int64{1, 3, 256, 256})
 }

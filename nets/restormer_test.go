@@ -378,17 +378,7 @@ func BenchmarkRestormerFixtureForward(b *testing.B) {
 	n := loadRestormerFixture(b, "params")
 	defer n.Close()
 	in, shape := testutil.ReadNpy(b, "Restormer.in.npy")
-	x, err := torch.FromSlice(nil, in, shape...)
-	require.NoError(b, err)
-	defer x.Close()
-	b.ResetTimer()
-	for b.Loop() {
-		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-			return n.Forward(s.Use(x), nil)
-		})
-		require.NoError(b, err)
-		out.Close()
-	}
+	benchValues(b, n, in, shape)
 }
 
 // Exported for the external tests of restormer_prompt_test.go.

@@ -282,17 +282,7 @@ func BenchmarkSwinIRForward(b *testing.B) {
 	n := loadSwinFixture(b, "SwinIR")
 	defer n.Close()
 	in, shape := testutil.ReadNpy(b, "SwinIR.in.npy")
-	x, err := torch.FromSlice(nil, in, shape...)
-	require.NoError(b, err)
-	defer x.Close()
-	b.ResetTimer()
-	for b.Loop() {
-		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-			return n.Forward(s.Use(x), nil)
-		})
-		require.NoError(b, err)
-		out.Close()
-	}
+	benchValues(b, n, in, shape)
 }
 
 // BenchmarkSwinIRPaperForward128 runs the paper configuration (random
@@ -310,14 +300,7 @@ func BenchmarkSwinIRPaperForward128(b *testing.B) {
 	x, err := g.Rand(nil, []int64{1, 3, 128, 128}, nil)
 	require.NoError(b, err)
 	defer x.Close()
-	b.ResetTimer()
-	for b.Loop() {
-		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-			return n.Forward(s.Use(x), nil)
-		})
-		require.NoError(b, err)
-		out.Close()
-	}
+	benchForward(b, n, x)
 }
 
 // Exported for the external tests of swinir_prompt_test.go.

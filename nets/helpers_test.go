@@ -27,3 +27,24 @@ func requireAllGrads(t *testing.T, s *torch.Scope, m layers.Module) {
 		gr.Close()
 	}
 }
+
+// benchValues times inference-mode forward passes of n on one input, vals
+// of the given shape.
+func benchValues(b *testing.B, n Backbone, vals []float32, shape []int64) {
+	x, err := torch.FromSlice(nil, vals, shape...)
+	require.NoError(b, err)
+	defer x.Close()
+	benchForward(b, n, x)
+}
+
+// benchForward times inference-mode forward passes of n on x.
+func benchForward(b *testing.B, n Backbone, x *torch.Tensor) {
+	b.ResetTimer()
+	for b.Loop() {
+		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			return n.Forward(s.Use(x), nil)
+		})
+		require.NoError(b, err)
+		out.Close()
+	}
+}
