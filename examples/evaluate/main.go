@@ -144,11 +144,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	if err != nil {
 		return err
 	}
-	dev, err := mioir.ParseDevice(f.device)
+	dev, err := cli.Device(f.device)
 	if err != nil {
-		return err
-	}
-	if err := dev.Check(); err != nil {
 		return err
 	}
 	var sets []mioir.EvalSet

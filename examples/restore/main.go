@@ -102,11 +102,8 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 	if err != nil {
 		return err
 	}
-	dev, err := mioir.ParseDevice(f.device)
+	dev, err := cli.Device(f.device)
 	if err != nil {
-		return err
-	}
-	if err := dev.Check(); err != nil {
 		return err
 	}
 	m, err := openModel(f)

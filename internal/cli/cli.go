@@ -61,6 +61,15 @@ func (l *Line) Clear() {
 	}
 }
 
+// Device parses a -device value and checks that the device can be used.
+func Device(s string) (mioir.Device, error) {
+	dev, err := mioir.ParseDevice(s)
+	if err != nil {
+		return dev, err
+	}
+	return dev, dev.Check()
+}
+
 // LoadNative loads a native model file and, where given, its explicit-prompt
 // maps and a classifier to import; on error nothing stays open.
 func LoadNative(path, maps, classifier string) (*mioir.Model, error) {
