@@ -85,9 +85,14 @@ func (a *WindowAttention) Close() { Close(a) }
 // carries the table's gradient in training). The result and its
 // intermediates belong to s.
 func (a *WindowAttention) RelativePositionBias(s *torch.Scope) *torch.Tensor {
-	n := a.WindowSize * a.WindowSize
-	return s.Use(a.RelativePositionBiasTable).IndexSelect(0, s.Use(a.RelativePositionIndex).Reshape(-1)).
-		Reshape(n, n, a.Heads).Permute(2, 0, 1)
+	return relativePositionBias(s, a.RelativePositionBiasTable, a.RelativePositionIndex, a.WindowSize, a.Heads)
+}
+
+// relativePositionBias gathers the (heads, N, N) logit bias, N = ws*ws, from
+// a ((2ws-1)^2, heads) table by the (N, N) index; the result belongs to s.
+func relativePositionBias(s *torch.Scope, table, index *torch.Tensor, ws, heads int64) *torch.Tensor {
+	n := ws * ws
+	return s.Use(table).IndexSelect(0, s.Use(index).Reshape(-1)).Reshape(n, n, heads).Permute(2, 0, 1)
 }
 
 // Forward attends within each window of x (B*nW, N, C). mask is nil for
@@ -113,8 +118,16 @@ func windowAttention(x *torch.Tensor, qkvL, projL *Linear, bias, mask *torch.Ten
 		return parts[0] // Chunk's error
 	}
 	q := parts[0].Squeeze(0).MulScalar(scale)
-	k := parts[1].Squeeze(0)
-	v := parts[2].Squeeze(0)
+	return attendWindows(q, parts[1].Squeeze(0), parts[2].Squeeze(0), bias, mask, projL)
+}
+
+// attendWindows finishes window attention from the scaled queries q and the
+// keys k and values v, each (B_, heads, N, C/heads): logits plus the
+// relative position bias (and the shifted-window mask), softmax, the values,
+// heads merged back to (B_, N, C) and the output projection.
+func attendWindows(q, k, v, bias, mask *torch.Tensor, projL *Linear) *torch.Tensor {
+	bn, heads, n, d := q.Size(0), q.Size(1), q.Size(2), q.Size(3)
+	c := heads * d
 	attn := q.Matmul(k.Transpose(-2, -1)) // (B_, heads, N, N)
 	if mask == nil {
 		attn = attn.Add(bias)

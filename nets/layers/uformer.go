@@ -110,9 +110,7 @@ func (a *UformerAttention) Close() { Close(a) }
 // N = ws*ws, gathered from the table (so it carries the table's gradient).
 // The result and its intermediates belong to s.
 func (a *UformerAttention) RelativePositionBias(s *torch.Scope) *torch.Tensor {
-	n := a.WindowSize * a.WindowSize
-	return s.Use(a.RelativePositionBiasTable).IndexSelect(0, s.Use(a.RelativePositionIndex).Reshape(-1)).
-		Reshape(n, n, a.Heads).Permute(2, 0, 1)
+	return relativePositionBias(s, a.RelativePositionBiasTable, a.RelativePositionIndex, a.WindowSize, a.Heads)
 }
 
 // Forward attends within each window of x (B*nW, N, C), N = ws*ws. mask is
@@ -129,14 +127,7 @@ func (a *UformerAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
 		if len(parts) != 2 {
 			return parts[0] // Chunk's error
 		}
-		k, v := parts[0].Squeeze(0), parts[1].Squeeze(0)
-		attn := q.Matmul(k.Transpose(-2, -1)).Add(a.RelativePositionBias(x.Scope())) // (B*nW, heads, N, N)
-		if mask != nil {
-			nw := mask.Size(0)
-			attn = attn.Reshape(bn/nw, nw, h, n, n).Add(mask.Unsqueeze(1)).Reshape(bn, h, n, n)
-		}
-		out := attn.Softmax(-1).Matmul(v).Transpose(1, 2).Reshape(bn, n, c)
-		return a.Proj.Forward(out)
+		return attendWindows(q, parts[0].Squeeze(0), parts[1].Squeeze(0), a.RelativePositionBias(x.Scope()), mask, a.Proj)
 	})
 }
 
