@@ -345,7 +345,7 @@ func (n *PromptIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 // promptIRPromptStep adds a prompt to f and brings the channels back: reduce(noise(
 // cat(f, prompt(f)))). Its intermediates are freed before it returns.
 func promptIRPromptStep(f *torch.Tensor, p *layers.PromptGenBlock, noise *layers.TransformerBlock, reduce *layers.Conv2d) *torch.Tensor {
-	return layers.Scoped(f, func(f *torch.Tensor) *torch.Tensor {
+	return layers.Step(f, func(f *torch.Tensor) *torch.Tensor {
 		return reduce.Forward(noise.Forward(torch.Cat([]*torch.Tensor{f, p.Forward(f)}, 1)))
 	})
 }
@@ -353,7 +353,7 @@ func promptIRPromptStep(f *torch.Tensor, p *layers.PromptGenBlock, noise *layers
 // promptIRUpStep upsamples f, appends the skip feature and reduces the channels
 // (reduce may be nil: decoder level 1 has no reduction).
 func promptIRUpStep(f, skip *torch.Tensor, up *layers.ShuffleUp, reduce *layers.Conv2d) *torch.Tensor {
-	return layers.Scoped(f, func(f *torch.Tensor) *torch.Tensor {
+	return layers.Step(f, func(f *torch.Tensor) *torch.Tensor {
 		t := torch.Cat([]*torch.Tensor{up.Forward(f), skip}, 1)
 		if reduce != nil {
 			t = reduce.Forward(t)

@@ -155,7 +155,7 @@ func (r *RSTB) Visit(v layers.Visitor) {
 // Forward applies the RSTB to tokens x (B, h*w, C); its intermediates are
 // freed before it returns.
 func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	return layers.Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		t := r.Conv.Forward(layers.PatchUnembed(r.Blocks.Forward(x, h, w), h, w))
 		return (*layers.PatchEmbed)(nil).Forward(t).Add(x)
 	})

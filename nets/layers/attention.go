@@ -98,12 +98,12 @@ func relativePositionBias(s *torch.Scope, table, index *torch.Tensor, ws, heads 
 // Forward attends within each window of x (B*nW, N, C). mask is nil for
 // plain windows, or the (nW, N, N) additive mask of shifted windows
 // (ShiftedWindowMask), nW being the number of windows per image.
-// The intermediates are freed before it returns (see Scoped).
+// The intermediates are freed before it returns (see Step).
 func (a *WindowAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
 	if x.Err() != nil {
 		return x // see SwinBlocks.Forward
 	}
-	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return Step(x, func(x *torch.Tensor) *torch.Tensor {
 		bias := a.RelativePositionBias(x.Scope())
 		return windowAttention(x, a.QKV, a.Proj, bias, mask, a.Heads, a.Scale)
 	})

@@ -84,9 +84,9 @@ func (b *PromptGenBlock) Weights(x *torch.Tensor) *torch.Tensor {
 }
 
 // Forward returns the prompt (B, Dim, H, W) for the feature x (B, LinDim,
-// H, W). Its intermediates are freed before it returns (see Scoped).
+// H, W). Its intermediates are freed before it returns (see Step).
 func (b *PromptGenBlock) Forward(x *torch.Tensor) *torch.Tensor {
-	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return Step(x, func(x *torch.Tensor) *torch.Tensor {
 		h, w := x.Size(2), x.Size(3)
 		wt := b.Weights(x)
 		wt = wt.Reshape(wt.Size(0), wt.Size(1), 1, 1, 1)

@@ -329,9 +329,9 @@ func (b *TransformerBlock) Visit(v Visitor) {
 }
 
 // Forward applies the block to x (N, C, H, W). The result belongs to x's
-// scope; the intermediates are freed before it returns (see Scoped).
+// scope; the intermediates are freed before it returns (see Step).
 func (b *TransformerBlock) Forward(x *torch.Tensor) *torch.Tensor {
-	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return Step(x, func(x *torch.Tensor) *torch.Tensor {
 		x = x.Add(b.Attn.Forward(b.Norm1.Forward(x)))
 		return x.Add(b.FFN.Forward(b.Norm2.Forward(x)))
 	})

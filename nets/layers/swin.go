@@ -181,7 +181,7 @@ func (b *SwinBlock) mask(s *torch.Scope, h, w int64, dev torch.Device) (*torch.T
 
 // Forward applies the block to tokens x (B, h*w, C) of an h x w map; h and w
 // must be multiples of the window size. The result belongs to x's scope; the
-// intermediates are freed before it returns (see Scoped).
+// intermediates are freed before it returns (see Step).
 func (b *SwinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 	return SwinBlocks{b}.Forward(x, h, w)
 }
@@ -205,7 +205,7 @@ func (b *SwinBlock) ForwardWindowed(t *torch.Tensor, h, w int64) *torch.Tensor {
 	if t.Err() != nil {
 		return t // see SwinBlocks.Forward
 	}
-	return Scoped(t, func(t *torch.Tensor) *torch.Tensor {
+	return Step(t, func(t *torch.Tensor) *torch.Tensor {
 		n, c := t.Size(0), t.Size(2)
 		var mask *torch.Tensor
 		if b.Shift > 0 {
@@ -245,7 +245,7 @@ func (bs SwinBlocks) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 		// would be nobody's to free.
 		return x
 	}
-	return Scoped(x, func(x *torch.Tensor) *torch.Tensor {
+	return Step(x, func(x *torch.Tensor) *torch.Tensor {
 		s, dev := x.Scope(), x.Device()
 		t, cur := x, Raster
 		for i, b := range bs {
@@ -329,19 +329,9 @@ func DropPath(x *torch.Tensor, p float64, g *torch.Generator) *torch.Tensor {
 	keep := 1 - p
 	r, err := g.Rand(x.Scope(), shape, &torch.Options{DType: x.DType(), Device: x.Device()})
 	if err != nil {
-		// The binding has no way to build an errored tensor from an error:
-		// a nil operand makes the result carry one ("nil tensor").
-		return x.Mul(nil)
+		return torch.Failed(x.Scope(), err)
 	}
 	return x.DivScalar(keep).Mul(r.AddScalar(keep).Floor())
-}
-
-// Scoped is Step (the Swin blocks' name for it): fn runs on x in a child
-// scope of x's scope and only its result moves to x's scope, so every
-// intermediate is freed when Scoped returns. Deep networks call it per block
-// (a 128x128 paper-size SwinIR forward otherwise keeps about 13 GB alive).
-func Scoped(x *torch.Tensor, fn func(x *torch.Tensor) *torch.Tensor) *torch.Tensor {
-	return Step(x, fn)
 }
 
 // TruncNormalLinears redraws every Linear weight of m, a Linear, LayerNorm,
