@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -67,25 +68,46 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mioir: load %s: %w", path, err)
 	}
+	return fromFile(path, f)
+}
+
+// Read reads a model in the native format from r (for example a file
+// embedded with go:embed, as package pretrained does), with the checks of
+// Load. It reads r to its end.
+func Read(r io.Reader) (*Model, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: read model: %w", err)
+	}
+	f, err := safetensors.Read(data)
+	if err != nil {
+		return nil, fmt.Errorf("mioir: read model: %w", err)
+	}
+	return fromFile("stream", f)
+}
+
+// fromFile builds the model a parsed native file describes; name is the
+// file's name in errors.
+func fromFile(name string, f *safetensors.File) (*Model, error) {
 	if f.Metadata[metaFormat] != Format {
-		return nil, fmt.Errorf("mioir: load %s: not a gomioir model (metadata format %q; reference .pth checkpoints go through Import)", path, f.Metadata[metaFormat])
+		return nil, fmt.Errorf("mioir: load %s: not a gomioir model (metadata format %q; reference .pth checkpoints go through Import)", name, f.Metadata[metaFormat])
 	}
 	v, err := strconv.Atoi(f.Metadata[metaVersion])
 	if err != nil || v < 1 || v > FormatVersion {
-		return nil, fmt.Errorf("mioir: load %s: format version %q is not supported (this library reads 1..%d)", path, f.Metadata[metaVersion], FormatVersion)
+		return nil, fmt.Errorf("mioir: load %s: format version %q is not supported (this library reads 1..%d)", name, f.Metadata[metaVersion], FormatVersion)
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
-		return nil, fmt.Errorf("mioir: load %s: %w", path, err)
+		return nil, fmt.Errorf("mioir: load %s: %w", name, err)
 	}
 	m, err := build(cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("mioir: load %s: %w", path, err)
+		return nil, fmt.Errorf("mioir: load %s: %w", name, err)
 	}
 	if t, ok := f.Tensors.Get(mapsKey); ok {
 		if cfg.Prompt != prompt.Explicit {
 			m.Close()
-			return nil, fmt.Errorf("mioir: load %s: %s holds %s but is not an explicit-prompt model", path, cfg.Name(), mapsKey)
+			return nil, fmt.Errorf("mioir: load %s: %s holds %s but is not an explicit-prompt model", name, cfg.Name(), mapsKey)
 		}
 		shape := make([]int64, len(t.Shape))
 		for i, d := range t.Shape {
@@ -100,7 +122,7 @@ func Load(path string) (*Model, error) {
 	}
 	if err := layers.LoadStateDict(m, f.Tensors, layers.LoadOptions{}); err != nil {
 		m.Close()
-		return nil, fmt.Errorf("mioir: load %s (%s): %w", path, cfg.Name(), err)
+		return nil, fmt.Errorf("mioir: load %s (%s): %w", name, cfg.Name(), err)
 	}
 	return m, nil
 }

@@ -1,10 +1,12 @@
 package mioir
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -199,6 +201,21 @@ func TestSaveLoadKeepsEverything(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, o1.Pix, o2.Pix)
 	require.Equal(t, i1.Task, i2.Task)
+
+	// Read takes the same bytes from a stream (go:embed) with the same checks.
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	r, err := Read(bytes.NewReader(raw))
+	require.NoError(t, err)
+	defer r.Close()
+	o3, i3, err := r.Restore(img, nil)
+	require.NoError(t, err)
+	require.Equal(t, o1.Pix, o3.Pix)
+	require.Equal(t, i1.Task, i3.Task)
+	_, err = Read(bytes.NewReader(raw[:len(raw)/2]))
+	require.ErrorContains(t, err, "mioir: read model")
+	_, err = Read(strings.NewReader("not a model"))
+	require.Error(t, err)
 }
 
 // TestConfigJSON: configurations round-trip through JSON, and JSON decoded
