@@ -6,7 +6,7 @@
 //		-prompt none|ep|ap -schedule mixed|sequential [-order sbnjrhd] [-tasks sbnjrhd]
 //		[-stage-iters N] [-final-cycles N] [-batch N] [-patch N] [-config FILE.json]
 //		[-resume] [-seed N] [-device cpu|cuda] [-workers N] [-ckpt-every N]
-//		[-val-every N] [-val-limit N] [-log-every N] [-classifier]
+//		[-val-every N] [-val-limit N] [-log-every N] [-lr F] [-classifier]
 //
 // -data is either the reference's paired layout (DIR/GT and one LQ folder
 // per task: sr, blur, noise, jpeg, rain, haze, dark) or a folder of clean
@@ -16,7 +16,7 @@
 // every -val-every iterations and at every stage end, PSNR with crop 4.
 //
 // The schedule follows the reference (method spec section 3): Adam (Uformer,
-// Restormer, PromptIR: AdamW, Uformer with weight decay 0.02), lr 2e-4 with
+// Restormer, PromptIR: AdamW, Uformer with weight decay 0.02), lr 2e-4 (-lr) with
 // cosine restarts down to 1e-7 (Uformer 1e-6), stage length -stage-iters
 // (default: 250000 for SRResNet, 100000 for the others), a sequential final
 // stage of -final-cycles cycles, EMA 0.999, L1 loss. -order is the
@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -75,6 +76,7 @@ type flags struct {
 	stageIters, finalCycles, batch, patch, workers                           int
 	ckptEvery, valEvery, valLimit, logEvery                                  int
 	seed                                                                     uint64
+	lr                                                                       float64
 	resume, classifier                                                       bool
 }
 
@@ -103,6 +105,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.valEvery, "val-every", 0, "validate every N iterations (0: 25000; always at stage ends)")
 	fs.IntVar(&f.valLimit, "val-limit", 0, "validation images per task (0: all)")
 	fs.IntVar(&f.logEvery, "log-every", 100, "log the loss per task every N iterations")
+	fs.Float64Var(&f.lr, "lr", curriculum.ReferenceBaseLR, "initial learning rate of every cosine cycle")
 	fs.BoolVar(&f.classifier, "classifier", false, "train the task classifier instead of a restoration model")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -251,7 +254,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func makePlan(f *flags, def backboneDefaults) (curriculum.Plan, error) {
-	opts := []curriculum.Option{curriculum.WithLR(curriculum.ReferenceBaseLR, def.etaMin)}
+	if f.lr <= def.etaMin || math.IsInf(f.lr, 0) || math.IsNaN(f.lr) {
+		return curriculum.Plan{}, fmt.Errorf("-lr %g must be a finite number above the schedule's minimum %g", f.lr, def.etaMin)
+	}
+	opts := []curriculum.Option{curriculum.WithLR(f.lr, def.etaMin)}
 	switch f.schedule {
 	case "mixed":
 		tasks, err := degrade.ParseTasks(f.tasks)

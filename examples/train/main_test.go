@@ -171,4 +171,8 @@ func TestFlags(t *testing.T) {
 	require.Error(t, err)
 	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-backbone", "nope"}, io.Discard)
 	require.Error(t, err)
+	for _, lr := range []string{"0", "-1", "1e-8", "NaN", "+Inf"} {
+		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-lr", lr}, io.Discard)
+		require.ErrorContains(t, err, "-lr", lr)
+	}
 }
