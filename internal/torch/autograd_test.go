@@ -1,6 +1,7 @@
 package torch
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,46 @@ func TestDetachAndCopyFrom(t *testing.T) {
 	bad, err := FromSlice(s, []float32{1, 2, 3}, 3)
 	require.NoError(t, err)
 	require.ErrorContains(t, w.CopyFrom(bad), "shape mismatch")
+}
+
+// The backward pass sums the gradients reaching one tensor from several uses
+// in the reverse order of the calls that recorded them, even when those
+// calls ran on different OS threads (Go moves a goroutine between threads
+// from one cgo call to the next; libtorch numbers autograd nodes per
+// thread). Here x is used three times, with factors 1, 1e8 and -1e8: in
+// float32 only the order 1e8 + -1e8 + 1 (the last use first) gives 1. The
+// first use is recorded on a thread that has recorded many nodes before, so
+// with per-thread numbering it would be summed first and give 0.
+func TestBackwardOrderFollowsCallsAcrossThreads(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s := NewScope(Grad)
+	defer s.Close()
+	x, err := Ones(s, []int64{1}, nil)
+	require.NoError(t, err)
+	require.NoError(t, x.SetRequiresGrad(true))
+	first := make(chan *Tensor)
+	go func() {
+		runtime.LockOSThread() // another OS thread than the test's
+		defer runtime.UnlockOSThread()
+		w := NewScope(Grad)
+		for i := range 20000 {
+			w.Use(x).MulScalar(1) // one autograd node each
+			if i%1000 == 999 {
+				w.Close()
+				w = NewScope(Grad)
+			}
+		}
+		w.Close()
+		first <- x.MulScalar(1)
+	}()
+	y1 := <-first
+	loss := y1.Add(x.MulScalar(1e8)).Add(x.MulScalar(-1e8))
+	require.NoError(t, loss.Backward())
+	g, err := x.Grad()
+	require.NoError(t, err)
+	defer g.Close()
+	v, err := g.Item()
+	require.NoError(t, err)
+	require.Equal(t, 1.0, v, "gradients summed out of call order")
 }

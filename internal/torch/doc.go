@@ -22,4 +22,11 @@
 //
 // The intra-op thread count defaults to the usable CPUs (MIOIR_NUM_THREADS or
 // SetNumThreads override it) and holds for work issued from any goroutine.
+// Likewise the backward pass does not depend on which OS threads recorded the
+// graph: libtorch numbers autograd nodes per thread and runs them in that
+// order, which decides the order in which the gradients of a tensor used
+// three times or more are summed; every call first brings its thread's
+// counter up to the latest number handed out, so the order is that of the
+// calls, and a training step issued from one goroutine gives the same bits in
+// every run (with one intra-op thread).
 package torch

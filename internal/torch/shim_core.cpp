@@ -19,6 +19,7 @@ namespace ttshim {
 
 std::atomic<int> g_threads{0};
 std::atomic<int> g_threads_gen{0};
+std::atomic<uint64_t> g_sequence_nr{0};
 static thread_local int t_threads_gen = -1;
 
 void ensure_threads() {

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/SequenceNumber.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <c10/util/Optional.h>
@@ -31,6 +32,41 @@ namespace ttshim {
 extern std::atomic<int> g_threads;
 extern std::atomic<int> g_threads_gen;
 void ensure_threads();
+
+// Autograd runs a backward pass in the order of its nodes' sequence numbers
+// (the latest recorded first), and that order decides in which order the
+// gradients reaching a tensor from three or more uses are summed (float
+// addition is not associative: think of a prompt vector feeding 36 scale and
+// shift FCs). libtorch counts sequence numbers per OS thread, while Go runs
+// one goroutine's successive cgo calls on whichever OS thread is free: nodes
+// recorded on different threads got unrelated numbers, the summation order
+// changed from run to run and so did the trained weights in the last bits.
+// SeqSync makes the numbers follow the order of the calls across threads:
+// each call first advances its thread's counter to the highest number any
+// call has published (there is no setter, only get_and_increment, so it
+// steps; a thread lags at most by the nodes recorded elsewhere since its last
+// call, so the total cost is a few increments per recorded node), then
+// publishes its own counter when it returns.
+extern std::atomic<uint64_t> g_sequence_nr;
+
+class SeqSync {
+ public:
+  SeqSync() {
+    const uint64_t want = g_sequence_nr.load(std::memory_order_acquire);
+    for (uint64_t have = at::sequence_number::peek(); have < want; have++) {
+      at::sequence_number::get_and_increment();
+    }
+  }
+  ~SeqSync() {
+    const uint64_t now = at::sequence_number::peek();
+    uint64_t cur = g_sequence_nr.load(std::memory_order_relaxed);
+    while (cur < now &&
+           !g_sequence_nr.compare_exchange_weak(cur, now, std::memory_order_acq_rel)) {
+    }
+  }
+  SeqSync(const SeqSync &) = delete;
+  SeqSync &operator=(const SeqSync &) = delete;
+};
 
 tt_error make_error(int kind, const char *op, const std::string &msg);
 
@@ -111,7 +147,8 @@ bool looks_like_oom(const std::string &msg);
 #define TT_BEGIN(opname)        \
   const char *tt_op_ = opname;  \
   try {                         \
-    ttshim::ensure_threads();
+    ttshim::ensure_threads();   \
+    ttshim::SeqSync tt_seq_;
 
 #define TT_END                                                                       \
   }                                                                                  \
