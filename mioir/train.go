@@ -150,13 +150,12 @@ type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
 // resumed with Resume therefore ends with the same weights as an
 // uninterrupted run, bit for bit, when the training step itself is
 // deterministic: tested with one intra-op thread (MIOIR_NUM_THREADS=1) for
-// SRResNet, SwinIR with stochastic depth and a user-defined backbone,
-// in-process and with a killed child process (examples/train). Observed
-// limitation: with the prompt modules of SRResNet_EP/AP (all 18 modulation
-// points at once) two uninterrupted runs already differ in the last bits
-// after a few steps whose inputs change, even on one thread, without this
-// trainer (nets, prompt and torch.Adam alone; any single point alone is
-// exact); resumed runs of such models agree to about 1e-3.
+// SRResNet and SwinIR (stochastic depth on), plain, EP and AP, and a
+// user-defined backbone, in-process and with a killed child process
+// (examples/train). (Prompted models once missed this in the last bits: the
+// prompt vector feeds every modulation point, and the order in which its
+// gradients were summed followed the OS threads Go happened to run the calls
+// on; the binding now makes it follow the calls.)
 //
 // # CPU budget
 //
