@@ -151,8 +151,8 @@ type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
 // uninterrupted run, bit for bit, when the training step itself is
 // deterministic: tested with one intra-op thread (MIOIR_NUM_THREADS=1) for
 // SRResNet and SwinIR (stochastic depth on), plain, EP and AP, and a
-// user-defined backbone, in-process and with a killed child process
-// (examples/train). (Prompted models once missed this in the last bits: the
+// user-defined backbone in-process, and for SRResNet with a killed child
+// process (examples/train). (Prompted models once missed this in the last bits: the
 // prompt vector feeds every modulation point, and the order in which its
 // gradients were summed followed the OS threads Go happened to run the calls
 // on; the binding now makes it follow the calls.)
