@@ -169,7 +169,7 @@ func (n *SRResNet) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 	// feature map is freed as soon as the next exists: a forward pass holds
 	// two or three feature maps instead of all ~70.
 	f := layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
-		return n.ConvFirst.Forward(x).LeakyRelu(0.1)
+		return n.ConvFirst.ForwardFused(x, torch.LeakyReLU(0.1), nil)
 	})
 	advance := func(point string, stage func(f *torch.Tensor) *torch.Tensor) {
 		next := layers.Step(f, func(f *torch.Tensor) *torch.Tensor {
@@ -181,9 +181,16 @@ func (n *SRResNet) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 	for i, b := range n.Body {
 		advance(n.points[i], b.Forward)
 	}
-	advance("hr", func(f *torch.Tensor) *torch.Tensor { return n.ConvHR.Forward(f).LeakyRelu(0.1) })
+	advance("hr", func(f *torch.Tensor) *torch.Tensor { return n.ConvHR.ForwardFused(f, torch.LeakyReLU(0.1), nil) })
+	// upscale 1: the reference's bilinear resize of x is the identity. The
+	// plain network adds the input in conv_last's epilogue; the prompted one
+	// modulates conv_last's output first.
+	if hook == nil {
+		out := n.ConvLast.ForwardFused(f, torch.NoActivation, x)
+		f.Close()
+		return out
+	}
 	advance("out", n.ConvLast.Forward)
-	// upscale 1: the reference's bilinear resize of x is the identity.
 	out := f.Add(x)
 	f.Close()
 	return out

@@ -135,6 +135,37 @@ func (x *Tensor) Conv2d(weight, bias *Tensor, o ConvOptions) *Tensor {
 	})
 }
 
+// Activation is an activation fused into an operation (Conv2dFused).
+type Activation struct {
+	kind  C.int
+	slope float64
+}
+
+// Activations for Conv2dFused.
+var (
+	NoActivation = Activation{kind: C.TT_ACT_NONE}
+	ReLU         = Activation{kind: C.TT_ACT_RELU}
+)
+
+// LeakyReLU is the leaky ReLU activation with the given negative slope
+// (which must not be negative when gradients are recorded).
+func LeakyReLU(slope float64) Activation { return Activation{kind: C.TT_ACT_LEAKY_RELU, slope: slope} }
+
+// Conv2dFused returns act(x.Conv2d(weight, bias, o)) + residual, residual
+// being nil or of the output's exact shape. The values equal the unfused
+// operations' bit for bit; the activation and the addition run in place on
+// the convolution's fresh output, which saves one or two feature-map
+// allocations (and their page faults) per call (when gradients are recorded
+// through both an activation and a residual, the sum needs its own tensor).
+// Gradients flow as through the unfused chain.
+func (x *Tensor) Conv2dFused(weight, bias *Tensor, o ConvOptions, act Activation, residual *Tensor) *Tensor {
+	o = o.norm()
+	return op([]*Tensor{x, weight, bias, residual}, func(mode C.int, out *C.tt_tensor) C.tt_error {
+		return C.tt_conv2d_fused(x.ptr(), weight.ptr(), bias.ptr(), ptr64(o.Stride[:]), ptr64(o.Padding[:]),
+			ptr64(o.Dilation[:]), C.int64_t(o.Groups), act.kind, C.double(act.slope), residual.ptr(), mode, out)
+	})
+}
+
 // ConvTranspose2d is the transposed convolution with weight (C,O/groups,kh,kw).
 func (x *Tensor) ConvTranspose2d(weight, bias *Tensor, o ConvOptions) *Tensor {
 	o = o.norm()

@@ -129,6 +129,13 @@ tt_error tt_linear(tt_tensor x, tt_tensor w, tt_tensor b /* may be NULL */, int 
 tt_error tt_conv2d(tt_tensor x, tt_tensor w, tt_tensor b, const int64_t *stride,
                    const int64_t *padding, const int64_t *dilation, int64_t groups, int mode,
                    tt_tensor *out);
+// Activations fused into tt_conv2d_fused.
+enum { TT_ACT_NONE = 0, TT_ACT_RELU, TT_ACT_LEAKY_RELU };
+// tt_conv2d_fused is act(conv2d(x, w, b)) + residual (residual may be NULL,
+// else of the output's exact shape), computed in place on the fresh output.
+tt_error tt_conv2d_fused(tt_tensor x, tt_tensor w, tt_tensor b, const int64_t *stride,
+                         const int64_t *padding, const int64_t *dilation, int64_t groups, int act,
+                         double slope, tt_tensor residual, int mode, tt_tensor *out);
 tt_error tt_conv_transpose2d(tt_tensor x, tt_tensor w, tt_tensor b, const int64_t *stride,
                              const int64_t *padding, const int64_t *output_padding,
                              const int64_t *dilation, int64_t groups, int mode, tt_tensor *out);

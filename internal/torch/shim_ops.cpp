@@ -235,6 +235,37 @@ tt_error tt_conv2d(tt_tensor x, tt_tensor w, tt_tensor b, const int64_t *stride,
   TT_END
 }
 
+tt_error tt_conv2d_fused(tt_tensor x, tt_tensor w, tt_tensor b, const int64_t *stride,
+                         const int64_t *padding, const int64_t *dilation, int64_t groups, int act,
+                         double slope, tt_tensor residual, int mode, tt_tensor *out) {
+  TT_OP("conv2d", mode)
+  // The epilogue works in place on the convolution's own fresh output (no
+  // one else holds it), saving one feature-map allocation per step; autograd
+  // allows it because the convolution's backward does not read its output.
+  at::Tensor r = at::conv2d(T(x), T(w), opt(b), ints(stride, 2), ints(padding, 2),
+                            ints(dilation, 2), groups);
+  switch (act) {
+    case TT_ACT_NONE: break;
+    case TT_ACT_RELU: r.relu_(); break;
+    case TT_ACT_LEAKY_RELU: at::leaky_relu_(r, slope); break;
+    default: TORCH_CHECK(false, "unknown activation ", act);
+  }
+  if (residual) {
+    const at::Tensor &res = T(residual);
+    TORCH_CHECK(res.sizes() == r.sizes(), "residual of shape ", res.sizes(),
+                " does not match the convolution's output ", r.sizes());
+    // The in-place activation's backward reads its output: when gradients
+    // are recorded after an activation, the sum gets its own tensor.
+    if (act != TT_ACT_NONE && r.requires_grad()) {
+      r = r + res;
+    } else {
+      r.add_(res);
+    }
+  }
+  *out = wrap(std::move(r));
+  TT_END
+}
+
 tt_error tt_conv_transpose2d(tt_tensor x, tt_tensor w, tt_tensor b, const int64_t *stride,
                              const int64_t *padding, const int64_t *output_padding,
                              const int64_t *dilation, int64_t groups, int mode, tt_tensor *out) {

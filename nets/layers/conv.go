@@ -84,6 +84,14 @@ func (c *Conv2d) Forward(x *torch.Tensor) *torch.Tensor {
 	return x.Conv2d(c.Weight, c.Bias, c.Opts)
 }
 
+// ForwardFused returns act(c(x)) + residual (residual may be nil) with the
+// activation and the sum done in place on the convolution's output (see
+// torch.Tensor.Conv2dFused): the values of the separate operations, fewer
+// feature-map allocations.
+func (c *Conv2d) ForwardFused(x *torch.Tensor, act torch.Activation, residual *torch.Tensor) *torch.Tensor {
+	return x.Conv2dFused(c.Weight, c.Bias, c.Opts, act, residual)
+}
+
 // Close frees the tensors.
 func (c *Conv2d) Close() { Close(c) }
 

@@ -72,11 +72,11 @@ func (b *ResidualBlockNoBN) Visit(v Visitor) {
 
 // Forward applies the block.
 func (b *ResidualBlockNoBN) Forward(x *torch.Tensor) *torch.Tensor {
-	r := b.Conv2.Forward(b.Conv1.Forward(x).Relu())
-	if b.ResScale != 1 {
-		r = r.MulScalar(b.ResScale)
+	h := b.Conv1.ForwardFused(x, torch.ReLU, nil)
+	if b.ResScale == 1 {
+		return b.Conv2.ForwardFused(h, torch.NoActivation, x)
 	}
-	return x.Add(r)
+	return x.Add(b.Conv2.Forward(h).MulScalar(b.ResScale))
 }
 
 // Close frees the tensors.
