@@ -176,9 +176,10 @@ func (m *Modulator) FixedHook(p *torch.Tensor) nets.Hook {
 }
 
 // modulate applies f*s1+b with the (N, C) vectors s1 (1+s) and b
-// broadcast over f's spatial or token dimensions.
+// broadcast over f's spatial or token dimensions, in one pass over f (one
+// feature map allocated instead of two).
 func modulate(f, s1, b *torch.Tensor, l nets.Layout) *torch.Tensor {
-	return f.Mul(broadcastable(s1, f, l)).Add(broadcastable(b, f, l))
+	return torch.Addcmul(broadcastable(b, f, l), f, broadcastable(s1, f, l), 1)
 }
 
 // broadcastable reshapes an (N, C) vector so that it broadcasts over f's

@@ -1,6 +1,7 @@
 package torch
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -107,4 +108,54 @@ func TestConv2dFusedErrors(t *testing.T) {
 	for _, e := range v {
 		require.Equal(t, float32(18), e) // 2 channels x 9 taps of 1
 	}
+}
+
+// TestAddcmul: a + v*t1*t2 with broadcasting equals the separate operations
+// (to the last bit but for a possible FMA in libtorch's kernel), and its
+// gradients equal theirs within float32 rounding.
+func TestAddcmul(t *testing.T) {
+	g, err := NewGenerator(4)
+	require.NoError(t, err)
+	defer g.Close()
+	s := NewScope(Grad)
+	defer s.Close()
+	leaf := func(shape ...int64) *Tensor {
+		v, err := g.Randn(s, shape, nil)
+		require.NoError(t, err)
+		require.NoError(t, v.SetRequiresGrad(true))
+		return v
+	}
+	b, f, s1 := leaf(2, 5, 1, 1), leaf(2, 5, 6, 7), leaf(2, 5, 1, 1)
+	want := f.Mul(s1).MulScalar(0.5).Add(b)
+	got := Addcmul(b, f, s1, 0.5)
+	require.Equal(t, []int64{2, 5, 6, 7}, got.Shape())
+	w, gv := vals(t, want), vals(t, got)
+	for i := range w {
+		require.InDelta(t, w[i], gv[i], 1e-6*(1+math.Abs(float64(w[i]))), "element %d", i)
+	}
+	wts, err := g.Randn(s, want.Shape(), nil)
+	require.NoError(t, err)
+	grads := func(y *Tensor) [][]float32 {
+		var out [][]float32
+		for _, l := range []*Tensor{b, f, s1} {
+			require.NoError(t, l.ZeroGrad())
+		}
+		require.NoError(t, y.Mul(wts).Sum(false).Backward())
+		for _, l := range []*Tensor{b, f, s1} {
+			gr, err := l.Grad()
+			require.NoError(t, err)
+			out = append(out, vals(t, gr))
+			gr.Close()
+		}
+		return out
+	}
+	gw, gg := grads(want), grads(got)
+	for k := range gw {
+		for i := range gw[k] {
+			require.InDelta(t, gw[k][i], gg[k][i], 1e-5*(1+math.Abs(float64(gw[k][i]))), "gradient %d element %d", k, i)
+		}
+	}
+	bad, err := Ones(s, []int64{3, 1}, nil)
+	require.NoError(t, err)
+	require.ErrorContains(t, Addcmul(bad, f, s1, 1).Err(), "addcmul")
 }

@@ -191,6 +191,16 @@ func (a *Tensor) clamp(lo, hi float64, hasLo, hasHi bool) *Tensor {
 	})
 }
 
+// Addcmul returns a + value*t1*t2 (broadcast) in one pass: one result
+// tensor where the separate operations make two. It rounds like them (the
+// product, then the sum) unless the compiler fused the multiply-add into an
+// FMA in libtorch's vector kernel, which changes the last bit at most.
+func Addcmul(a, t1, t2 *Tensor, value float64) *Tensor {
+	return op([]*Tensor{a, t1, t2}, func(mode C.int, out *C.tt_tensor) C.tt_error {
+		return C.tt_addcmul(a.ptr(), t1.ptr(), t2.ptr(), C.double(value), mode, out)
+	})
+}
+
 // Where returns a where cond is true and b elsewhere.
 func Where(cond, a, b *Tensor) *Tensor {
 	return op([]*Tensor{cond, a, b}, func(mode C.int, out *C.tt_tensor) C.tt_error {

@@ -107,6 +107,9 @@ tt_error tt_leaky_relu(tt_tensor a, double slope, int mode, tt_tensor *out);
 tt_error tt_clamp(tt_tensor a, double lo, double hi, int has_lo, int has_hi, int mode,
                   tt_tensor *out);
 tt_error tt_where(tt_tensor cond, tt_tensor a, tt_tensor b, int mode, tt_tensor *out);
+// a + value * t1 * t2, broadcast, in one pass (one allocation).
+tt_error tt_addcmul(tt_tensor a, tt_tensor t1, tt_tensor t2, double value, int mode,
+                    tt_tensor *out);
 tt_error tt_masked_fill(tt_tensor a, tt_tensor mask, double value, int mode, tt_tensor *out);
 tt_error tt_add_scaled(tt_tensor a, tt_tensor b, double alpha, int mode, tt_tensor *out);
 

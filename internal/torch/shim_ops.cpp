@@ -139,6 +139,13 @@ tt_error tt_where(tt_tensor cond, tt_tensor a, tt_tensor b, int mode, tt_tensor 
   TT_END
 }
 
+tt_error tt_addcmul(tt_tensor a, tt_tensor t1, tt_tensor t2, double value, int mode,
+                    tt_tensor *out) {
+  TT_OP("addcmul", mode)
+  *out = wrap(at::addcmul(T(a), T(t1), T(t2), value));
+  TT_END
+}
+
 tt_error tt_masked_fill(tt_tensor a, tt_tensor mask, double value, int mode, tt_tensor *out) {
   TT_OP("masked_fill", mode)
   *out = wrap(T(a).masked_fill(T(mask), at::Scalar(value)));
