@@ -23,7 +23,9 @@
 // sequential order (default sbnjrhd for SRResNet and SwinIR, rjbsnhd for
 // the rest); -tasks the tasks of a mixed run (default all seven). -config is
 // a JSON file with mioir.Config fields, e.g. {"Net": {"Features": 16,
-// "Blocks": 2}}. -classifier trains the task classifier instead (LQ only,
+// "Blocks": 2}}. -init starts from the weights of a model file (a model, or
+// with -classifier a classifier, written by this program) instead of a
+// seeded initialisation, for fine-tuning. -classifier trains the task classifier instead (LQ only,
 // cross-entropy on logits).
 //
 // OUT receives state.safetensors (the training state, rewritten atomically
@@ -73,6 +75,7 @@ func main() {
 
 type flags struct {
 	data, val, out, backbone, prompt, schedule, order, tasks, config, device string
+	init                                                                     string
 	stageIters, finalCycles, batch, patch, workers                           int
 	ckptEvery, valEvery, valLimit, logEvery                                  int
 	seed                                                                     uint64
@@ -98,6 +101,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.patch, "patch", 128, "patch side")
 	fs.StringVar(&f.config, "config", "", "JSON file with mioir.Config fields (e.g. {\"Net\": {\"Features\": 16}})")
 	fs.BoolVar(&f.resume, "resume", false, "continue from OUT/state.safetensors")
+	fs.StringVar(&f.init, "init", "", "start from the weights of this model file (fine-tuning; its configuration replaces -backbone, -prompt and -config)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the weights, the data and stochastic depth")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
 	fs.IntVar(&f.workers, "workers", 0, "data loader workers (0: data.DefaultWorkers())")
@@ -208,6 +212,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if f.init != "" {
+			c.Close()
+			if c, err = mioir.LoadClassifier(f.init); err != nil {
+				return err
+			}
+		}
 		defer c.Close()
 		if tr, err = mioir.NewClassifierTrainer(c, src, cfg); err != nil {
 			return err
@@ -227,10 +237,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 				return fmt.Errorf("%s: %w", f.config, err)
 			}
 		}
-		m, err := mioir.New(mc, f.seed)
+		var m *mioir.Model
+		if f.init != "" {
+			m, err = mioir.Load(f.init)
+		} else {
+			m, err = mioir.New(mc, f.seed)
+		}
 		if err != nil {
 			return err
 		}
+		mc = m.Config()
 		defer m.Close()
 		if err := m.To(dev); err != nil {
 			return err

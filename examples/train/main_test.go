@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +99,52 @@ func TestSmoke(t *testing.T) {
 		require.Contains(t, last, k)
 	}
 	require.Less(t, last["loss"].(float64), 0.5)
+
+	// -init starts from the smoke model's weights: with a learning rate
+	// near zero the weights after a few steps are still those (a fresh seeded
+	// model's are not).
+	tune := func(extra ...string) map[string][]float32 {
+		dir := t.TempDir()
+		a := append([]string{"-data", imgs, "-out", dir, "-schedule", "mixed", "-tasks", "n", "-lr", "2e-7",
+			"-stage-iters", "3", "-final-cycles", "0", "-batch", "2", "-patch", "48", "-seed", "4"}, extra...)
+		require.NoError(t, run(context.Background(), a, io.Discard))
+		return weights(t, filepath.Join(dir, mioir.LatestModel))
+	}
+	var cfg string
+	for i, a := range smokeArgs(t, imgs, out) {
+		if a == "-config" {
+			cfg = smokeArgs(t, imgs, out)[i+1]
+		}
+	}
+	initial := weights(t, filepath.Join(out, mioir.LatestEMAModel))
+	maxDiff := func(w map[string][]float32) float64 {
+		d := 0.0
+		for k, v := range initial {
+			require.Len(t, w[k], len(v), k)
+			for i := range v {
+				d = max(d, math.Abs(float64(v[i]-w[k][i])))
+			}
+		}
+		return d
+	}
+	require.Less(t, maxDiff(tune("-init", filepath.Join(out, mioir.LatestEMAModel))), 1e-4)
+	require.Greater(t, maxDiff(tune("-config", cfg)), 1e-2)
+}
+
+// weights reads a model file's float32 tensors.
+func weights(t *testing.T, path string) map[string][]float32 {
+	f, err := safetensors.ReadFile(path)
+	require.NoError(t, err)
+	out := map[string][]float32{}
+	for _, k := range f.Tensors.Keys() {
+		r, _ := f.Tensors.Get(k)
+		v := make([]float32, len(r.Data)/4)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(r.Data[4*i:]))
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func stateIter(t *testing.T, path string) int {
