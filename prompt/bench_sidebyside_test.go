@@ -1,6 +1,7 @@
 package prompt_test
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,6 +154,11 @@ func BenchmarkSideBySideTrain(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			backbone, _, _ := strings.Cut(v.name, "_")
 			tr := sideBySideTrain[backbone]
+			if c := os.Getenv("MIOIR_BENCH_TRAIN_CROP"); c != "" { // set by scripts/bench_models.py --train-crop
+				n, err := strconv.ParseInt(c, 10, 64)
+				require.NoError(b, err)
+				tr.crop = n
+			}
 			g, err := torch.NewGenerator(0)
 			require.NoError(b, err)
 			defer g.Close()

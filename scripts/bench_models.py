@@ -34,7 +34,8 @@ BenchmarkSideBySideTrain): zero grad, forward in training mode (stochastic
 depth on for SwinIR and Uformer), mean L1 loss, backward, Adam (SRResNet,
 SwinIR) or AdamW (Restormer, Uformer with weight decay 0.02, PromptIR),
 lr 2e-4, betas 0.9/0.99, no EMA, with the batch and crop of reference-speed.md
-(SRResNet/Restormer/PromptIR 4x64x64, SwinIR 1x64x64, Uformer 1x128x128).
+(SRResNet/Restormer/PromptIR 4x64x64, SwinIR 1x64x64, Uformer 1x128x128;
+--train-crop N changes the crop on both sides, e.g. 128 for SRResNet-EP at 4x128x128).
 
 Under load (other processes on the same cores), libgomp's default active
 spinning can slow a 2-thread PyTorch process from Python several-fold, much
@@ -953,7 +954,8 @@ def worker(threads):
                     call(m, name, x, p)
         else:
             if first:
-                batch, crop, adamw, decay, _ = TRAIN[backbone(name)]
+                batch, _, adamw, decay, _ = TRAIN[backbone(name)]
+                crop = size  # the case's crop (TRAIN's, or --train-crop)
                 m = build(name, PAPER[backbone(name)]).train()
                 opt = (torch.optim.AdamW if adamw else torch.optim.Adam)(
                     m.parameters(), lr=2e-4, betas=(0.9, 0.99), weight_decay=decay)
@@ -1019,6 +1021,8 @@ def go_time(binaries, threads, mode, name, size, iters, tunables):
     if mode == "train":
         bench += "Train"
     env = dict(os.environ, MIOIR_NUM_THREADS=str(threads), **EXTRA_ENV)
+    if mode == "train":
+        env["MIOIR_BENCH_TRAIN_CROP"] = str(size)
     env.pop("GLIBC_TUNABLES", None)
     if tunables:
         env["GLIBC_TUNABLES"] = TUNABLES
@@ -1049,6 +1053,8 @@ def main():
     ap.add_argument("--round-seconds", type=float, default=6.0,
                     help="target timed work per side per round (sets the passes of slow cases)")
     ap.add_argument("--mode", choices=("forward", "train", "both"), default="forward")
+    ap.add_argument("--train-crop", type=int, default=0,
+                    help="crop side of the training steps (default: reference-speed.md's per backbone)")
     ap.add_argument("--check", action="store_true", help="verify the restatements against the fixtures first")
     ap.add_argument("--check-only", action="store_true", help="only --check")
     ap.add_argument("--glibc-tunables", action="store_true")
@@ -1086,7 +1092,9 @@ def main():
                 cases.append(("forward", v, s, max(1, min(a.iters, int(a.round_seconds / ref)))))
         if a.mode in ("train", "both"):
             t = TRAIN[backbone(v)]
-            cases.append(("train", v, t[1], max(1, min(a.iters, int(a.round_seconds / t[4])))))
+            crop = a.train_crop or t[1]
+            secs = t[4] * (crop / t[1]) ** 2
+            cases.append(("train", v, crop, max(1, min(a.iters, int(a.round_seconds / secs)))))
     binaries = build_go({GO_BENCH[c[1]][0] for c in cases if c[1] in GO_BENCH})
     py = Worker(a.threads, False)
     pyt = Worker(a.threads, True) if a.glibc_tunables else None
