@@ -1,9 +1,17 @@
 // Command restore restores one image or a folder of images with a MiOIR
 // model.
 //
-//	go run ./examples/restore -model PATH -in FILE|DIR -out FILE|DIR [-task auto|s|b|n|j|r|h|d]
+//	go run ./examples/restore [-model PATH] -in FILE|DIR -out FILE|DIR [-task auto|s|b|n|j|r|h|d]
 //		[-arch NAME] [-config FILE.json] [-typemaps type7.npy] [-classifier Classifier.pth]
 //		[-tile N -overlap N] [-device cpu|cuda] [-ema] [-q]
+//	go run ./examples/restore -sample [-out restored.png]
+//
+// Without -model the library's bundled default model is used (package
+// mioir/pretrained: a small SRResNet-EP with a task classifier, trained with
+// this library on free photos). -sample restores the bundled degraded sample
+// image (a held-out photo with rain) and prints the task the classifier
+// detected and the PSNR gain over the degraded input, measured against the
+// bundled clean original.
 //
 // PATH is a native model (written by mioir.Model.Save) or an authors' .pth
 // checkpoint, imported strictly with its architecture inferred from the
@@ -34,6 +42,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	_ "image/gif"
 	"image/jpeg"
 	"image/png"
@@ -47,7 +56,9 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
 	"github.com/gomioir/gomioir/internal/cli"
+	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/pretrained"
 	"github.com/gomioir/gomioir/prompt"
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
@@ -64,16 +75,17 @@ func main() {
 type flags struct {
 	model, in, out, task, arch, config, maps, classifier, device string
 	tile, overlap                                                int
-	ema, quiet                                                   bool
+	ema, quiet, sample                                           bool
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.model, "model", "", "native model (.safetensors) or authors' checkpoint (.pth) (required)")
-	fs.StringVar(&f.in, "in", "", "input image or folder (required)")
-	fs.StringVar(&f.out, "out", "", "output image or folder (required)")
+	fs.StringVar(&f.model, "model", "", "native model (.safetensors) or authors' checkpoint (.pth) (default: the bundled default model)")
+	fs.StringVar(&f.in, "in", "", "input image or folder (required unless -sample)")
+	fs.StringVar(&f.out, "out", "", "output image or folder (required; -sample: default restored.png)")
+	fs.BoolVar(&f.sample, "sample", false, "restore the bundled degraded sample and print the PSNR gain")
 	fs.StringVar(&f.task, "task", "auto", "task of EP models: auto (classifier) or one of s b n j r h d")
 	fs.StringVar(&f.arch, "arch", "", "backbone of a .pth checkpoint ("+strings.Join(mioir.Archs(), ", ")+"); inferred when empty")
 	fs.StringVar(&f.config, "config", "", "JSON file with non-default hyper-parameters (mioir.Config field names)")
@@ -87,9 +99,17 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if f.model == "" || f.in == "" || f.out == "" {
+	if f.sample {
+		if f.in != "" {
+			return nil, errors.New("-sample restores the bundled sample: leave out -in")
+		}
+		if f.out == "" {
+			f.out = "restored.png"
+		}
+	}
+	if (f.in == "" && !f.sample) || f.out == "" {
 		fs.Usage()
-		return nil, errors.New("-model, -in and -out are required")
+		return nil, errors.New("-in and -out are required (or -sample)")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -132,7 +152,14 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "model %s (%s, %d parameters) on %s\n", f.model, cfg.Name(), m.NumParams(), dev)
+	name := f.model
+	if name == "" {
+		name = "default (bundled, mioir/pretrained)"
+	}
+	fmt.Fprintf(stdout, "model %s (%s, %d parameters) on %s\n", name, cfg.Name(), m.NumParams(), dev)
+	if f.sample {
+		return restoreSample(m, f.out, opts, stdout)
+	}
 
 	inputs, outputs, err := plan(f.in, f.out)
 	if err != nil {
@@ -166,8 +193,46 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 	return nil
 }
 
-// openModel loads a native model or imports a .pth checkpoint.
+// restoreSample restores the bundled sample, writes the result to out and
+// prints the detected task and the PSNR gain (BasicSR conventions: RGB,
+// crop 4).
+func restoreSample(m *mioir.Model, out string, o *mioir.Options, stdout io.Writer) error {
+	lq, gt, err := pretrained.Sample()
+	if err != nil {
+		return err
+	}
+	res, info, err := m.Restore(lq, o)
+	if err != nil {
+		return err
+	}
+	if err := writeImage(out, res); err != nil {
+		return err
+	}
+	before, err := metrics.PSNR(lq, gt, nil)
+	if err != nil {
+		return err
+	}
+	after, err := metrics.PSNR(res, gt, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sample: %s\n", pretrained.SampleName)
+	if info.Auto {
+		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)\n", info.Task.Name(), probsString(info.Probs))
+	}
+	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before, after, after-before, out)
+	return nil
+}
+
+// openModel loads a native model, imports a .pth checkpoint, or returns the
+// bundled default model when no path is given.
 func openModel(f *flags) (*mioir.Model, error) {
+	if f.model == "" {
+		if f.config != "" || f.arch != "" || f.ema || f.maps != "" || f.classifier != "" {
+			return nil, errors.New("-config, -arch, -ema, -typemaps and -classifier need -model")
+		}
+		return pretrained.Default()
+	}
 	if cli.IsPTH(f.model) {
 		cfg, err := mioir.InferConfig(f.model, f.arch)
 		if err != nil {
@@ -240,15 +305,19 @@ func restoreFile(m *mioir.Model, in, out string, o *mioir.Options) (*mioir.Info,
 	if err != nil {
 		return nil, err
 	}
-	err = atomicfile.WriteFile(out, func(w io.Writer) error {
+	return info, writeImage(out, res)
+}
+
+// writeImage writes img atomically as JPEG (.jpg, .jpeg) or PNG.
+func writeImage(out string, img image.Image) error {
+	return atomicfile.WriteFile(out, func(w io.Writer) error {
 		switch strings.ToLower(filepath.Ext(out)) {
 		case ".jpg", ".jpeg":
-			return jpeg.Encode(w, res, &jpeg.Options{Quality: 95})
+			return jpeg.Encode(w, img, &jpeg.Options{Quality: 95})
 		default:
-			return png.Encode(w, res)
+			return png.Encode(w, img)
 		}
 	})
-	return info, err
 }
 
 func probsString(p []float32) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,14 +13,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/testutil"
+	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/pretrained"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
 )
 
-func writeImage(t *testing.T, path string, w, h int) *image.NRGBA {
+func writeTestImage(t *testing.T, path string, w, h int) *image.NRGBA {
 	t.Helper()
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -45,8 +49,8 @@ func TestFolderNativeModel(t *testing.T) {
 	require.NoError(t, m.Save(model))
 	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
 	require.NoError(t, os.Mkdir(in, 0o755))
-	a := writeImage(t, filepath.Join(in, "a.png"), 40, 30)
-	writeImage(t, filepath.Join(in, "b.png"), 17, 23)
+	a := writeTestImage(t, filepath.Join(in, "a.png"), 40, 30)
+	writeTestImage(t, filepath.Join(in, "b.png"), 17, 23)
 	require.NoError(t, os.WriteFile(filepath.Join(in, "broken.png"), []byte("not a png"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(in, "notes.txt"), []byte("ignored"), 0o644))
 
@@ -80,7 +84,7 @@ func TestImportPTHAuto(t *testing.T) {
 	pth := fixtures.Path(t, "models", "SRResNet_EP.pth")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "x.png")
-	writeImage(t, in, 32, 32)
+	writeTestImage(t, in, 32, 32)
 	out := filepath.Join(dir, "y.png")
 	var stdout, stderr bytes.Buffer
 	args := []string{"-model", pth, "-in", in, "-out", out,
@@ -114,6 +118,7 @@ func TestUsageErrors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.ErrorContains(t, run([]string{"-in", "x"}, &stdout, &stderr, false), "required")
 	require.True(t, strings.Contains(stderr.String(), "-model"))
+	require.ErrorContains(t, run([]string{"-out", "x"}, &stdout, &stderr, false), "required")
 	dir := t.TempDir()
 	single := filepath.Join(dir, "bad.png")
 	require.NoError(t, os.WriteFile(single, []byte("garbage"), 0o644))
@@ -129,4 +134,58 @@ func TestUsageErrors(t *testing.T) {
 	require.ErrorContains(t, err, "apply to .pth checkpoints")
 	err = run([]string{"-model", model, "-in", single, "-out", dir, "-task", "q"}, &stdout, &stderr, false)
 	require.Error(t, err)
+}
+
+// TestSampleDefaultModel runs the README's first command: the bundled model
+// restores the bundled sample, the output file is what the library gives,
+// and the printed PSNR figures are the measured ones.
+func TestSampleDefaultModel(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "restored.png")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run([]string{"-sample", "-out", out}, &stdout, &stderr, false))
+	m, err := pretrained.Default()
+	require.NoError(t, err)
+	defer m.Close()
+	lq, gt, err := pretrained.Sample()
+	require.NoError(t, err)
+	want, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	require.NoError(t, err)
+	got := testutil.ReadPNG(t, out)
+	require.Equal(t, want.Bounds(), got.Bounds())
+	for y := range want.Bounds().Dy() {
+		for x := range want.Bounds().Dx() {
+			require.Equal(t, want.NRGBAAt(x, y), color.NRGBAModel.Convert(got.At(x, y)), "pixel %d,%d", x, y)
+		}
+	}
+	before, err := metrics.PSNR(lq, gt, nil)
+	require.NoError(t, err)
+	after, err := metrics.PSNR(want, gt, nil)
+	require.NoError(t, err)
+	s := stdout.String()
+	require.Contains(t, s, "model default (bundled, mioir/pretrained) (SRResNet_EP+Classifier")
+	require.Contains(t, s, fmt.Sprintf("detected task: %s (classifier: ", info.Task.Name()))
+	require.Contains(t, s, fmt.Sprintf("PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s", before, after, after-before, out))
+
+	// -sample takes no -in; the default model takes no .pth options.
+	require.ErrorContains(t, run([]string{"-sample", "-in", out}, &stdout, &stderr, false), "leave out -in")
+	require.ErrorContains(t, run([]string{"-in", out, "-out", out, "-ema"}, &stdout, &stderr, false), "need -model")
+
+	// Without -model a file is restored with the default model too.
+	out2 := filepath.Join(t.TempDir(), "again.png")
+	stdout.Reset()
+	require.NoError(t, run([]string{"-in", out, "-out", out2, "-task", "r"}, &stdout, &stderr, false))
+	again, _, err := m.Restore(got, &mioir.Options{Task: degrade.Rain})
+	require.NoError(t, err)
+	require.Equal(t, again.Pix, toNRGBA(testutil.ReadPNG(t, out2)).Pix)
+}
+
+func toNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	out := image.NewNRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			out.Set(x, y, img.At(x, y))
+		}
+	}
+	return out
 }

@@ -1,0 +1,52 @@
+#!/bin/bash
+# Trains the default model of package mioir/pretrained from scratch with the
+# library's own trainer, then writes the package's files (weights, sample,
+# held-out test crops) and evaluates it on the held-out photos.
+#
+#   bash scripts/default-model/train.sh [WORKDIR]     (about 1.5 hours on 2 cores)
+#
+# Photos: scikit-image's sample photos from Debian's python3-skimage (public
+# domain or CC0, see mioir/pretrained/NOTICE.md) and Go's own
+# image/testdata/video-001.png. Training: astronaut brick camera chelsea coins
+# grass gravel ihc text hubble_deep_field retina; held out (never seen in
+# training): coffee rocket video-001.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=${1:-/tmp/mioir-default-model}
+skd=/usr/lib/python3/dist-packages/skimage/data
+if [ ! -d "$skd" ]; then
+	sudo apt-get install -y python3-skimage || apt-get install -y python3-skimage
+fi
+mkdir -p "$work/train" "$work/heldout"
+for f in astronaut brick camera chelsea coins grass gravel ihc text; do cp "$skd/$f.png" "$work/train/"; done
+cp "$skd/hubble_deep_field.jpg" "$skd/retina.jpg" "$work/train/"
+cp "$skd/coffee.png" "$skd/rocket.jpg" "$work/heldout/"
+cp "$(go env GOROOT)/src/image/testdata/video-001.png" "$work/heldout/go-video-001.png"
+echo '{"Net": {"Features": 48, "Blocks": 6}}' >"$work/config.json"
+
+go build -o "$work/train-bin" ./examples/train
+go build -o "$work/evaluate-bin" ./examples/evaluate
+
+# Restoration network: SRResNet-EP (48 features, 6 blocks), the reference's
+# sequential order s b n j r h d, 6 stages of 700 iterations and a final stage
+# of 4 cycles (7,000 iterations), batch 8 of 64x64 patches degraded on the fly
+# with the training preset.
+"$work/train-bin" -data "$work/train" -val "$work/heldout" -val-limit 2 -val-every 1400 \
+	-out "$work/net" -backbone srresnet -prompt ep -schedule sequential -stage-iters 700 \
+	-batch 8 -patch 64 -config "$work/config.json" -log-every 50 -ckpt-every 500 -seed 1 -workers 1
+# Mixed fine-tuning on all seven tasks with larger patches and a lower rate.
+"$work/train-bin" -init "$work/net/net_g_ema_latest.safetensors" -data "$work/train" -val "$work/heldout" \
+	-val-limit 2 -val-every 700 -out "$work/tuned" -schedule mixed -stage-iters 300 -final-cycles 1 \
+	-lr 1e-4 -batch 8 -patch 80 -log-every 100 -ckpt-every 700 -seed 4 -workers 1
+# Task classifier on the same photos (cross-entropy on logits, mixed tasks):
+# 6,000 iterations on 96x96 patches, then 3,000 on 128x128.
+MIOIR_NUM_THREADS=1 "$work/train-bin" -classifier -data "$work/train" -out "$work/cls" -schedule mixed \
+	-stage-iters 600 -lr 1e-3 -batch 16 -patch 96 -log-every 200 -ckpt-every 2000 -seed 2 -workers 1
+MIOIR_NUM_THREADS=1 "$work/train-bin" -classifier -init "$work/cls/net_g_ema_latest.safetensors" -data "$work/train" \
+	-out "$work/cls128" -schedule mixed -stage-iters 300 -final-cycles 4 -lr 5e-4 -batch 16 -patch 128 \
+	-log-every 300 -ckpt-every 3000 -seed 5 -workers 1
+
+go run ./scripts/default-model/assemble -model "$work/tuned/net_g_ema_latest.safetensors" \
+	-classifier "$work/cls128/net_g_ema_latest.safetensors" -heldout "$work/heldout" -dst mioir/pretrained
+"$work/evaluate-bin" -model mioir/pretrained/default.safetensors -clean "$work/heldout" -seed 1 -task set -ssim
+"$work/evaluate-bin" -model mioir/pretrained/default.safetensors -clean "$work/heldout" -seed 1
