@@ -24,7 +24,12 @@ sides (MIOIR_NUM_THREADS for Go), paper configurations. Each round runs, for
 every case, the Go benchmark (a fresh process: one warm-up pass, then K timed
 passes) and the PyTorch side (a persistent worker process: one warm-up pass
 the first time a case runs, then K timed passes), alternating which side goes
-first. A side's time for a round is its mean over the K passes; the table
+first. --fresh-py starts a new PyTorch process for every measurement too, so
+that both sides run under the same conditions: a persistent worker's heap
+has grown through the cases before (larger glibc heaps and mmap thresholds,
+fewer page faults), which made it up to 25 % faster than a fresh PyTorch
+process on the same SRResNet case. A side's time for a round is its mean over
+the K passes; the table
 gives the median over the rounds and the Go/PyTorch ratio (< 1: Go faster).
 K is --iters, reduced for slow cases so that one side's timed work in a round
 stays near --round-seconds (never below 1 pass).
@@ -1053,6 +1058,8 @@ def main():
     ap.add_argument("--round-seconds", type=float, default=6.0,
                     help="target timed work per side per round (sets the passes of slow cases)")
     ap.add_argument("--mode", choices=("forward", "train", "both"), default="forward")
+    ap.add_argument("--fresh-py", action="store_true",
+                    help="a new PyTorch process for every measurement, as on the Go side")
     ap.add_argument("--train-crop", type=int, default=0,
                     help="crop side of the training steps (default: reference-speed.md's per backbone)")
     ap.add_argument("--check", action="store_true", help="verify the restatements against the fixtures first")
@@ -1112,6 +1119,13 @@ def main():
                         if name in GO_BENCH:
                             res[c]["go"].append(go_time(binaries, a.threads, mode, name, size, iters,
                                                         a.glibc_tunables))
+                    elif side == "py" and a.fresh_py:
+                        # The Go side's conditions: a new process, one warm-up pass, K passes.
+                        w = Worker(a.threads, False)
+                        try:
+                            res[c]["py"].append(w.time(mode, name, size, iters))
+                        finally:
+                            w.close()
                     elif side == "py":
                         res[c]["py"].append(py.time(mode, name, size, iters))
                     else:
@@ -1129,8 +1143,10 @@ def main():
     gl = f"; GLIBC_TUNABLES={TUNABLES} for Go and PyT(tuned)" if a.glibc_tunables else ""
     gl += "".join(f"; {k}={v}" for k, v in EXTRA_ENV.items())
     print(f"paper configurations, float32; {a.threads} threads; torch {torch.__version__}{gl}")
+    pyside = ("fresh process, 1 warm-up + K passes" if a.fresh_py
+              else "persistent worker, warm-up once + K passes")
     print(f"{a.rounds} alternating rounds; per round: Go = fresh process, 1 warm-up + K passes; PyTorch = "
-          f"persistent worker, warm-up once + K passes; medians over rounds of the per-round mean")
+          f"{pyside}; medians over rounds of the per-round mean")
     print("forward: eval, inference, 1x3xSxS; train: zero grad, forward, L1, backward, Adam/AdamW step, BxSxS")
     hdr = f"{'mode':<7} {'variant':<12} {'size':>7} {'K':>2} {'Go s':>8} {'PyTorch s':>10} {'Go/PyTorch':>11}"
     if pyt:
