@@ -57,27 +57,31 @@ func TestConv2dFusedEqualsUnfused(t *testing.T) {
 					// gradient differs.
 					wts, err := g.Randn(s, want.Shape(), nil)
 					require.NoError(t, err)
-					grads := func(y *Tensor) [][]float32 {
-						for _, l := range leaves {
-							require.NoError(t, l.ZeroGrad())
-						}
-						require.NoError(t, y.Mul(wts).Sum(false).Backward())
-						var out [][]float32
-						for _, l := range leaves {
-							gr, err := l.Grad()
-							require.NoError(t, err)
-							out = append(out, vals(t, gr))
-							gr.Close()
-						}
-						return out
-					}
-					gw, gg := grads(want), grads(got)
+					gw, gg := weightedGrads(t, want, wts, leaves), weightedGrads(t, got, wts, leaves)
 					require.Equal(t, gw, gg, "%s residual=%v: gradients", name, withRes)
 				}
 				s.Close()
 			}
 		}
 	}
+}
+
+// weightedGrads returns the gradients of sum(y*wts) with respect to leaves,
+// zeroing them first.
+func weightedGrads(t *testing.T, y, wts *Tensor, leaves []*Tensor) [][]float32 {
+	t.Helper()
+	for _, l := range leaves {
+		require.NoError(t, l.ZeroGrad())
+	}
+	require.NoError(t, y.Mul(wts).Sum(false).Backward())
+	var out [][]float32
+	for _, l := range leaves {
+		gr, err := l.Grad()
+		require.NoError(t, err)
+		out = append(out, vals(t, gr))
+		gr.Close()
+	}
+	return out
 }
 
 func vals(t *testing.T, x *Tensor) []float32 {
@@ -135,21 +139,8 @@ func TestAddcmul(t *testing.T) {
 	}
 	wts, err := g.Randn(s, want.Shape(), nil)
 	require.NoError(t, err)
-	grads := func(y *Tensor) [][]float32 {
-		var out [][]float32
-		for _, l := range []*Tensor{b, f, s1} {
-			require.NoError(t, l.ZeroGrad())
-		}
-		require.NoError(t, y.Mul(wts).Sum(false).Backward())
-		for _, l := range []*Tensor{b, f, s1} {
-			gr, err := l.Grad()
-			require.NoError(t, err)
-			out = append(out, vals(t, gr))
-			gr.Close()
-		}
-		return out
-	}
-	gw, gg := grads(want), grads(got)
+	leaves := []*Tensor{b, f, s1}
+	gw, gg := weightedGrads(t, want, wts, leaves), weightedGrads(t, got, wts, leaves)
 	for k := range gw {
 		for i := range gw[k] {
 			require.InDelta(t, gw[k][i], gg[k][i], 1e-5*(1+math.Abs(float64(gw[k][i]))), "gradient %d element %d", k, i)
