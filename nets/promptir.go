@@ -2,7 +2,6 @@ package nets
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -55,27 +54,11 @@ type PromptIRConfig struct {
 func PromptIRPaperConfig() PromptIRConfig { return PromptIRConfig{}.withDefaults() }
 
 func (c PromptIRConfig) withDefaults() PromptIRConfig {
-	if c.InChannels == 0 {
-		c.InChannels = 3
-	}
-	if c.OutChannels == 0 {
-		c.OutChannels = 3
-	}
-	if c.Dim == 0 {
-		c.Dim = 48
-	}
-	if c.Blocks == nil {
-		c.Blocks = []int{4, 6, 6, 8}
-	}
-	if c.RefinementBlocks == 0 {
-		c.RefinementBlocks = 4
-	}
-	if c.Heads == nil {
-		c.Heads = []int64{1, 2, 4, 8}
-	}
-	if c.FFNExpansion == 0 {
-		c.FFNExpansion = layers.DefaultFFNExpansion
-	}
+	// The Restormer body's defaults (and slice copies) are Restormer's.
+	r := RestormerConfig{InChannels: c.InChannels, OutChannels: c.OutChannels, Dim: c.Dim, Blocks: c.Blocks,
+		RefinementBlocks: c.RefinementBlocks, Heads: c.Heads, FFNExpansion: c.FFNExpansion}.withDefaults()
+	c.InChannels, c.OutChannels, c.Dim, c.Blocks = r.InChannels, r.OutChannels, r.Dim, r.Blocks
+	c.RefinementBlocks, c.Heads, c.FFNExpansion = r.RefinementBlocks, r.Heads, r.FFNExpansion
 	if c.PromptLen == 0 {
 		c.PromptLen = 5
 	}
@@ -92,8 +75,6 @@ func (c PromptIRConfig) withDefaults() PromptIRConfig {
 	if c.NoiseHeads == 0 && len(c.Heads) > 2 {
 		c.NoiseHeads = c.Heads[2]
 	}
-	c.Blocks = slices.Clone(c.Blocks)
-	c.Heads = slices.Clone(c.Heads)
 	return c
 }
 
