@@ -347,3 +347,39 @@ func (m *Model) ImportClassifier(path string) error {
 	}
 	return nil
 }
+
+// InitFrom starts fine-tuning from another configuration's weights: it
+// copies into m's network (prompt modules and backbone) every tensor of the
+// native model file at path whose name and shape match, and leaves the rest
+// as they are (an explicit-prompt model's backbone and modulation layers into
+// an adaptive-prompt model, whose first extractor convolution takes 3
+// channels instead of 1). The file must hold the same backbone class.
+// loaded and skipped name m's tensors; loading nothing at all is an error.
+func (m *Model) InitFrom(path string) (loaded, skipped []string, err error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mioir: init from %s: %w", path, err)
+	}
+	if f.Metadata[metaFormat] != Format {
+		return nil, nil, fmt.Errorf("mioir: init from %s: not a gomioir model (metadata format %q)", path, f.Metadata[metaFormat])
+	}
+	var from Config
+	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &from); err != nil {
+		return nil, nil, fmt.Errorf("mioir: init from %s: %w", path, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.net == nil {
+		return nil, nil, ErrClosedModel
+	}
+	if from.Arch != m.cfg.Arch {
+		// Names such as conv_last.bias recur across backbones with the
+		// same shape; copying them alone would be a silent accident.
+		return nil, nil, fmt.Errorf("mioir: init from %s: it holds a %s, not a %s", path, from.Name(), m.cfg.Arch)
+	}
+	loaded, skipped, err = layers.LoadMatching(m.network(), f.Tensors)
+	if err != nil {
+		return loaded, skipped, fmt.Errorf("mioir: init from %s: %w", path, err)
+	}
+	return loaded, skipped, nil
+}

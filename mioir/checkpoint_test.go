@@ -315,3 +315,45 @@ func TestInferRestormerBias(t *testing.T) {
 		require.Equal(t, bias, got.Net.(nets.RestormerConfig).Bias, "bias=%v", bias)
 	}
 }
+
+// TestInitFromAcrossPromptKinds: an explicit-prompt model's backbone and
+// modulation layers seed an adaptive-prompt model; the one tensor whose
+// shape differs (the extractor's first convolution: 1 channel for a map, 3
+// for an image) keeps its seeded values.
+func TestInitFromAcrossPromptKinds(t *testing.T) {
+	net := nets.SRResNetConfig{Features: 8, Blocks: 2}
+	ep, err := New(Config{Arch: "SRResNet", Net: net, Prompt: prompt.Explicit}, 1)
+	require.NoError(t, err)
+	defer ep.Close()
+	path := filepath.Join(t.TempDir(), "ep.safetensors")
+	require.NoError(t, ep.Save(path))
+	ap, err := New(Config{Arch: "SRResNet", Net: net, Prompt: prompt.Adaptive}, 2)
+	require.NoError(t, err)
+	defer ap.Close()
+	seeded, err := layers.StateDict(ap)
+	require.NoError(t, err)
+	loaded, skipped, err := ap.InitFrom(path)
+	require.NoError(t, err)
+	require.Equal(t, []string{"F_ext_net.conv1.weight"}, skipped)
+	a, err := layers.StateDict(ep)
+	require.NoError(t, err)
+	b, err := layers.StateDict(ap)
+	require.NoError(t, err)
+	require.Len(t, loaded, len(b.Keys())-1)
+	for _, k := range loaded {
+		x, _ := a.Get(k)
+		y, _ := b.Get(k)
+		require.Equal(t, x, y, k)
+	}
+	x, _ := seeded.Get(skipped[0])
+	y, _ := b.Get(skipped[0])
+	require.Equal(t, x, y, "the skipped tensor keeps its seeded values")
+
+	other, err := New(Config{Arch: "SwinIR", Net: nets.SwinIRConfig{EmbedDim: 12, Depths: []int{2}, Heads: []int64{3}, ImgSize: 16}}, 3)
+	require.NoError(t, err)
+	defer other.Close()
+	_, _, err = other.InitFrom(path)
+	require.ErrorContains(t, err, "holds a SRResNet_EP, not a SwinIR")
+	_, _, err = ap.InitFrom(filepath.Join(t.TempDir(), "absent.safetensors"))
+	require.ErrorContains(t, err, "mioir: init from")
+}

@@ -59,6 +59,9 @@ type TrainConfig struct {
 	Seed uint64
 	// Workers and Prefetch are passed to the loader (0: its defaults).
 	Workers, Prefetch int
+	// TaskWeights, when set, draws the tasks of a batch in proportion to
+	// these weights instead of uniformly (data.LoaderOptions.TaskWeights).
+	TaskWeights map[degrade.Task]float64
 	// AdamW selects AdamW (decoupled weight decay) instead of Adam;
 	// WeightDecay is the decay (reference: 0, Uformer 0.02).
 	AdamW       bool
@@ -296,7 +299,7 @@ func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error
 	plan := cfg.Plan
 	t.loader, err = data.NewLoader(src, data.LoaderOptions{
 		Batch: cfg.Batch, Patch: cfg.Patch, Seed: cfg.Seed, Workers: cfg.Workers, Prefetch: cfg.Prefetch,
-		LQOnly: lqOnly,
+		LQOnly: lqOnly, TaskWeights: cfg.TaskWeights,
 		Plan: func(i int) []degrade.Task {
 			if i < 1 || i > plan.TotalIters() {
 				return nil

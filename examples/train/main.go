@@ -6,7 +6,8 @@
 //		-prompt none|ep|ap -schedule mixed|sequential [-order sbnjrhd] [-tasks sbnjrhd]
 //		[-stage-iters N] [-final-cycles N] [-batch N] [-patch N] [-config FILE.json]
 //		[-resume] [-seed N] [-device cpu|cuda] [-workers N] [-ckpt-every N]
-//		[-val-every N] [-val-limit N] [-log-every N] [-lr F] [-classifier]
+//		[-val-every N] [-val-limit N] [-log-every N] [-lr F] [-init FILE | -init-match FILE]
+//		[-task-weights b=3,j=2] [-classifier]
 //
 // -data is either the reference's paired layout (DIR/GT and one LQ folder
 // per task: sr, blur, noise, jpeg, rain, haze, dark) or a folder of clean
@@ -25,8 +26,13 @@
 // a JSON file with mioir.Config fields, e.g. {"Net": {"Features": 16,
 // "Blocks": 2}}. -init starts from the weights of a model file (a model, or
 // with -classifier a classifier, written by this program) instead of a
-// seeded initialisation, for fine-tuning. -classifier trains the task classifier instead (LQ only,
-// cross-entropy on logits).
+// seeded initialisation, for fine-tuning. -init-match keeps -backbone,
+// -prompt and -config and copies from the file only the tensors whose names
+// and shapes match (an EP model's backbone and modulation layers into an AP
+// model). -task-weights draws the tasks of each batch in proportion to the
+// given weights (others weigh 1) instead of uniformly, to spend a short
+// budget on the tasks that learn slowly. -classifier trains the task
+// classifier instead (LQ only, cross-entropy on logits).
 //
 // OUT receives state.safetensors (the training state, rewritten atomically
 // every -ckpt-every iterations, at stage ends and on SIGINT/SIGTERM),
@@ -49,6 +55,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -75,11 +82,12 @@ func main() {
 
 type flags struct {
 	data, val, out, backbone, prompt, schedule, order, tasks, config, device string
-	init                                                                     string
+	init, initMatch, taskWeights                                             string
 	stageIters, finalCycles, batch, patch, workers                           int
 	ckptEvery, valEvery, valLimit, logEvery                                  int
 	seed                                                                     uint64
 	lr                                                                       float64
+	weights                                                                  map[degrade.Task]float64
 	resume, classifier                                                       bool
 }
 
@@ -102,6 +110,8 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.config, "config", "", "JSON file with mioir.Config fields (e.g. {\"Net\": {\"Features\": 16}})")
 	fs.BoolVar(&f.resume, "resume", false, "continue from OUT/state.safetensors")
 	fs.StringVar(&f.init, "init", "", "start from the weights of this model file (fine-tuning; its configuration replaces -backbone, -prompt and -config)")
+	fs.StringVar(&f.initMatch, "init-match", "", "start from the tensors of this model file whose names and shapes match (same backbone, another prompt kind: ep into ap); the rest are seeded")
+	fs.StringVar(&f.taskWeights, "task-weights", "", "draw tasks in proportion to these weights, e.g. b=3,j=2 (others weigh 1)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the weights, the data and stochastic depth")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
 	fs.IntVar(&f.workers, "workers", 0, "data loader workers (0: data.DefaultWorkers())")
@@ -119,6 +129,16 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if f.init != "" && f.initMatch != "" {
+		return nil, errors.New("-init and -init-match exclude each other")
+	}
+	if f.classifier && f.initMatch != "" {
+		return nil, errors.New("-init-match is for restoration models; a classifier fine-tunes with -init")
+	}
+	var err error
+	if f.weights, err = parseTaskWeights(f.taskWeights); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -195,7 +215,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return v
 	}
-	cfg := mioir.TrainConfig{
+	cfg := mioir.TrainConfig{TaskWeights: f.weights,
 		Plan: plan, Batch: f.batch, Patch: f.patch, Seed: f.seed, Workers: f.workers,
 		AdamW: def.adamW, WeightDecay: def.decay, Dir: f.out,
 		CheckpointEvery: every(f.ckptEvery), LogEvery: f.logEvery, ValEvery: every(f.valEvery),
@@ -245,6 +265,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		if err != nil {
 			return err
+		}
+		if f.initMatch != "" {
+			loaded, skipped, err := m.InitFrom(f.initMatch)
+			if err != nil {
+				m.Close()
+				return err
+			}
+			logger.Info("initialised from", "file", f.initMatch, "loaded", len(loaded), "seeded", strings.Join(skipped, " "))
 		}
 		mc = m.Config()
 		defer m.Close()
@@ -341,4 +369,31 @@ func (h teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h teeHandler) WithGroup(n string) slog.Handler {
 	return teeHandler{h.a.WithGroup(n), h.b.WithGroup(n)}
+}
+
+// parseTaskWeights reads "b=3,j=2" (task codes or names); "" is nil.
+func parseTaskWeights(s string) (map[degrade.Task]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	w := map[degrade.Task]float64{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("-task-weights: %q is not task=weight", kv)
+		}
+		t, err := degrade.ParseTask(k)
+		if err != nil {
+			return nil, fmt.Errorf("-task-weights: %w", err)
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(x > 0) || math.IsInf(x, 1) {
+			return nil, fmt.Errorf("-task-weights: weight %q of %v must be a finite positive number", v, t)
+		}
+		if _, dup := w[t]; dup {
+			return nil, fmt.Errorf("-task-weights: %v given twice", t)
+		}
+		w[t] = x
+	}
+	return w, nil
 }

@@ -128,6 +128,10 @@ func TestSmoke(t *testing.T) {
 		return d
 	}
 	require.Less(t, maxDiff(tune("-init", filepath.Join(out, mioir.LatestEMAModel))), 1e-4)
+	// -init-match takes the matching tensors (here all) under -config's
+	// configuration; -task-weights only changes which tasks are drawn.
+	require.Less(t, maxDiff(tune("-init-match", filepath.Join(out, mioir.LatestEMAModel), "-config", cfg,
+		"-tasks", "nb", "-task-weights", "b=2")), 1e-4)
 	require.Greater(t, maxDiff(tune("-config", cfg)), 1e-2)
 }
 
@@ -219,6 +223,14 @@ func TestFlags(t *testing.T) {
 	require.Error(t, err)
 	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-backbone", "nope"}, io.Discard)
 	require.Error(t, err)
+	for _, w := range []string{"b", "b=0", "b=-1", "b=NaN", "b=+Inf", "x=1", "b=1,b=2", "b=1,"} {
+		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-task-weights", w}, io.Discard)
+		require.ErrorContains(t, err, "-task-weights", w)
+	}
+	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-init", "a", "-init-match", "b"}, io.Discard)
+	require.ErrorContains(t, err, "exclude each other")
+	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-classifier", "-init-match", "b"}, io.Discard)
+	require.ErrorContains(t, err, "-init-match is for restoration models")
 	for _, lr := range []string{"0", "-1", "1e-8", "NaN", "+Inf"} {
 		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-lr", lr}, io.Discard)
 		require.ErrorContains(t, err, "-lr", lr)

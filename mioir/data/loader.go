@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -73,6 +74,11 @@ type LoaderOptions struct {
 	// image count (Source.Len), as the reference does by drawing from the
 	// union of the stage's folders. The default draws tasks uniformly.
 	Proportional bool
+	// TaskWeights draws each sample's task in proportion to these weights
+	// among the active tasks (a task not in the map weighs 1), to spend
+	// more of a short budget on the slow learners. Weights must be finite
+	// and positive. It cannot be combined with Proportional.
+	TaskWeights map[degrade.Task]float64
 	// OnSkip receives the images skipped at sampling time because they could
 	// not be read or degraded (once per image). Default: the standard log.
 	OnSkip SkipFunc
@@ -165,6 +171,14 @@ func NewLoader(src Source, o LoaderOptions) (*Loader, error) {
 	}
 	if o.Batch < 0 || o.Patch < 0 || o.Workers < 0 {
 		return nil, fmt.Errorf("data: NewLoader: negative batch %d, patch %d or workers %d", o.Batch, o.Patch, o.Workers)
+	}
+	if o.TaskWeights != nil && o.Proportional {
+		return nil, fmt.Errorf("data: NewLoader: TaskWeights and Proportional both set")
+	}
+	for t, w := range o.TaskWeights {
+		if !t.Valid() || !(w > 0) || math.IsInf(w, 1) {
+			return nil, fmt.Errorf("data: NewLoader: task weight %v for %v: weights must be finite and positive", w, t)
+		}
 	}
 	ts := src.Tasks()
 	if len(ts) == 0 {
@@ -350,6 +364,20 @@ func bounded(u uint64, n int) int { return int((u >> 32) * uint64(n) >> 32) }
 
 // drawTask draws the sample's task among the active ones (one draw from r).
 func (l *Loader) drawTask(r *rand.Rand, active []degrade.Task) degrade.Task {
+	if l.opt.TaskWeights != nil {
+		total := 0.0
+		for _, t := range active {
+			total += l.weight(t)
+		}
+		u := r.Float64() * total
+		for _, t := range active {
+			if u < l.weight(t) {
+				return t
+			}
+			u -= l.weight(t)
+		}
+		return active[len(active)-1]
+	}
 	if !l.opt.Proportional {
 		return active[r.IntN(len(active))]
 	}
@@ -365,6 +393,14 @@ func (l *Loader) drawTask(r *rand.Rand, active []degrade.Task) degrade.Task {
 		u -= l.src.Len(t)
 	}
 	return active[len(active)-1]
+}
+
+// weight is t's TaskWeights entry, 1 when absent.
+func (l *Loader) weight(t degrade.Task) float64 {
+	if w, ok := l.opt.TaskWeights[t]; ok {
+		return w
+	}
+	return 1
 }
 
 // sample draws slot j of p's batch and writes it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -345,6 +346,55 @@ func TestLoaderProportional(t *testing.T) {
 	}
 	if f := float64(counts[degrade.Rain]) / 4000; f < 0.72 || f > 0.78 {
 		t.Errorf("rain (3 of 4 images) drawn %.3f of the time, want 0.75", f)
+	}
+}
+
+// TestLoaderTaskWeights: with TaskWeights, tasks are drawn in proportion to
+// their weights among the active ones (absent tasks weigh 1), reproducibly;
+// bad weights are refused.
+func TestLoaderTaskWeights(t *testing.T) {
+	src := &rampSource{tasks: []degrade.Task{degrade.SR, degrade.Blur, degrade.Rain}, n: 1, w: 20, h: 20}
+	w := map[degrade.Task]float64{degrade.Blur: 3, degrade.Haze: 100}
+	run := func() (map[degrade.Task]int, []degrade.Task) {
+		l, err := NewLoader(src, LoaderOptions{Batch: 8, Patch: 8, Workers: 2, TaskWeights: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		counts := map[degrade.Task]int{}
+		var seq []degrade.Task
+		for it := 1; it <= 500; it++ {
+			b, err := l.Batch(it, []degrade.Task{degrade.SR, degrade.Blur, degrade.Rain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tk := range b.Tasks {
+				counts[tk]++
+			}
+			seq = append(seq, b.Tasks...)
+		}
+		return counts, seq
+	}
+	counts, seq := run()
+	for tk, want := range map[degrade.Task]float64{degrade.SR: 0.2, degrade.Blur: 0.6, degrade.Rain: 0.2} {
+		if f := float64(counts[tk]) / 4000; math.Abs(f-want) > 0.03 {
+			t.Errorf("%v drawn %.3f of the time, want %.2f", tk, f, want)
+		}
+	}
+	if _, again := run(); !slices.Equal(seq, again) {
+		t.Error("the weighted draws differ between two runs with the same seed")
+	}
+	for _, bad := range []LoaderOptions{
+		{TaskWeights: map[degrade.Task]float64{degrade.Blur: 0}},
+		{TaskWeights: map[degrade.Task]float64{degrade.Blur: math.NaN()}},
+		{TaskWeights: map[degrade.Task]float64{degrade.Blur: math.Inf(1)}},
+		{TaskWeights: map[degrade.Task]float64{0: 1}},
+		{TaskWeights: map[degrade.Task]float64{degrade.Blur: 2}, Proportional: true},
+	} {
+		if l, err := NewLoader(src, bad); err == nil {
+			l.Close()
+			t.Errorf("NewLoader accepted %+v", bad)
+		}
 	}
 }
 

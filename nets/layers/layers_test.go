@@ -180,6 +180,48 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	require.Equal(t, live, torch.LiveTensors())
 }
 
+func TestLoadMatchingCopiesOnlyWhatFits(t *testing.T) {
+	live := torch.LiveTensors()
+	g, err := torch.NewGenerator(3)
+	require.NoError(t, err)
+	defer g.Close()
+	src := newBlock(t, g)
+	sd, err := StateDict(src)
+	require.NoError(t, err)
+	Close(src)
+	partial := rawtensor.NewStateDict()
+	for _, e := range sd.Entries {
+		switch e.Name {
+		case "conv.bias": // absent
+		case "seq.0.weight": // another shape
+			require.NoError(t, partial.Add(e.Name, rawtensor.FromFloat32([]int{5, 3}, make([]float32, 15))))
+		default:
+			require.NoError(t, partial.Add(e.Name, e.Tensor))
+		}
+	}
+	require.NoError(t, partial.Add("extra.weight", rawtensor.FromFloat32([]int{1}, []float32{1})))
+	dst := newBlock(t, nil)
+	defer Close(dst)
+	before, err := torch.ToSlice[float32](dst.Seq[0].(*Linear).Weight)
+	require.NoError(t, err)
+	loaded, skipped, err := LoadMatching(dst, partial)
+	require.NoError(t, err)
+	require.Equal(t, []string{"conv.weight", "seq.0.bias", "seq.2.weight", "norm.weight", "norm.bias", "index"}, loaded)
+	require.Equal(t, []string{"conv.bias", "seq.0.weight"}, skipped)
+	back, err := StateDict(dst)
+	require.NoError(t, err)
+	for _, k := range loaded {
+		a, _ := sd.Get(k)
+		b, _ := back.Get(k)
+		require.True(t, rawtensor.Equal(a, b), k)
+	}
+	after, err := torch.ToSlice[float32](dst.Seq[0].(*Linear).Weight)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "a skipped tensor keeps its values")
+	Close(dst)
+	require.Equal(t, live, torch.LiveTensors())
+}
+
 func TestForwardShapes(t *testing.T) {
 	live := torch.LiveTensors()
 	g, err := torch.NewGenerator(2)

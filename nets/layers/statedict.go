@@ -114,10 +114,7 @@ func LoadStateDict(m Module, sd *rawtensor.StateDict, o LoadOptions) error {
 		}
 		t := *p.Ref
 		want := t.Shape()
-		got := make([]int64, len(r.Shape))
-		for j, d := range r.Shape {
-			got[j] = int64(d)
-		}
+		got := rawShape(r)
 		if !slices.Equal(want, got) {
 			le.Mismatched = append(le.Mismatched, ShapeMismatch{Key: k, Want: want, Got: got})
 			continue
@@ -149,4 +146,40 @@ func LoadStateDict(m Module, sd *rawtensor.StateDict, o LoadOptions) error {
 		}
 	}
 	return nil
+}
+
+// LoadMatching copies into m only the tensors of sd whose key and shape
+// match one of m's (fine-tuning across configurations: an explicit-prompt
+// model's backbone into an adaptive-prompt one). loaded lists the copied
+// keys, skipped the module's tensors left as they were (no key, or another
+// shape or element kind). Unlike LoadStateDict nothing is refused, so the
+// caller should look at skipped.
+func LoadMatching(m Module, sd *rawtensor.StateDict) (loaded, skipped []string, err error) {
+	for _, p := range Params(m) {
+		t := *p.Ref
+		r, ok := sd.Get(p.Name)
+		if !ok || t.DType().IsFloat() != r.DType.IsFloat() || !slices.Equal(t.Shape(), rawShape(r)) {
+			skipped = append(skipped, p.Name)
+			continue
+		}
+		src, err := torch.FromRaw(nil, r, t.Device())
+		if err != nil {
+			return loaded, skipped, fmt.Errorf("layers: loading %s: %w", p.Name, err)
+		}
+		err = t.CopyFrom(src)
+		src.Close()
+		if err != nil {
+			return loaded, skipped, fmt.Errorf("layers: loading %s: %w", p.Name, err)
+		}
+		loaded = append(loaded, p.Name)
+	}
+	return loaded, skipped, nil
+}
+
+func rawShape(r *rawtensor.Tensor) []int64 {
+	s := make([]int64, len(r.Shape))
+	for i, d := range r.Shape {
+		s[i] = int64(d)
+	}
+	return s
 }
