@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -189,6 +190,8 @@ func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
 // before anything runs. Evaluate stops between images when ctx ends and
 // returns ctx's error with the report so far.
 func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*EvalReport, error) {
+	runtime.LockOSThread() // one OpenMP team and malloc arena, as in Trainer.Run
+	defer runtime.UnlockOSThread()
 	if o == nil {
 		o = &EvalOptions{}
 	}

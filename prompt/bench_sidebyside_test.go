@@ -2,6 +2,7 @@ package prompt_test
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,13 +146,16 @@ var sideBySideTrain = map[string]struct {
 // has it), mean L1 loss against a random target, backward, optimiser step;
 // no EMA. EP steps get one random 128x128 map per sample, AP steps the
 // input. One untimed step precedes the timed ones (it also creates the
-// optimiser state). Sub-benchmarks are named <variant>.
+// optimiser state). Sub-benchmarks are named <variant>. Each runs on one
+// locked OS thread, as mioir's Trainer.Run does.
 func BenchmarkSideBySideTrain(b *testing.B) {
 	if testing.Short() {
 		b.Skip("paper-configuration training steps skipped under -short")
 	}
 	for _, v := range sideBySideVariants {
 		b.Run(v.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			backbone, _, _ := strings.Cut(v.name, "_")
 			tr := sideBySideTrain[backbone]
 			if c := os.Getenv("MIOIR_BENCH_TRAIN_CROP"); c != "" { // set by scripts/bench_models.py --train-crop
