@@ -23,7 +23,9 @@
 // (EP) checkpoints need the reference's maps (-typemaps data/type7.npy);
 // -task auto needs the reference classifier (-classifier Classifier.pth)
 // unless the native model carries one, and the chosen task is printed with
-// the classifier's probabilities. Plain and AP models ignore -task.
+// the classifier's probabilities. Plain and AP models ignore -task; one that
+// carries a classifier prints the task it detects, which does not steer the
+// restoration.
 //
 // -in may be a file or a folder (PNG, JPEG, GIF, BMP, TIFF, WebP); for a
 // folder, -out is a folder and every output is <stem>.png; for a file, -out
@@ -146,7 +148,9 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if cfg.Prompt == prompt.Explicit && !m.HasClassifier() {
 			return errors.New("-task auto needs a classifier for an EP model: give -classifier Classifier.pth or a task (s b n j r h d)")
 		}
-		opts.Auto = m.HasClassifier() && cfg.Prompt == prompt.Explicit
+		// An EP model restores with the classifier's task; an AP or plain
+		// model only reports it (its prompt is the image itself).
+		opts.Auto = m.HasClassifier()
 	default:
 		if opts.Task, err = degrade.ParseTask(f.task); err != nil {
 			return err
@@ -178,7 +182,7 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		}
 		if info.Auto {
 			p.Clear()
-			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)\n", filepath.Base(in), info.Task.Name(), probsString(info.Probs))
+			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)%s\n", filepath.Base(in), info.Task.Name(), probsString(info.Probs), reportOnly(m))
 		}
 	}
 	p.Clear()
@@ -218,7 +222,7 @@ func restoreSample(m *mioir.Model, out string, o *mioir.Options, stdout io.Write
 	}
 	fmt.Fprintf(stdout, "sample: %s\n", pretrained.SampleName)
 	if info.Auto {
-		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)\n", info.Task.Name(), probsString(info.Probs))
+		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)%s\n", info.Task.Name(), probsString(info.Probs), reportOnly(m))
 	}
 	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before, after, after-before, out)
 	return nil
@@ -350,4 +354,13 @@ func (p *progress) show(i int, name string) {
 		msg += fmt.Sprintf(" (%.1fs/image, ETA %s)", per.Seconds(), (per * time.Duration(p.total-i)).Round(time.Second))
 	}
 	p.Show(msg)
+}
+
+// reportOnly notes, for a model whose prompt is not the task's map, that the
+// classifier's task is reported but does not steer the restoration.
+func reportOnly(m *mioir.Model) string {
+	if m.Config().Prompt == prompt.Explicit {
+		return ""
+	}
+	return "; reported only, the model reads the degradation from the image"
 }

@@ -76,6 +76,21 @@ func TestFolderNativeModel(t *testing.T) {
 	stderr.Reset()
 	require.NoError(t, run([]string{"-model", model, "-in", in, "-out", out}, &stdout, &stderr, true))
 	require.Contains(t, stderr.String(), "\r\033[K[2/3] b.png")
+
+	// An AP model carrying a classifier reports the task it detects, but
+	// restores from the image alone: the output is the classifier-free one.
+	ap, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Adaptive, Classifier: true}, 3)
+	require.NoError(t, err)
+	defer ap.Close()
+	require.NoError(t, ap.Save(model))
+	stdout.Reset()
+	one := filepath.Join(dir, "one.png")
+	require.NoError(t, run([]string{"-model", model, "-in", filepath.Join(in, "a.png"), "-out", one}, &stdout, &stderr, false))
+	require.Regexp(t, `a\.png: task \w+ \(classifier: .*; reported only, the model reads the degradation from the image\n`, stdout.String())
+	want, _, err = ap.Restore(a, nil)
+	require.NoError(t, err)
+	require.Equal(t, want.Pix, toNRGBA(testutil.ReadPNG(t, one)).Pix)
 }
 
 // TestImportPTHAuto imports the reference SRResNet_EP checkpoint with the
