@@ -7,7 +7,7 @@
 //		[-stage-iters N] [-final-cycles N] [-batch N] [-patch N] [-config FILE.json]
 //		[-resume] [-seed N] [-device cpu|cuda] [-workers N] [-ckpt-every N]
 //		[-val-every N] [-val-limit N] [-log-every N] [-lr F] [-init FILE | -init-match FILE]
-//		[-task-weights b=3,j=2] [-classifier]
+//		[-task-weights b=3,j=2] [-exposure P:G] [-classifier]
 //
 // -data is either the reference's paired layout (DIR/GT and one LQ folder
 // per task: sr, blur, noise, jpeg, rain, haze, dark) or a folder of clean
@@ -31,7 +31,10 @@
 // and shapes match (an EP model's backbone and modulation layers into an AP
 // model). -task-weights draws the tasks of each batch in proportion to the
 // given weights (others weigh 1) instead of uniformly, to spend a short
-// budget on the tasks that learn slowly. -classifier trains the task
+// budget on the tasks that learn slowly. -exposure P:G darkens a share P of
+// the clean patches (GT and input alike) by x^u, u uniform in [1, G], so that
+// naturally dark scenes are not all taken for low light (clean images only;
+// not in the reference). -classifier trains the task
 // classifier instead (LQ only, cross-entropy on logits).
 //
 // OUT receives state.safetensors (the training state, rewritten atomically
@@ -88,6 +91,8 @@ type flags struct {
 	seed                                                                     uint64
 	lr                                                                       float64
 	weights                                                                  map[degrade.Task]float64
+	exposureSpec                                                             string
+	exposure                                                                 *data.Exposure
 	resume, classifier                                                       bool
 }
 
@@ -112,6 +117,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.init, "init", "", "start from the weights of this model file (fine-tuning; its configuration replaces -backbone, -prompt and -config)")
 	fs.StringVar(&f.initMatch, "init-match", "", "start from the tensors of this model file whose names and shapes match (same backbone, another prompt kind: ep into ap); the rest are seeded")
 	fs.StringVar(&f.taskWeights, "task-weights", "", "draw tasks in proportion to these weights, e.g. b=3,j=2 (others weigh 1)")
+	fs.StringVar(&f.exposureSpec, "exposure", "", "darken this share of the clean patches by x^u, u up to MAXGAMMA, before degrading them: P:MAXGAMMA, e.g. 0.3:2")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the weights, the data and stochastic depth")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
 	fs.IntVar(&f.workers, "workers", 0, "data loader workers (0: data.DefaultWorkers())")
@@ -139,6 +145,17 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	var err error
 	if f.weights, err = parseTaskWeights(f.taskWeights); err != nil {
 		return nil, err
+	}
+	if f.exposureSpec != "" {
+		p, g, ok := strings.Cut(f.exposureSpec, ":")
+		e := &data.Exposure{}
+		var e1, e2 error
+		e.P, e1 = strconv.ParseFloat(p, 64)
+		e.MaxGamma, e2 = strconv.ParseFloat(g, 64)
+		if !ok || e1 != nil || e2 != nil || !(e.P > 0 && e.P <= 1) || !(e.MaxGamma > 1) || math.IsInf(e.MaxGamma, 1) {
+			return nil, fmt.Errorf("-exposure %q: want P:MAXGAMMA with P in (0, 1] and MAXGAMMA finite and above 1", f.exposureSpec)
+		}
+		f.exposure = e
 	}
 	return f, nil
 }
@@ -347,9 +364,12 @@ func planTasks(p curriculum.Plan) []degrade.Task {
 
 func openData(f *flags, plan curriculum.Plan) (data.Source, error) {
 	if st, err := os.Stat(filepath.Join(f.data, "GT")); err == nil && st.IsDir() {
+		if f.exposure != nil {
+			return nil, errors.New("-exposure needs clean images (the paired layout's LQ files are fixed)")
+		}
 		return data.Paired(f.data, &data.PairedOptions{Tasks: planTasks(plan)})
 	}
-	return data.Clean(f.data, degrade.Train(), f.seed, &data.CleanOptions{Tasks: planTasks(plan)})
+	return data.Clean(f.data, degrade.Train(), f.seed, &data.CleanOptions{Tasks: planTasks(plan), Exposure: f.exposure})
 }
 
 // teeHandler sends every record to two handlers.

@@ -131,7 +131,7 @@ func TestSmoke(t *testing.T) {
 	// -init-match takes the matching tensors (here all) under -config's
 	// configuration; -task-weights only changes which tasks are drawn.
 	require.Less(t, maxDiff(tune("-init-match", filepath.Join(out, mioir.LatestEMAModel), "-config", cfg,
-		"-tasks", "nb", "-task-weights", "b=2")), 1e-4)
+		"-tasks", "nb", "-task-weights", "b=2", "-exposure", "0.5:2")), 1e-4)
 	require.Greater(t, maxDiff(tune("-config", cfg)), 1e-2)
 }
 
@@ -226,6 +226,10 @@ func TestFlags(t *testing.T) {
 	for _, w := range []string{"b", "b=0", "b=-1", "b=NaN", "b=+Inf", "x=1", "b=1,b=2", "b=1,"} {
 		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-task-weights", w}, io.Discard)
 		require.ErrorContains(t, err, "-task-weights", w)
+	}
+	for _, e := range []string{"0.3", "0:2", "1.1:2", "0.3:1", "0.3:Inf", "x:2", "0.3:"} {
+		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-exposure", e}, io.Discard)
+		require.ErrorContains(t, err, "-exposure", e)
 	}
 	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-init", "a", "-init-match", "b"}, io.Discard)
 	require.ErrorContains(t, err, "exclude each other")

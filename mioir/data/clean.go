@@ -30,18 +30,52 @@ type CleanOptions struct {
 	// resolution (w x h), w x h being the image's size cut to multiples of
 	// 4, as degrade.AddHaze accepts. It is called once per decoded image.
 	Depth func(name string, w, h int) (*degrade.DepthMap, error)
+	// Exposure, when set, darkens some clean patches before they are
+	// degraded, so that a model also sees scenes darker than the photos
+	// (night scenes, dim interiors) as ground truth. The reference has no
+	// such step; it is off by default.
+	Exposure *Exposure
+}
+
+// Exposure darkens a share of the samples: with probability P the clean
+// window and its GT patch become x^u, 8-bit quantised, u uniform in
+// [1, MaxGamma], both drawn from the sample's key (reproducible).
+type Exposure struct {
+	P        float64 // share of darkened samples, in (0, 1]
+	MaxGamma float64 // largest exponent, above 1
+}
+
+// gamma is the exponent of the sample with this key (1: unchanged).
+func (e *Exposure) gamma(key uint64) float64 {
+	if e == nil {
+		return 1
+	}
+	h := mix64(key ^ 0x6578706f73757265) // "exposure": its own stream
+	if float64(h>>11)/(1<<53) >= e.P {
+		return 1
+	}
+	return 1 + (e.MaxGamma-1)*float64(mix64(h)>>11)/(1<<53)
+}
+
+// darken applies x^u in place, then the 8-bit quantisation photos have.
+func darken(m *degrade.Image, u float64) *degrade.Image {
+	for i, v := range m.Pix {
+		m.Pix[i] = float32(math.Pow(float64(v), u))
+	}
+	return m.Quantize8()
 }
 
 // CleanSource is the Source returned by Clean.
 type CleanSource struct {
-	dir     string
-	names   []string
-	sizes   []image.Point
-	tasks   []degrade.Task
-	sampler *degrade.Sampler
-	fixed   bool
-	cache   *cache
-	depth   func(name string, w, h int) (*degrade.DepthMap, error)
+	dir      string
+	names    []string
+	sizes    []image.Point
+	tasks    []degrade.Task
+	sampler  *degrade.Sampler
+	fixed    bool
+	cache    *cache
+	depth    func(name string, w, h int) (*degrade.DepthMap, error)
+	exposure *Exposure
 }
 
 // Clean returns a Source that degrades the clean images of dir on the fly with
@@ -85,6 +119,9 @@ func Clean(dir string, preset degrade.Preset, seed uint64, o *CleanOptions) (*Cl
 	if o != nil {
 		opt = *o
 	}
+	if e := opt.Exposure; e != nil && (!(e.P > 0 && e.P <= 1) || !(e.MaxGamma > 1) || math.IsInf(e.MaxGamma, 1)) {
+		return nil, fmt.Errorf("data: Clean: exposure P %v must be in (0, 1] and MaxGamma %v finite and above 1", e.P, e.MaxGamma)
+	}
 	tasks := degrade.AllTasks()
 	if opt.Tasks != nil {
 		tasks = tasksIn(func(t degrade.Task) bool { return slices.Contains(opt.Tasks, t) })
@@ -96,7 +133,8 @@ func Clean(dir string, preset degrade.Preset, seed uint64, o *CleanOptions) (*Cl
 	if err != nil {
 		return nil, err
 	}
-	s := &CleanSource{dir: dir, tasks: tasks, sampler: degrade.NewSampler(preset, seed), fixed: opt.FixedParams, depth: opt.Depth}
+	s := &CleanSource{dir: dir, tasks: tasks, sampler: degrade.NewSampler(preset, seed), fixed: opt.FixedParams, depth: opt.Depth,
+		exposure: opt.Exposure}
 	for _, n := range names {
 		w, h, err := imageSize(filepath.Join(dir, n))
 		if err != nil {
@@ -225,7 +263,11 @@ func (s *CleanSource) Patch(t degrade.Task, i int, r image.Rectangle, key uint64
 		prm.Seed ^= mix64(uint64(r.Min.X)<<32 | uint64(r.Min.Y))
 	}
 	win := s.window(t, prm, r, pl.w, pl.h)
-	src := pl.crop(win)
+	src, gt := pl.crop(win), pl.crop(r)
+	if u := s.exposure.gamma(key); u != 1 {
+		darken(src, u)
+		darken(gt, u)
+	}
 	var out *degrade.Image
 	if t == degrade.Haze {
 		full, fmax, err := pl.hazeDepth(s.names[i], s.depth)
@@ -255,8 +297,7 @@ func (s *CleanSource) Patch(t degrade.Task, i int, r image.Rectangle, key uint64
 	} else if out, err = degrade.Apply(src, prm, nil); err != nil {
 		return nil, nil, fmt.Errorf("data: %s: %w", s.names[i], err)
 	}
-	lq = out.Crop(r.Sub(win.Min))
-	return lq, pl.crop(r), nil
+	return out.Crop(r.Sub(win.Min)), gt, nil
 }
 
 // mix64 is the SplitMix64 finaliser.

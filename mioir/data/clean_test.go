@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,4 +258,73 @@ func TestCleanUserDepth(t *testing.T) {
 		t.Errorf("Depth called %d times, want once per decoded image", calls)
 	}
 	t.Logf("user depth: %d of %d values differ from whole-image haze (float rounding), max %g", differ, 3*3*64*64, worst)
+}
+
+// TestCleanExposure: with Exposure, a share P of the samples has GT and LQ
+// made from the darkened clean patch x^u (u in [1, MaxGamma], 8-bit), the
+// rest are the plain source's; bad settings are refused.
+func TestCleanExposure(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), photo(96, 80, 3))
+	tasks := []degrade.Task{degrade.LowLight, degrade.Blur}
+	plain, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Exposure{P: 0.5, MaxGamma: 2}
+	dark, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks, Exposure: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := image.Rect(10, 12, 42, 40)
+	darkened := 0
+	const n = 400
+	for key := range uint64(n) {
+		u := e.gamma(key)
+		if u < 1 || u > 2 {
+			t.Fatalf("key %d: exponent %v outside [1, 2]", key, u)
+		}
+		for _, task := range tasks {
+			lq0, gt0, err := plain.Patch(task, 0, r, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lq, gt, err := dark.Patch(task, 0, r, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := darken(gt0, u)
+			if d := maxAbsDiff(gt.Pix, want.Pix); d != 0 {
+				t.Fatalf("key %d %v: GT differs from the darkened clean patch by %g", key, task, d)
+			}
+			if u == 1 {
+				if d := maxAbsDiff(lq.Pix, lq0.Pix); d != 0 {
+					t.Fatalf("key %d %v: undarkened sample's LQ differs by %g", key, task, d)
+				}
+			}
+			if task == degrade.LowLight {
+				// Dark's operator is pointwise: LQ is the darkened GT
+				// darkened again by the sample's own gamma.
+				p, _ := dark.Params(task, 0, key)
+				lqWant, err := degrade.Apply(gt, p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := maxAbsDiff(lq.Pix, lqWant.Pix); d != 0 {
+					t.Fatalf("key %d: dark LQ is not the darkened GT degraded (%g)", key, d)
+				}
+			}
+		}
+		if u != 1 {
+			darkened++
+		}
+	}
+	if f := float64(darkened) / n; f < 0.42 || f > 0.58 {
+		t.Errorf("%.2f of the samples darkened, want about 0.5", f)
+	}
+	for _, bad := range []*Exposure{{P: 0, MaxGamma: 2}, {P: 1.5, MaxGamma: 2}, {P: 0.5, MaxGamma: 1}, {P: math.NaN(), MaxGamma: 2}, {P: 0.5, MaxGamma: math.Inf(1)}} {
+		if _, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Exposure: bad}); err == nil {
+			t.Errorf("Clean accepted exposure %+v", *bad)
+		}
+	}
 }
