@@ -354,7 +354,7 @@ func (m *Model) ImportClassifier(path string) error {
 // as they are (an explicit-prompt model's backbone and modulation layers into
 // an adaptive-prompt model, whose first extractor convolution takes 3
 // channels instead of 1). The file must hold the same backbone class.
-// loaded and skipped name m's tensors; loading nothing at all is an error.
+// loaded and skipped name m's tensors: look at skipped.
 func (m *Model) InitFrom(path string) (loaded, skipped []string, err error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {

@@ -152,8 +152,11 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 		var e1, e2 error
 		e.P, e1 = strconv.ParseFloat(p, 64)
 		e.MaxGamma, e2 = strconv.ParseFloat(g, 64)
-		if !ok || e1 != nil || e2 != nil || !(e.P > 0 && e.P <= 1) || !(e.MaxGamma > 1) || math.IsInf(e.MaxGamma, 1) {
-			return nil, fmt.Errorf("-exposure %q: want P:MAXGAMMA with P in (0, 1] and MAXGAMMA finite and above 1", f.exposureSpec)
+		if !ok || e1 != nil || e2 != nil {
+			return nil, fmt.Errorf("-exposure %q: want P:MAXGAMMA, e.g. 0.3:2", f.exposureSpec)
+		}
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("-exposure %q: %w", f.exposureSpec, err)
 		}
 		f.exposure = e
 	}
@@ -407,13 +410,16 @@ func parseTaskWeights(s string) (map[degrade.Task]float64, error) {
 			return nil, fmt.Errorf("-task-weights: %w", err)
 		}
 		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || !(x > 0) || math.IsInf(x, 1) {
-			return nil, fmt.Errorf("-task-weights: weight %q of %v must be a finite positive number", v, t)
+		if err != nil {
+			return nil, fmt.Errorf("-task-weights: weight %q of %v is not a number", v, t)
 		}
 		if _, dup := w[t]; dup {
 			return nil, fmt.Errorf("-task-weights: %v given twice", t)
 		}
 		w[t] = x
+	}
+	if err := data.CheckTaskWeights(w); err != nil {
+		return nil, fmt.Errorf("-task-weights: %w", err)
 	}
 	return w, nil
 }

@@ -45,6 +45,14 @@ type Exposure struct {
 	MaxGamma float64 // largest exponent, above 1
 }
 
+// Validate reports settings outside P in (0, 1] and MaxGamma finite above 1.
+func (e *Exposure) Validate() error {
+	if !(e.P > 0 && e.P <= 1) || !(e.MaxGamma > 1) || math.IsInf(e.MaxGamma, 1) {
+		return fmt.Errorf("data: exposure P %v must be in (0, 1] and MaxGamma %v finite and above 1", e.P, e.MaxGamma)
+	}
+	return nil
+}
+
 // gamma is the exponent of the sample with this key (1: unchanged).
 func (e *Exposure) gamma(key uint64) float64 {
 	if e == nil {
@@ -119,8 +127,10 @@ func Clean(dir string, preset degrade.Preset, seed uint64, o *CleanOptions) (*Cl
 	if o != nil {
 		opt = *o
 	}
-	if e := opt.Exposure; e != nil && (!(e.P > 0 && e.P <= 1) || !(e.MaxGamma > 1) || math.IsInf(e.MaxGamma, 1)) {
-		return nil, fmt.Errorf("data: Clean: exposure P %v must be in (0, 1] and MaxGamma %v finite and above 1", e.P, e.MaxGamma)
+	if opt.Exposure != nil {
+		if err := opt.Exposure.Validate(); err != nil {
+			return nil, fmt.Errorf("data: Clean: %w", err)
+		}
 	}
 	tasks := degrade.AllTasks()
 	if opt.Tasks != nil {

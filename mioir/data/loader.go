@@ -175,10 +175,8 @@ func NewLoader(src Source, o LoaderOptions) (*Loader, error) {
 	if o.TaskWeights != nil && o.Proportional {
 		return nil, fmt.Errorf("data: NewLoader: TaskWeights and Proportional both set")
 	}
-	for t, w := range o.TaskWeights {
-		if !t.Valid() || !(w > 0) || math.IsInf(w, 1) {
-			return nil, fmt.Errorf("data: NewLoader: task weight %v for %v: weights must be finite and positive", w, t)
-		}
+	if err := CheckTaskWeights(o.TaskWeights); err != nil {
+		return nil, fmt.Errorf("data: NewLoader: %w", err)
 	}
 	ts := src.Tasks()
 	if len(ts) == 0 {
@@ -393,6 +391,17 @@ func (l *Loader) drawTask(r *rand.Rand, active []degrade.Task) degrade.Task {
 		u -= l.src.Len(t)
 	}
 	return active[len(active)-1]
+}
+
+// CheckTaskWeights reports a LoaderOptions.TaskWeights entry that is not a
+// valid task with a finite positive weight.
+func CheckTaskWeights(w map[degrade.Task]float64) error {
+	for t, x := range w {
+		if !t.Valid() || !(x > 0) || math.IsInf(x, 1) {
+			return fmt.Errorf("task weight %v for %v: weights must be finite and positive", x, t)
+		}
+	}
+	return nil
 }
 
 // weight is t's TaskWeights entry, 1 when absent.
