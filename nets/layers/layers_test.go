@@ -116,6 +116,23 @@ func TestTruncNormalLimits(t *testing.T) {
 	require.InDelta(t, 0, s/float64(len(v)), 0.001)
 }
 
+// mismatchedStateDict is a block's sd with conv.bias missing, seq.0.weight
+// of another shape ([5 3]) and an unexpected extra.weight.
+func mismatchedStateDict(t *testing.T, sd *rawtensor.StateDict) *rawtensor.StateDict {
+	out := rawtensor.NewStateDict()
+	for _, e := range sd.Entries {
+		switch e.Name {
+		case "conv.bias":
+		case "seq.0.weight":
+			require.NoError(t, out.Add(e.Name, rawtensor.FromFloat32([]int{5, 3}, make([]float32, 15))))
+		default:
+			require.NoError(t, out.Add(e.Name, e.Tensor))
+		}
+	}
+	require.NoError(t, out.Add("extra.weight", rawtensor.FromFloat32([]int{1}, []float32{1})))
+	return out
+}
+
 func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	live := torch.LiveTensors()
 	g, err := torch.NewGenerator(1)
@@ -140,17 +157,7 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	}
 
 	// Missing, unexpected and mismatched keys are all named; nothing is copied.
-	bad := rawtensor.NewStateDict()
-	for _, e := range sd.Entries {
-		switch e.Name {
-		case "conv.bias":
-		case "seq.0.weight":
-			require.NoError(t, bad.Add(e.Name, rawtensor.FromFloat32([]int{5, 3}, make([]float32, 15))))
-		default:
-			require.NoError(t, bad.Add(e.Name, e.Tensor))
-		}
-	}
-	require.NoError(t, bad.Add("extra.weight", rawtensor.FromFloat32([]int{1}, []float32{1})))
+	bad := mismatchedStateDict(t, sd)
 	fresh := newBlock(t, nil)
 	defer Close(fresh)
 	err = LoadStateDict(fresh, bad, LoadOptions{})
@@ -189,17 +196,7 @@ func TestLoadMatchingCopiesOnlyWhatFits(t *testing.T) {
 	sd, err := StateDict(src)
 	require.NoError(t, err)
 	Close(src)
-	partial := rawtensor.NewStateDict()
-	for _, e := range sd.Entries {
-		switch e.Name {
-		case "conv.bias": // absent
-		case "seq.0.weight": // another shape
-			require.NoError(t, partial.Add(e.Name, rawtensor.FromFloat32([]int{5, 3}, make([]float32, 15))))
-		default:
-			require.NoError(t, partial.Add(e.Name, e.Tensor))
-		}
-	}
-	require.NoError(t, partial.Add("extra.weight", rawtensor.FromFloat32([]int{1}, []float32{1})))
+	partial := mismatchedStateDict(t, sd)
 	dst := newBlock(t, nil)
 	defer Close(dst)
 	before, err := torch.ToSlice[float32](dst.Seq[0].(*Linear).Weight)
