@@ -7,7 +7,7 @@
 //		[-stage-iters N] [-final-cycles N] [-batch N] [-patch N] [-config FILE.json]
 //		[-resume] [-seed N] [-device cpu|cuda] [-workers N] [-ckpt-every N]
 //		[-val-every N] [-val-limit N] [-log-every N] [-lr F] [-init FILE | -init-match FILE]
-//		[-task-weights b=3,j=2] [-exposure P:G] [-classifier]
+//		[-task-weights b=3,j=2] [-exposure P:G[:TASKS]] [-classifier]
 //
 // -data is either the reference's paired layout (DIR/GT and one LQ folder
 // per task: sr, blur, noise, jpeg, rain, haze, dark) or a folder of clean
@@ -34,7 +34,7 @@
 // budget on the tasks that learn slowly. -exposure P:G darkens a share P of
 // the clean patches (GT and input alike) by x^u, u uniform in [1, G], so that
 // naturally dark scenes are not all taken for low light (clean images only;
-// not in the reference). -classifier trains the task
+// not in the reference); -exposure P:G:d darkens only low-light samples. -classifier trains the task
 // classifier instead (LQ only, cross-entropy on logits).
 //
 // OUT receives state.safetensors (the training state, rewritten atomically
@@ -117,7 +117,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.init, "init", "", "start from the weights of this model file (fine-tuning; its configuration replaces -backbone, -prompt and -config)")
 	fs.StringVar(&f.initMatch, "init-match", "", "start from the tensors of this model file whose names and shapes match (same backbone, another prompt kind: ep into ap); the rest are seeded")
 	fs.StringVar(&f.taskWeights, "task-weights", "", "draw tasks in proportion to these weights, e.g. b=3,j=2 (others weigh 1)")
-	fs.StringVar(&f.exposureSpec, "exposure", "", "darken this share of the clean patches by x^u, u up to MAXGAMMA, before degrading them: P:MAXGAMMA, e.g. 0.3:2")
+	fs.StringVar(&f.exposureSpec, "exposure", "", "darken this share of the clean patches by x^u, u up to MAXGAMMA, before degrading them (only TASKS' patches when given): P:MAXGAMMA[:TASKS], e.g. 0.3:2 or 0.5:3:d")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the weights, the data and stochastic depth")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
 	fs.IntVar(&f.workers, "workers", 0, "data loader workers (0: data.DefaultWorkers())")
@@ -148,12 +148,16 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	}
 	if f.exposureSpec != "" {
 		p, g, ok := strings.Cut(f.exposureSpec, ":")
+		g, ts, limited := strings.Cut(g, ":")
 		e := &data.Exposure{}
-		var e1, e2 error
+		var e1, e2, e3 error
 		e.P, e1 = strconv.ParseFloat(p, 64)
 		e.MaxGamma, e2 = strconv.ParseFloat(g, 64)
-		if !ok || e1 != nil || e2 != nil {
-			return nil, fmt.Errorf("-exposure %q: want P:MAXGAMMA, e.g. 0.3:2", f.exposureSpec)
+		if limited {
+			e.Tasks, e3 = degrade.ParseTasks(ts)
+		}
+		if !ok || e1 != nil || e2 != nil || e3 != nil {
+			return nil, fmt.Errorf("-exposure %q: want P:MAXGAMMA[:TASKS], e.g. 0.3:2 or 0.5:3:d", f.exposureSpec)
 		}
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("-exposure %q: %w", f.exposureSpec, err)

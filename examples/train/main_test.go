@@ -131,7 +131,7 @@ func TestSmoke(t *testing.T) {
 	// -init-match takes the matching tensors (here all) under -config's
 	// configuration; -task-weights only changes which tasks are drawn.
 	require.Less(t, maxDiff(tune("-init-match", filepath.Join(out, mioir.LatestEMAModel), "-config", cfg,
-		"-tasks", "nb", "-task-weights", "b=2", "-exposure", "0.5:2")), 1e-4)
+		"-tasks", "nb", "-task-weights", "b=2", "-exposure", "0.5:2:n")), 1e-4)
 	require.Greater(t, maxDiff(tune("-config", cfg)), 1e-2)
 }
 
@@ -227,7 +227,7 @@ func TestFlags(t *testing.T) {
 		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-task-weights", w}, io.Discard)
 		require.ErrorContains(t, err, "-task-weights", w)
 	}
-	for _, e := range []string{"0.3", "0:2", "1.1:2", "0.3:1", "0.3:Inf", "x:2", "0.3:"} {
+	for _, e := range []string{"0.3", "0:2", "1.1:2", "0.3:1", "0.3:Inf", "x:2", "0.3:", "0.3:2:", "0.3:2:x", "0.3:2:dd"} {
 		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-exposure", e}, io.Discard)
 		require.ErrorContains(t, err, "-exposure", e)
 	}

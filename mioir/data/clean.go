@@ -43,6 +43,11 @@ type CleanOptions struct {
 type Exposure struct {
 	P        float64 // share of darkened samples, in (0, 1]
 	MaxGamma float64 // largest exponent, above 1
+	// Tasks, when not empty, limits the darkening to the samples of these
+	// tasks; e.g. only low-light samples, so that a model learns that a dark
+	// input may come from a dark scene without the other tasks' patches
+	// changing.
+	Tasks []degrade.Task
 }
 
 // Validate reports settings outside P in (0, 1] and MaxGamma finite above 1.
@@ -53,9 +58,9 @@ func (e *Exposure) Validate() error {
 	return nil
 }
 
-// gamma is the exponent of the sample with this key (1: unchanged).
-func (e *Exposure) gamma(key uint64) float64 {
-	if e == nil {
+// gamma is the exponent of the sample of task t with this key (1: unchanged).
+func (e *Exposure) gamma(t degrade.Task, key uint64) float64 {
+	if e == nil || len(e.Tasks) > 0 && !slices.Contains(e.Tasks, t) {
 		return 1
 	}
 	h := mix64(key ^ 0x6578706f73757265) // "exposure": its own stream
@@ -274,7 +279,7 @@ func (s *CleanSource) Patch(t degrade.Task, i int, r image.Rectangle, key uint64
 	}
 	win := s.window(t, prm, r, pl.w, pl.h)
 	src, gt := pl.crop(win), pl.crop(r)
-	if u := s.exposure.gamma(key); u != 1 {
+	if u := s.exposure.gamma(t, key); u != 1 {
 		darken(src, u)
 		darken(gt, u)
 	}

@@ -280,7 +280,10 @@ func TestCleanExposure(t *testing.T) {
 	darkened := 0
 	const n = 400
 	for key := range uint64(n) {
-		u := e.gamma(key)
+		u := e.gamma(degrade.Blur, key)
+		if u != e.gamma(degrade.LowLight, key) {
+			t.Fatalf("key %d: without Tasks every task's exponent is the key's", key)
+		}
 		if u < 1 || u > 2 {
 			t.Fatalf("key %d: exponent %v outside [1, 2]", key, u)
 		}
@@ -325,6 +328,55 @@ func TestCleanExposure(t *testing.T) {
 	for _, bad := range []*Exposure{{P: 0, MaxGamma: 2}, {P: 1.5, MaxGamma: 2}, {P: 0.5, MaxGamma: 1}, {P: math.NaN(), MaxGamma: 2}, {P: 0.5, MaxGamma: math.Inf(1)}} {
 		if _, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Exposure: bad}); err == nil {
 			t.Errorf("Clean accepted exposure %+v", *bad)
+		}
+	}
+}
+
+// TestCleanExposureTasks: Exposure.Tasks darkens only those tasks' samples;
+// the others are the plain source's, pixel for pixel.
+func TestCleanExposureTasks(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), photo(96, 80, 3))
+	tasks := []degrade.Task{degrade.LowLight, degrade.Noise}
+	plain, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Exposure{P: 1, MaxGamma: 3, Tasks: []degrade.Task{degrade.LowLight}}
+	dark, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks, Exposure: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := image.Rect(8, 8, 40, 40)
+	for key := range uint64(20) {
+		if u := e.gamma(degrade.Noise, key); u != 1 {
+			t.Fatalf("key %d: noise sample darkened by %v", key, u)
+		}
+		u := e.gamma(degrade.LowLight, key)
+		if u <= 1 || u > 3 {
+			t.Fatalf("key %d: low-light exponent %v, want in (1, 3] at P = 1", key, u)
+		}
+		lq0, gt0, err := plain.Patch(degrade.Noise, 0, r, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lq, gt, err := dark.Patch(degrade.Noise, 0, r, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := max(maxAbsDiff(lq.Pix, lq0.Pix), maxAbsDiff(gt.Pix, gt0.Pix)); d != 0 {
+			t.Fatalf("key %d: noise sample changed by %g", key, d)
+		}
+		_, gt0, err = plain.Patch(degrade.LowLight, 0, r, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, gt, err = dark.Patch(degrade.LowLight, 0, r, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(gt.Pix, darken(gt0, u).Pix); d != 0 {
+			t.Fatalf("key %d: low-light GT differs from the darkened clean patch by %g", key, d)
 		}
 	}
 }
