@@ -2,7 +2,7 @@
 // paper-style PSNR table.
 //
 //	go run ./examples/evaluate -model PATH [-baseline PATH] [-name ROW -baseline-name ROW]
-//		(-testsets DIR | -clean DIR [-seed N] [-tasks sbnjrhd])
+//		(-testsets DIR | -clean DIR [-seed N] [-seeds K] [-tasks sbnjrhd])
 //		[-format md|csv|json] [-full] [-ssim] [-out FILE] [-images FILE.csv] [-grid FILE.png [-grid-height N]]
 //		[-task auto|set|classifier] [-typemaps type7.npy] [-classifier Classifier.pth] [-ema]
 //		[-tile N] [-device cpu|cuda] [-q]
@@ -24,7 +24,11 @@
 //   - -clean DIR: every image of DIR degraded on the fly for each task with
 //     the InDis preset (the seven In-Dis sets) and the OutDis preset (the
 //     seven Out-Dis sets), with -seed (mioir.CleanTestSets): the same sets in
-//     every run. -tasks restricts the tasks (e.g. -tasks nj).
+//     every run. -tasks restricts the tasks (e.g. -tasks nj). -seeds K
+//     degrades every image K times, with seeds N to N+K-1 (image names get
+//     "@seed<s>"), so that a set's score averages K draws of the degradation
+//     parameters: with a few photos one draw decides too much (a gamma of 1.1
+//     or of 3 for low light).
 //
 // Every image is restored as the reference test does (the backbone's padding,
 // no tiling unless -tile, 8-bit output) and measured with crop 4 on RGB (and
@@ -80,7 +84,7 @@ type flags struct {
 	model, baseline, testsets, clean, tasks, format, out, images, grid string
 	task, maps, classifier, device, name, baselineName                 string
 	seed                                                               uint64
-	gridHeight, tile                                                   int
+	seeds, gridHeight, tile                                            int
 	full, ssim, ema, quiet                                             bool
 }
 
@@ -95,6 +99,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.testsets, "testsets", "", "folder of test sets (reference CL_test layout or <set>/GT + <set>/LQ)")
 	fs.StringVar(&f.clean, "clean", "", "folder of clean images, degraded on the fly with the InDis and OutDis presets")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the degradations (-clean)")
+	fs.IntVar(&f.seeds, "seeds", 1, "degrade each image with this many seeds, -seed onwards, and average (-clean)")
 	fs.StringVar(&f.tasks, "tasks", "", "task codes of the clean sets, e.g. sbn (-clean; default all seven)")
 	fs.StringVar(&f.format, "format", "md", "table format: md, csv or json")
 	fs.BoolVar(&f.full, "full", false, "Markdown: one column per set in every group (default: Out-Dis by its average, as the paper)")
@@ -124,6 +129,10 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	case f.tasks != "" && f.clean == "":
 		return nil, errors.New("-tasks applies to -clean")
+	case f.seeds < 1 || f.seeds > 1000:
+		return nil, errors.New("-seeds must be in [1, 1000]")
+	case f.seeds > 1 && f.clean == "":
+		return nil, errors.New("-seeds applies to -clean")
 	case f.gridHeight < 8:
 		return nil, errors.New("-grid-height must be at least 8")
 	}
@@ -156,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 				return err
 			}
 		}
-		sets, err = mioir.CleanTestSets(f.clean, f.seed, tasks)
+		sets, err = cleanSets(f.clean, f.seed, f.seeds, tasks)
 	} else {
 		sets, err = mioir.TestSetsFromDir(f.testsets)
 	}
@@ -354,4 +363,29 @@ func (p *progress) show(e mioir.EvalProgress) {
 		msg += fmt.Sprintf(" (%.2fs/image, ETA %s)", per.Seconds(), (per * time.Duration(e.Total-e.Index)).Round(time.Second))
 	}
 	p.Show(msg)
+}
+
+// cleanSets is mioir.CleanTestSets for seeds seed..seed+n-1, each set holding
+// the pairs of every seed (names suffixed with the seed when n > 1).
+func cleanSets(dir string, seed uint64, n int, tasks []degrade.Task) ([]mioir.EvalSet, error) {
+	var sets []mioir.EvalSet
+	for k := range uint64(n) {
+		more, err := mioir.CleanTestSets(dir, seed+k, tasks)
+		if err != nil {
+			return nil, err
+		}
+		for i := range more {
+			if n > 1 {
+				for j := range more[i].Pairs {
+					more[i].Pairs[j].Name += fmt.Sprintf("@seed%d", seed+k)
+				}
+			}
+			if k == 0 {
+				sets = append(sets, more[i])
+			} else {
+				sets[i].Pairs = append(sets[i].Pairs, more[i].Pairs...)
+			}
+		}
+	}
+	return sets, nil
 }

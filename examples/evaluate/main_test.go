@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -200,6 +201,8 @@ func TestFlags(t *testing.T) {
 		{"-model", "x", "-clean", "a", "-format", "xml"},
 		{"-model", "x", "-testsets", "a", "-tasks", "s"},
 		{"-model", "x", "-clean", "a", "extra"},
+		{"-model", "x", "-clean", "a", "-seeds", "0"},
+		{"-model", "x", "-testsets", "a", "-seeds", "2"},
 	} {
 		_, _, err := runCmd(t, args...)
 		require.Error(t, err, "%q", args)
@@ -207,4 +210,35 @@ func TestFlags(t *testing.T) {
 	_, clean, model, _ := setup(t)
 	_, _, err := runCmd(t, "-model", model, "-clean", clean, "-task", "classifier")
 	require.ErrorContains(t, err, "classifier")
+}
+
+// TestCleanSeeds: with -seeds 2 a set's score is the mean of its scores at
+// the two seeds (same image count per seed), and the per-image names say
+// which seed drew them.
+func TestCleanSeeds(t *testing.T) {
+	dir, clean, model, _ := setup(t)
+	cell := func(extra ...string) float64 {
+		text, stderr, err := runCmd(t, append([]string{"-model", model, "-clean", clean, "-tasks", "d", "-format", "csv", "-q"}, extra...)...)
+		require.NoError(t, err, stderr)
+		recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 3)
+		require.Equal(t, "dark", recs[0][2])
+		v, err := strconv.ParseFloat(recs[2][2], 64)
+		require.NoError(t, err)
+		return v
+	}
+	s3, s4 := cell("-seed", "3"), cell("-seed", "4")
+	require.Greater(t, math.Abs(s3-s4), 1e-3, "two seeds should draw different gammas")
+	imgs := filepath.Join(dir, "seeds.csv")
+	require.InDelta(t, (s3+s4)/2, cell("-seed", "3", "-seeds", "2", "-images", imgs), 1e-9)
+	per, err := readCSV(imgs)
+	require.NoError(t, err)
+	var names []string
+	for _, r := range per[1:] {
+		if r[1] == "dark" && r[0] == "Degraded input" {
+			names = append(names, r[2])
+		}
+	}
+	require.ElementsMatch(t, []string{"a.png@seed3", "b.png@seed3", "a.png@seed4", "b.png@seed4"}, names)
 }
