@@ -34,8 +34,9 @@
 // budget on the tasks that learn slowly. -exposure P:G darkens a share P of
 // the clean patches (GT and input alike) by x^u, u uniform in [1, G], so that
 // naturally dark scenes are not all taken for low light (clean images only;
-// not in the reference); -exposure P:G:d darkens only low-light samples. -classifier trains the task
-// classifier instead (LQ only, cross-entropy on logits).
+// not in the reference); -exposure P:G:d darkens only the low-light samples.
+// -classifier trains the task classifier instead (LQ only, cross-entropy on
+// logits).
 //
 // OUT receives state.safetensors (the training state, rewritten atomically
 // every -ckpt-every iterations, at stage ends and on SIGINT/SIGTERM),

@@ -50,10 +50,16 @@ type Exposure struct {
 	Tasks []degrade.Task
 }
 
-// Validate reports settings outside P in (0, 1] and MaxGamma finite above 1.
+// Validate reports settings outside P in (0, 1] and MaxGamma finite above 1,
+// and invalid tasks.
 func (e *Exposure) Validate() error {
 	if !(e.P > 0 && e.P <= 1) || !(e.MaxGamma > 1) || math.IsInf(e.MaxGamma, 1) {
 		return fmt.Errorf("data: exposure P %v must be in (0, 1] and MaxGamma %v finite and above 1", e.P, e.MaxGamma)
+	}
+	for _, t := range e.Tasks {
+		if !t.Valid() {
+			return fmt.Errorf("data: exposure: invalid task %d", int(t))
+		}
 	}
 	return nil
 }

@@ -325,7 +325,7 @@ func TestCleanExposure(t *testing.T) {
 	if f := float64(darkened) / n; f < 0.42 || f > 0.58 {
 		t.Errorf("%.2f of the samples darkened, want about 0.5", f)
 	}
-	for _, bad := range []*Exposure{{P: 0, MaxGamma: 2}, {P: 1.5, MaxGamma: 2}, {P: 0.5, MaxGamma: 1}, {P: math.NaN(), MaxGamma: 2}, {P: 0.5, MaxGamma: math.Inf(1)}} {
+	for _, bad := range []*Exposure{{P: 0, MaxGamma: 2}, {P: 1.5, MaxGamma: 2}, {P: 0.5, MaxGamma: 1}, {P: math.NaN(), MaxGamma: 2}, {P: 0.5, MaxGamma: math.Inf(1)}, {P: 0.5, MaxGamma: 2, Tasks: []degrade.Task{99}}} {
 		if _, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Exposure: bad}); err == nil {
 			t.Errorf("Clean accepted exposure %+v", *bad)
 		}

@@ -54,22 +54,15 @@ go build -o "$work/evaluate-bin" ./examples/evaluate
 # network stops guessing a photo's brightness from its texture (eleven photos
 # are easy to memorise) and corrects dark inputs more evenly; the other tasks'
 # patches are unchanged.
-"$work/train-bin" -init "$work/tuned3/net_g_ema_latest.safetensors" -data "$work/train" -val "$work/heldout" \
-	-val-limit 3 -val-every 5000 -out "$work/tuned4" -schedule mixed -stage-iters 400 -final-cycles 1 \
-	-lr 1e-4 -batch 8 -patch 64 -task-weights s=2,b=4,j=4,d=3 -exposure 0.8:3:d -log-every 100 -ckpt-every 700 \
-	-seed 23 -workers 1
-"$work/train-bin" -init "$work/tuned4/net_g_ema_latest.safetensors" -data "$work/train" -val "$work/heldout" \
-	-val-limit 3 -val-every 5000 -out "$work/tuned5" -schedule mixed -stage-iters 400 -final-cycles 1 \
-	-lr 1e-4 -batch 8 -patch 64 -task-weights s=2,b=4,j=4,d=4 -exposure 0.9:4:d -log-every 100 -ckpt-every 700 \
-	-seed 29 -workers 1
-"$work/train-bin" -init "$work/tuned5/net_g_ema_latest.safetensors" -data "$work/train" -val "$work/heldout" \
-	-val-limit 3 -val-every 5000 -out "$work/tuned6" -schedule mixed -stage-iters 400 -final-cycles 1 \
-	-lr 1e-4 -batch 8 -patch 64 -task-weights s=2,b=4,j=4,d=5 -exposure 1:5:d -log-every 100 -ckpt-every 700 \
-	-seed 31 -workers 1
-"$work/train-bin" -init "$work/tuned6/net_g_ema_latest.safetensors" -data "$work/train" -val "$work/heldout" \
-	-val-limit 3 -val-every 5000 -out "$work/tuned7" -schedule mixed -stage-iters 400 -final-cycles 1 \
-	-lr 1e-4 -batch 8 -patch 64 -task-weights s=2,b=4,j=4,d=6 -exposure 1:6:d -log-every 100 -ckpt-every 700 \
-	-seed 37 -workers 1
+prev=tuned3
+for step in "tuned4 3 0.8:3 23" "tuned5 4 0.9:4 29" "tuned6 5 1:5 31" "tuned7 6 1:6 37"; do
+	read -r out d exposure seed <<<"$step"
+	"$work/train-bin" -init "$work/$prev/net_g_ema_latest.safetensors" -data "$work/train" -val "$work/heldout" \
+		-val-limit 3 -val-every 5000 -out "$work/$out" -schedule mixed -stage-iters 400 -final-cycles 1 \
+		-lr 1e-4 -batch 8 -patch 64 -task-weights "s=2,b=4,j=4,d=$d" -exposure "$exposure:d" -log-every 100 \
+		-ckpt-every 700 -seed "$seed" -workers 1
+	prev=$out
+done
 # Task classifier on the same photos (cross-entropy on logits, mixed tasks):
 # 6,000 iterations on 96x96 patches, then 3,000 on 128x128.
 MIOIR_NUM_THREADS=1 "$work/train-bin" -classifier -data "$work/train" -out "$work/cls" -schedule mixed \
