@@ -260,22 +260,29 @@ func TestCleanUserDepth(t *testing.T) {
 	t.Logf("user depth: %d of %d values differ from whole-image haze (float rounding), max %g", differ, 3*3*64*64, worst)
 }
 
-// TestCleanExposure: with Exposure, a share P of the samples has GT and LQ
-// made from the darkened clean patch x^u (u in [1, MaxGamma], 8-bit), the
-// rest are the plain source's; bad settings are refused.
-func TestCleanExposure(t *testing.T) {
-	dir := t.TempDir()
+// exposureSources writes one 96x80 photo to a temporary folder and returns
+// the folder and two training sources over it for tasks, without and with e.
+func exposureSources(t *testing.T, tasks []degrade.Task, e *Exposure) (dir string, plain, dark *CleanSource) {
+	t.Helper()
+	dir = t.TempDir()
 	writePNG(t, filepath.Join(dir, "a.png"), photo(96, 80, 3))
-	tasks := []degrade.Task{degrade.LowLight, degrade.Blur}
 	plain, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Exposure{P: 0.5, MaxGamma: 2}
-	dark, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks, Exposure: e})
-	if err != nil {
+	if dark, err = Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks, Exposure: e}); err != nil {
 		t.Fatal(err)
 	}
+	return dir, plain, dark
+}
+
+// TestCleanExposure: with Exposure, a share P of the samples has GT and LQ
+// made from the darkened clean patch x^u (u in [1, MaxGamma], 8-bit), the
+// rest are the plain source's; bad settings are refused.
+func TestCleanExposure(t *testing.T) {
+	tasks := []degrade.Task{degrade.LowLight, degrade.Blur}
+	e := &Exposure{P: 0.5, MaxGamma: 2}
+	dir, plain, dark := exposureSources(t, tasks, e)
 	r := image.Rect(10, 12, 42, 40)
 	darkened := 0
 	const n = 400
@@ -335,18 +342,9 @@ func TestCleanExposure(t *testing.T) {
 // TestCleanExposureTasks: Exposure.Tasks darkens only those tasks' samples;
 // the others are the plain source's, pixel for pixel.
 func TestCleanExposureTasks(t *testing.T) {
-	dir := t.TempDir()
-	writePNG(t, filepath.Join(dir, "a.png"), photo(96, 80, 3))
 	tasks := []degrade.Task{degrade.LowLight, degrade.Noise}
-	plain, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &Exposure{P: 1, MaxGamma: 3, Tasks: []degrade.Task{degrade.LowLight}}
-	dark, err := Clean(dir, degrade.Train(), 1, &CleanOptions{Tasks: tasks, Exposure: e})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, plain, dark := exposureSources(t, tasks, e)
 	r := image.Rect(8, 8, 40, 40)
 	for key := range uint64(20) {
 		if u := e.gamma(degrade.Noise, key); u != 1 {
