@@ -514,6 +514,38 @@ func CleanTestSets(dir string, seed uint64, tasks []degrade.Task) ([]EvalSet, er
 	return sets, nil
 }
 
+// CleanTestSetsDraws is CleanTestSets repeated for seeds seed .. seed+draws-1:
+// each set holds every image once per seed, named "NAME@seedS" when draws > 1,
+// so a set's average PSNR is the mean over draws x images random
+// degradations. A few photos give a noisy figure from one draw (one gamma of
+// a low-light set may decide its sign); 20 draws of 3 photos give 60, about
+// as many as the reference's test sets average over.
+func CleanTestSetsDraws(dir string, seed uint64, draws int, tasks []degrade.Task) ([]EvalSet, error) {
+	if draws < 1 {
+		return nil, fmt.Errorf("mioir: CleanTestSetsDraws: %d draws, need at least 1", draws)
+	}
+	var sets []EvalSet
+	for k := range uint64(draws) {
+		more, err := CleanTestSets(dir, seed+k, tasks)
+		if err != nil {
+			return nil, err
+		}
+		for i := range more {
+			if draws > 1 {
+				for j := range more[i].Pairs {
+					more[i].Pairs[j].Name += fmt.Sprintf("@seed%d", seed+k)
+				}
+			}
+			if k == 0 {
+				sets = append(sets, more[i])
+			} else {
+				sets[i].Pairs = append(sets[i].Pairs, more[i].Pairs...)
+			}
+		}
+	}
+	return sets, nil
+}
+
 func withTask(ps []data.Pair, t degrade.Task) []data.Pair {
 	for i := range ps {
 		ps[i].Task = t

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -326,4 +327,56 @@ func TestEvaluateTaskChoice(t *testing.T) {
 			require.Equal(t, v, a[i].PSNR)
 		}
 	}
+}
+
+// TestCleanTestSetsDraws: draws seeds are CleanTestSets of seed, seed+1, ...
+// concatenated per set, pixel for pixel, with the seed in each name.
+func TestCleanTestSetsDraws(t *testing.T) {
+	dir := evalCleanDir(t, 24)
+	tasks := []degrade.Task{degrade.LowLight}
+	one, err := mioir.CleanTestSets(dir, 3, tasks)
+	require.NoError(t, err)
+	next, err := mioir.CleanTestSets(dir, 4, tasks)
+	require.NoError(t, err)
+
+	same, err := mioir.CleanTestSetsDraws(dir, 3, 1, tasks)
+	require.NoError(t, err)
+	require.Len(t, same, len(one))
+	for i := range one {
+		require.Equal(t, one[i].Name, same[i].Name)
+		for j, p := range same[i].Pairs {
+			require.Equal(t, one[i].Pairs[j].Name, p.Name)
+		}
+	}
+
+	two, err := mioir.CleanTestSetsDraws(dir, 3, 2, tasks)
+	require.NoError(t, err)
+	require.Len(t, two, 2) // dark and dark_outbig
+	for i, s := range two {
+		require.Equal(t, one[i].Name, s.Name)
+		require.Len(t, s.Pairs, 6)
+		for j, p := range s.Pairs {
+			src, seed := one[i].Pairs, 3
+			if j >= 3 {
+				src, seed = next[i].Pairs, 4
+			}
+			want := src[j%3]
+			require.Equal(t, fmt.Sprintf("%s@seed%d", want.Name, seed), p.Name)
+			lq, gt, err := p.Load()
+			require.NoError(t, err)
+			wlq, wgt, err := want.Load()
+			require.NoError(t, err)
+			require.Equal(t, wlq.Pix, lq.Pix)
+			require.Equal(t, wgt.Pix, gt.Pix)
+		}
+		// The two draws darken differently.
+		a, _, err := s.Pairs[0].Load()
+		require.NoError(t, err)
+		b, _, err := s.Pairs[3].Load()
+		require.NoError(t, err)
+		require.NotEqual(t, a.Pix, b.Pix)
+	}
+
+	_, err = mioir.CleanTestSetsDraws(dir, 3, 0, tasks)
+	require.ErrorContains(t, err, "0 draws")
 }

@@ -23,7 +23,7 @@
 //     the GT is cropped top-left to the LQ size.
 //   - -clean DIR: every image of DIR degraded on the fly for each task with
 //     the InDis preset (the seven In-Dis sets) and the OutDis preset (the
-//     seven Out-Dis sets), with -seed (mioir.CleanTestSets): the same sets in
+//     seven Out-Dis sets), with -seed (mioir.CleanTestSetsDraws): the same sets in
 //     every run. -tasks restricts the tasks (e.g. -tasks nj). -seeds K
 //     degrades every image K times, with seeds N to N+K-1 (image names get
 //     "@seed<s>"), so that a set's score averages K draws of the degradation
@@ -165,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 				return err
 			}
 		}
-		sets, err = cleanSets(f.clean, f.seed, f.seeds, tasks)
+		sets, err = mioir.CleanTestSetsDraws(f.clean, f.seed, f.seeds, tasks)
 	} else {
 		sets, err = mioir.TestSetsFromDir(f.testsets)
 	}
@@ -363,29 +363,4 @@ func (p *progress) show(e mioir.EvalProgress) {
 		msg += fmt.Sprintf(" (%.2fs/image, ETA %s)", per.Seconds(), (per * time.Duration(e.Total-e.Index)).Round(time.Second))
 	}
 	p.Show(msg)
-}
-
-// cleanSets is mioir.CleanTestSets for seeds seed..seed+n-1, each set holding
-// the pairs of every seed (names suffixed with the seed when n > 1).
-func cleanSets(dir string, seed uint64, n int, tasks []degrade.Task) ([]mioir.EvalSet, error) {
-	var sets []mioir.EvalSet
-	for k := range uint64(n) {
-		more, err := mioir.CleanTestSets(dir, seed+k, tasks)
-		if err != nil {
-			return nil, err
-		}
-		for i := range more {
-			if n > 1 {
-				for j := range more[i].Pairs {
-					more[i].Pairs[j].Name += fmt.Sprintf("@seed%d", seed+k)
-				}
-			}
-			if k == 0 {
-				sets = append(sets, more[i])
-			} else {
-				sets[i].Pairs = append(sets[i].Pairs, more[i].Pairs...)
-			}
-		}
-	}
-	return sets, nil
 }
