@@ -34,14 +34,11 @@ var heldoutGain = map[degrade.Task]float64{
 // assigns to their own task.
 const classifierRight = 15
 
-// TestDefaultHeldOut restores the held-out crops degraded with the In-Dis
-// preset and checks the per-task gains and the classifier's answers.
-func TestDefaultHeldOut(t *testing.T) {
-	m, err := pretrained.Default()
-	require.NoError(t, err)
-	defer m.Close()
-	require.Equal(t, "SRResNet_EP+Classifier", m.Config().Name())
-	all, err := mioir.CleanTestSets("testdata/heldout", 1, nil)
+// heldOutInDis is the seven In-Dis sets of the held-out crops in
+// testdata/heldout, degraded with seeds 1 .. draws.
+func heldOutInDis(t *testing.T, draws int) []mioir.EvalSet {
+	t.Helper()
+	all, err := mioir.CleanTestSetsDraws("testdata/heldout", 1, draws, nil)
 	require.NoError(t, err)
 	var sets []mioir.EvalSet
 	for _, s := range all {
@@ -50,6 +47,17 @@ func TestDefaultHeldOut(t *testing.T) {
 		}
 	}
 	require.Len(t, sets, 7)
+	return sets
+}
+
+// TestDefaultHeldOut restores the held-out crops degraded with the In-Dis
+// preset and checks the per-task gains and the classifier's answers.
+func TestDefaultHeldOut(t *testing.T) {
+	m, err := pretrained.Default()
+	require.NoError(t, err)
+	defer m.Close()
+	require.Equal(t, "SRResNet_EP+Classifier", m.Config().Name())
+	sets := heldOutInDis(t, 1)
 	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromSet})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
@@ -88,15 +96,7 @@ func TestDefaultHeldOutDraws(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 	const draws = 10
-	all, err := mioir.CleanTestSetsDraws("testdata/heldout", 1, draws, nil)
-	require.NoError(t, err)
-	var sets []mioir.EvalSet
-	for _, s := range all {
-		if s.Group == metrics.InDis {
-			sets = append(sets, s)
-		}
-	}
-	require.Len(t, sets, 7)
+	sets := heldOutInDis(t, draws)
 	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromSet})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
