@@ -23,9 +23,9 @@
 //     the GT is cropped top-left to the LQ size.
 //   - -clean DIR: every image of DIR degraded on the fly for each task with
 //     the InDis preset (the seven In-Dis sets) and the OutDis preset (the
-//     seven Out-Dis sets), with -seed (mioir.CleanTestSetsDraws): the same sets in
-//     every run. -tasks restricts the tasks (e.g. -tasks nj). -seeds K
-//     degrades every image K times, with seeds N to N+K-1 (image names get
+//     seven Out-Dis sets), with -seed: the same sets in every run. -tasks
+//     restricts the tasks (e.g. -tasks nj). -seeds K degrades every image K
+//     times, with seeds N to N+K-1 (mioir.CleanTestSetsDraws; image names get
 //     "@seed<s>"), so that a set's score averages K draws of the degradation
 //     parameters: with a few photos one draw decides too much (a gamma of 1.1
 //     or of 3 for low light).

@@ -119,6 +119,7 @@ func TestTruncNormalLimits(t *testing.T) {
 // mismatchedStateDict is a block's sd with conv.bias missing, seq.0.weight
 // of another shape ([5 3]) and an unexpected extra.weight.
 func mismatchedStateDict(t *testing.T, sd *rawtensor.StateDict) *rawtensor.StateDict {
+	t.Helper()
 	out := rawtensor.NewStateDict()
 	for _, e := range sd.Entries {
 		switch e.Name {
