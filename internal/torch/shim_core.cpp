@@ -171,7 +171,7 @@ tt_error tt_from_data(const void *data, const int64_t *shape, int ndim, int dtyp
 
 tt_error tt_copy_out(tt_tensor t, void *dst, int64_t nbytes) {
   TT_BEGIN("copy_out")
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor x = T(t).detach().to(at::kCPU).contiguous();
   TORCH_CHECK(static_cast<int64_t>(x.nbytes()) == nbytes, "destination holds ", nbytes,
               " bytes, tensor has ", x.nbytes());
@@ -255,7 +255,7 @@ tt_error tt_random(tt_generator g, int kind, const int64_t *shape, int ndim, dou
 tt_error tt_random_(tt_generator g, int kind, tt_tensor t, double a, double b) {
   TT_BEGIN(kind == 0 ? "uniform_" : "normal_")
   TORCH_CHECK(g != nullptr, "generator is nil or closed");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor x = T(t);
   if (x.device().is_cpu()) {
     fill_random(x, g->g, kind, a, b);
@@ -301,7 +301,7 @@ tt_error tt_set_requires_grad(tt_tensor t, int on) {
 
 tt_error tt_backward(tt_tensor t, tt_tensor grad) {
   TT_BEGIN("backward")
-  at::AutoGradMode on(true);
+  c10::AutoGradMode on(true);
   const at::Tensor &x = T(t);
   TORCH_CHECK(x.requires_grad(), "tensor does not require grad (built without parameters "
                                  "that require grad, or in a no-grad scope)");
@@ -335,7 +335,7 @@ tt_error tt_detach(tt_tensor t, tt_tensor *out) {
 
 tt_error tt_copy_(tt_tensor dst, tt_tensor src) {
   TT_BEGIN("copy_")
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor d = T(dst);
   const at::Tensor &s = T(src);
   TORCH_CHECK(d.sizes() == s.sizes(), "shape mismatch: destination ", d.sizes(), ", source ",
@@ -348,7 +348,7 @@ tt_error tt_adam_step(const tt_tensor *params, const tt_tensor *exp_avg, const t
                       int64_t *steps, int n, double lr, double beta1, double beta2, double eps,
                       double weight_decay, int decoupled) {
   TT_BEGIN(decoupled ? "adamw_step" : "adam_step")
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (int i = 0; i < n; i++) {
     at::Tensor p = T(params[i]);
     at::Tensor grad = p.grad();
@@ -377,7 +377,7 @@ tt_error tt_adam_step(const tt_tensor *params, const tt_tensor *exp_avg, const t
 
 tt_error tt_ema_update(const tt_tensor *ema, const tt_tensor *params, int n, double decay) {
   TT_BEGIN("ema_update")
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (int i = 0; i < n; i++) {
     at::Tensor e = T(ema[i]);
     e.mul_(decay).add_(T(params[i]).detach(), 1 - decay);

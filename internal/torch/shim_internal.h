@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/SequenceNumber.h>
+#include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <c10/util/Optional.h>
@@ -135,7 +136,7 @@ class ModeGuard {
 
  private:
   c10::optional<c10::InferenceMode> inference_;
-  c10::optional<at::AutoGradMode> grad_;
+  c10::optional<c10::AutoGradMode> grad_;
 };
 
 bool looks_like_oom(const std::string &msg);
