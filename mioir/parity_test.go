@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/testutil"
+	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/prompt"
 )
@@ -15,6 +16,13 @@ import (
 // forwardFixture runs m on <name>.in.npy as a raw float tensor (with
 // <name>.prompt.npy for EP models, the input for AP) and returns the output.
 func forwardFixture(t testing.TB, m *mioir.Model, name string) []float32 {
+	t.Helper()
+	return forwardFixtureOn(t, m, name, torch.CPU)
+}
+
+// forwardFixtureOn is forwardFixture with the inputs made on dev (the
+// model's device).
+func forwardFixtureOn(t testing.TB, m *mioir.Model, name string, dev torch.Device) []float32 {
 	t.Helper()
 	in, shape := testutil.ReadNpy(t, name+".in.npy")
 	var pv []float32
@@ -24,16 +32,17 @@ func forwardFixture(t testing.TB, m *mioir.Model, name string) []float32 {
 		ps = append([]int64{ps[0], 1}, ps[1:]...) // (1,128,128) -> (1,1,128,128)
 	}
 	out, err := mioir.Run(mioir.Inference, func(s *mioir.Scope) *mioir.Tensor {
-		x, err := mioir.FromSlice(s, in, shape...)
+		x, err := torch.FromSliceOn(s, dev, in, shape...)
 		require.NoError(t, err)
 		var p *mioir.Tensor
 		if pv != nil {
-			p, err = mioir.FromSlice(s, pv, ps...)
+			p, err = torch.FromSliceOn(s, dev, pv, ps...)
 			require.NoError(t, err)
 		}
 		y, err := m.Forward(x, p)
 		require.NoError(t, err)
-		return y
+		require.Equal(t, dev, y.Device())
+		return y.ToDevice(torch.CPU)
 	})
 	require.NoError(t, err)
 	defer out.Close()
@@ -113,6 +122,38 @@ func TestImportParity(t *testing.T) {
 			require.Equal(t, first, again)
 			m.Close()
 			require.Equal(t, live, mioir.LiveTensors())
+		})
+	}
+}
+
+// TestImportParityCUDA runs every fixture variant on the GPU in full float32
+// (TF32 off) and compares with the reference output computed on the CPU.
+func TestImportParityCUDA(t *testing.T) {
+	if !torch.CUDAAvailable() {
+		t.Skip("no CUDA GPU (this libtorch sees none)")
+	}
+	tf32, err := torch.AllowTF32()
+	require.NoError(t, err)
+	require.NoError(t, torch.SetAllowTF32(torch.TF32{}))
+	defer func() { require.NoError(t, torch.SetAllowTF32(tf32)) }()
+	for _, c := range parityCases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := mioir.Import(testutil.Model(t, c.name+".pth"), nil)
+			require.NoError(t, err)
+			defer m.Close()
+			require.NoError(t, m.To(torch.CUDA(0)))
+			got := forwardFixtureOn(t, m, c.name, torch.CUDA(0))
+			want, _ := testutil.ReadNpy(t, c.name+".out.npy")
+			if c.residue {
+				in, _ := testutil.ReadNpy(t, c.name+".in.npy")
+				for i := range got {
+					got[i] -= in[i]
+					want[i] -= in[i]
+				}
+			}
+			rel, maxAbs := testutil.RelL2(got, want)
+			t.Logf("%s on CUDA: rel L2 %.3g, max abs %.3g", c.name, rel, maxAbs)
+			require.LessOrEqual(t, rel, 1e-4)
 		})
 	}
 }
