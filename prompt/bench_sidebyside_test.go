@@ -58,19 +58,53 @@ var sideBySideVariants = func() []sideBySideVariant {
 	return vs
 }()
 
+// sideBySideDevice is the device the side-by-side benchmarks run on:
+// MIOIR_BENCH_DEVICE (set by scripts/bench_models.py --device), "cpu" (the
+// default), "cuda" or "cuda:N". The model is built on the CPU (seeded, as
+// before) and then moved; the inputs are drawn on the CPU and moved, so they
+// are the same numbers on every device.
+func sideBySideDevice(b *testing.B) torch.Device {
+	b.Helper()
+	dev, err := torch.ParseDevice(os.Getenv("MIOIR_BENCH_DEVICE"))
+	require.NoError(b, err, "MIOIR_BENCH_DEVICE")
+	require.NoError(b, dev.Check(), "MIOIR_BENCH_DEVICE=%s", dev)
+	return dev
+}
+
+// sideBySideSizes are the input sides of BenchmarkSideBySide: 128 and 256,
+// or the comma-separated list in MIOIR_BENCH_SIZES (set by
+// scripts/bench_models.py to the size it times, so that any --sizes works).
+func sideBySideSizes(b *testing.B) []int64 {
+	env := os.Getenv("MIOIR_BENCH_SIZES")
+	if env == "" {
+		return []int64{128, 256}
+	}
+	var sizes []int64
+	for f := range strings.SplitSeq(env, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		require.NoError(b, err, "MIOIR_BENCH_SIZES")
+		require.Positive(b, n, "MIOIR_BENCH_SIZES")
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
 // BenchmarkSideBySide times one inference-mode forward pass of each paper
-// configuration on a 1x3xSxS input, S = 128 and 256: plain net(x), EP
-// net(x, map) with one 1x1x128x128 map, AP net(x, x). One untimed warm-up
-// pass precedes the timed ones. Sub-benchmarks are named <variant>/<S>, e.g.
-// -test.bench '^BenchmarkSideBySide$/^SwinIR_EP$/^128$'. SwinIR at 256x256
-// takes about a minute per pass on two cores.
+// configuration on a 1x3xSxS input, S = 128 and 256 (or MIOIR_BENCH_SIZES):
+// plain net(x), EP net(x, map) with one 1x1x128x128 map, AP net(x, x). One
+// untimed warm-up pass precedes the timed ones. Sub-benchmarks are named
+// <variant>/<S>, e.g. -test.bench '^BenchmarkSideBySide$/^SwinIR_EP$/^128$'.
+// SwinIR at 256x256 takes about a minute per pass on two cores. With
+// MIOIR_BENCH_DEVICE=cuda the model and inputs live on the GPU and every pass
+// ends with a device synchronisation, so a pass's time is that of its
+// completed GPU work.
 func BenchmarkSideBySide(b *testing.B) {
 	if testing.Short() {
 		b.Skip("paper-configuration forward passes skipped under -short")
 	}
 	for _, v := range sideBySideVariants {
 		b.Run(v.name, func(b *testing.B) {
-			for _, size := range []int64{128, 256} {
+			for _, size := range sideBySideSizes(b) {
 				b.Run(strconv.FormatInt(size, 10), func(b *testing.B) {
 					benchSideBySide(b, v.kind, v.prompted, v.build, size)
 				})
@@ -81,6 +115,7 @@ func BenchmarkSideBySide(b *testing.B) {
 
 func benchSideBySide(b *testing.B, kind prompt.Kind, prompted bool,
 	build func(g *torch.Generator) (nets.Backbone, error), size int64) {
+	dev := sideBySideDevice(b)
 	g, err := torch.NewGenerator(0)
 	require.NoError(b, err)
 	defer g.Close()
@@ -93,13 +128,20 @@ func benchSideBySide(b *testing.B, kind prompt.Kind, prompted bool,
 		require.NoError(b, err)
 		defer mod.Close()
 	}
-	x, err := g.Rand(nil, []int64{1, 3, size, size}, nil)
+	if dev != torch.CPU {
+		require.NoError(b, layers.To(net, dev))
+		if mod != nil {
+			require.NoError(b, layers.To(mod, dev))
+		}
+	}
+	on := &torch.Options{DType: torch.Float32, Device: dev}
+	x, err := g.Rand(nil, []int64{1, 3, size, size}, on)
 	require.NoError(b, err)
 	defer x.Close()
 	var pmap *torch.Tensor
 	ep := prompted && kind == prompt.Explicit
 	if ep {
-		pmap, err = g.Rand(nil, []int64{1, 1, prompt.MapSize, prompt.MapSize}, nil)
+		pmap, err = g.Rand(nil, []int64{1, 1, prompt.MapSize, prompt.MapSize}, on)
 		require.NoError(b, err)
 		defer pmap.Close()
 	}
@@ -117,6 +159,7 @@ func benchSideBySide(b *testing.B, kind prompt.Kind, prompted bool,
 			return net.Forward(in, hook)
 		})
 		require.NoError(b, err)
+		require.NoError(b, torch.Synchronize(dev)) // the GPU's work is done (no-op on the CPU)
 		out.Close()
 	}
 	run() // warm-up
@@ -147,7 +190,9 @@ var sideBySideTrain = map[string]struct {
 // no EMA. EP steps get one random 128x128 map per sample, AP steps the
 // input. One untimed step precedes the timed ones (it also creates the
 // optimiser state). Sub-benchmarks are named <variant>. Each runs on one
-// locked OS thread, as mioir's Trainer.Run does.
+// locked OS thread, as mioir's Trainer.Run does. MIOIR_BENCH_DEVICE selects
+// the device as for BenchmarkSideBySide; each step ends with a device
+// synchronisation.
 func BenchmarkSideBySideTrain(b *testing.B) {
 	if testing.Short() {
 		b.Skip("paper-configuration training steps skipped under -short")
@@ -156,6 +201,7 @@ func BenchmarkSideBySideTrain(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			dev := sideBySideDevice(b)
 			backbone, _, _ := strings.Cut(v.name, "_")
 			tr := sideBySideTrain[backbone]
 			if c := os.Getenv("MIOIR_BENCH_TRAIN_CROP"); c != "" { // set by scripts/bench_models.py --train-crop
@@ -180,20 +226,24 @@ func BenchmarkSideBySideTrain(b *testing.B) {
 				defer mod.Close()
 				model = layers.Modules{mod, net}
 			}
+			if dev != torch.CPU {
+				require.NoError(b, layers.To(model, dev))
+			}
 			require.NoError(b, layers.SetRequiresGrad(model, true))
 			opt, err := torch.NewAdam(layers.Parameters(model), torch.AdamConfig{
 				LR: 2e-4, Beta1: 0.9, Beta2: 0.99, WeightDecay: tr.decay, Decoupled: tr.adamW})
 			require.NoError(b, err)
 			defer opt.Close()
-			x, err := g.Rand(nil, []int64{tr.batch, 3, tr.crop, tr.crop}, nil)
+			on := &torch.Options{DType: torch.Float32, Device: dev}
+			x, err := g.Rand(nil, []int64{tr.batch, 3, tr.crop, tr.crop}, on)
 			require.NoError(b, err)
 			defer x.Close()
-			target, err := g.Rand(nil, []int64{tr.batch, 3, tr.crop, tr.crop}, nil)
+			target, err := g.Rand(nil, []int64{tr.batch, 3, tr.crop, tr.crop}, on)
 			require.NoError(b, err)
 			defer target.Close()
 			var pmap *torch.Tensor
 			if v.prompted && v.kind == prompt.Explicit {
-				pmap, err = g.Rand(nil, []int64{tr.batch, 1, prompt.MapSize, prompt.MapSize}, nil)
+				pmap, err = g.Rand(nil, []int64{tr.batch, 1, prompt.MapSize, prompt.MapSize}, on)
 				require.NoError(b, err)
 				defer pmap.Close()
 			}
@@ -214,6 +264,7 @@ func BenchmarkSideBySideTrain(b *testing.B) {
 				require.NoError(b, loss.Backward())
 				require.NoError(b, s.Err())
 				require.NoError(b, opt.Step())
+				require.NoError(b, torch.Synchronize(dev)) // the GPU's work is done (no-op on the CPU)
 			}
 			step() // warm-up
 			b.ResetTimer()

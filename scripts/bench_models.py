@@ -3,7 +3,7 @@
 
     /usr/bin/python3 scripts/bench_models.py [--check | --check-only] [--mode forward|train|both]
         [--variants V,...] [--sizes S,...] [--slow-sizes all] [--threads N] [--rounds R] [--iters K]
-        [--glibc-tunables]
+        [--glibc-tunables] [--device cpu|cuda] [--fresh-py] [--go-test-bin DIR]
 
 The PyTorch side runs this script's own restatements of the MiOIR networks,
 written from the method specification (sections 4 and 5 of method.md), with
@@ -56,6 +56,19 @@ and reports Go(tuned)/PyTorch(default) and Go(tuned)/PyTorch(tuned).
 Variants: SRResNet, SwinIR, Restormer, Uformer (each also _EP, _AP) and
 PromptIR. By default SRResNet* at 128 and 256 and SwinIR* at 128 (SwinIR at
 256 takes about a minute per pass: add it with --slow-sizes all).
+
+--device cuda runs both sides on the GPU (cuda:0): the PyTorch side builds the
+model and inputs on it (eager mode, PyTorch's default cuDNN/TF32 settings),
+the Go side gets MIOIR_BENCH_DEVICE=cuda. Every timed pass is bracketed by
+device synchronisations on both sides (torch.cuda.synchronize before the
+start and before reading the end time; torch.Synchronize in Go), so a pass's
+time is that of its completed GPU work. On the GPU every case runs --iters
+passes (no reduction from the CPU reference times) and --slow-sizes defaults
+to all. --threads still sets the CPU intra-op threads of both sides. The Go
+test binary must be linked against a CUDA libtorch (CGO_CXXFLAGS/CGO_LDFLAGS
+as in scripts/gpu-check.sh); --go-test-bin DIR uses DIR/prompt.test built
+beforehand (go test -c -o DIR/prompt.test ./prompt) instead of building it.
+--check always runs on the CPU.
 """
 import argparse
 import json
@@ -67,6 +80,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -208,9 +222,9 @@ def relative_position_index(ws):
     return rel.sum(-1)
 
 
-def shift_mask(h, w, ws, shift):
-    """The -100 mask of a shifted-window block: (nW, ws*ws, ws*ws)."""
-    img = torch.zeros((1, h, w, 1))
+def shift_mask(h, w, ws, shift, device=None):
+    """The -100 mask of a shifted-window block: (nW, ws*ws, ws*ws), built on device (default CPU)."""
+    img = torch.zeros((1, h, w, 1), device=device)
     cnt = 0
     sl = (slice(0, -ws), slice(-ws, -shift), slice(-shift, None))
     for hs in sl:
@@ -703,7 +717,8 @@ class LeWinBlock(nn.Module):
     def forward(self, x):
         b, n, c = x.shape
         h = int(math.sqrt(n))
-        mask = shift_mask(h, h, self.ws, self.shift).to(x.device) if self.shift > 0 else None
+        # Built on the input's device on every call, as the reference (torch.zeros(...).type_as(x)).
+        mask = shift_mask(h, h, self.ws, self.shift, x.device) if self.shift > 0 else None
         t = self.norm1(x).view(b, h, h, c)
         if self.shift > 0:
             t = torch.roll(t, (-self.shift, -self.shift), (1, 2))
@@ -940,9 +955,20 @@ def check(variants):
 # PyTorch worker: a persistent process that times cases on request
 # --------------------------------------------------------------------------
 
-def worker(threads):
+def to_device(m, dev):
+    """m on dev, with its plain tensor attributes (SwinIR's mean, which the reference moves on its first call)."""
+    m = m.to(dev)
+    if isinstance(getattr(m, "mean", None), torch.Tensor):
+        m.mean = m.mean.to(dev)
+    return m
+
+
+def worker(threads, device):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     state = {}
     for line in sys.stdin:
         req = json.loads(line)
@@ -951,7 +977,8 @@ def worker(threads):
         first = key not in state
         if mode == "forward":
             if first:
-                state[key] = (build(name, PAPER[backbone(name)]), torch.rand(1, 3, size, size), torch.rand(1, 128, 128))
+                state[key] = (to_device(build(name, PAPER[backbone(name)]), dev),
+                              torch.rand(1, 3, size, size).to(dev), torch.rand(1, 128, 128).to(dev))
             m, x, p = state[key]
 
             def run():
@@ -961,11 +988,13 @@ def worker(threads):
             if first:
                 batch, _, adamw, decay, _ = TRAIN[backbone(name)]
                 crop = size  # the case's crop (TRAIN's, or --train-crop)
-                m = build(name, PAPER[backbone(name)]).train()
+                m = to_device(build(name, PAPER[backbone(name)]).train(), dev)
+                # Created after the move: the optimiser state lives on dev (PyTorch's default
+                # implementation there: foreach on CUDA).
                 opt = (torch.optim.AdamW if adamw else torch.optim.Adam)(
                     m.parameters(), lr=2e-4, betas=(0.9, 0.99), weight_decay=decay)
-                state[key] = (m, opt, torch.rand(batch, 3, crop, crop), torch.rand(batch, 3, crop, crop),
-                              torch.rand(batch, 128, 128))
+                state[key] = (m, opt, torch.rand(batch, 3, crop, crop).to(dev),
+                              torch.rand(batch, 3, crop, crop).to(dev), torch.rand(batch, 128, 128).to(dev))
             m, opt, x, target, p = state[key]
 
             def run():
@@ -974,10 +1003,13 @@ def worker(threads):
                 opt.step()
         if first:
             run()  # warm-up (training: also creates the optimiser state)
+            sync()
         times = []
         for _ in range(iters):
+            sync()  # CUDA: nothing queued before the start (no-op on the CPU)
             t0 = time.perf_counter()
             run()
+            sync()  # CUDA: the pass's kernels have completed
             times.append(time.perf_counter() - t0)
         print(json.dumps({"mean": sum(times) / len(times), "times": times}), flush=True)
 
@@ -986,12 +1018,13 @@ EXTRA_ENV = {}  # --env KEY=VALUE, for both sides
 
 
 class Worker:
-    def __init__(self, threads, tunables):
+    def __init__(self, threads, tunables, device="cpu"):
         env = dict(os.environ, **EXTRA_ENV)
         env.pop("GLIBC_TUNABLES", None)
         if tunables:
             env["GLIBC_TUNABLES"] = TUNABLES
-        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads)],
+        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads),
+                                   "--device", device],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def time(self, mode, name, size, iters):
@@ -1011,9 +1044,18 @@ class Worker:
 # Go side
 # --------------------------------------------------------------------------
 
-def build_go(pkgs):
-    d = tempfile.mkdtemp(prefix="bench_models.")
+def build_go(pkgs, prebuilt=None):
+    """The test binary of each package: built with go test -c, or <prebuilt>/<pkg>.test (--go-test-bin)."""
     out = {}
+    if prebuilt:
+        for pkg in sorted(pkgs):
+            binary = os.path.abspath(os.path.join(prebuilt, pkg.replace("/", "_") + ".test"))
+            if not os.access(binary, os.X_OK):
+                sys.exit(f"bench_models.py: --go-test-bin: no executable {binary} "
+                         f"(build it with: go test -c -o {binary} ./{pkg})")
+            out[pkg] = binary
+        return out
+    d = tempfile.mkdtemp(prefix="bench_models.")
     for pkg in sorted(pkgs):
         binary = os.path.join(d, pkg.replace("/", "_") + ".test")
         subprocess.run(["go", "test", "-c", "-o", binary, "./" + pkg], cwd=ROOT, check=True)
@@ -1021,13 +1063,16 @@ def build_go(pkgs):
     return out
 
 
-def go_time(binaries, threads, mode, name, size, iters, tunables):
+def go_time(binaries, threads, mode, name, size, iters, tunables, device="cpu"):
     pkg, bench = GO_BENCH[name]
     if mode == "train":
         bench += "Train"
     env = dict(os.environ, MIOIR_NUM_THREADS=str(threads), **EXTRA_ENV)
+    env["MIOIR_BENCH_DEVICE"] = device  # read by prompt/bench_sidebyside_test.go
     if mode == "train":
         env["MIOIR_BENCH_TRAIN_CROP"] = str(size)
+    else:
+        env["MIOIR_BENCH_SIZES"] = str(size)  # the Go benchmark's sizes (default 128,256)
     env.pop("GLIBC_TUNABLES", None)
     if tunables:
         env["GLIBC_TUNABLES"] = TUNABLES
@@ -1050,9 +1095,10 @@ def main():
     ap.add_argument("--variants", default="SRResNet,SRResNet_EP,SRResNet_AP,SwinIR,SwinIR_EP,SwinIR_AP",
                     help=f"comma-separated, from {','.join(ALL_VARIANTS)}")
     ap.add_argument("--sizes", default="128,256", help="comma-separated input sides")
-    ap.add_argument("--slow-sizes", default="128",
+    ap.add_argument("--slow-sizes", default=None,
                     help="sizes at which variants whose reference forward takes > 10 s at 256 "
-                         "(SwinIR*) run by default; 'all' for every --sizes entry")
+                         "(SwinIR*) run by default; 'all' for every --sizes entry "
+                         "(default: 128 on the CPU, all with --device cuda)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--iters", type=int, default=5, help="most timed passes per side per round")
     ap.add_argument("--round-seconds", type=float, default=6.0,
@@ -1067,6 +1113,11 @@ def main():
     ap.add_argument("--glibc-tunables", action="store_true")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for both sides (repeatable), e.g. OMP_WAIT_POLICY=PASSIVE")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="where both sides run (cuda: cuda:0, synchronised around every timed pass)")
+    ap.add_argument("--go-test-bin", metavar="DIR",
+                    help="use the prebuilt DIR/prompt.test (go test -c -o DIR/prompt.test ./prompt) "
+                         "instead of building it")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     for kv in a.env:
@@ -1075,8 +1126,25 @@ def main():
             ap.error(f"--env {kv}: want KEY=VALUE")
         EXTRA_ENV[k] = v
     if a.worker:
-        worker(a.threads)
+        worker(a.threads, a.device)
         return
+    gpu = ""
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            built = torch.version.cuda or "none (a CPU-only build)"
+            ap.error(f"--device cuda: PyTorch sees no usable CUDA GPU (torch {torch.__version__}, "
+                     f"CUDA {built}, torch.cuda.is_available() is False)")
+        gpu = f"cuda:0 {torch.cuda.get_device_name(0)}"
+        try:  # informative only; newer torch deprecates the allow_tf32 flags in favour of fp32_precision
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gpu += (f", cuDNN {torch.backends.cudnn.version()}, cudnn.allow_tf32 "
+                        f"{torch.backends.cudnn.allow_tf32}, cuda.matmul.allow_tf32 "
+                        f"{torch.backends.cuda.matmul.allow_tf32}")
+        except Exception as e:
+            gpu += f" (TF32 settings unreadable: {e})"
+    if a.slow_sizes is None:
+        a.slow_sizes = "all" if a.device == "cuda" else "128"
     variants = [v for v in a.variants.split(",") if v]
     for v in variants:
         if v not in ALL_VARIANTS:
@@ -1096,16 +1164,19 @@ def main():
                 if slow is not None and REF_SECONDS[backbone(v)][1] > 20 and s not in slow:
                     continue
                 ref = REF_SECONDS[backbone(v)][0] * (s / 128) ** 2
-                cases.append(("forward", v, s, max(1, min(a.iters, int(a.round_seconds / ref)))))
+                k = a.iters if a.device == "cuda" else max(1, min(a.iters, int(a.round_seconds / ref)))
+                cases.append(("forward", v, s, k))
         if a.mode in ("train", "both"):
             t = TRAIN[backbone(v)]
             crop = a.train_crop or t[1]
             secs = t[4] * (crop / t[1]) ** 2
-            cases.append(("train", v, crop, max(1, min(a.iters, int(a.round_seconds / secs)))))
-    binaries = build_go({GO_BENCH[c[1]][0] for c in cases if c[1] in GO_BENCH})
-    py = Worker(a.threads, False)
-    pyt = Worker(a.threads, True) if a.glibc_tunables else None
+            k = a.iters if a.device == "cuda" else max(1, min(a.iters, int(a.round_seconds / secs)))
+            cases.append(("train", v, crop, k))
+    binaries = build_go({GO_BENCH[c[1]][0] for c in cases if c[1] in GO_BENCH}, a.go_test_bin)
+    py = Worker(a.threads, False, a.device)
+    pyt = Worker(a.threads, True, a.device) if a.glibc_tunables else None
     res = {c: {"go": [], "py": [], "pyt": []} for c in cases}
+    unit, scale = ("ms", 1e3) if a.device == "cuda" else ("s", 1.0)  # times as printed
     t_start = time.time()
     try:
         for r in range(a.rounds):
@@ -1118,10 +1189,10 @@ def main():
                     if side == "go":
                         if name in GO_BENCH:
                             res[c]["go"].append(go_time(binaries, a.threads, mode, name, size, iters,
-                                                        a.glibc_tunables))
+                                                        a.glibc_tunables, a.device))
                     elif side == "py" and a.fresh_py:
                         # The Go side's conditions: a new process, one warm-up pass, K passes.
-                        w = Worker(a.threads, False)
+                        w = Worker(a.threads, False, a.device)
                         try:
                             res[c]["py"].append(w.time(mode, name, size, iters))
                         finally:
@@ -1130,8 +1201,8 @@ def main():
                         res[c]["py"].append(py.time(mode, name, size, iters))
                     else:
                         res[c]["pyt"].append(pyt.time(mode, name, size, iters))
-                got = "  ".join(f"{k} {res[c][k][-1]:.3f}" for k in ("go", "py", "pyt") if len(res[c][k]) > r)
-                print(f"# round {r + 1} {mode} {name} {size}: {got} s ({time.time() - t_start:.0f} s)",
+                got = "  ".join(f"{k} {res[c][k][-1] * scale:.3f}" for k in ("go", "py", "pyt") if len(res[c][k]) > r)
+                print(f"# round {r + 1} {mode} {name} {size}: {got} {unit} ({time.time() - t_start:.0f} s)",
                       file=sys.stderr, flush=True)
             print(f"# round {r + 1}/{a.rounds} done after {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
     finally:
@@ -1142,27 +1213,29 @@ def main():
     med = lambda xs: statistics.median(xs) if xs else math.nan
     gl = f"; GLIBC_TUNABLES={TUNABLES} for Go and PyT(tuned)" if a.glibc_tunables else ""
     gl += "".join(f"; {k}={v}" for k, v in EXTRA_ENV.items())
-    print(f"paper configurations, float32; {a.threads} threads; torch {torch.__version__}{gl}")
+    where = f"device {gpu}, synchronised around every timed pass" if gpu else "device cpu"
+    print(f"paper configurations, float32; {where}; {a.threads} threads; torch {torch.__version__}{gl}")
     pyside = ("fresh process, 1 warm-up + K passes" if a.fresh_py
               else "persistent worker, warm-up once + K passes")
     print(f"{a.rounds} alternating rounds; per round: Go = fresh process, 1 warm-up + K passes; PyTorch = "
           f"{pyside}; medians over rounds of the per-round mean")
     print("forward: eval, inference, 1x3xSxS; train: zero grad, forward, L1, backward, Adam/AdamW step, BxSxS")
-    hdr = f"{'mode':<7} {'variant':<12} {'size':>7} {'K':>2} {'Go s':>8} {'PyTorch s':>10} {'Go/PyTorch':>11}"
+    hdr = (f"{'mode':<7} {'variant':<12} {'size':>7} {'K':>2} {'Go ' + unit:>8} {'PyTorch ' + unit:>10} "
+           f"{'Go/PyTorch':>11}")
     if pyt:
-        hdr += f" {'PyT(tuned) s':>13} {'Go/PyT(tuned)':>14}"
+        hdr += f" {'PyT(tuned) ' + unit:>13} {'Go/PyT(tuned)':>14}"
     print(hdr)
     for c in cases:
         mode, name, size, iters = c
         g, p = med(res[c]["go"]), med(res[c]["py"])
-        gs = f"{g:8.3f}" if not math.isnan(g) else f"{'-':>8}"
+        gs = f"{g * scale:8.3f}" if not math.isnan(g) else f"{'-':>8}"
         rs = f"{g / p:11.3f}" if not math.isnan(g) else f"{'-':>11}"
         sz = str(size) if mode == "forward" else f"{TRAIN[backbone(name)][0]}x{size}"
-        line = f"{mode:<7} {name:<12} {sz:>7} {iters:>2} {gs} {p:10.3f} {rs}"
+        line = f"{mode:<7} {name:<12} {sz:>7} {iters:>2} {gs} {p * scale:10.3f} {rs}"
         if pyt:
             pt = med(res[c]["pyt"])
             rt = f"{g / pt:14.3f}" if not math.isnan(g) else f"{'-':>14}"
-            line += f" {pt:13.3f} {rt}"
+            line += f" {pt * scale:13.3f} {rt}"
         print(line)
     print(f"# total {time.time() - t_start:.0f} s", file=sys.stderr)
 

@@ -55,3 +55,27 @@ func TestCUDATrainingStep(t *testing.T) {
 	require.NoError(t, opt.Step())
 	requireClose(t, p.ToDevice(CPU), ref(t, s, "optim.adam.p0"), 1e-6, 1e-5)
 }
+
+// Synchronize is a no-op on the CPU; on a GPU it waits for queued work, and
+// for a GPU libtorch cannot use it returns an error instead of aborting.
+func TestSynchronize(t *testing.T) {
+	require.NoError(t, Synchronize(CPU))
+	require.Error(t, Synchronize(CUDA(-1)))
+	if !CUDAAvailable() {
+		err := Synchronize(CUDA(0))
+		require.Error(t, err)
+		t.Logf("Synchronize(cuda:0) without a GPU: %v", err)
+		return
+	}
+	require.NoError(t, Synchronize(CUDA(0)))
+	require.Error(t, Synchronize(CUDA(CUDADeviceCount())))
+	s := NewScope(Inference)
+	defer s.Close()
+	x, err := Full(s, []int64{256, 256}, 1, &Options{DType: Float32, Device: CUDA(0)})
+	require.NoError(t, err)
+	y := x.Matmul(x)
+	require.NoError(t, Synchronize(CUDA(0)))
+	v, err := ToSlice[float32](y.ToDevice(CPU))
+	require.NoError(t, err)
+	require.Equal(t, float32(256), v[0])
+}

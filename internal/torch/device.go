@@ -79,3 +79,17 @@ func (d Device) Check() error {
 	}
 	return nil
 }
+
+// Synchronize waits until all work queued on dev has completed
+// (torch.cuda.synchronize). GPU operations return before their kernels have
+// run, so a timing of GPU work reads the clock after Synchronize. A no-op
+// for the CPU; an error, never a crash, for a GPU that libtorch cannot use.
+func Synchronize(dev Device) error {
+	if dev.Type == DeviceCPU {
+		return nil
+	}
+	if dev.Type != DeviceCUDA || dev.Index < 0 {
+		return &Error{Op: "cuda_synchronize", Msg: fmt.Sprintf("bad device (type %d, index %d)", dev.Type, dev.Index)}
+	}
+	return takeError(C.tt_cuda_synchronize(C.int(dev.Index)))
+}

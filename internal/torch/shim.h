@@ -45,6 +45,7 @@ void tt_set_num_threads(int n);
 tt_error tt_num_threads(int *out);          // threads a parallel op on the calling thread uses
 tt_error tt_probe_threads(int64_t work, int *distinct);  // runs a parallel_for and counts its threads
 tt_error tt_cuda_device_count(int *out);
+tt_error tt_cuda_synchronize(int device_index);  // waits for all work queued on the GPU
 void tt_manual_seed(uint64_t seed);
 // Asks glibc to keep freed memory mapped (no mmap for large blocks, no trim),
 // so the large temporaries of a forward pass are reused instead of being

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <malloc.h>
@@ -119,6 +120,14 @@ tt_error tt_probe_threads(int64_t work, int *distinct) {
 tt_error tt_cuda_device_count(int *out) {
   TT_BEGIN("cuda_device_count")
   *out = at::detail::getCUDAHooks().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;
+  TT_END
+}
+
+tt_error tt_cuda_synchronize(int device_index) {
+  TT_BEGIN("cuda_synchronize")
+  // Throws c10::Error (caught by TT_END) when libtorch sees no CUDA GPU or the
+  // index is out of range.
+  torch::cuda::synchronize(device_index);
   TT_END
 }
 
