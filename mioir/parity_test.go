@@ -126,34 +126,43 @@ func TestImportParity(t *testing.T) {
 	}
 }
 
-// TestImportParityCUDA runs every fixture variant on the GPU in full float32
+// TestImportParityDevices runs every fixture variant on each device libtorch
+// offers (the CPU, and the first CUDA GPU when there is one) in full float32
 // (TF32 off) and compares with the reference output computed on the CPU.
-func TestImportParityCUDA(t *testing.T) {
-	if !torch.CUDAAvailable() {
-		t.Skip("no CUDA GPU (this libtorch sees none)")
-	}
+// scripts/gpu-check.sh runs it on a GPU machine with the carried fixtures.
+func TestImportParityDevices(t *testing.T) {
 	tf32, err := torch.AllowTF32()
 	require.NoError(t, err)
 	require.NoError(t, torch.SetAllowTF32(torch.TF32{}))
 	defer func() { require.NoError(t, torch.SetAllowTF32(tf32)) }()
-	for _, c := range parityCases {
-		t.Run(c.name, func(t *testing.T) {
-			m, err := mioir.Import(testutil.Model(t, c.name+".pth"), nil)
-			require.NoError(t, err)
-			defer m.Close()
-			require.NoError(t, m.To(torch.CUDA(0)))
-			got := forwardFixtureOn(t, m, c.name, torch.CUDA(0))
-			want, _ := testutil.ReadNpy(t, c.name+".out.npy")
-			if c.residue {
-				in, _ := testutil.ReadNpy(t, c.name+".in.npy")
-				for i := range got {
-					got[i] -= in[i]
-					want[i] -= in[i]
+	for _, dev := range testDevices() {
+		for _, c := range parityCases {
+			t.Run(dev.String()+"/"+c.name, func(t *testing.T) {
+				m, err := mioir.Import(testutil.Model(t, c.name+".pth"), nil)
+				require.NoError(t, err)
+				defer m.Close()
+				require.NoError(t, m.To(dev))
+				got := forwardFixtureOn(t, m, c.name, dev)
+				want, _ := testutil.ReadNpy(t, c.name+".out.npy")
+				if c.residue {
+					in, _ := testutil.ReadNpy(t, c.name+".in.npy")
+					for i := range got {
+						got[i] -= in[i]
+						want[i] -= in[i]
+					}
 				}
-			}
-			rel, maxAbs := testutil.RelL2(got, want)
-			t.Logf("%s on CUDA: rel L2 %.3g, max abs %.3g", c.name, rel, maxAbs)
-			require.LessOrEqual(t, rel, 1e-4)
-		})
+				rel, maxAbs := testutil.RelL2(got, want)
+				t.Logf("%s on %s: rel L2 %.3g, max abs %.3g", c.name, dev, rel, maxAbs)
+				require.LessOrEqual(t, rel, 1e-4)
+			})
+		}
 	}
+}
+
+// testDevices are the CPU and, when libtorch sees one, the first CUDA GPU.
+func testDevices() []torch.Device {
+	if torch.CUDAAvailable() {
+		return []torch.Device{torch.CPU, torch.CUDA(0)}
+	}
+	return []torch.Device{torch.CPU}
 }

@@ -119,35 +119,39 @@ func TestPromptIRParity(t *testing.T) {
 	require.Greater(t, moved, 0.2)
 }
 
-// TestPromptIRParityCUDA runs the fixture on the GPU in full float32 (TF32
+// TestPromptIRParityDevices runs the fixture on each device libtorch offers
+// (the CPU, and the first CUDA GPU when there is one) in full float32 (TF32
 // off) and compares with the reference output computed on the CPU.
-func TestPromptIRParityCUDA(t *testing.T) {
-	if !torch.CUDAAvailable() {
-		t.Skip("no CUDA device")
-	}
+func TestPromptIRParityDevices(t *testing.T) {
 	tf32, err := torch.AllowTF32()
 	require.NoError(t, err)
 	require.NoError(t, torch.SetAllowTF32(torch.TF32{}))
 	defer func() { require.NoError(t, torch.SetAllowTF32(tf32)) }()
+	devs := []torch.Device{torch.CPU}
+	if torch.CUDAAvailable() {
+		devs = append(devs, torch.CUDA(0))
+	}
 	n := loadPromptIRFixture(t)
 	defer n.Close()
-	require.NoError(t, layers.To(n, torch.CUDA(0)))
 	in, inShape := testutil.ReadNpy(t, "PromptIR.in.npy")
 	want, _ := testutil.ReadNpy(t, "PromptIR.out.npy")
-	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		x, err := torch.FromSliceOn(s, torch.CUDA(0), in, inShape...)
+	for _, dev := range devs {
+		require.NoError(t, layers.To(n, dev))
+		out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+			x, err := torch.FromSliceOn(s, dev, in, inShape...)
+			require.NoError(t, err)
+			y := n.Forward(x, nil)
+			require.Equal(t, dev, y.Device())
+			return y.ToDevice(torch.CPU)
+		})
 		require.NoError(t, err)
-		y := n.Forward(x, nil)
-		require.Equal(t, torch.CUDA(0), y.Device())
-		return y.ToDevice(torch.CPU)
-	})
-	require.NoError(t, err)
-	defer out.Close()
-	got, err := torch.ToSlice[float32](out)
-	require.NoError(t, err)
-	rel, maxAbs := testutil.RelL2(got, want)
-	t.Logf("PromptIR on CUDA: relative L2 %.3g, max |diff| %.3g", rel, maxAbs)
-	require.LessOrEqual(t, rel, 1e-4)
+		got, err := torch.ToSlice[float32](out)
+		out.Close()
+		require.NoError(t, err)
+		rel, maxAbs := testutil.RelL2(got, want)
+		t.Logf("PromptIR on %s: rel L2 %.3g, max abs %.3g", dev, rel, maxAbs)
+		require.LessOrEqual(t, rel, 1e-4)
+	}
 }
 
 // TestPromptIRPads checks that sizes that are not multiples of 8 are
