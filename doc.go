@@ -24,6 +24,7 @@
 //	internal/...   file formats (.pth, safetensors, .npy), atomic writes
 //
 // degrade, metrics and curriculum need no cgo and no libtorch. The rest links
-// Debian's libtorch-dev (libtorch 1.13.1) by default, or another libtorch
-// (a CUDA build) chosen with CGO_CXXFLAGS and CGO_LDFLAGS; see README.md.
+// Debian's libtorch-dev by default (bookworm's 1.13.1 or trixie's 2.6.0), or
+// another libtorch 2.x (a CUDA build) chosen with CGO_CXXFLAGS and
+// CGO_LDFLAGS; see README.md.
 package gomioir
