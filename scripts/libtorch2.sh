@@ -33,6 +33,20 @@ want="packages: ${packages[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
+# apt_in DIR: installs the package list into the root DIR (a private mount
+# namespace holds /proc and /dev for apt and maintainer scripts).
+apt_in() {
+  $sudo cp /etc/resolv.conf "$1/etc/resolv.conf"
+  $sudo unshare -m bash -c "
+    set -e
+    mount -t proc proc '$1/proc'
+    mount --rbind /dev '$1/dev'
+    chroot '$1' apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive chroot '$1' apt-get install -y -q --no-install-recommends ${packages[*]} >/dev/null
+    chroot '$1' apt-get clean
+  "
+}
+
 make_root() {
   if ! command -v debootstrap >/dev/null; then
     echo "libtorch2: installing debootstrap from Debian" >&2
@@ -40,30 +54,22 @@ make_root() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends debootstrap
   fi
   local tmp="$root.partial"
+  # A run killed inside debootstrap can leave its /proc mounted in the root.
+  awk -v p="$tmp/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    $sudo umount -l "$m" || true
+  done
   $sudo rm -rf "$tmp"
   $sudo mkdir -p "$(dirname "$root")"
   echo "libtorch2: debootstrap trixie into $tmp" >&2
   local t0=$SECONDS
   $sudo debootstrap --variant=minbase trixie "$tmp" "$mirror" >/dev/null
   echo "libtorch2: base root in $((SECONDS - t0)) s; installing ${packages[*]}" >&2
-  $sudo cp /etc/resolv.conf "$tmp/etc/resolv.conf"
-  $sudo unshare -m bash -c "
-    set -e
-    mount -t proc proc '$tmp/proc'
-    mount --rbind /dev '$tmp/dev'
-    chroot '$tmp' apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive chroot '$tmp' apt-get install -y -q --no-install-recommends ${packages[*]} >/dev/null
-    chroot '$tmp' apt-get clean
-  "
+  apt_in "$tmp"
   echo "$want" | $sudo tee "$tmp/.gomioir-ready" >/dev/null
   $sudo rm -rf "$root"
   $sudo mv "$tmp" "$root"
   echo "libtorch2: root ready in $((SECONDS - t0)) s" >&2
 }
-
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  make_root
-fi
 
 if [ "${1:-}" = "--setup" ]; then
   $sudo chroot "$root" dpkg-query -W libtorch-dev python3-torch
