@@ -51,6 +51,21 @@ func forwardFixtureOn(t testing.TB, m *mioir.Model, name string, dev torch.Devic
 	return v
 }
 
+// fixtureError compares got with <name>.out.npy; with residue it compares
+// out - in (SRResNet's output stays near its input).
+func fixtureError(t testing.TB, name string, residue bool, got []float32) (rel, maxAbs float64) {
+	t.Helper()
+	want, _ := testutil.ReadNpy(t, name+".out.npy")
+	if residue {
+		in, _ := testutil.ReadNpy(t, name+".in.npy")
+		for i := range got {
+			got[i] -= in[i]
+			want[i] -= in[i]
+		}
+	}
+	return testutil.RelL2(got, want)
+}
+
 var parityCases = []struct {
 	name    string
 	arch    string
@@ -85,20 +100,12 @@ func TestImportParity(t *testing.T) {
 			require.Equal(t, c.arch, m.Config().Arch)
 			require.Equal(t, c.kind, m.Config().Prompt)
 			require.Equal(t, c.name, m.Config().Name())
-			got := forwardFixture(t, m, c.name)
-			want, _ := testutil.ReadNpy(t, c.name+".out.npy")
-			if c.residue {
-				in, _ := testutil.ReadNpy(t, c.name+".in.npy")
-				for i := range got {
-					got[i] -= in[i]
-					want[i] -= in[i]
-				}
-			}
-			rel, maxAbs := testutil.RelL2(got, want)
+			rel, maxAbs := fixtureError(t, c.name, c.residue, forwardFixture(t, m, c.name))
 			t.Logf("%s through mioir.Import: rel L2 %.3g, max abs %.3g", c.name, rel, maxAbs)
 			require.LessOrEqual(t, rel, 1e-5)
 
 			if c.ema > 0 {
+				want, _ := testutil.ReadNpy(t, c.name+".out.npy")
 				e, err := mioir.Import(testutil.Model(t, c.name+".pth"), &mioir.ImportOptions{EMA: true})
 				require.NoError(t, err)
 				ema := forwardFixture(t, e, c.name)
@@ -142,16 +149,7 @@ func TestImportParityDevices(t *testing.T) {
 				require.NoError(t, err)
 				defer m.Close()
 				require.NoError(t, m.To(dev))
-				got := forwardFixtureOn(t, m, c.name, dev)
-				want, _ := testutil.ReadNpy(t, c.name+".out.npy")
-				if c.residue {
-					in, _ := testutil.ReadNpy(t, c.name+".in.npy")
-					for i := range got {
-						got[i] -= in[i]
-						want[i] -= in[i]
-					}
-				}
-				rel, maxAbs := testutil.RelL2(got, want)
+				rel, maxAbs := fixtureError(t, c.name, c.residue, forwardFixtureOn(t, m, c.name, dev))
 				t.Logf("%s on %s: rel L2 %.3g, max abs %.3g", c.name, dev, rel, maxAbs)
 				require.LessOrEqual(t, rel, 1e-4)
 			})

@@ -4,6 +4,7 @@
     /usr/bin/python3 scripts/bench_models.py [--check | --check-only] [--mode forward|train|both]
         [--variants V,...] [--sizes S,...] [--slow-sizes all] [--threads N] [--rounds R] [--iters K]
         [--glibc-tunables] [--device cpu|cuda] [--fresh-py] [--go-test-bin DIR]
+        [--extra-python CMD] [--compile]
 
 The PyTorch side runs this script's own restatements of the MiOIR networks,
 written from the method specification (sections 4 and 5 of method.md), with
@@ -53,6 +54,41 @@ sets it for both sides; on a loaded machine also compare --threads 1.
 GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295
 and reports Go(tuned)/PyTorch(default) and Go(tuned)/PyTorch(tuned).
 
+--extra-python CMD times a further PyTorch worker run by another interpreter:
+CMD is a command prefix, split like a shell command and followed by this
+script's absolute path (os.path.realpath) and the worker arguments, e.g.
+
+    /usr/bin/python3 scripts/bench_models.py --extra-python "bash scripts/libtorch2.sh /usr/bin/python3"
+
+for Debian trixie's PyTorch 2.6 next to the host's (libtorch2.sh mounts the
+checkout at the same path inside its root). It follows the main PyTorch
+side's protocol (a persistent worker, or with --fresh-py a new process per
+measurement; its place in the alternating order of each round). A worker
+takes its requests as JSON lines on stdin and answers one JSON line each on
+stdout (other stdout lines, a wrapper's, are passed to stderr), and gets the
+thread count, device and --env settings on its command line, as a wrapper
+may pass on only some of the environment (libtorch2.sh: MIOIR_*, GOFLAGS,
+GOMAXPROCS); a worker that lacks an --env variable re-executes itself with
+it, so that OMP_* settings apply from the start. The header gives the extra
+interpreter's torch version, python version and thread count; the columns
+PyT(extra), PyT(extra)/PyTorch (its time over the main PyTorch time) and
+Go/PyT(extra).
+
+--compile also times torch.compile(model) (default inductor backend, default
+mode) on the PyTorch side of this interpreter, forward mode only (training
+cases show '-'), in a persistent worker of its own whatever --fresh-py says:
+each case is compiled once (static shapes: dynamo's automatic dynamic shapes
+off and its cache limits raised, since cases share forward code), warmed up
+with 2 calls (the first compiles; its time goes to stderr), then timed over
+K passes like the eager side. Columns PyT compile and Go/PyT(compile). It
+needs torch >= 2 and, for inductor on the CPU, a C++ compiler and Python.h;
+a small probe module is compiled first, and where that fails the header says
+"compile unavailable: <reason>" and the column shows '-' (a single case that
+fails to compile: "compile failed: ..." and '-' for that case). Inside the
+trixie root:
+
+    bash scripts/libtorch2.sh /usr/bin/python3 scripts/bench_models.py --compile
+
 Variants: SRResNet, SwinIR, Restormer, Uformer (each also _EP, _AP) and
 PromptIR. By default SRResNet* at 128 and 256 and SwinIR* at 128 (SwinIR at
 256 takes about a minute per pass: add it with --slow-sizes all).
@@ -75,6 +111,7 @@ import json
 import math
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -963,6 +1000,37 @@ def to_device(m, dev):
     return m
 
 
+def one_line(e):
+    """A one-line reason for an exception (inductor's are pages long: prefer the compiler's error line)."""
+    text = f"{type(e).__name__}: {e}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for pat in (r"fatal error", r"\berror:", r"No such file", r"not found", r"[Nn]o module named"):
+        for ln in lines:
+            if re.search(pat, ln):
+                return ln[:300]
+    return (lines[0] if lines else type(e).__name__)[:300]
+
+
+def compile_probe(dev, sync):
+    """torch.compile (inductor, default mode) of a small conv + pointwise module: None, or why it fails."""
+    if not hasattr(torch, "compile"):
+        return f"torch {torch.__version__} has no torch.compile (needs torch >= 2)"
+    try:
+        m = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1), nn.LeakyReLU(0.1)).eval().to(dev)
+        cm = torch.compile(m)
+        x = torch.rand(1, 3, 16, 16).to(dev)
+        with torch.inference_mode():
+            got, want = cm(x), m(x)
+        sync()
+        if not torch.allclose(got, want, rtol=1e-4, atol=1e-5):
+            return "the compiled probe module's output differs from eager"
+    except Exception as e:  # inductor without a C compiler, Python.h, triton, ...
+        return one_line(e)
+    finally:
+        torch._dynamo.reset()
+    return None
+
+
 def worker(threads, device):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -970,11 +1038,66 @@ def worker(threads, device):
     cuda = dev.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     state = {}
+    compile_ok = None  # None: not probed yet; True; or the reason it fails
+    reply = lambda obj: print(json.dumps(obj), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
+        if req.get("op") == "info":  # who answers: the interpreter behind --extra-python, say
+            reply({"torch": torch.__version__, "python": sys.version.split()[0], "threads": torch.get_num_threads(),
+                   "executable": sys.executable})
+            continue
+        compiled = bool(req.get("compile"))
+        if (compiled and compile_ok is None) or req.get("op") == "probe_compile":
+            why = compile_probe(dev, sync)
+            compile_ok = True if why is None else why
+            if req.get("op") == "probe_compile":
+                reply({"ok": why is None, "error": why})
+                continue
         mode, name, size, iters = req["mode"], req["variant"], req["size"], req["iters"]
-        key = (mode, name, size)
+        if compiled and (compile_ok is not True or mode != "forward"):
+            reply({"error": compile_ok if compile_ok is not True else "torch.compile: forward mode only"})
+            continue
+        key = (mode, name, size, compiled)
         first = key not in state
+        if compiled:
+            # torch.compile(model), inductor, default mode: compiled once per case, 2 warm-up calls
+            # (the first compiles), then the K timed passes. Dynamo settings that keep every case a
+            # static graph of its own: the cases share forward code objects (SRResNet at 128 and 256,
+            # say), and by default a second input shape would turn a case's graph dynamic, and the
+            # per-code-object cache limit could make a later case fall back to eager.
+            if first:
+                torch._dynamo.config.automatic_dynamic_shapes = False
+                for k, v in (("cache_size_limit", 256), ("accumulated_cache_size_limit", 1024)):
+                    if hasattr(torch._dynamo.config, k):
+                        setattr(torch._dynamo.config, k, max(v, getattr(torch._dynamo.config, k)))
+                m = to_device(build(name, PAPER[backbone(name)]), dev)
+                cm = torch.compile(m)
+                x, p = torch.rand(1, 3, size, size).to(dev), torch.rand(1, 128, 128).to(dev)
+                try:
+                    t0 = time.perf_counter()
+                    for i in range(2):
+                        with torch.inference_mode():
+                            call(cm, name, x, p)
+                        sync()
+                        if i == 0:
+                            t_compile = time.perf_counter() - t0
+                except Exception as e:
+                    reply({"error": f"{name} {size}: {one_line(e)}"})
+                    continue
+                print(f"# torch.compile {name} {size}: first call (compilation) {t_compile:.1f} s",
+                      file=sys.stderr, flush=True)
+                state[key] = (cm, x, p)
+            cm, x, p = state[key]
+            times = []
+            for _ in range(iters):
+                sync()
+                t0 = time.perf_counter()
+                with torch.inference_mode():
+                    call(cm, name, x, p)
+                sync()
+                times.append(time.perf_counter() - t0)
+            reply({"mean": sum(times) / len(times), "times": times})
+            continue
         if mode == "forward":
             if first:
                 state[key] = (to_device(build(name, PAPER[backbone(name)]), dev),
@@ -1017,26 +1140,74 @@ def worker(threads, device):
 EXTRA_ENV = {}  # --env KEY=VALUE, for both sides
 
 
+class WorkerError(RuntimeError):
+    """A request the worker answered with an error (torch.compile unavailable, say)."""
+
+
 class Worker:
-    def __init__(self, threads, tunables, device="cpu"):
+    """A PyTorch worker process: JSON requests on its stdin, one JSON line per reply on its stdout.
+
+    python: None for this interpreter, or a command prefix (--extra-python, split with shlex)
+    that is followed by this script's absolute path (os.path.realpath: scripts/libtorch2.sh
+    mounts the checkout at that path inside its root) and the worker arguments. Everything the
+    worker needs goes on its command line (--threads, --device, --env), as a wrapper such as
+    libtorch2.sh passes on only some environment variables.
+    """
+
+    def __init__(self, threads, tunables, device="cpu", python=None):
         env = dict(os.environ, **EXTRA_ENV)
         env.pop("GLIBC_TUNABLES", None)
         if tunables:
             env["GLIBC_TUNABLES"] = TUNABLES
-        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads),
-                                   "--device", device],
+        prefix = shlex.split(python) if python else [sys.executable]
+        args = ["--worker", "--threads", str(threads), "--device", device]
+        for k, v in EXTRA_ENV.items():
+            args += ["--env", f"{k}={v}"]
+        self.what = " ".join(prefix)
+        self.p = subprocess.Popen(prefix + [os.path.realpath(__file__)] + args,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
-    def time(self, mode, name, size, iters):
-        self.p.stdin.write(json.dumps({"mode": mode, "variant": name, "size": size, "iters": iters}) + "\n")
-        self.p.stdin.flush()
-        line = self.p.stdout.readline()
-        if not line:
-            raise RuntimeError("PyTorch worker died")
-        return json.loads(line)["mean"]
+    def request(self, req):
+        try:
+            self.p.stdin.write(json.dumps(req) + "\n")
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError(f"PyTorch worker ({self.what}) died (rc {self.p.poll()})") from None
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise RuntimeError(f"PyTorch worker ({self.what}) died (rc {self.p.wait()})")
+            try:
+                out = json.loads(line)
+            except ValueError:
+                out = None
+            if isinstance(out, dict):
+                return out
+            # Not the worker's: a wrapper's chatter on stdout.
+            print(f"# worker stdout: {line.rstrip()}", file=sys.stderr, flush=True)
+
+    def info(self):
+        return self.request({"op": "info"})
+
+    def probe_compile(self):
+        """None if torch.compile works in this worker, else a one-line reason."""
+        out = self.request({"op": "probe_compile"})
+        return None if out["ok"] else out["error"]
+
+    def time(self, mode, name, size, iters, compiled=False):
+        req = {"mode": mode, "variant": name, "size": size, "iters": iters}
+        if compiled:
+            req["compile"] = True
+        out = self.request(req)
+        if "error" in out:
+            raise WorkerError(out["error"])
+        return out["mean"]
 
     def close(self):
-        self.p.stdin.close()
+        try:
+            self.p.stdin.close()
+        except BrokenPipeError:
+            pass
         self.p.wait()
 
 
@@ -1118,6 +1289,13 @@ def main():
     ap.add_argument("--go-test-bin", metavar="DIR",
                     help="use the prebuilt DIR/prompt.test (go test -c -o DIR/prompt.test ./prompt) "
                          "instead of building it")
+    ap.add_argument("--extra-python", metavar="CMD",
+                    help="also time an additional PyTorch worker run by the command prefix CMD (split "
+                         "like a shell command, followed by this script's absolute path and the worker "
+                         "arguments), e.g. 'bash scripts/libtorch2.sh /usr/bin/python3' for PyTorch 2.6")
+    ap.add_argument("--compile", action="store_true",
+                    help="also time torch.compile(model) (inductor, default mode) in a persistent worker "
+                         "(forward mode, torch >= 2)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     for kv in a.env:
@@ -1126,6 +1304,13 @@ def main():
             ap.error(f"--env {kv}: want KEY=VALUE")
         EXTRA_ENV[k] = v
     if a.worker:
+        # --env reaches a worker on its command line too: a wrapper (--extra-python) may drop the
+        # environment. Variables that must be set before libgomp or torch start (OMP_*) need a
+        # re-exec with them in the environment; once only.
+        missing = {k: v for k, v in EXTRA_ENV.items() if os.environ.get(k) != v}
+        if missing and not os.environ.get("BENCH_MODELS_REEXEC"):
+            os.execve(sys.executable, [sys.executable] + sys.argv,
+                      dict(os.environ, BENCH_MODELS_REEXEC="1", **missing))
         worker(a.threads, a.device)
         return
     gpu = ""
@@ -1175,14 +1360,49 @@ def main():
     binaries = build_go({GO_BENCH[c[1]][0] for c in cases if c[1] in GO_BENCH}, a.go_test_bin)
     py = Worker(a.threads, False, a.device)
     pyt = Worker(a.threads, True, a.device) if a.glibc_tunables else None
-    res = {c: {"go": [], "py": [], "pyt": []} for c in cases}
+    pyx = pyc = None
+    extra_info = compile_why = None  # compile_why: why torch.compile is unavailable
+    compile_failed = {}  # case -> reason (it compiled elsewhere, not for this case)
+    try:
+        if a.extra_python:
+            # The same protocol as the main PyTorch side: a persistent worker, or with --fresh-py a
+            # new process per measurement (this first one then only says who it is).
+            pyx = Worker(a.threads, False, a.device, a.extra_python)
+            extra_info = pyx.info()
+            if a.fresh_py:
+                pyx.close()
+                pyx = None
+            print(f"# PyT(extra): {a.extra_python}: torch {extra_info['torch']}, python {extra_info['python']}, "
+                  f"{extra_info['threads']} threads", file=sys.stderr, flush=True)
+        if a.compile:
+            if not hasattr(torch, "compile"):
+                compile_why = f"torch {torch.__version__} has no torch.compile (needs torch >= 2)"
+            elif not any(c[0] == "forward" for c in cases):
+                compile_why = "forward mode only"
+            else:
+                # Always a persistent worker of its own (compiling is expensive; --fresh-py does not
+                # apply), so the eager workers' heaps and threads are not the compiler's.
+                pyc = Worker(a.threads, False, a.device)
+                compile_why = pyc.probe_compile()
+                if compile_why:
+                    pyc.close()
+                    pyc = None
+            if compile_why:
+                print(f"# compile unavailable: {compile_why}", file=sys.stderr, flush=True)
+    except BaseException:
+        for w in (py, pyt, pyx, pyc):
+            if w:
+                w.close()
+        raise
+    res = {c: {"go": [], "py": [], "pyt": [], "pyx": [], "pyc": []} for c in cases}
     unit, scale = ("ms", 1e3) if a.device == "cuda" else ("s", 1.0)  # times as printed
     t_start = time.time()
     try:
         for r in range(a.rounds):
             for c in cases:
                 mode, name, size, iters = c
-                sides = ["go", "py"] + (["pyt"] if pyt else [])
+                sides = (["go", "py"] + (["pyt"] if pyt else []) + (["pyx"] if a.extra_python else [])
+                         + (["pyc"] if pyc and mode == "forward" and c not in compile_failed else []))
                 if r % 2:
                     sides.reverse()
                 for side in sides:
@@ -1199,16 +1419,35 @@ def main():
                             w.close()
                     elif side == "py":
                         res[c]["py"].append(py.time(mode, name, size, iters))
-                    else:
+                    elif side == "pyt":
                         res[c]["pyt"].append(pyt.time(mode, name, size, iters))
-                got = "  ".join(f"{k} {res[c][k][-1] * scale:.3f}" for k in ("go", "py", "pyt") if len(res[c][k]) > r)
+                    elif side == "pyx" and a.fresh_py:
+                        w = Worker(a.threads, False, a.device, a.extra_python)
+                        try:
+                            res[c]["pyx"].append(w.time(mode, name, size, iters))
+                        finally:
+                            w.close()
+                    elif side == "pyx":
+                        res[c]["pyx"].append(pyx.time(mode, name, size, iters))
+                    else:
+                        try:
+                            res[c]["pyc"].append(pyc.time(mode, name, size, iters, compiled=True))
+                        except (WorkerError, RuntimeError) as e:
+                            compile_failed[c] = str(e).splitlines()[0] if str(e) else type(e).__name__
+                            print(f"# torch.compile failed: {compile_failed[c]}", file=sys.stderr, flush=True)
+                            if not isinstance(e, WorkerError):  # the compile worker died
+                                compile_why = compile_why or compile_failed[c]
+                                pyc.close()
+                                pyc = None
+                got = "  ".join(f"{k} {res[c][k][-1] * scale:.3f}" for k in ("go", "py", "pyt", "pyx", "pyc")
+                                if len(res[c][k]) > r)
                 print(f"# round {r + 1} {mode} {name} {size}: {got} {unit} ({time.time() - t_start:.0f} s)",
                       file=sys.stderr, flush=True)
             print(f"# round {r + 1}/{a.rounds} done after {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
     finally:
-        py.close()
-        if pyt:
-            pyt.close()
+        for w in (py, pyt, pyx, pyc):
+            if w:
+                w.close()
 
     med = lambda xs: statistics.median(xs) if xs else math.nan
     gl = f"; GLIBC_TUNABLES={TUNABLES} for Go and PyT(tuned)" if a.glibc_tunables else ""
@@ -1220,11 +1459,28 @@ def main():
     print(f"{a.rounds} alternating rounds; per round: Go = fresh process, 1 warm-up + K passes; PyTorch = "
           f"{pyside}; medians over rounds of the per-round mean")
     print("forward: eval, inference, 1x3xSxS; train: zero grad, forward, L1, backward, Adam/AdamW step, BxSxS")
+    if a.extra_python:
+        print(f"PyT(extra) = {a.extra_python}: torch {extra_info['torch']}, python {extra_info['python']}, "
+              f"{extra_info['threads']} threads; {pyside}")
+    if a.compile:
+        if compile_why:
+            print(f"compile unavailable: {compile_why}")
+        else:
+            print(f"PyT compile = torch.compile(model) (inductor, default mode), torch {torch.__version__}, "
+                  f"persistent worker: compiled once per case, 2 warm-up calls + K passes; forward only")
+        for c, why in compile_failed.items():
+            if why != compile_why:
+                print(f"compile failed: {why}")
     hdr = (f"{'mode':<7} {'variant':<12} {'size':>7} {'K':>2} {'Go ' + unit:>8} {'PyTorch ' + unit:>10} "
            f"{'Go/PyTorch':>11}")
     if pyt:
         hdr += f" {'PyT(tuned) ' + unit:>13} {'Go/PyT(tuned)':>14}"
+    if a.extra_python:
+        hdr += f" {'PyT(extra) ' + unit:>13} {'PyT(extra)/PyTorch':>18} {'Go/PyT(extra)':>14}"
+    if a.compile:
+        hdr += f" {'PyT compile ' + unit:>14} {'Go/PyT(compile)':>16}"
     print(hdr)
+    num = lambda v, w, f=".3f": f"{v:{w}{f}}" if not math.isnan(v) else f"{'-':>{w}}"
     for c in cases:
         mode, name, size, iters = c
         g, p = med(res[c]["go"]), med(res[c]["py"])
@@ -1236,6 +1492,12 @@ def main():
             pt = med(res[c]["pyt"])
             rt = f"{g / pt:14.3f}" if not math.isnan(g) else f"{'-':>14}"
             line += f" {pt * scale:13.3f} {rt}"
+        if a.extra_python:
+            px = med(res[c]["pyx"])
+            line += f" {num(px * scale, 13)} {num(px / p, 18)} {num(g / px, 14)}"
+        if a.compile:
+            pc = med(res[c]["pyc"])
+            line += f" {num(pc * scale, 14)} {num(g / pc, 16)}"
         print(line)
     print(f"# total {time.time() - t_start:.0f} s", file=sys.stderr)
 
