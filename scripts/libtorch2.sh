@@ -26,7 +26,8 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # libopenblas0-pthread: with --no-install-recommends Debian otherwise picks the
 # netlib reference BLAS and matmul-heavy models run about ten times slower.
 # libgloo-dev: the c10d Gloo headers, for the distributed binding.
-packages=(libtorch-dev python3-torch g++ libopenblas0-pthread libgloo-dev ca-certificates)
+# python3-setuptools: torch.compile's inductor imports it to build its C++.
+packages=(libtorch-dev python3-torch g++ libopenblas0-pthread libgloo-dev python3-setuptools ca-certificates)
 stamp="$root/.gomioir-ready"
 want="packages: ${packages[*]}"
 
