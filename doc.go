@@ -19,7 +19,7 @@
 //	degrade        the seven degradation operators and their presets (pure Go)
 //	metrics        PSNR and SSIM with BasicSR's conventions, result tables
 //	               (pure Go)
-//	internal/torch the cgo binding over libtorch: tensors, ops, autograd,
+//	nets/torch the cgo binding over libtorch: tensors, ops, autograd,
 //	               optimisers, devices
 //	internal/...   file formats (.pth, safetensors, .npy), atomic writes
 //

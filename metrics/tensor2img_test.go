@@ -10,7 +10,7 @@ import (
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/imgconv"
 	"github.com/gomioir/gomioir/internal/npy"
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // TestTensor2ImgFixture checks FromCHW/FromFloat/Round8 against the
@@ -19,13 +19,13 @@ import (
 func TestTensor2ImgFixture(t *testing.T) {
 	tin, err := npy.ReadFile(fixtures.Path(t, "metrics", "tensor2img_in.npy"))
 	require.NoError(t, err)
-	require.Equal(t, rawtensor.Float32, tin.DType)
+	require.Equal(t, host.Float32, tin.DType)
 	require.Equal(t, []int{1, 3, 4, 256}, tin.Shape)
 	in, err := tin.Float32s()
 	require.NoError(t, err)
 	tout, err := npy.ReadFile(fixtures.Path(t, "metrics", "tensor2img_out.npy"))
 	require.NoError(t, err)
-	require.Equal(t, rawtensor.Uint8, tout.DType)
+	require.Equal(t, host.Uint8, tout.DType)
 	require.Equal(t, []int{4, 256, 3}, tout.Shape) // HWC, BGR
 	want, err := tout.Uint8s()
 	require.NoError(t, err)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 

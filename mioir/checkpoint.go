@@ -9,10 +9,10 @@ import (
 	"strings"
 
 	"github.com/gomioir/gomioir/internal/pth"
-	"github.com/gomioir/gomioir/internal/rawtensor"
 	"github.com/gomioir/gomioir/internal/safetensors"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -149,7 +149,7 @@ type ImportOptions struct {
 }
 
 // sectionOf returns the state dict to import.
-func sectionOf(ck *pth.Checkpoint, ema bool) (*rawtensor.StateDict, string, error) {
+func sectionOf(ck *pth.Checkpoint, ema bool) (*host.StateDict, string, error) {
 	if ck.IsBare() {
 		if ema {
 			return nil, "", errors.New("params_ema requested, but the checkpoint is a bare state dict")
@@ -170,7 +170,7 @@ func sectionOf(ck *pth.Checkpoint, ema bool) (*rawtensor.StateDict, string, erro
 
 // keysOf lists a state dict's names and shapes, without a "module." prefix
 // that wraps every key (DataParallel); it reports whether it stripped one.
-func keysOf(sd *rawtensor.StateDict) (*Keys, bool) {
+func keysOf(sd *host.StateDict) (*Keys, bool) {
 	names := sd.Keys()
 	strip := len(names) > 0
 	for _, n := range names {

@@ -8,10 +8,10 @@ import (
 	"strconv"
 
 	"github.com/gomioir/gomioir/curriculum"
-	"github.com/gomioir/gomioir/internal/rawtensor"
 	"github.com/gomioir/gomioir/internal/safetensors"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // TrainStateFormat is the "format" metadata entry of training state files.
@@ -73,7 +73,7 @@ func (t *Trainer) writeState(path string) error {
 	}
 	lock := t.lockModel()
 	defer lock()
-	sd := rawtensor.NewStateDict()
+	sd := host.NewStateDict()
 	if t.model != nil {
 		if st.Model, err = json.Marshal(t.model.cfg); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (t *Trainer) writeState(path string) error {
 		}
 	}
 	for i, e := range t.ema {
-		r, err := torch.ToRaw(e)
+		r, err := torch.ToHost(e)
 		if err != nil {
 			return err
 		}
@@ -123,10 +123,10 @@ func (t *Trainer) writeState(path string) error {
 		st.OptSteps = append([]int64{}, os.Steps...)
 		for i, p := range t.params {
 			shape := intShape(p.Shape())
-			if err := sd.Add(stExpAvg+t.names[i], rawtensor.FromFloat32(shape, os.ExpAvg[i])); err != nil {
+			if err := sd.Add(stExpAvg+t.names[i], host.FromFloat32(shape, os.ExpAvg[i])); err != nil {
 				return err
 			}
-			if err := sd.Add(stExpSq+t.names[i], rawtensor.FromFloat32(shape, os.ExpAvgSq[i])); err != nil {
+			if err := sd.Add(stExpSq+t.names[i], host.FromFloat32(shape, os.ExpAvgSq[i])); err != nil {
 				return err
 			}
 		}
@@ -153,7 +153,7 @@ func (t *Trainer) lockModel() func() {
 	return t.model.mu.Unlock
 }
 
-func addPrefixed(dst *rawtensor.StateDict, prefix string, src *rawtensor.StateDict) error {
+func addPrefixed(dst *host.StateDict, prefix string, src *host.StateDict) error {
 	for _, k := range src.Keys() {
 		r, _ := src.Get(k)
 		if err := dst.Add(prefix+k, r); err != nil {
@@ -245,8 +245,8 @@ func (t *Trainer) Resume(path string) error {
 			return fail("model %s, trainer's model %s", a, b)
 		}
 	}
-	pick := func(prefix string) *rawtensor.StateDict {
-		sd := rawtensor.NewStateDict()
+	pick := func(prefix string) *host.StateDict {
+		sd := host.NewStateDict()
 		for _, k := range f.Tensors.Keys() {
 			if len(k) > len(prefix) && k[:len(prefix)] == prefix {
 				r, _ := f.Tensors.Get(k)
@@ -313,7 +313,7 @@ func (t *Trainer) Resume(path string) error {
 				break
 			}
 			r, _ := emaSD.Get(n)
-			src, err := torch.FromRaw(nil, r, t.ema[i].Device())
+			src, err := torch.FromHost(nil, r, t.ema[i].Device())
 			if err != nil {
 				return err
 			}
@@ -384,11 +384,11 @@ func (t *Trainer) exportWeights(path string, ema bool) error {
 		for i, n := range t.names {
 			over[n] = t.ema[i]
 		}
-		out := rawtensor.NewStateDict()
+		out := host.NewStateDict()
 		for _, k := range sd.Keys() {
 			r, _ := sd.Get(k)
 			if e, ok := over[k]; ok {
-				if r, err = torch.ToRaw(e); err != nil {
+				if r, err = torch.ToHost(e); err != nil {
 					return err
 				}
 			}

@@ -7,8 +7,8 @@ import (
 	"github.com/gomioir/gomioir/internal/safetensors"
 	"github.com/gomioir/gomioir/nets/layers"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 

@@ -51,7 +51,7 @@
 //
 // # Tensors without internal packages
 //
-// The libtorch binding is private (internal/torch). This package re-exports
+// The libtorch binding is private (nets/torch). This package re-exports
 // what users need to hold and pass tensors, as aliases, so every method is
 // available: Tensor, Scope (NewScope, Run, Grad/NoGrad/Inference), Device
 // (CPU, CUDA, ParseDevice), Generator, FromImage/ToImage and

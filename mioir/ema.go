@@ -1,6 +1,6 @@
 package mioir
 
-import "github.com/gomioir/gomioir/internal/torch"
+import "github.com/gomioir/gomioir/nets/torch"
 
 // newEMA returns copies of params (same shapes and devices, no gradient
 // tracking), the starting point of the parameters' exponential moving

@@ -3,7 +3,7 @@ package mioir
 import (
 	"image"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // The tensor essentials, re-exported so that users never import internal/

@@ -15,10 +15,10 @@ import (
 
 	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 

@@ -93,7 +93,7 @@ func weightsOf(t *testing.T, path string) map[string][]byte {
 // continues the same loss curve, for every case of trainCases (prompted
 // ones included: their prompt vector feeds many modulation points, whose
 // gradients are summed in the order the calls were made, whichever OS
-// thread ran them; see internal/torch). The stage files load with
+// thread ran them; see nets/torch). The stage files load with
 // mioir.Load, and every tensor is freed. Exact resume is promised with one
 // intra-op thread (MIOIR_NUM_THREADS=1); these small steps are exact with
 // the default thread count too.

@@ -3,9 +3,9 @@ package nets_test
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // A backbone calls its hook at every modulation point; package prompt

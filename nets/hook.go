@@ -1,8 +1,8 @@
 package nets
 
 import (
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // Hook modulates the feature f at the modulation point named point and

@@ -3,8 +3,8 @@ package nets
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // PromptIRConfig configures a PromptIR. Zero fields take the paper's values

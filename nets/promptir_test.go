@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/rawtensor"
 	"github.com/gomioir/gomioir/internal/testutil"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // promptIRFixtureConfig reads the effective kwargs of the PromptIR fixture.
@@ -42,7 +42,7 @@ func promptIRFixtureConfig(t testing.TB) PromptIRConfig {
 }
 
 // promptIRFixtureWeights computes the fixture's closed-form weights.
-func promptIRFixtureWeights(t testing.TB) *rawtensor.StateDict {
+func promptIRFixtureWeights(t testing.TB) *host.StateDict {
 	t.Helper()
 	raw, err := os.ReadFile(fixtures.Path(t, "models", "PromptIR.weights_rule.json"))
 	require.NoError(t, err)
@@ -217,7 +217,7 @@ func TestPromptIRNeverCallsHook(t *testing.T) {
 func TestPromptIRSeededInit(t *testing.T) {
 	cfg := PromptIRConfig{Dim: 8, Blocks: []int{1, 1, 1, 1}, RefinementBlocks: 1,
 		PromptDims: [3]int64{4, 8, 12}, PromptSizes: [3]int64{8, 4, 2}}
-	build := func(seed uint64) *rawtensor.StateDict {
+	build := func(seed uint64) *host.StateDict {
 		g, err := torch.NewGenerator(seed)
 		require.NoError(t, err)
 		defer g.Close()
@@ -232,8 +232,8 @@ func TestPromptIRSeededInit(t *testing.T) {
 	require.Equal(t, a.Keys(), b.Keys())
 	differ := 0
 	for i, e := range a.Entries {
-		require.True(t, rawtensor.Equal(e.Tensor, b.Entries[i].Tensor), e.Name)
-		if !rawtensor.Equal(e.Tensor, c.Entries[i].Tensor) {
+		require.True(t, host.Equal(e.Tensor, b.Entries[i].Tensor), e.Name)
+		if !host.Equal(e.Tensor, c.Entries[i].Tensor) {
 			differ++
 		}
 		v, err := e.Tensor.Float32s()

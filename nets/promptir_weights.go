@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // PromptIRWeightRule is the closed-form weight rule of the PromptIR fixture
@@ -77,8 +77,8 @@ func PromptIRRuleValue(k, j int, offset float64, scaleExp int) float32 {
 
 // StateDict computes every tensor of the rule, in its order, as float32
 // raw tensors (about 65 MB for the reduced fixture network).
-func (r *PromptIRWeightRule) StateDict() (*rawtensor.StateDict, error) {
-	sd := rawtensor.NewStateDict()
+func (r *PromptIRWeightRule) StateDict() (*host.StateDict, error) {
+	sd := host.NewStateDict()
 	for _, t := range r.Tensors {
 		shape := make([]int, len(t.Shape))
 		n := 1
@@ -90,7 +90,7 @@ func (r *PromptIRWeightRule) StateDict() (*rawtensor.StateDict, error) {
 		for j := range v {
 			v[j] = PromptIRRuleValue(t.K, j, t.Offset, t.ScaleExp)
 		}
-		if err := sd.Add(t.Key, rawtensor.FromFloat32(shape, v)); err != nil {
+		if err := sd.Add(t.Key, host.FromFloat32(shape, v)); err != nil {
 			return nil, fmt.Errorf("nets: PromptIR weight rule: %w", err)
 		}
 	}

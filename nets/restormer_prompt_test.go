@@ -8,11 +8,11 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
-	"github.com/gomioir/gomioir/internal/rawtensor"
 	"github.com/gomioir/gomioir/internal/testutil"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -155,7 +155,7 @@ func TestRestormerSeededInit(t *testing.T) {
 			for _, k := range want.Keys() {
 				a, _ := got.Get(k)
 				b, _ := want.Get(k)
-				require.True(t, rawtensor.Equal(a, b), "%s differs", k)
+				require.True(t, host.Equal(a, b), "%s differs", k)
 			}
 		})
 	}

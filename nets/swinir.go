@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // SwinIRConfig configures a SwinIR. Zero fields take the paper's values

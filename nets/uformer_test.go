@@ -10,8 +10,8 @@ import (
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
 	"github.com/gomioir/gomioir/internal/testutil"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // uformerFixtureConfig reads the constructor kwargs of a Uformer fixture.

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/stretchr/testify/require"
 )
 

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // Priority is the order in which the reference's EP test code breaks ties

@@ -3,8 +3,8 @@ package prompt
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // VectorSize is the length of a prompt vector (the extractor's width).

@@ -5,10 +5,10 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
-	"github.com/gomioir/gomioir/internal/rawtensor"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,7 +51,7 @@ func TestSeededInitMatchesReference(t *testing.T) {
 			for _, k := range want.Keys() {
 				a, _ := got.Get(k)
 				b, _ := want.Get(k)
-				require.True(t, rawtensor.Equal(a, b), "%s differs", k)
+				require.True(t, host.Equal(a, b), "%s differs", k)
 			}
 		})
 	}

@@ -5,8 +5,8 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/npy"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // NumTasks is the number of tasks, explicit-prompt maps and classifier
@@ -35,7 +35,7 @@ func LoadMaps(path string) (*Maps, error) {
 	if len(r.Shape) != 3 || r.Shape[0] != NumTasks {
 		return nil, fmt.Errorf("prompt: maps %s: shape %v, want (7, H, W)", path, r.Shape)
 	}
-	t, err := torch.FromRaw(nil, r, torch.CPU)
+	t, err := torch.FromHost(nil, r, torch.CPU)
 	if err != nil {
 		return nil, fmt.Errorf("prompt: maps: %w", err)
 	}

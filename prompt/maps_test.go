@@ -6,9 +6,9 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/npy"
-	"github.com/gomioir/gomioir/internal/rawtensor"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,7 +17,7 @@ func TestMapsErrors(t *testing.T) {
 	_, err := LoadMaps(filepath.Join(t.TempDir(), "absent.npy"))
 	require.Error(t, err)
 	bad := filepath.Join(t.TempDir(), "bad.npy")
-	require.NoError(t, npy.WriteFile(bad, rawtensor.FromFloat32([]int{6, 2, 2}, make([]float32, 24))))
+	require.NoError(t, npy.WriteFile(bad, host.FromFloat32([]int{6, 2, 2}, make([]float32, 24))))
 	_, err = LoadMaps(bad)
 	require.ErrorContains(t, err, "want (7, H, W)")
 

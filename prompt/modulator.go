@@ -3,9 +3,9 @@ package prompt
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // Kind is how a prompt is given to the network.

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/stretchr/testify/require"
 )
 

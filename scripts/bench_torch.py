@@ -3,7 +3,7 @@
 
     /usr/bin/python3 scripts/bench_torch.py [--threads N] [--rounds R] [--iters K]
 
-Builds internal/torch's test binary, then alternates rounds: the Go benchmark
+Builds nets/torch's test binary, then alternates rounds: the Go benchmark
 (BenchmarkConv2d: 64->64 3x3 conv, padding 1, on 1x64x256x256, forward in
 inference mode, and forward+backward of sum(out) with weight and bias
 requiring grad) and the same work in PyTorch (Debian's python3-torch, the same
@@ -67,7 +67,7 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     a = ap.parse_args()
     binary = os.path.join(tempfile.mkdtemp(), "torch.test")
-    subprocess.run(["go", "test", "-c", "-o", binary, "./internal/torch"], cwd=ROOT, check=True)
+    subprocess.run(["go", "test", "-c", "-o", binary, "./nets/torch"], cwd=ROOT, check=True)
     go, py = {}, {}
     for r in range(a.rounds):
         for k, v in go_round(binary, a.threads, a.iters).items():

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Reference values for internal/torch's op tests, computed by PyTorch.
+"""Reference values for nets/torch's op tests, computed by PyTorch.
 
 Run with Debian's interpreter and python3-torch (the same libtorch 1.13.1 the
 Go binding links):
 
     /usr/bin/python3 scripts/fixtures_torch.py
 
-It writes internal/torch/testdata/ops.safetensors: for every case NAME, the
+It writes nets/torch/testdata/ops.safetensors: for every case NAME, the
 inputs NAME.x, NAME.w, ... and the expected outputs NAME.out (and NAME.grad_*
 for gradients). The safetensors file is written by hand (the format is an
 8-byte header length, a JSON header, then raw little-endian data), so no

@@ -11,7 +11,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 func main() {

@@ -1,5 +1,5 @@
 // Package npy reads and writes NumPy .npy files (format versions 1.0, 2.0 and
-// 3.0) as rawtensor.Tensors, in pure Go.
+// 3.0) as host.Tensors, in pure Go.
 //
 // The reference MiOIR code and its fixtures exchange arrays as .npy files:
 // the explicit-prompt maps (type7.npy), parity inputs and outputs, and

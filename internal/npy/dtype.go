@@ -3,24 +3,24 @@ package npy
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // descrTypes maps the type part of a descr (without the byte-order
 // character) to a dtype.
-var descrTypes = map[string]rawtensor.DType{
-	"f4": rawtensor.Float32,
-	"f8": rawtensor.Float64,
-	"f2": rawtensor.Float16,
-	"i8": rawtensor.Int64,
-	"i4": rawtensor.Int32,
-	"u1": rawtensor.Uint8,
-	"b1": rawtensor.Bool,
+var descrTypes = map[string]host.DType{
+	"f4": host.Float32,
+	"f8": host.Float64,
+	"f2": host.Float16,
+	"i8": host.Int64,
+	"i4": host.Int32,
+	"u1": host.Uint8,
+	"b1": host.Bool,
 }
 
 // parseDescr returns the dtype of a descr string and whether its data is
 // big-endian.
-func parseDescr(descr string) (rawtensor.DType, bool, error) {
+func parseDescr(descr string) (host.DType, bool, error) {
 	if len(descr) < 2 {
 		return "", false, fmt.Errorf("npy: unsupported dtype %q", descr)
 	}
@@ -44,15 +44,15 @@ func parseDescr(descr string) (rawtensor.DType, bool, error) {
 }
 
 // descrOf returns the descr NumPy writes for d.
-func descrOf(d rawtensor.DType) (string, error) {
+func descrOf(d host.DType) (string, error) {
 	switch d {
-	case rawtensor.Uint8, rawtensor.Bool:
+	case host.Uint8, host.Bool:
 		for k, v := range descrTypes {
 			if v == d {
 				return "|" + k, nil
 			}
 		}
-	case rawtensor.BFloat16:
+	case host.BFloat16:
 		return "", fmt.Errorf("npy: bfloat16 has no NumPy dtype")
 	default:
 		for k, v := range descrTypes {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // ramp is the value rule of scripts/fixtures_formats.py: a[i] = i*0.25 - 1.
@@ -31,7 +31,7 @@ func ramp32(n int) []float32 {
 	return v
 }
 
-func readTestdata(t *testing.T, name string) *rawtensor.Tensor {
+func readTestdata(t *testing.T, name string) *host.Tensor {
 	t.Helper()
 	tn, err := ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func readTestdata(t *testing.T, name string) *rawtensor.Tensor {
 func TestReadPythonFloats(t *testing.T) {
 	for _, name := range []string{"f4_2x3.npy", "f4_2x3_v2.npy", "f4_2x3_v3.npy", "f4be_2x3.npy"} {
 		tn := readTestdata(t, name)
-		require.Equal(t, rawtensor.Float32, tn.DType, name)
+		require.Equal(t, host.Float32, tn.DType, name)
 		require.Equal(t, []int{2, 3}, tn.Shape, name)
 		v, err := tn.Float32s()
 		require.NoError(t, err)
@@ -50,14 +50,14 @@ func TestReadPythonFloats(t *testing.T) {
 	}
 
 	f8 := readTestdata(t, "f8_3.npy")
-	require.Equal(t, rawtensor.Float64, f8.DType)
+	require.Equal(t, host.Float64, f8.DType)
 	require.Equal(t, []int{3}, f8.Shape)
 	v8, err := f8.Float64s()
 	require.NoError(t, err)
 	require.Equal(t, ramp(3), v8)
 
 	f2 := readTestdata(t, "f2_4.npy")
-	require.Equal(t, rawtensor.Float16, f2.DType)
+	require.Equal(t, host.Float16, f2.DType)
 	require.Equal(t, []int{4}, f2.Shape)
 	v2, err := f2.Float32s()
 	require.NoError(t, err)
@@ -76,7 +76,7 @@ func TestReadPythonFloats(t *testing.T) {
 
 func TestReadPythonInts(t *testing.T) {
 	i8 := readTestdata(t, "i8_2x2.npy")
-	require.Equal(t, rawtensor.Int64, i8.DType)
+	require.Equal(t, host.Int64, i8.DType)
 	require.Equal(t, []int{2, 2}, i8.Shape)
 	iv, err := i8.Int64s()
 	require.NoError(t, err)
@@ -88,17 +88,17 @@ func TestReadPythonInts(t *testing.T) {
 	require.Equal(t, []int64{-2, 1 << 33}, iv)
 
 	i4 := readTestdata(t, "i4_3.npy")
-	require.Equal(t, rawtensor.Int32, i4.DType)
+	require.Equal(t, host.Int32, i4.DType)
 	iv, err = i4.Int64s()
 	require.NoError(t, err)
 	require.Equal(t, []int64{-7, 0, 2147483647}, iv)
 
 	u1 := readTestdata(t, "u1_2x2.npy")
-	require.Equal(t, rawtensor.Uint8, u1.DType)
+	require.Equal(t, host.Uint8, u1.DType)
 	require.Equal(t, []byte{0, 1, 128, 255}, u1.Data)
 
 	b1 := readTestdata(t, "b1_3.npy")
-	require.Equal(t, rawtensor.Bool, b1.DType)
+	require.Equal(t, host.Bool, b1.DType)
 	require.Equal(t, []byte{1, 0, 1}, b1.Data)
 }
 
@@ -111,7 +111,7 @@ func TestFortranOrderRejected(t *testing.T) {
 func TestReadFixtures(t *testing.T) {
 	type7, err := ReadFile(fixtures.Path(t, "models", "type7.npy"))
 	require.NoError(t, err)
-	require.Equal(t, rawtensor.Float64, type7.DType)
+	require.Equal(t, host.Float64, type7.DType)
 	require.Equal(t, []int{7, 128, 128}, type7.Shape)
 	v, err := type7.Float64s()
 	require.NoError(t, err)
@@ -126,7 +126,7 @@ func TestReadFixtures(t *testing.T) {
 
 	in, err := ReadFile(fixtures.Path(t, "models", "SRResNet.in.npy"))
 	require.NoError(t, err)
-	require.Equal(t, rawtensor.Float32, in.DType)
+	require.Equal(t, host.Float32, in.DType)
 	require.Equal(t, []int{1, 3, 64, 64}, in.Shape)
 	f, err := in.Float32s()
 	require.NoError(t, err)
@@ -135,7 +135,7 @@ func TestReadFixtures(t *testing.T) {
 
 	u8, err := ReadFile(fixtures.Path(t, "metrics", "tensor2img_out.npy"))
 	require.NoError(t, err)
-	require.Equal(t, rawtensor.Uint8, u8.DType)
+	require.Equal(t, host.Uint8, u8.DType)
 	require.Equal(t, []int{4, 256, 3}, u8.Shape)
 	require.Equal(t, []byte{39, 9, 255}, u8.Data[len(u8.Data)-3:])
 	total := 0
@@ -154,7 +154,7 @@ func TestReadFixtures(t *testing.T) {
 
 	rain, err := ReadFile(fixtures.Path(t, "degrade", "rain_uniform.npy"))
 	require.NoError(t, err)
-	require.Equal(t, rawtensor.Float64, rain.DType)
+	require.Equal(t, host.Float64, rain.DType)
 	require.Equal(t, []int{256, 256}, rain.Shape)
 }
 
@@ -182,14 +182,14 @@ func TestReadFixturesRoundTripBytes(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	cases := []*rawtensor.Tensor{
-		rawtensor.FromFloat32([]int{2, 3, 4}, ramp32(24)),
-		rawtensor.FromFloat64([]int{5}, ramp(5)),
-		rawtensor.FromInt64([]int{1, 1, 2}, []int64{-5, 1 << 62}),
-		rawtensor.FromUint8([]int{}, []uint8{7}),
-		{DType: rawtensor.Int32, Shape: []int{1}, Data: []byte{1, 2, 3, 4}},
-		{DType: rawtensor.Bool, Shape: []int{2}, Data: []byte{0, 1}},
-		{DType: rawtensor.Float16, Shape: []int{1}, Data: []byte{0x00, 0x3c}},
+	cases := []*host.Tensor{
+		host.FromFloat32([]int{2, 3, 4}, ramp32(24)),
+		host.FromFloat64([]int{5}, ramp(5)),
+		host.FromInt64([]int{1, 1, 2}, []int64{-5, 1 << 62}),
+		host.FromUint8([]int{}, []uint8{7}),
+		{DType: host.Int32, Shape: []int{1}, Data: []byte{1, 2, 3, 4}},
+		{DType: host.Bool, Shape: []int{2}, Data: []byte{0, 1}},
+		{DType: host.Float16, Shape: []int{1}, Data: []byte{0x00, 0x3c}},
 	}
 	dir := t.TempDir()
 	for i, want := range cases {
@@ -198,28 +198,28 @@ func TestRoundTrip(t *testing.T) {
 		require.Zero(t, (buf.Len()-len(want.Data))%64, "data starts at a multiple of 64")
 		got, err := Read(&buf)
 		require.NoError(t, err)
-		require.True(t, rawtensor.Equal(want, got), "case %d: %v vs %v", i, want, got)
+		require.True(t, host.Equal(want, got), "case %d: %v vs %v", i, want, got)
 
 		p := filepath.Join(dir, "x.npy")
 		require.NoError(t, WriteFile(p, want))
 		got, err = ReadFile(p)
 		require.NoError(t, err)
-		require.True(t, rawtensor.Equal(want, got), "case %d from file", i)
+		require.True(t, host.Equal(want, got), "case %d from file", i)
 	}
 }
 
 func TestSequentialArraysInOneStream(t *testing.T) {
 	var buf bytes.Buffer
-	a := rawtensor.FromFloat32([]int{2}, []float32{1, 2})
-	b := rawtensor.FromInt64([]int{1}, []int64{3})
+	a := host.FromFloat32([]int{2}, []float32{1, 2})
+	b := host.FromInt64([]int{1}, []int64{3})
 	require.NoError(t, Write(&buf, a))
 	require.NoError(t, Write(&buf, b))
 	got, err := Read(&buf)
 	require.NoError(t, err)
-	require.True(t, rawtensor.Equal(a, got))
+	require.True(t, host.Equal(a, got))
 	got, err = Read(&buf)
 	require.NoError(t, err)
-	require.True(t, rawtensor.Equal(b, got))
+	require.True(t, host.Equal(b, got))
 }
 
 func TestLargeHeaderUsesVersion2(t *testing.T) {
@@ -228,27 +228,27 @@ func TestLargeHeaderUsesVersion2(t *testing.T) {
 		shape = append(shape, 1)
 	}
 	// 64 dims of 1 still fit in version 1.0; check the header is parsed back.
-	tn := &rawtensor.Tensor{DType: rawtensor.Uint8, Shape: shape, Data: []byte{5}}
+	tn := &host.Tensor{DType: host.Uint8, Shape: shape, Data: []byte{5}}
 	var buf bytes.Buffer
 	require.NoError(t, Write(&buf, tn))
 	require.Equal(t, byte(1), buf.Bytes()[6])
 	got, err := Read(&buf)
 	require.NoError(t, err)
-	require.True(t, rawtensor.Equal(tn, got))
+	require.True(t, host.Equal(tn, got))
 }
 
 func TestWriteErrors(t *testing.T) {
 	var buf bytes.Buffer
-	err := Write(&buf, &rawtensor.Tensor{DType: rawtensor.BFloat16, Shape: []int{1}, Data: []byte{0, 0}})
+	err := Write(&buf, &host.Tensor{DType: host.BFloat16, Shape: []int{1}, Data: []byte{0, 0}})
 	require.ErrorContains(t, err, "bfloat16 has no NumPy dtype")
-	err = Write(&buf, &rawtensor.Tensor{DType: rawtensor.Float32, Shape: []int{2}, Data: []byte{0}})
+	err = Write(&buf, &host.Tensor{DType: host.Float32, Shape: []int{2}, Data: []byte{0}})
 	require.ErrorContains(t, err, "needs 8 bytes, has 1")
 	require.Zero(t, buf.Len())
 
 	dir := t.TempDir()
 	p := filepath.Join(dir, "keep.npy")
 	require.NoError(t, os.WriteFile(p, []byte("old"), 0o644))
-	require.Error(t, WriteFile(p, &rawtensor.Tensor{DType: "complex64", Shape: []int{1}}))
+	require.Error(t, WriteFile(p, &host.Tensor{DType: "complex64", Shape: []int{1}}))
 	old, _ := os.ReadFile(p)
 	require.Equal(t, "old", string(old))
 }
@@ -326,7 +326,7 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("cannot re-encode %v: %v", tn, err)
 		}
 		back, err := Read(&buf)
-		if err != nil || !rawtensor.Equal(tn, back) {
+		if err != nil || !host.Equal(tn, back) {
 			t.Fatalf("round trip of %v failed: %v", tn, err)
 		}
 	})

@@ -10,7 +10,7 @@ import (
 	"os"
 	"unicode/utf8"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // Magic is the 6-byte prefix of every .npy file.
@@ -27,7 +27,7 @@ const eagerAlloc = 64 << 20
 
 // Read decodes one .npy array from r. It reads exactly the header and the
 // array's bytes, so several arrays can be read from one stream.
-func Read(r io.Reader) (*rawtensor.Tensor, error) {
+func Read(r io.Reader) (*host.Tensor, error) {
 	h, err := readHeader(r)
 	if err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func Read(r io.Reader) (*rawtensor.Tensor, error) {
 	if h.fortranOrder {
 		return nil, fmt.Errorf("npy: Fortran-order arrays are not supported (save with np.ascontiguousarray)")
 	}
-	n, err := rawtensor.ByteSize(dt, h.shape)
+	n, err := host.ByteSize(dt, h.shape)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
@@ -50,11 +50,11 @@ func Read(r io.Reader) (*rawtensor.Tensor, error) {
 	if bigEndian {
 		swapBytes(data, dt.Size())
 	}
-	return &rawtensor.Tensor{DType: dt, Shape: h.shape, Data: data}, nil
+	return &host.Tensor{DType: dt, Shape: h.shape, Data: data}, nil
 }
 
 // ReadFile reads the .npy file at path.
-func ReadFile(path string) (*rawtensor.Tensor, error) {
+func ReadFile(path string) (*host.Tensor, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)

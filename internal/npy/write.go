@@ -7,11 +7,11 @@ import (
 	"strings"
 
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // Write encodes t as an .npy array (C order, little-endian) to w.
-func Write(w io.Writer, t *rawtensor.Tensor) error {
+func Write(w io.Writer, t *host.Tensor) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("npy: %w", err)
 	}
@@ -48,7 +48,7 @@ func Write(w io.Writer, t *rawtensor.Tensor) error {
 }
 
 // WriteFile writes t to path atomically (temporary file, sync, rename).
-func WriteFile(path string, t *rawtensor.Tensor) error {
+func WriteFile(path string, t *host.Tensor) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("npy: %w", err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // Bare is the section name of a checkpoint that is a bare state dict.
@@ -19,7 +19,7 @@ const Bare = ""
 // optimizer state, ...) are listed by Others.
 type Checkpoint struct {
 	names    []string
-	dicts    map[string]*rawtensor.StateDict
+	dicts    map[string]*host.StateDict
 	versions map[string]map[string]int
 	others   []string
 }
@@ -35,7 +35,7 @@ func (c *Checkpoint) Sections() []string { return append([]string(nil), c.names.
 func (c *Checkpoint) Others() []string { return append([]string(nil), c.others...) }
 
 // StateDict returns the state dict of a section (Bare for a bare state dict).
-func (c *Checkpoint) StateDict(section string) (*rawtensor.StateDict, error) {
+func (c *Checkpoint) StateDict(section string) (*host.StateDict, error) {
 	sd, ok := c.dicts[section]
 	if !ok {
 		have := make([]string, len(c.names))
@@ -50,7 +50,7 @@ func (c *Checkpoint) StateDict(section string) (*rawtensor.StateDict, error) {
 // Default returns the state dict a model loads by default: the bare state
 // dict, else "params" (what BasicSR test configurations load), else the first
 // section. It also returns the section's name.
-func (c *Checkpoint) Default() (*rawtensor.StateDict, string) {
+func (c *Checkpoint) Default() (*host.StateDict, string) {
 	for _, name := range []string{Bare, "params"} {
 		if sd, ok := c.dicts[name]; ok {
 			return sd, name
@@ -73,7 +73,7 @@ func newCheckpoint(obj interface{}) (*Checkpoint, error) {
 	if !ok {
 		return nil, fmt.Errorf("pth: checkpoint is a %s, not a dict", pyTypeName(obj))
 	}
-	c := &Checkpoint{dicts: map[string]*rawtensor.StateDict{}, versions: map[string]map[string]int{}}
+	c := &Checkpoint{dicts: map[string]*host.StateDict{}, versions: map[string]map[string]int{}}
 	if sd, err := toStateDict(items); err == nil {
 		c.add(Bare, sd, obj)
 		return c, nil
@@ -100,7 +100,7 @@ func newCheckpoint(obj interface{}) (*Checkpoint, error) {
 	return c, nil
 }
 
-func (c *Checkpoint) add(name string, sd *rawtensor.StateDict, obj interface{}) {
+func (c *Checkpoint) add(name string, sd *host.StateDict, obj interface{}) {
 	c.names = append(c.names, name)
 	c.dicts[name] = sd
 	if v := moduleVersions(obj); v != nil {
@@ -109,15 +109,15 @@ func (c *Checkpoint) add(name string, sd *rawtensor.StateDict, obj interface{}) 
 }
 
 // toStateDict converts dict items whose keys are strings and values tensors.
-func toStateDict(items []types.DictEntry) (*rawtensor.StateDict, error) {
-	sd := rawtensor.NewStateDict()
-	seen := map[*rawtensor.Tensor]bool{}
+func toStateDict(items []types.DictEntry) (*host.StateDict, error) {
+	sd := host.NewStateDict()
+	seen := map[*host.Tensor]bool{}
 	for _, it := range items {
 		key, ok := it.Key.(string)
 		if !ok {
 			return nil, fmt.Errorf("non-string key %v", it.Key)
 		}
-		t, ok := it.Value.(*rawtensor.Tensor)
+		t, ok := it.Value.(*host.Tensor)
 		if !ok {
 			return nil, fmt.Errorf("%q is a %s, not a tensor", key, pyTypeName(it.Value))
 		}
@@ -137,7 +137,7 @@ func toStateDict(items []types.DictEntry) (*rawtensor.StateDict, error) {
 func looksLikeStateDict(items []types.DictEntry) bool {
 	n := 0
 	for _, it := range items {
-		if _, ok := it.Value.(*rawtensor.Tensor); ok {
+		if _, ok := it.Value.(*host.Tensor); ok {
 			n++
 		}
 	}
@@ -197,7 +197,7 @@ func pyTypeName(v interface{}) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
-	case *rawtensor.Tensor:
+	case *host.Tensor:
 		return "tensor"
 	case *types.List:
 		return "list"

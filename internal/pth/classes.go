@@ -6,30 +6,30 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // storageDTypes maps torch storage class names to element types.
-var storageDTypes = map[string]rawtensor.DType{
-	"FloatStorage":    rawtensor.Float32,
-	"DoubleStorage":   rawtensor.Float64,
-	"HalfStorage":     rawtensor.Float16,
-	"BFloat16Storage": rawtensor.BFloat16,
-	"LongStorage":     rawtensor.Int64,
-	"IntStorage":      rawtensor.Int32,
-	"ByteStorage":     rawtensor.Uint8,
-	"BoolStorage":     rawtensor.Bool,
+var storageDTypes = map[string]host.DType{
+	"FloatStorage":    host.Float32,
+	"DoubleStorage":   host.Float64,
+	"HalfStorage":     host.Float16,
+	"BFloat16Storage": host.BFloat16,
+	"LongStorage":     host.Int64,
+	"IntStorage":      host.Int32,
+	"ByteStorage":     host.Uint8,
+	"BoolStorage":     host.Bool,
 }
 
 // storageClass stands for a torch.*Storage class in the pickle stream.
 type storageClass struct {
 	name  string
-	dtype rawtensor.DType // empty when unsupported
+	dtype host.DType // empty when unsupported
 }
 
 // storage is a loaded storage: raw little-endian bytes of numel elements.
 type storage struct {
-	dtype rawtensor.DType
+	dtype host.DType
 	data  []byte
 }
 
@@ -106,7 +106,7 @@ func rebuildTensor(args ...interface{}) (interface{}, error) {
 	if err != nil {
 		return nil, fmt.Errorf("_rebuild_tensor: %w", err)
 	}
-	return &rawtensor.Tensor{DType: st.dtype, Shape: shape, Data: data}, nil
+	return &host.Tensor{DType: st.dtype, Shape: shape, Data: data}, nil
 }
 
 // rebuildParameter implements torch._utils._rebuild_parameter(data,
@@ -115,7 +115,7 @@ func rebuildParameter(args ...interface{}) (interface{}, error) {
 	if len(args) < 1 {
 		return nil, fmt.Errorf("_rebuild_parameter: no arguments")
 	}
-	if _, ok := args[0].(*rawtensor.Tensor); !ok {
+	if _, ok := args[0].(*host.Tensor); !ok {
 		return nil, fmt.Errorf("_rebuild_parameter: data is %T, not a tensor", args[0])
 	}
 	return args[0], nil

@@ -1,5 +1,5 @@
 // Package pth reads PyTorch checkpoints saved with torch.save (the zip
-// format of PyTorch 1.6 and later) into ordered rawtensor.StateDicts, in pure
+// format of PyTorch 1.6 and later) into ordered host.StateDicts, in pure
 // Go.
 //
 // The authors' MiOIR checkpoints are BasicSR dicts

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // manifestVariant holds the manifest.json fields these tests use.
@@ -96,7 +96,7 @@ func TestReferenceBufferValues(t *testing.T) {
 	sd, _ := c.Default()
 	rpi, ok := sd.Get("layers.0.residual_group.blocks.0.attn.relative_position_index")
 	require.True(t, ok)
-	require.Equal(t, rawtensor.Int64, rpi.DType)
+	require.Equal(t, host.Int64, rpi.DType)
 	require.Equal(t, []int{64, 64}, rpi.Shape)
 	idx, err := rpi.Int64s()
 	require.NoError(t, err)

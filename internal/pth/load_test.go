@@ -12,21 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/npy"
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 func td(name string) string { return filepath.Join("testdata", name) }
 
 // requireValues compares every tensor of sd with <stem>.<key>.npy written by
 // scripts/fixtures_formats.py (bfloat16 tensors are stored there as float32).
-func requireValues(t *testing.T, stem string, sd *rawtensor.StateDict) {
+func requireValues(t *testing.T, stem string, sd *host.StateDict) {
 	t.Helper()
 	requireKeys(t, readKeys(t, td(stem+".keys.json")), sd, stem)
 	for _, e := range sd.Entries {
 		want, err := npy.ReadFile(td(stem + "." + e.Name + ".npy"))
 		require.NoError(t, err)
 		require.Equal(t, want.Shape, e.Tensor.Shape, e.Name)
-		if e.Tensor.DType == rawtensor.BFloat16 {
+		if e.Tensor.DType == host.BFloat16 {
 			got, err := e.Tensor.Float32s()
 			require.NoError(t, err)
 			w, err := want.Float32s()
@@ -58,7 +58,7 @@ func TestBareStateDict(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []float32{0.5, -0.25, 2}, v)
 	nb, _ := sd.Get("1.num_batches_tracked")
-	require.Equal(t, rawtensor.Int64, nb.DType)
+	require.Equal(t, host.Int64, nb.DType)
 	require.Equal(t, []int{}, nb.Shape)
 	iv, err := nb.Int64s()
 	require.NoError(t, err)

@@ -7,14 +7,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // keyEntry is one [key, shape, dtype] row of a *.keys.json file.
 type keyEntry struct {
 	Name  string
 	Shape []int
-	DType rawtensor.DType
+	DType host.DType
 }
 
 func readKeys(t testing.TB, path string) []keyEntry {
@@ -29,7 +29,7 @@ func readKeys(t testing.TB, path string) []keyEntry {
 		require.NoError(t, json.Unmarshal(r[0], &out[i].Name))
 		require.NoError(t, json.Unmarshal(r[1], &out[i].Shape))
 		require.NoError(t, json.Unmarshal(r[2], &dt))
-		out[i].DType = rawtensor.DType(dt)
+		out[i].DType = host.DType(dt)
 		if out[i].Shape == nil {
 			out[i].Shape = []int{}
 		}
@@ -38,7 +38,7 @@ func readKeys(t testing.TB, path string) []keyEntry {
 }
 
 // requireKeys checks names, order, shapes and dtypes of sd against want.
-func requireKeys(t *testing.T, want []keyEntry, sd *rawtensor.StateDict, label string) {
+func requireKeys(t *testing.T, want []keyEntry, sd *host.StateDict, label string) {
 	t.Helper()
 	require.Equal(t, len(want), sd.Len(), label)
 	for i, w := range want {

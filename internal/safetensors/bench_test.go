@@ -8,19 +8,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // benchStateDict returns ~10 MB of float32 tensors in 40 entries.
-func benchStateDict(b *testing.B) (*rawtensor.StateDict, int) {
-	sd := rawtensor.NewStateDict()
+func benchStateDict(b *testing.B) (*host.StateDict, int) {
+	sd := host.NewStateDict()
 	total := 0
 	for i := range 40 {
 		v := make([]float32, 64*64*16)
 		for j := range v {
 			v[j] = float32(i*j) * 1e-3
 		}
-		t := rawtensor.FromFloat32([]int{64, 64, 4, 4}, v)
+		t := host.FromFloat32([]int{64, 64, 4, 4}, v)
 		total += len(t.Data)
 		require.NoError(b, sd.Add(fmt.Sprintf("body.%d.conv.weight", i), t))
 	}

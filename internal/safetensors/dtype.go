@@ -3,22 +3,22 @@ package safetensors
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
-var codeToDType = map[string]rawtensor.DType{
-	"F32":  rawtensor.Float32,
-	"F64":  rawtensor.Float64,
-	"F16":  rawtensor.Float16,
-	"BF16": rawtensor.BFloat16,
-	"I64":  rawtensor.Int64,
-	"I32":  rawtensor.Int32,
-	"U8":   rawtensor.Uint8,
-	"BOOL": rawtensor.Bool,
+var codeToDType = map[string]host.DType{
+	"F32":  host.Float32,
+	"F64":  host.Float64,
+	"F16":  host.Float16,
+	"BF16": host.BFloat16,
+	"I64":  host.Int64,
+	"I32":  host.Int32,
+	"U8":   host.Uint8,
+	"BOOL": host.Bool,
 }
 
 // DTypeCode returns the safetensors dtype code ("F32", ...) of d.
-func DTypeCode(d rawtensor.DType) (string, error) {
+func DTypeCode(d host.DType) (string, error) {
 	for code, dt := range codeToDType {
 		if dt == d {
 			return code, nil
@@ -28,7 +28,7 @@ func DTypeCode(d rawtensor.DType) (string, error) {
 }
 
 // ParseDTypeCode returns the dtype of a safetensors dtype code.
-func ParseDTypeCode(code string) (rawtensor.DType, error) {
+func ParseDTypeCode(code string) (host.DType, error) {
 	d, ok := codeToDType[code]
 	if !ok {
 		return "", fmt.Errorf("safetensors: unsupported dtype %q", code)

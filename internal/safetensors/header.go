@@ -8,7 +8,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // MetadataKey is the reserved header member holding the string metadata.
@@ -22,7 +22,7 @@ const MaxHeaderSize = 100 << 20
 // [begin, end) byte range in the data section.
 type TensorInfo struct {
 	Name  string
-	DType rawtensor.DType
+	DType host.DType
 	Shape []int
 	Begin int64
 	End   int64
@@ -117,7 +117,7 @@ func (ji *jsonInfo) check(name string) (TensorInfo, error) {
 		}
 		shape[i] = int(s)
 	}
-	size, err := rawtensor.ByteSize(d, shape)
+	size, err := host.ByteSize(d, shape)
 	if err != nil {
 		return TensorInfo{}, fmt.Errorf("safetensors: entry %q: %v", name, err)
 	}

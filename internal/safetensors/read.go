@@ -8,13 +8,13 @@ import (
 	"os"
 	"unicode/utf8"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // File is the content of a safetensors file: the tensors in header order and
 // the "__metadata__" strings (nil when the file has none).
 type File struct {
-	Tensors  *rawtensor.StateDict
+	Tensors  *host.StateDict
 	Metadata map[string]string
 }
 
@@ -30,9 +30,9 @@ func Read(data []byte) (*File, error) {
 	if err := h.checkLayout(int64(len(body))); err != nil {
 		return nil, err
 	}
-	sd := rawtensor.NewStateDict()
+	sd := host.NewStateDict()
 	for _, ti := range h.Tensors {
-		t := &rawtensor.Tensor{DType: ti.DType, Shape: ti.Shape, Data: body[ti.Begin:ti.End:ti.End]}
+		t := &host.Tensor{DType: ti.DType, Shape: ti.Shape, Data: body[ti.Begin:ti.End:ti.End]}
 		if err := sd.Add(ti.Name, t); err != nil {
 			return nil, fmt.Errorf("safetensors: %w", err)
 		}

@@ -10,24 +10,24 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
-func sampleStateDict(t testing.TB) *rawtensor.StateDict {
-	sd := rawtensor.NewStateDict()
-	require.NoError(t, sd.Add("conv_first.weight", rawtensor.FromFloat32([]int{2, 1, 1, 2}, []float32{0.5, -1, 2, 3.25})))
-	require.NoError(t, sd.Add("body.0.bias", rawtensor.FromFloat64([]int{3}, []float64{1e-300, 0, -7})))
-	require.NoError(t, sd.Add("relative_position_index", rawtensor.FromInt64([]int{2, 2}, []int64{0, 1, 1 << 40, -3})))
-	require.NoError(t, sd.Add("mask", &rawtensor.Tensor{DType: rawtensor.Bool, Shape: []int{3}, Data: []byte{1, 0, 1}}))
-	require.NoError(t, sd.Add("u8", rawtensor.FromUint8([]int{1}, []uint8{200})))
-	require.NoError(t, sd.Add("half", &rawtensor.Tensor{DType: rawtensor.Float16, Shape: []int{1}, Data: []byte{0x00, 0x3c}}))
-	require.NoError(t, sd.Add("bf", &rawtensor.Tensor{DType: rawtensor.BFloat16, Shape: []int{1}, Data: []byte{0x49, 0xc0}}))
-	require.NoError(t, sd.Add("i32", &rawtensor.Tensor{DType: rawtensor.Int32, Shape: []int{}, Data: []byte{0xff, 0xff, 0xff, 0xff}}))
-	require.NoError(t, sd.Add("empty", &rawtensor.Tensor{DType: rawtensor.Float32, Shape: []int{0, 4}, Data: []byte{}}))
+func sampleStateDict(t testing.TB) *host.StateDict {
+	sd := host.NewStateDict()
+	require.NoError(t, sd.Add("conv_first.weight", host.FromFloat32([]int{2, 1, 1, 2}, []float32{0.5, -1, 2, 3.25})))
+	require.NoError(t, sd.Add("body.0.bias", host.FromFloat64([]int{3}, []float64{1e-300, 0, -7})))
+	require.NoError(t, sd.Add("relative_position_index", host.FromInt64([]int{2, 2}, []int64{0, 1, 1 << 40, -3})))
+	require.NoError(t, sd.Add("mask", &host.Tensor{DType: host.Bool, Shape: []int{3}, Data: []byte{1, 0, 1}}))
+	require.NoError(t, sd.Add("u8", host.FromUint8([]int{1}, []uint8{200})))
+	require.NoError(t, sd.Add("half", &host.Tensor{DType: host.Float16, Shape: []int{1}, Data: []byte{0x00, 0x3c}}))
+	require.NoError(t, sd.Add("bf", &host.Tensor{DType: host.BFloat16, Shape: []int{1}, Data: []byte{0x49, 0xc0}}))
+	require.NoError(t, sd.Add("i32", &host.Tensor{DType: host.Int32, Shape: []int{}, Data: []byte{0xff, 0xff, 0xff, 0xff}}))
+	require.NoError(t, sd.Add("empty", &host.Tensor{DType: host.Float32, Shape: []int{0, 4}, Data: []byte{}}))
 	return sd
 }
 
-func requireSameStateDict(t *testing.T, want, got *rawtensor.StateDict) {
+func requireSameStateDict(t *testing.T, want, got *host.StateDict) {
 	t.Helper()
 	require.Equal(t, want.Keys(), got.Keys())
 	for _, e := range want.Entries {
@@ -65,7 +65,7 @@ func TestRoundTripFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, md, h.Metadata)
 	require.Len(t, h.Tensors, sd.Len())
-	require.Equal(t, TensorInfo{Name: "body.0.bias", DType: rawtensor.Float64, Shape: []int{3}, Begin: 16, End: 40}, h.Tensors[1])
+	require.Equal(t, TensorInfo{Name: "body.0.bias", DType: host.Float64, Shape: []int{3}, Begin: 16, End: 40}, h.Tensors[1])
 }
 
 func TestWriteIsDeterministicAndOrdered(t *testing.T) {
@@ -203,17 +203,17 @@ func TestTruncatedEverywhere(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	sd := rawtensor.NewStateDict()
-	require.NoError(t, sd.Add(MetadataKey, rawtensor.FromUint8([]int{1}, []uint8{1})))
+	sd := host.NewStateDict()
+	require.NoError(t, sd.Add(MetadataKey, host.FromUint8([]int{1}, []uint8{1})))
 	_, err := Marshal(sd, nil)
 	require.ErrorContains(t, err, "is reserved")
 
-	sd = &rawtensor.StateDict{Entries: []rawtensor.Entry{{Name: "x", Tensor: rawtensor.FromUint8([]int{1}, []uint8{1})}, {Name: "x", Tensor: rawtensor.FromUint8([]int{1}, []uint8{1})}}}
+	sd = &host.StateDict{Entries: []host.Entry{{Name: "x", Tensor: host.FromUint8([]int{1}, []uint8{1})}, {Name: "x", Tensor: host.FromUint8([]int{1}, []uint8{1})}}}
 	_, err = Marshal(sd, nil)
 	require.ErrorContains(t, err, `duplicate tensor name "x"`)
 
-	sd = rawtensor.NewStateDict()
-	require.NoError(t, sd.Add("bad", &rawtensor.Tensor{DType: rawtensor.Float32, Shape: []int{2}, Data: make([]byte, 3)}))
+	sd = host.NewStateDict()
+	require.NoError(t, sd.Add("bad", &host.Tensor{DType: host.Float32, Shape: []int{2}, Data: make([]byte, 3)}))
 	_, err = Marshal(sd, nil)
 	require.ErrorContains(t, err, `tensor "bad"`)
 

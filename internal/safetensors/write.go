@@ -9,13 +9,13 @@ import (
 	"strconv"
 
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // Write encodes the tensors of sd, in sd's order, and the metadata (omitted
 // when empty) as a safetensors stream to w. The header JSON is padded with
 // spaces to a multiple of 8 bytes, so the data section starts 8-aligned.
-func Write(w io.Writer, sd *rawtensor.StateDict, metadata map[string]string) error {
+func Write(w io.Writer, sd *host.StateDict, metadata map[string]string) error {
 	hdr, err := encodeHeader(sd, metadata)
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func Write(w io.Writer, sd *rawtensor.StateDict, metadata map[string]string) err
 
 // WriteFile writes sd and metadata to path atomically (temporary file in the
 // same folder, sync, rename): on any error an existing file is left intact.
-func WriteFile(path string, sd *rawtensor.StateDict, metadata map[string]string) error {
+func WriteFile(path string, sd *host.StateDict, metadata map[string]string) error {
 	if _, err := encodeHeader(sd, metadata); err != nil {
 		return err // fail before creating a temporary file
 	}
@@ -46,7 +46,7 @@ func WriteFile(path string, sd *rawtensor.StateDict, metadata map[string]string)
 }
 
 // Marshal returns the safetensors encoding of sd and metadata.
-func Marshal(sd *rawtensor.StateDict, metadata map[string]string) ([]byte, error) {
+func Marshal(sd *host.StateDict, metadata map[string]string) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := Write(&buf, sd, metadata); err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func Marshal(sd *rawtensor.StateDict, metadata map[string]string) ([]byte, error
 	return buf.Bytes(), nil
 }
 
-func encodeHeader(sd *rawtensor.StateDict, metadata map[string]string) ([]byte, error) {
+func encodeHeader(sd *host.StateDict, metadata map[string]string) ([]byte, error) {
 	if sd == nil {
 		return nil, fmt.Errorf("safetensors: nil state dict")
 	}

@@ -3,7 +3,7 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // ConvConfig is the geometry of a square-kernel convolution. Zero values

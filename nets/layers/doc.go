@@ -52,7 +52,7 @@
 // # Forward passes and memory
 //
 // Forward methods build their result from libtorch operations; every
-// intermediate goes to the scope of the input (see internal/torch), so call
+// intermediate goes to the scope of the input (see nets/torch), so call
 // them on an input that belongs to a torch.Scope (torch.Run) and keep only
 // the result. Parameters belong to their module and are freed by Close.
 package layers

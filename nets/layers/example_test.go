@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // Block is a user-written module: two convolutions and a skip.
@@ -89,9 +89,9 @@ func ExampleLoadStateDict() {
 		panic(err)
 	}
 	defer lin.Close()
-	sd := rawtensor.NewStateDict()
-	_ = sd.Add("weight", rawtensor.FromFloat32([]int{2, 3}, make([]float32, 6)))
-	_ = sd.Add("bais", rawtensor.FromFloat32([]int{2}, make([]float32, 2)))
+	sd := host.NewStateDict()
+	_ = sd.Add("weight", host.FromFloat32([]int{2, 3}, make([]float32, 6)))
+	_ = sd.Add("bais", host.FromFloat32([]int{2}, make([]float32, 2)))
 
 	err = layers.LoadStateDict(lin, sd, layers.LoadOptions{})
 	fmt.Println(err)

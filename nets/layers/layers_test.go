@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 	"github.com/stretchr/testify/require"
 )
 
@@ -118,19 +118,19 @@ func TestTruncNormalLimits(t *testing.T) {
 
 // mismatchedStateDict is a block's sd with conv.bias missing, seq.0.weight
 // of another shape ([5 3]) and an unexpected extra.weight.
-func mismatchedStateDict(t *testing.T, sd *rawtensor.StateDict) *rawtensor.StateDict {
+func mismatchedStateDict(t *testing.T, sd *host.StateDict) *host.StateDict {
 	t.Helper()
-	out := rawtensor.NewStateDict()
+	out := host.NewStateDict()
 	for _, e := range sd.Entries {
 		switch e.Name {
 		case "conv.bias":
 		case "seq.0.weight":
-			require.NoError(t, out.Add(e.Name, rawtensor.FromFloat32([]int{5, 3}, make([]float32, 15))))
+			require.NoError(t, out.Add(e.Name, host.FromFloat32([]int{5, 3}, make([]float32, 15))))
 		default:
 			require.NoError(t, out.Add(e.Name, e.Tensor))
 		}
 	}
-	require.NoError(t, out.Add("extra.weight", rawtensor.FromFloat32([]int{1}, []float32{1})))
+	require.NoError(t, out.Add("extra.weight", host.FromFloat32([]int{1}, []float32{1})))
 	return out
 }
 
@@ -154,7 +154,7 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	for _, k := range sd.Keys() {
 		a, _ := sd.Get(k)
 		b, _ := back.Get(k)
-		require.True(t, rawtensor.Equal(a, b), k)
+		require.True(t, host.Equal(a, b), k)
 	}
 
 	// Missing, unexpected and mismatched keys are all named; nothing is copied.
@@ -177,7 +177,7 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	require.Equal(t, []float32{1, 1}, w, "a refused load copies nothing")
 
 	// Rename maps module names to file keys.
-	renamed := rawtensor.NewStateDict()
+	renamed := host.NewStateDict()
 	for _, e := range sd.Entries {
 		require.NoError(t, renamed.Add("m."+e.Name, e.Tensor))
 	}
@@ -211,7 +211,7 @@ func TestLoadMatchingCopiesOnlyWhatFits(t *testing.T) {
 	for _, k := range loaded {
 		a, _ := sd.Get(k)
 		b, _ := back.Get(k)
-		require.True(t, rawtensor.Equal(a, b), k)
+		require.True(t, host.Equal(a, b), k)
 	}
 	after, err := torch.ToSlice[float32](dst.Seq[0].(*Linear).Weight)
 	require.NoError(t, err)
@@ -256,10 +256,10 @@ func TestLoadRejectsDuplicateTargetsAndKindMismatch(t *testing.T) {
 	require.Contains(t, le.Duplicate, "conv.weight")
 
 	// A float tensor in the file for the int64 buffer is refused by name.
-	sd2 := rawtensor.NewStateDict()
+	sd2 := host.NewStateDict()
 	for _, e := range sd.Entries {
 		if e.Name == "index" {
-			require.NoError(t, sd2.Add(e.Name, rawtensor.FromFloat32([]int{3}, []float32{0, 1, 2})))
+			require.NoError(t, sd2.Add(e.Name, host.FromFloat32([]int{3}, []float32{0, 1, 2})))
 			continue
 		}
 		require.NoError(t, sd2.Add(e.Name, e.Tensor))

@@ -3,7 +3,7 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // Linear is nn.Linear: Weight (out, in) and an optional Bias (out).

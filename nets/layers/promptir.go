@@ -3,7 +3,7 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // PromptGenConfig sizes a PromptGenBlock.

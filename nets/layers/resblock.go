@@ -1,7 +1,7 @@
 package layers
 
 import (
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // ResidualBlockNoBN is BasicSR's residual block without batch norm:

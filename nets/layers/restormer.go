@@ -3,7 +3,7 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // Restormer's building blocks (Zamir et al., "Restormer: Efficient

@@ -3,7 +3,7 @@ package layers
 import (
 	"strconv"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // Func is a layer without tensors (an activation, a padding, a reshape).

@@ -5,16 +5,16 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 // StateDict copies m's tensors (parameters and buffers) out, in state_dict
 // order, for writing to a file.
-func StateDict(m Module) (*rawtensor.StateDict, error) {
-	sd := rawtensor.NewStateDict()
+func StateDict(m Module) (*host.StateDict, error) {
+	sd := host.NewStateDict()
 	for _, p := range Params(m) {
-		r, err := torch.ToRaw(*p.Ref)
+		r, err := torch.ToHost(*p.Ref)
 		if err != nil {
 			return nil, fmt.Errorf("layers: exporting %s: %w", p.Name, err)
 		}
@@ -92,7 +92,7 @@ func (e *LoadError) Error() string {
 // otherwise a *LoadError names the offending keys and m is left unchanged.
 // Values are converted to each tensor's dtype and device (a float64 file
 // loads into float32 parameters).
-func LoadStateDict(m Module, sd *rawtensor.StateDict, o LoadOptions) error {
+func LoadStateDict(m Module, sd *host.StateDict, o LoadOptions) error {
 	ps := Params(m)
 	keys := make([]string, len(ps))
 	le := &LoadError{}
@@ -135,7 +135,7 @@ func LoadStateDict(m Module, sd *rawtensor.StateDict, o LoadOptions) error {
 	for i, p := range ps {
 		r, _ := sd.Get(keys[i])
 		t := *p.Ref
-		src, err := torch.FromRaw(nil, r, t.Device())
+		src, err := torch.FromHost(nil, r, t.Device())
 		if err != nil {
 			return fmt.Errorf("layers: loading %s: %w", keys[i], err)
 		}
@@ -154,7 +154,7 @@ func LoadStateDict(m Module, sd *rawtensor.StateDict, o LoadOptions) error {
 // keys, skipped the module's tensors left as they were (no key, or another
 // shape or element kind). Unlike LoadStateDict nothing is refused, so the
 // caller should look at skipped.
-func LoadMatching(m Module, sd *rawtensor.StateDict) (loaded, skipped []string, err error) {
+func LoadMatching(m Module, sd *host.StateDict) (loaded, skipped []string, err error) {
 	for _, p := range Params(m) {
 		t := *p.Ref
 		r, ok := sd.Get(p.Name)
@@ -162,7 +162,7 @@ func LoadMatching(m Module, sd *rawtensor.StateDict) (loaded, skipped []string, 
 			skipped = append(skipped, p.Name)
 			continue
 		}
-		src, err := torch.FromRaw(nil, r, t.Device())
+		src, err := torch.FromHost(nil, r, t.Device())
 		if err != nil {
 			return loaded, skipped, fmt.Errorf("layers: loading %s: %w", p.Name, err)
 		}
@@ -176,7 +176,7 @@ func LoadMatching(m Module, sd *rawtensor.StateDict) (loaded, skipped []string, 
 	return loaded, skipped, nil
 }
 
-func rawShape(r *rawtensor.Tensor) []int64 {
+func rawShape(r *host.Tensor) []int64 {
 	s := make([]int64, len(r.Shape))
 	for i, d := range r.Shape {
 		s[i] = int64(d)

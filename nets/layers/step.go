@@ -1,6 +1,6 @@
 package layers
 
-import "github.com/gomioir/gomioir/internal/torch"
+import "github.com/gomioir/gomioir/nets/torch"
 
 // Step runs fn on x in a child scope of x's scope (same mode) and moves only
 // fn's result into x's scope: every other tensor fn creates is freed when fn

@@ -3,8 +3,8 @@ package layers_test
 import (
 	"fmt"
 
-	"github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // A small Swin stage of a user's own backbone: tokens from a feature map,

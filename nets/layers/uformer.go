@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // This file holds the building blocks of Uformer (Wang et al., "Uformer: A

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/stretchr/testify/require"
 )
 

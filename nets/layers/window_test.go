@@ -8,7 +8,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
-	"github.com/gomioir/gomioir/internal/torch"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 func TestRelativePositionIndexSmall(t *testing.T) {

@@ -1,4 +1,4 @@
-package rawtensor
+package host
 
 import "fmt"
 
@@ -25,7 +25,7 @@ func NewStateDict() *StateDict { return &StateDict{} }
 func (s *StateDict) Add(name string, t *Tensor) error {
 	s.buildIndex()
 	if _, dup := s.index[name]; dup {
-		return fmt.Errorf("rawtensor: duplicate tensor name %q", name)
+		return fmt.Errorf("host: duplicate tensor name %q", name)
 	}
 	s.index[name] = len(s.Entries)
 	s.Entries = append(s.Entries, Entry{Name: name, Tensor: t})

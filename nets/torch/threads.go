@@ -82,7 +82,9 @@ func Version() string {
 // time, which costs up to a third of the CPU time of attention backbones. It
 // changes the whole process and its peak RSS stays at its high-water mark, so
 // it is a choice for the program (MIOIR_MALLOC_KEEP=1 makes it at start-up),
-// not a library default.
+// not a library default. A thread that glibc gave a secondary arena still
+// gets blocks above that arena's heap limit (64 MiB) through mmap, and gives
+// them back when they are freed.
 func KeepAllocationsMapped() error {
 	if C.tt_malloc_keep_mapped() != 1 {
 		return argError("malloc", "mallopt refused the settings")

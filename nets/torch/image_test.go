@@ -21,7 +21,7 @@ func TestToImageMatchesBasicSRRounding(t *testing.T) {
 	require.NoError(t, err)
 	s := NewScope(Inference)
 	defer s.Close()
-	x, err := FromRaw(s, in, CPU)
+	x, err := FromHost(s, in, CPU)
 	require.NoError(t, err)
 	img, err := ToImage(x)
 	require.NoError(t, err)

@@ -7,13 +7,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
 	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
 var (
 	refOnce sync.Once
-	refs    *rawtensor.StateDict
+	refs    *host.StateDict
 	refErr  error
 )
 
@@ -31,7 +31,7 @@ func ref(t testing.TB, s *Scope, name string) *Tensor {
 	require.NoError(t, refErr)
 	r, ok := refs.Get(name)
 	require.True(t, ok, "no reference tensor %q", name)
-	x, err := FromRaw(s, r, CPU)
+	x, err := FromHost(s, r, CPU)
 	require.NoError(t, err)
 	return x
 }
@@ -40,7 +40,7 @@ func ref(t testing.TB, s *Scope, name string) *Tensor {
 func floats(t testing.TB, x *Tensor) []float64 {
 	t.Helper()
 	require.NoError(t, x.Err())
-	r, err := ToRaw(x)
+	r, err := ToHost(x)
 	require.NoError(t, err)
 	v, err := r.Float64s()
 	require.NoError(t, err)

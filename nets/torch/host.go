@@ -9,18 +9,18 @@ import (
 	"runtime"
 	"unsafe"
 
-	"github.com/gomioir/gomioir/internal/rawtensor"
+	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
-var rawDTypes = map[rawtensor.DType]DType{
-	rawtensor.Float32: Float32, rawtensor.Float64: Float64, rawtensor.Float16: Float16,
-	rawtensor.Int64: Int64, rawtensor.Int32: Int32, rawtensor.Uint8: Uint8, rawtensor.Bool: Bool,
+var hostDTypes = map[host.DType]DType{
+	host.Float32: Float32, host.Float64: Float64, host.Float16: Float16,
+	host.Int64: Int64, host.Int32: Int32, host.Uint8: Uint8, host.Bool: Bool,
 }
 
-// FromRaw copies a tensor read from a file (npy, safetensors, pth) into a new
+// FromHost copies a tensor read from a file (npy, safetensors, pth) into a new
 // tensor on dev, owned by s (nil: by the caller).
-func FromRaw(s *Scope, r *rawtensor.Tensor, dev Device) (*Tensor, error) {
-	dt, ok := rawDTypes[r.DType]
+func FromHost(s *Scope, r *host.Tensor, dev Device) (*Tensor, error) {
+	dt, ok := hostDTypes[r.DType]
 	if !ok {
 		return nil, argError("from_raw", "unsupported dtype %s", r.DType)
 	}
@@ -45,14 +45,14 @@ func FromRaw(s *Scope, r *rawtensor.Tensor, dev Device) (*Tensor, error) {
 	return t, err
 }
 
-// ToRaw copies t into a raw tensor for writing to a file.
-func ToRaw(t *Tensor) (*rawtensor.Tensor, error) {
+// ToHost copies t into a raw tensor for writing to a file.
+func ToHost(t *Tensor) (*host.Tensor, error) {
 	info, err := t.Info()
 	if err != nil {
 		return nil, err
 	}
-	var rdt rawtensor.DType
-	for k, v := range rawDTypes {
+	var rdt host.DType
+	for k, v := range hostDTypes {
 		if v == info.DType {
 			rdt = k
 		}
@@ -72,5 +72,5 @@ func ToRaw(t *Tensor) (*rawtensor.Tensor, error) {
 	if err := t.copyOut(p, len(data)); err != nil {
 		return nil, err
 	}
-	return &rawtensor.Tensor{DType: rdt, Shape: shape, Data: data}, nil
+	return &host.Tensor{DType: rdt, Shape: shape, Data: data}, nil
 }

@@ -1,4 +1,4 @@
-package rawtensor
+package host
 
 import "math"
 

@@ -1,4 +1,4 @@
-package rawtensor
+package host
 
 import (
 	"encoding/binary"
@@ -73,7 +73,7 @@ func (t *Tensor) Float64s() ([]float64, error) {
 			out[i] = float64(d[i])
 		}
 	default:
-		return nil, fmt.Errorf("rawtensor: cannot convert %s to float64", t.DType)
+		return nil, fmt.Errorf("host: cannot convert %s to float64", t.DType)
 	}
 	return out, nil
 }
@@ -100,7 +100,7 @@ func (t *Tensor) Int64s() ([]int64, error) {
 			out[i] = int64(d[i])
 		}
 	default:
-		return nil, fmt.Errorf("rawtensor: cannot convert %s to int64", t.DType)
+		return nil, fmt.Errorf("host: cannot convert %s to int64", t.DType)
 	}
 	return out, nil
 }
@@ -112,7 +112,7 @@ func (t *Tensor) Uint8s() ([]uint8, error) {
 		return nil, err
 	}
 	if t.DType != Uint8 && t.DType != Bool {
-		return nil, fmt.Errorf("rawtensor: cannot convert %s to uint8", t.DType)
+		return nil, fmt.Errorf("host: cannot convert %s to uint8", t.DType)
 	}
 	return slices.Clone(t.Data), nil
 }
@@ -161,7 +161,7 @@ func alloc(d DType, shape []int, n int) *Tensor {
 		panic(err)
 	}
 	if want != n {
-		panic(fmt.Sprintf("rawtensor: %d values for shape %v (%d elements)", n, shape, want))
+		panic(fmt.Sprintf("host: %d values for shape %v (%d elements)", n, shape, want))
 	}
 	return &Tensor{DType: d, Shape: slices.Clone(shape), Data: make([]byte, n*d.Size())}
 }

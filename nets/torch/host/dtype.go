@@ -1,4 +1,4 @@
-package rawtensor
+package host
 
 import "fmt"
 
@@ -50,7 +50,7 @@ func (d DType) String() string { return string(d) }
 func ParseDType(name string) (DType, error) {
 	d := DType(name)
 	if !d.Valid() {
-		return "", fmt.Errorf("rawtensor: unknown dtype %q", name)
+		return "", fmt.Errorf("host: unknown dtype %q", name)
 	}
 	return d, nil
 }

@@ -1,4 +1,4 @@
-package rawtensor
+package host
 
 import (
 	"errors"
@@ -32,10 +32,10 @@ func NumElements(shape []int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return 0, fmt.Errorf("rawtensor: negative dimension in shape %v", shape)
+			return 0, fmt.Errorf("host: negative dimension in shape %v", shape)
 		}
 		if d != 0 && n > math.MaxInt/d {
-			return 0, fmt.Errorf("rawtensor: shape %v has too many elements", shape)
+			return 0, fmt.Errorf("host: shape %v has too many elements", shape)
 		}
 		n *= d
 	}
@@ -46,14 +46,14 @@ func NumElements(shape []int) (int, error) {
 // needs, or an error for an unknown dtype, a negative dimension or an overflow.
 func ByteSize(d DType, shape []int) (int, error) {
 	if !d.Valid() {
-		return 0, fmt.Errorf("rawtensor: unknown dtype %q", string(d))
+		return 0, fmt.Errorf("host: unknown dtype %q", string(d))
 	}
 	n, err := NumElements(shape)
 	if err != nil {
 		return 0, err
 	}
 	if n > math.MaxInt/d.Size() {
-		return 0, fmt.Errorf("rawtensor: shape %v of %s is too large", shape, d)
+		return 0, fmt.Errorf("host: shape %v of %s is too large", shape, d)
 	}
 	return n * d.Size(), nil
 }
@@ -62,14 +62,14 @@ func ByteSize(d DType, shape []int) (int, error) {
 // len(Data) equals NumElements()*DType.Size().
 func (t *Tensor) Validate() error {
 	if t == nil {
-		return errors.New("rawtensor: nil tensor")
+		return errors.New("host: nil tensor")
 	}
 	want, err := ByteSize(t.DType, t.Shape)
 	if err != nil {
 		return err
 	}
 	if len(t.Data) != want {
-		return fmt.Errorf("rawtensor: %s tensor of shape %v needs %d bytes, has %d", t.DType, t.Shape, want, len(t.Data))
+		return fmt.Errorf("host: %s tensor of shape %v needs %d bytes, has %d", t.DType, t.Shape, want, len(t.Data))
 	}
 	return nil
 }
