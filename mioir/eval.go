@@ -357,21 +357,13 @@ func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair,
 	}
 	lq := lqf.ToImage()
 	gt := gtf.ToImage()
-	gt8, err := metrics.FromImage(gt)
+	gt8, err := metrics.ToRGB8(gt)
 	if err != nil {
 		return nil, sample, err
 	}
-	measure := func(img image.Image) (metrics.Result, error) {
-		x, err := metrics.FromImage(img)
-		if err != nil {
-			return metrics.Result{}, err
-		}
-		if o.SSIM {
-			return metrics.Measure8(x, gt8, mo)
-		}
-		v, err := metrics.PSNR8(x, gt8, mo)
-		return metrics.Result{PSNR: v}, err
-	}
+	mso := *mo
+	mso.PSNROnly = !o.SSIM
+	measure := func(img image.Image) (metrics.Result, error) { return metrics.Measure(img, gt8, &mso) }
 	var out []EvalImage
 	if !o.NoInput {
 		r, err := measure(lq)

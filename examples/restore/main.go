@@ -212,11 +212,16 @@ func restoreSample(m *mioir.Model, out string, o *mioir.Options, stdout io.Write
 	if err := writeImage(out, res); err != nil {
 		return err
 	}
-	before, err := metrics.PSNR(lq, gt, nil)
+	gt8, err := metrics.ToRGB8(gt)
 	if err != nil {
 		return err
 	}
-	after, err := metrics.PSNR(res, gt, nil)
+	mo := &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true}
+	before, err := metrics.Measure(lq, gt8, mo)
+	if err != nil {
+		return err
+	}
+	after, err := metrics.Measure(res, gt8, mo)
 	if err != nil {
 		return err
 	}
@@ -224,7 +229,7 @@ func restoreSample(m *mioir.Model, out string, o *mioir.Options, stdout io.Write
 	if info.Auto {
 		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)%s\n", info.Task.Name(), probsString(info.Probs), reportOnly(m))
 	}
-	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before, after, after-before, out)
+	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before.PSNR, after.PSNR, after.PSNR-before.PSNR, out)
 	return nil
 }
 
