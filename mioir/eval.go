@@ -177,7 +177,7 @@ func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
 // measures the outputs against the ground truths as the reference test does
 // (method spec 8.3): each LQ is restored with Restore (the backbone's padding,
 // 8-bit output with BasicSR's rounding), the GT is cropped top-left to the LQ
-// size (data.Pair), both are measured with crop 4 on RGB (metrics.PSNR), and a
+// size (data.Pair), both are measured with crop 4 on RGB (metrics.Measure), and a
 // set's score is the mean of its per-image PSNRs. The degraded-input row
 // measures each LQ itself against its GT. Images that cannot be read or
 // restored are reported (OnSkip, EvalReport.Skipped) and left out of every
