@@ -187,8 +187,9 @@ func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
 //
 // EP models take their task as EvalOptions.Task says; an EP model that would
 // need a task on a set without one (Unknown) and has no classifier is refused
-// before anything runs. Evaluate stops between images when ctx ends and
-// returns ctx's error with the report so far.
+// before anything runs. Evaluate stops between images, or between the tiles
+// of an image (EvalOptions.Restore.Tile), when ctx ends and returns ctx's
+// error with the report so far.
 func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*EvalReport, error) {
 	runtime.LockOSThread() // one OpenMP team and malloc arena, as in Trainer.Run
 	defer runtime.UnlockOSThread()
@@ -280,7 +281,10 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 				o.Progress(EvalProgress{Set: s.Name, Name: p.Name, Index: idx, Total: total, Elapsed: time.Since(start)})
 			}
 			idx++
-			res, sample, err := evalPair(m, models, names, s, p, o, &mopts)
+			res, sample, err := evalPair(ctx, m, models, names, s, p, o, &mopts)
+			if err != nil && ctx.Err() != nil {
+				return rep, ctx.Err() // stopped between tiles: not a skipped image
+			}
 			if err != nil {
 				rep.Skipped = append(rep.Skipped, EvalSkip{Set: s.Name, Name: p.Name, Err: err})
 				if o.OnSkip != nil {
@@ -349,7 +353,7 @@ func evalTask(m *Model, st degrade.Task, c TaskChoice) (Options, error) {
 // evalPair loads one pair, restores it with every model and measures the
 // outputs and the input. The first result is the input's (when present),
 // then the baseline's, then the model's, matching the table's row order.
-func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair, o *EvalOptions, mo *metrics.Options) ([]EvalImage, EvalSample, error) {
+func evalPair(ctx context.Context, m *Model, models []*Model, names []string, s EvalSet, p data.Pair, o *EvalOptions, mo *metrics.Options) ([]EvalImage, EvalSample, error) {
 	var sample EvalSample
 	lqf, gtf, err := p.Load()
 	if err != nil {
@@ -382,7 +386,7 @@ func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair,
 			return nil, sample, err
 		}
 		ro.Task, ro.Auto = to.Task, to.Auto
-		res, info, err := models[i].Restore(lq, &ro)
+		res, info, err := models[i].Restore(ctx, lq, &ro)
 		if err != nil {
 			return nil, sample, fmt.Errorf("%s: %w", names[i], err)
 		}

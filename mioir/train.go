@@ -657,7 +657,9 @@ func (t *Trainer) restoreImage(lq *degrade.Image, task degrade.Task) (*degrade.I
 		return nil, err
 	}
 	defer x.Close()
-	y, _, err := t.model.RestoreTensor(x, &Options{Task: task})
+	// Validation runs to its end even after Run's context ends: Run checks
+	// it between iterations, so a resumed run misses no validation.
+	y, _, err := t.model.RestoreTensor(context.Background(), x, &Options{Task: task})
 	if err != nil {
 		return nil, err
 	}

@@ -289,7 +289,7 @@ func TestClassifierTrainer(t *testing.T) {
 	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 16, Prompted: true}, Prompt: prompt.Explicit}, 1)
 	require.NoError(t, err)
 	require.NoError(t, m.SetClassifier(c))
-	_, info, err := m.Restore(image.NewNRGBA(image.Rect(0, 0, 24, 24)), nil)
+	_, info, err := m.Restore(context.Background(), image.NewNRGBA(image.Rect(0, 0, 24, 24)), nil)
 	require.NoError(t, err)
 	require.True(t, info.Auto)
 	m.Close()

@@ -134,7 +134,7 @@ func TestSample(t *testing.T) {
 	m, err := pretrained.Default()
 	require.NoError(t, err)
 	defer m.Close()
-	out, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	require.NoError(t, err)
 	require.True(t, info.Auto)
 	require.Equal(t, pretrained.SampleTask, info.Task)
@@ -163,12 +163,12 @@ func TestDefaultCopies(t *testing.T) {
 	lq, _, err := pretrained.Sample()
 	require.NoError(t, err)
 	o := &mioir.Options{Task: degrade.Rain}
-	want, _, err := a.Restore(lq, o)
+	want, _, err := a.Restore(context.Background(), lq, o)
 	require.NoError(t, err)
 	a.Close()
-	_, _, err = a.Restore(lq, o)
+	_, _, err = a.Restore(context.Background(), lq, o)
 	require.ErrorIs(t, err, mioir.ErrClosedModel)
-	got, _, err := b.Restore(lq, o)
+	got, _, err := b.Restore(context.Background(), lq, o)
 	require.NoError(t, err)
 	require.Equal(t, want.Pix, got.Pix)
 }
@@ -185,7 +185,7 @@ func ExampleDefault() {
 		fmt.Println(err)
 		return
 	}
-	out, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	if err != nil {
 		fmt.Println(err)
 		return
