@@ -114,11 +114,11 @@ func ExampleRegisterArch() {
 		Name:      "Tiny",
 		NewConfig: func() any { return new(tinyConfig) },
 		Build: func(g *mioir.Generator, cfg any, _ prompt.Kind) (nets.Backbone, error) {
-			c1, err := layers.NewConv2d(g, 3, 8, 3, layers.ConvConfig{Padding: 1})
+			c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
 			if err != nil {
 				return nil, err
 			}
-			c2, err := layers.NewConv2d(g, 8, 3, 3, layers.ConvConfig{Padding: 1})
+			c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
 			if err != nil {
 				c1.Close()
 				return nil, err

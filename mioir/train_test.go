@@ -47,11 +47,11 @@ func trainCases(t *testing.T) []trainCase {
 			Name:      "TrainTiny",
 			NewConfig: func() any { return new(struct{}) },
 			Build: func(g *mioir.Generator, _ any, _ prompt.Kind) (nets.Backbone, error) {
-				c1, err := layers.NewConv2d(g, 3, 8, 3, layers.ConvConfig{Padding: 1})
+				c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
 				if err != nil {
 					return nil, err
 				}
-				c2, err := layers.NewConv2d(g, 8, 3, 3, layers.ConvConfig{Padding: 1})
+				c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
 				if err != nil {
 					c1.Close()
 					return nil, err

@@ -32,14 +32,14 @@ func NewClassifier(g *torch.Generator) (*Classifier, error) {
 		return nil, fmt.Errorf("prompt: classifier: %w", err)
 	}
 	var err error
-	if c.LastOut, err = layers.NewLinear(g, 32, NumTasks, true); err != nil {
+	if c.LastOut, err = layers.NewLinear(g, 32, NumTasks, false); err != nil {
 		return fail(err)
 	}
 	convs := []struct{ in, out, k, stride int64 }{
 		{3, 128, 3, 3}, {128, 128, 3, 3}, {128, 128, 1, 1}, {128, 128, 1, 1}, {128, 32, 1, 1},
 	}
 	for i, cv := range convs {
-		conv, err := layers.NewConv2d(g, cv.in, cv.out, cv.k, layers.ConvConfig{Stride: cv.stride})
+		conv, err := layers.NewConv2d(g, cv.in, cv.out, cv.k, &layers.ConvConfig{Stride: cv.stride})
 		if err != nil {
 			return fail(err)
 		}
