@@ -8,10 +8,14 @@ import (
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
-// Priority is the order in which the reference's EP test code breaks ties
-// between equal classifier outputs: rain, haze, blur, noise, jpeg, dark, sr
-// (as prompt indices).
-var Priority = [NumTasks]int{3, 4, 0, 1, 2, 5, 6}
+// priority is the order in which the reference's EP test code breaks ties
+// between equal classifier outputs (see Priority).
+var priority = [NumTasks]int{3, 4, 0, 1, 2, 5, 6}
+
+// Priority returns the order in which the reference's EP test code breaks
+// ties between equal classifier outputs: rain, haze, blur, noise, jpeg,
+// dark, sr, as prompt indices. The result is a copy.
+func Priority() [NumTasks]int { return priority }
 
 // Classifier is the reference's task classifier: CondNet (3x3 stride-3
 // convolutions 3->128->128, then 1x1 convolutions 128->128->128->32,
@@ -114,7 +118,7 @@ func SelectIndex(probs []float32) (int, error) {
 		}
 		best = max(best, p)
 	}
-	for _, i := range Priority {
+	for _, i := range priority {
 		if probs[i] == best {
 			return i, nil
 		}
