@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/gomioir/gomioir/nets"
-	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
@@ -107,7 +107,7 @@ type restormerFamily struct {
 	refinement   int
 	ffn          float64
 	bias         bool
-	norm         layers.NormType
+	norm         blocks.NormType
 }
 
 // inferRestormerFamily reads what Restormer and PromptIR share: widths,
@@ -149,15 +149,15 @@ func inferRestormerFamily(k *Keys) (r restormerFamily, err error) {
 	// hidden width, else a value inside the interval they allow.
 	fits := func(e float64) bool {
 		for i, l := range levels {
-			if h, _ := k.Dim(l+".0.ffn.project_out.weight", 1); layers.GDFNHidden(r.dim<<i, e) != h {
+			if h, _ := k.Dim(l+".0.ffn.project_out.weight", 1); blocks.GDFNHidden(r.dim<<i, e) != h {
 				return false
 			}
 		}
 		return true
 	}
 	switch {
-	case fits(layers.DefaultFFNExpansion):
-		r.ffn = layers.DefaultFFNExpansion
+	case fits(blocks.DefaultFFNExpansion):
+		r.ffn = blocks.DefaultFFNExpansion
 	case lo < hi && fits((lo+hi)/2):
 		r.ffn = (lo + hi) / 2
 	default:
@@ -168,7 +168,7 @@ func inferRestormerFamily(k *Keys) (r restormerFamily, err error) {
 	// has one exactly when the network was built with bias=True.
 	r.bias = k.Has("output.bias")
 	if !k.Has("encoder_level1.0.norm1.body.bias") {
-		r.norm = layers.NormBiasFree
+		r.norm = blocks.NormBiasFree
 	}
 	return r, nil
 }

@@ -302,7 +302,7 @@ func (t *Trainer) Resume(path string) error {
 		if t.model != nil {
 			target = t.model
 		}
-		if err := layers.LoadStateDict(target, pick(stModel), layers.LoadOptions{}); err != nil {
+		if err := layers.LoadStateDict(target, pick(stModel), nil); err != nil {
 			return err
 		}
 		if err := layers.SetRequiresGrad(t.module, true); err != nil {

@@ -121,7 +121,7 @@ func LoadClassifier(path string) (*prompt.Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := layers.LoadStateDict(c, f.Tensors, layers.LoadOptions{}); err != nil {
+	if err := layers.LoadStateDict(c, f.Tensors, nil); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("mioir: load classifier %s: %w", path, err)
 	}

@@ -177,7 +177,7 @@ func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
 // measures the outputs against the ground truths as the reference test does
 // (method spec 8.3): each LQ is restored with Restore (the backbone's padding,
 // 8-bit output with BasicSR's rounding), the GT is cropped top-left to the LQ
-// size (data.Pair), both are measured with crop 4 on RGB (metrics.PSNR), and a
+// size (data.Pair), both are measured with crop 4 on RGB (metrics.Measure), and a
 // set's score is the mean of its per-image PSNRs. The degraded-input row
 // measures each LQ itself against its GT. Images that cannot be read or
 // restored are reported (OnSkip, EvalReport.Skipped) and left out of every
@@ -187,8 +187,9 @@ func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
 //
 // EP models take their task as EvalOptions.Task says; an EP model that would
 // need a task on a set without one (Unknown) and has no classifier is refused
-// before anything runs. Evaluate stops between images when ctx ends and
-// returns ctx's error with the report so far.
+// before anything runs. Evaluate stops between images, or between the tiles
+// of an image (EvalOptions.Restore.Tile), when ctx ends and returns ctx's
+// error with the report so far.
 func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*EvalReport, error) {
 	runtime.LockOSThread() // one OpenMP team and malloc arena, as in Trainer.Run
 	defer runtime.UnlockOSThread()
@@ -280,7 +281,10 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 				o.Progress(EvalProgress{Set: s.Name, Name: p.Name, Index: idx, Total: total, Elapsed: time.Since(start)})
 			}
 			idx++
-			res, sample, err := evalPair(m, models, names, s, p, o, &mopts)
+			res, sample, err := evalPair(ctx, m, models, names, s, p, o, &mopts)
+			if err != nil && ctx.Err() != nil {
+				return rep, ctx.Err() // stopped between tiles: not a skipped image
+			}
 			if err != nil {
 				rep.Skipped = append(rep.Skipped, EvalSkip{Set: s.Name, Name: p.Name, Err: err})
 				if o.OnSkip != nil {
@@ -349,7 +353,7 @@ func evalTask(m *Model, st degrade.Task, c TaskChoice) (Options, error) {
 // evalPair loads one pair, restores it with every model and measures the
 // outputs and the input. The first result is the input's (when present),
 // then the baseline's, then the model's, matching the table's row order.
-func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair, o *EvalOptions, mo *metrics.Options) ([]EvalImage, EvalSample, error) {
+func evalPair(ctx context.Context, m *Model, models []*Model, names []string, s EvalSet, p data.Pair, o *EvalOptions, mo *metrics.Options) ([]EvalImage, EvalSample, error) {
 	var sample EvalSample
 	lqf, gtf, err := p.Load()
 	if err != nil {
@@ -357,21 +361,13 @@ func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair,
 	}
 	lq := lqf.ToImage()
 	gt := gtf.ToImage()
-	gt8, err := metrics.FromImage(gt)
+	gt8, err := metrics.ToRGB8(gt)
 	if err != nil {
 		return nil, sample, err
 	}
-	measure := func(img image.Image) (metrics.Result, error) {
-		x, err := metrics.FromImage(img)
-		if err != nil {
-			return metrics.Result{}, err
-		}
-		if o.SSIM {
-			return metrics.Measure8(x, gt8, mo)
-		}
-		v, err := metrics.PSNR8(x, gt8, mo)
-		return metrics.Result{PSNR: v}, err
-	}
+	mso := *mo
+	mso.PSNROnly = !o.SSIM
+	measure := func(img image.Image) (metrics.Result, error) { return metrics.Measure(img, gt8, &mso) }
 	var out []EvalImage
 	if !o.NoInput {
 		r, err := measure(lq)
@@ -390,7 +386,7 @@ func evalPair(m *Model, models []*Model, names []string, s EvalSet, p data.Pair,
 			return nil, sample, err
 		}
 		ro.Task, ro.Auto = to.Task, to.Auto
-		res, info, err := models[i].Restore(lq, &ro)
+		res, info, err := models[i].Restore(ctx, lq, &ro)
 		if err != nil {
 			return nil, sample, fmt.Errorf("%s: %w", names[i], err)
 		}

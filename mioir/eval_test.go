@@ -23,6 +23,12 @@ import (
 	"github.com/gomioir/gomioir/prompt"
 )
 
+// psnr is the paper's PSNR (RGB, crop 4) of img against ref.
+func psnr(img, ref image.Image) (float64, error) {
+	r, err := metrics.Measure(img, ref, &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true})
+	return r.PSNR, err
+}
+
 // evalCleanDir writes the three fixture photos, cropped to side x side,
 // into a temporary clean folder.
 func evalCleanDir(t *testing.T, side int) string {
@@ -60,7 +66,7 @@ func mean(v []float64) float64 {
 
 // TestEvaluateClean evaluates an EP model (task from the set, no classifier)
 // and a plain baseline on the 14 clean-mode sets and checks every number
-// against metrics.PSNR computed directly on Restore's output.
+// against the PSNR computed directly on Restore's output.
 func TestEvaluateClean(t *testing.T) {
 	dir := evalCleanDir(t, 64)
 	sets, err := mioir.CleanTestSets(dir, 7, nil)
@@ -96,18 +102,18 @@ func TestEvaluateClean(t *testing.T) {
 			lq, gt, err := p.Load()
 			require.NoError(t, err)
 			gti := gt.ToImage()
-			in, err := metrics.PSNR(lq.ToImage(), gti, nil)
+			in, err := psnr(lq.ToImage(), gti)
 			require.NoError(t, err)
 			want[mioir.InputRow] = append(want[mioir.InputRow], in)
-			out, info, err := m.Restore(lq.ToImage(), &mioir.Options{Task: s.Task})
+			out, info, err := m.Restore(context.Background(), lq.ToImage(), &mioir.Options{Task: s.Task})
 			require.NoError(t, err)
 			require.Equal(t, s.Task, info.Task)
-			v, err := metrics.PSNR(out, gti, nil)
+			v, err := psnr(out, gti)
 			require.NoError(t, err)
 			want["EP"] = append(want["EP"], v)
-			out, _, err = base.Restore(lq.ToImage(), nil)
+			out, _, err = base.Restore(context.Background(), lq.ToImage(), nil)
 			require.NoError(t, err)
-			v, err = metrics.PSNR(out, gti, nil)
+			v, err = psnr(out, gti)
 			require.NoError(t, err)
 			want["M"] = append(want["M"], v)
 		}
@@ -166,13 +172,13 @@ func TestEvaluateClean(t *testing.T) {
 	require.Equal(t, "sr", s0.Set.Name)
 	require.Equal(t, s0.LQ.Bounds(), s0.Restored.Bounds())
 	require.Equal(t, s0.GT.Bounds(), s0.LQ.Bounds())
-	v, err := metrics.PSNR(s0.Restored, s0.GT, nil)
+	v, err := psnr(s0.Restored, s0.GT)
 	require.NoError(t, err)
 	require.Equal(t, v, s0.Result.PSNR)
 }
 
 // TestEvaluateSSIMNoInput measures SSIM too, without the input row: gains are
-// then undefined (no baseline), SSIM equals metrics.SSIM of the output.
+// then undefined (no baseline), SSIM equals metrics.Measure of the output.
 func TestEvaluateSSIMNoInput(t *testing.T) {
 	dir := evalCleanDir(t, 48)
 	sets, err := mioir.CleanTestSets(dir, 3, []degrade.Task{degrade.Noise})
@@ -187,7 +193,7 @@ func TestEvaluateSSIMNoInput(t *testing.T) {
 	require.Len(t, rep.Images, 6)
 	lq, gt, err := sets[1].Pairs[2].Load()
 	require.NoError(t, err)
-	out, _, err := m.Restore(lq.ToImage(), nil)
+	out, _, err := m.Restore(context.Background(), lq.ToImage(), nil)
 	require.NoError(t, err)
 	want, err := metrics.Measure(out, gt.ToImage(), nil)
 	require.NoError(t, err)
@@ -250,8 +256,8 @@ func TestTestSetsFromDir(t *testing.T) {
 	require.Len(t, rep.Skipped, 1)
 	in := rep.ImagesOf(mioir.InputRow, "mine")
 	require.Len(t, in, 1)
-	want, err := metrics.PSNR(degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage(),
-		degrade.FromImage(a).Crop(image.Rect(0, 0, 36, 36)).ToImage(), nil)
+	want, err := psnr(degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage(),
+		degrade.FromImage(a).Crop(image.Rect(0, 0, 36, 36)).ToImage())
 	require.NoError(t, err)
 	require.Equal(t, want, in[0].PSNR)
 
@@ -318,11 +324,11 @@ func TestEvaluateTaskChoice(t *testing.T) {
 			require.Equal(t, s.Task, o[i].Task)
 			lq, gt, err := p.Load()
 			require.NoError(t, err)
-			out, info, err := m.Restore(lq.ToImage(), nil)
+			out, info, err := m.Restore(context.Background(), lq.ToImage(), nil)
 			require.NoError(t, err)
 			require.True(t, info.Auto || info.Task != 0)
 			require.Equal(t, info.Task, a[i].Task)
-			v, err := metrics.PSNR(out, gt.ToImage(), nil)
+			v, err := psnr(out, gt.ToImage())
 			require.NoError(t, err)
 			require.Equal(t, v, a[i].PSNR)
 		}

@@ -598,7 +598,7 @@ func (t *Trainer) validate() error {
 		tasks = append(tasks, task)
 	}
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i] < tasks[j] })
-	opts := metrics.DefaultOptions()
+	opts := metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true}
 	for _, task := range tasks {
 		pairs := t.cfg.Val[task]
 		if t.cfg.ValLimit > 0 && len(pairs) > t.cfg.ValLimit {
@@ -616,9 +616,11 @@ func (t *Trainer) validate() error {
 				v, err = t.classifyImage(lq, task)
 			} else {
 				var out *degrade.Image
+				var r metrics.Result
 				if out, err = t.restoreImage(lq, task); err == nil {
-					v, err = metrics.PSNRFloat(out, gt, &opts)
+					r, err = metrics.MeasureFloat(out, gt, &opts)
 				}
+				v = r.PSNR
 			}
 			if err != nil {
 				return fmt.Errorf("mioir: validate %s: %w", pr.Name, err)
@@ -655,7 +657,9 @@ func (t *Trainer) restoreImage(lq *degrade.Image, task degrade.Task) (*degrade.I
 		return nil, err
 	}
 	defer x.Close()
-	y, _, err := t.model.RestoreTensor(x, &Options{Task: task})
+	// Validation runs to its end even after Run's context ends: Run checks
+	// it between iterations, so a resumed run misses no validation.
+	y, _, err := t.model.RestoreTensor(context.Background(), x, &Options{Task: task})
 	if err != nil {
 		return nil, err
 	}

@@ -47,11 +47,11 @@ func trainCases(t *testing.T) []trainCase {
 			Name:      "TrainTiny",
 			NewConfig: func() any { return new(struct{}) },
 			Build: func(g *mioir.Generator, _ any, _ prompt.Kind) (nets.Backbone, error) {
-				c1, err := layers.NewConv2d(g, 3, 8, 3, layers.ConvConfig{Padding: 1})
+				c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
 				if err != nil {
 					return nil, err
 				}
-				c2, err := layers.NewConv2d(g, 8, 3, 3, layers.ConvConfig{Padding: 1})
+				c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
 				if err != nil {
 					c1.Close()
 					return nil, err
@@ -289,7 +289,7 @@ func TestClassifierTrainer(t *testing.T) {
 	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 16, Prompted: true}, Prompt: prompt.Explicit}, 1)
 	require.NoError(t, err)
 	require.NoError(t, m.SetClassifier(c))
-	_, info, err := m.Restore(image.NewNRGBA(image.Rect(0, 0, 24, 24)), nil)
+	_, info, err := m.Restore(context.Background(), image.NewNRGBA(image.Rect(0, 0, 24, 24)), nil)
 	require.NoError(t, err)
 	require.True(t, info.Auto)
 	m.Close()

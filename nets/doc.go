@@ -19,7 +19,7 @@
 // channel count, layout, which prompt extractor feeds it, and the
 // state_dict prefixes of the reference's FC pair), so that package prompt can
 // build the extractors and FC pairs for any backbone, including one written
-// by a user on nets/layers.
+// by a user on nets/layers and nets/blocks.
 //
 // SRResNet's zero config is the paper's (64 features, 16 blocks, upscale 1);
 // SRResNetConfig.Prompted selects the naming and initialisation of the

@@ -21,16 +21,16 @@ type Extractor struct {
 // NewExtractor returns an extractor for prompts with in channels (1 for
 // explicit maps, 3 for adaptive prompts), with PyTorch's default init from g.
 func NewExtractor(g *torch.Generator, in int64) (*Extractor, error) {
-	c1, err := layers.NewConv2d(g, in, VectorSize, 7, layers.ConvConfig{Stride: 2})
+	c1, err := layers.NewConv2d(g, in, VectorSize, 7, &layers.ConvConfig{Stride: 2})
 	if err != nil {
 		return nil, fmt.Errorf("prompt: extractor: %w", err)
 	}
 	e := &Extractor{Conv1: c1}
-	if e.Conv2, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, layers.ConvConfig{Stride: 2}); err != nil {
+	if e.Conv2, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, &layers.ConvConfig{Stride: 2}); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("prompt: extractor: %w", err)
 	}
-	if e.Conv3, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, layers.ConvConfig{Stride: 2}); err != nil {
+	if e.Conv3, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, &layers.ConvConfig{Stride: 2}); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("prompt: extractor: %w", err)
 	}

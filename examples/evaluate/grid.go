@@ -63,8 +63,8 @@ func (g *gridBuilder) add(s mioir.EvalSample) {
 	for i, img := range []*image.NRGBA{s.LQ, s.Restored, s.GT} {
 		row.thumbs[i] = thumbnail(img, g.height)
 	}
-	in, err := metrics.PSNR(s.LQ, s.GT, nil)
-	row.captions[0] = psnrCaption(in, err)
+	in, err := metrics.Measure(s.LQ, s.GT, &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true})
+	row.captions[0] = psnrCaption(in.PSNR, err)
 	row.captions[1] = psnrCaption(s.Result.PSNR, nil)
 	row.captions[2] = s.Name
 	g.rows = append(g.rows, row)

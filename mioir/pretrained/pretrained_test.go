@@ -3,6 +3,7 @@ package pretrained_test
 import (
 	"context"
 	"fmt"
+	"image"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,12 @@ import (
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/pretrained"
 )
+
+// psnr is the paper's PSNR (RGB, crop 4) of img against ref.
+func psnr(img, ref image.Image) (float64, error) {
+	r, err := metrics.Measure(img, ref, &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true})
+	return r.PSNR, err
+}
 
 // heldoutGain is the mean PSNR gain (dB, RGB, crop 4) of the default model
 // over the degraded input on the held-out crops in testdata/heldout, In-Dis
@@ -127,13 +134,13 @@ func TestSample(t *testing.T) {
 	m, err := pretrained.Default()
 	require.NoError(t, err)
 	defer m.Close()
-	out, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	require.NoError(t, err)
 	require.True(t, info.Auto)
 	require.Equal(t, pretrained.SampleTask, info.Task)
-	before, err := metrics.PSNR(lq, gt, nil)
+	before, err := psnr(lq, gt)
 	require.NoError(t, err)
-	after, err := metrics.PSNR(out, gt, nil)
+	after, err := psnr(out, gt)
 	require.NoError(t, err)
 	require.InDelta(t, sampleBefore, before, 1e-9)
 	t.Logf("sample: PSNR %.4f -> %.4f dB", before, after)
@@ -156,12 +163,12 @@ func TestDefaultCopies(t *testing.T) {
 	lq, _, err := pretrained.Sample()
 	require.NoError(t, err)
 	o := &mioir.Options{Task: degrade.Rain}
-	want, _, err := a.Restore(lq, o)
+	want, _, err := a.Restore(context.Background(), lq, o)
 	require.NoError(t, err)
 	a.Close()
-	_, _, err = a.Restore(lq, o)
+	_, _, err = a.Restore(context.Background(), lq, o)
 	require.ErrorIs(t, err, mioir.ErrClosedModel)
-	got, _, err := b.Restore(lq, o)
+	got, _, err := b.Restore(context.Background(), lq, o)
 	require.NoError(t, err)
 	require.Equal(t, want.Pix, got.Pix)
 }
@@ -178,14 +185,14 @@ func ExampleDefault() {
 		fmt.Println(err)
 		return
 	}
-	out, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	before, _ := metrics.PSNR(lq, clean, nil)
-	after, _ := metrics.PSNR(out, clean, nil)
-	fmt.Printf("detected %s; PSNR gain %.0f dB\n", info.Task.Name(), after-before)
+	before, _ := metrics.Measure(lq, clean, nil)
+	after, _ := metrics.Measure(out, clean, nil)
+	fmt.Printf("detected %s; PSNR gain %.0f dB\n", info.Task.Name(), after.PSNR-before.PSNR)
 	// Output:
 	// detected rain; PSNR gain 5 dB
 }

@@ -1,4 +1,4 @@
-package layers
+package blocks
 
 import (
 	"fmt"
@@ -12,10 +12,10 @@ import (
 // ws x ws square of tokens, and windows are numbered in raster order (row of
 // windows first), batch-major, exactly as the reference window_partition.
 
-// MaskFill is the value the shifted-window attention mask puts between tokens
+// maskFill is the value the shifted-window attention mask puts between tokens
 // that come from different image regions (the reference's -100: after the
 // softmax such a pair has a weight of about e^-100).
-const MaskFill = -100.0
+const maskFill = -100.0
 
 // WindowPartition splits a channels-last token map x (B, H, W, C) into
 // non-overlapping ws x ws windows, returned as (B*nW, ws*ws, C) with
@@ -33,12 +33,12 @@ func WindowReverse(windows *torch.Tensor, ws, h, w int64) *torch.Tensor {
 	return windows.Reshape(-1, h/ws, w/ws, ws, ws, c).Permute(0, 1, 3, 2, 4, 5).Reshape(-1, h, w, c)
 }
 
-// RelativePositionIndex returns the (ws*ws) x (ws*ws) row-major table that
+// relativePositionIndex returns the (ws*ws) x (ws*ws) row-major table that
 // maps a (query, key) token pair of one window to its row of the relative
 // position bias table ((2ws-1)^2 rows): for tokens i = (yi, xi) and
 // j = (yj, xj), (yi-yj+ws-1)*(2ws-1) + (xi-xj+ws-1). It equals the
 // reference's relative_position_index buffer.
-func RelativePositionIndex(ws int) []int64 {
+func relativePositionIndex(ws int) []int64 {
 	n := ws * ws
 	span := 2*ws - 1
 	idx := make([]int64, n*n)
@@ -52,28 +52,28 @@ func RelativePositionIndex(ws int) []int64 {
 	return idx
 }
 
-// RelativePositionIndexTensor is RelativePositionIndex as an int64 tensor of
+// relativePositionIndexTensor is RelativePositionIndex as an int64 tensor of
 // shape (ws*ws, ws*ws) on dev, owned by s (nil: by the caller).
-func RelativePositionIndexTensor(s *torch.Scope, ws int, dev torch.Device) (*torch.Tensor, error) {
+func relativePositionIndexTensor(s *torch.Scope, ws int, dev torch.Device) (*torch.Tensor, error) {
 	if ws < 1 {
-		return nil, fmt.Errorf("layers: window size %d < 1", ws)
+		return nil, fmt.Errorf("blocks: window size %d < 1", ws)
 	}
 	n := int64(ws * ws)
-	return torch.FromSliceOn(s, dev, RelativePositionIndex(ws), n, n)
+	return torch.FromSliceOn(s, dev, relativePositionIndex(ws), n, n)
 }
 
-// Raster is the token order of an un-partitioned map, for WindowGather.
-const Raster = -1
+// raster is the token order of an un-partitioned map, for windowGather.
+const raster = -1
 
-// WindowOrder returns, for an h x w map cyclically shifted by shift tokens
+// windowOrder returns, for an h x w map cyclically shifted by shift tokens
 // (as torch.roll by -shift on both axes) and split into ws x ws windows, the
 // raster index of each token in window order: token k of the
 // WindowPartition result (windows in raster order, tokens in raster order
-// within a window) is token WindowOrder(...)[k] of the un-shifted map. shift
-// Raster gives the identity.
-func WindowOrder(h, w, ws, shift int) []int64 {
+// within a window) is token windowOrder(...)[k] of the un-shifted map. shift
+// raster gives the identity.
+func windowOrder(h, w, ws, shift int) []int64 {
 	idx := make([]int64, 0, h*w)
-	if shift == Raster {
+	if shift == raster {
 		for i := range h * w {
 			idx = append(idx, int64(i))
 		}
@@ -93,27 +93,27 @@ func WindowOrder(h, w, ws, shift int) []int64 {
 	return idx
 }
 
-// WindowGather returns the index that reorders a token sequence from the
-// window order of shift from to that of shift to (either may be Raster):
+// windowGather returns the index that reorders a token sequence from the
+// window order of shift from to that of shift to (either may be raster):
 // x.IndexSelect(1, idx) turns (B, h*w, C) tokens in the first order into
 // the second. Reordering replaces the roll, partition, reverse and roll back
 // of each block by one gather, and lets per-token operations (LayerNorm, the
 // MLP, residual additions) run in window order.
-func WindowGather(h, w, ws, from, to int) ([]int64, error) {
+func windowGather(h, w, ws, from, to int) ([]int64, error) {
 	for _, sh := range []int{from, to} {
-		if sh == Raster {
+		if sh == raster {
 			continue
 		}
 		if err := checkWindowGeometry(h, w, ws, sh); err != nil {
 			return nil, err
 		}
 	}
-	src := WindowOrder(h, w, ws, from)
+	src := windowOrder(h, w, ws, from)
 	inv := make([]int64, len(src))
 	for k, r := range src {
 		inv[r] = int64(k)
 	}
-	dst := WindowOrder(h, w, ws, to)
+	dst := windowOrder(h, w, ws, to)
 	for k, r := range dst {
 		dst[k] = inv[r]
 	}
@@ -139,23 +139,23 @@ func shiftRegion(y, n, ws, shift int) int {
 func checkWindowGeometry(h, w, ws, shift int) error {
 	switch {
 	case ws < 1:
-		return fmt.Errorf("layers: window size %d < 1", ws)
+		return fmt.Errorf("blocks: window size %d < 1", ws)
 	case h < ws || w < ws || h%ws != 0 || w%ws != 0:
-		return fmt.Errorf("layers: a %dx%d token map is not a whole number of %dx%d windows", h, w, ws, ws)
+		return fmt.Errorf("blocks: a %dx%d token map is not a whole number of %dx%d windows", h, w, ws, ws)
 	case shift < 0 || shift >= ws:
-		return fmt.Errorf("layers: shift %d outside [0, %d)", shift, ws)
+		return fmt.Errorf("blocks: shift %d outside [0, %d)", shift, ws)
 	}
 	return nil
 }
 
-// ShiftedWindowMask returns the attention mask of shifted-window attention
+// shiftedWindowMask returns the attention mask of shifted-window attention
 // for an h x w token map cyclically shifted by shift tokens: a row-major
 // (nW, ws*ws, ws*ws) array, nW = (h/ws)*(w/ws), holding 0 where query and key
-// come from the same region of the un-shifted map and MaskFill elsewhere.
+// come from the same region of the un-shifted map and maskFill elsewhere.
 // It is computed for the actual size, so it equals the reference's attn_mask
 // buffer when h, w equal the reference img_size and its calculate_mask
 // otherwise. h and w must be multiples of ws, and 0 <= shift < ws.
-func ShiftedWindowMask(h, w, ws, shift int) ([]float32, error) {
+func shiftedWindowMask(h, w, ws, shift int) ([]float32, error) {
 	if err := checkWindowGeometry(h, w, ws, shift); err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func ShiftedWindowMask(h, w, ws, shift int) ([]float32, error) {
 			for i := range n {
 				for j := range n {
 					if labels[i] != labels[j] {
-						m[i*n+j] = MaskFill
+						m[i*n+j] = maskFill
 					}
 				}
 			}
@@ -181,10 +181,10 @@ func ShiftedWindowMask(h, w, ws, shift int) ([]float32, error) {
 	return mask, nil
 }
 
-// ShiftedWindowMaskTensor is ShiftedWindowMask as a float32 tensor of shape
+// shiftedWindowMaskTensor is shiftedWindowMask as a float32 tensor of shape
 // (nW, ws*ws, ws*ws) on dev, owned by s (nil: by the caller).
-func ShiftedWindowMaskTensor(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (*torch.Tensor, error) {
-	m, err := ShiftedWindowMask(h, w, ws, shift)
+func shiftedWindowMaskTensor(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (*torch.Tensor, error) {
+	m, err := shiftedWindowMask(h, w, ws, shift)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func ShiftedWindowMaskTensor(s *torch.Scope, h, w, ws, shift int, dev torch.Devi
 }
 
 // maskKey identifies one shifted-window mask (from < -1) or one
-// WindowGather index.
+// windowGather index.
 type maskKey struct {
 	h, w, ws, shift int
 	from            int
@@ -209,34 +209,41 @@ const maxCachedMasks = 64
 
 // MaskCache keeps the shifted-window masks (and the window-order gather
 // indices) of the sizes a model has seen, so that every block of a forward
-// pass (and every later pass at the same size) shares one tensor. It is safe for concurrent use; the zero value
-// is ready. The cached tensors belong to the cache: Close frees them.
+// pass (and every later pass at the same size) shares one tensor. It is
+// safe for concurrent use; the zero value is ready. The cached tensors
+// belong to the cache: Close frees them.
 type MaskCache struct {
 	mu    sync.Mutex
 	masks map[maskKey]*torch.Tensor
 }
 
-// Get returns the mask of ShiftedWindowMask for these arguments on dev,
-// brought into s with s.Use (so the caller may close it or let s free it; the
-// cached tensor stays).
+// Get returns the additive attention mask of shifted-window attention on
+// dev for an h x w token map cyclically shifted by shift tokens (as
+// torch.roll by -shift on both axes) and split into ws x ws windows: a
+// float32 tensor (nW, ws*ws, ws*ws), nW = (h/ws)*(w/ws), holding 0 where
+// query and key come from the same region of the un-shifted map and -100
+// elsewhere, the reference's attn_mask (calculate_mask for other sizes). h
+// and w must be multiples of ws, and 0 <= shift < ws. The tensor is brought
+// into s with s.Use (so the caller may close it or let s free it; the cached
+// tensor stays).
 func (c *MaskCache) Get(s *torch.Scope, h, w, ws, shift int, dev torch.Device) (*torch.Tensor, error) {
 	return c.get(s, maskKey{h, w, ws, shift, noGather, dev}, func() (*torch.Tensor, error) {
-		return ShiftedWindowMaskTensor(nil, h, w, ws, shift, dev)
+		return shiftedWindowMaskTensor(nil, h, w, ws, shift, dev)
 	})
 }
 
-// Gather returns WindowGather(h, w, ws, from, to) as an int64 tensor on dev,
+// gather returns windowGather(h, w, ws, from, to) as an int64 tensor on dev,
 // brought into s, cached like the masks.
-func (c *MaskCache) Gather(s *torch.Scope, h, w, ws, from, to int, dev torch.Device) (*torch.Tensor, error) {
+func (c *MaskCache) gather(s *torch.Scope, h, w, ws, from, to int, dev torch.Device) (*torch.Tensor, error) {
 	return c.get(s, maskKey{h, w, ws, to, from, dev}, func() (*torch.Tensor, error) {
-		return WindowGatherTensor(nil, h, w, ws, from, to, dev)
+		return windowGatherTensor(nil, h, w, ws, from, to, dev)
 	})
 }
 
-// WindowGatherTensor is WindowGather as an int64 tensor on dev, owned by s
+// windowGatherTensor is windowGather as an int64 tensor on dev, owned by s
 // (nil: by the caller).
-func WindowGatherTensor(s *torch.Scope, h, w, ws, from, to int, dev torch.Device) (*torch.Tensor, error) {
-	idx, err := WindowGather(h, w, ws, from, to)
+func windowGatherTensor(s *torch.Scope, h, w, ws, from, to int, dev torch.Device) (*torch.Tensor, error) {
+	idx, err := windowGather(h, w, ws, from, to)
 	if err != nil {
 		return nil, err
 	}

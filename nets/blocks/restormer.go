@@ -1,8 +1,9 @@
-package layers
+package blocks
 
 import (
 	"fmt"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -34,7 +35,7 @@ func ParseNormType(s string) (NormType, error) {
 	case "BiasFree":
 		return NormBiasFree, nil
 	}
-	return 0, fmt.Errorf("layers: LayerNorm type %q is not \"WithBias\" or \"BiasFree\"", s)
+	return 0, fmt.Errorf("blocks: LayerNorm type %q is not \"WithBias\" or \"BiasFree\"", s)
 }
 
 // String returns "WithBias" or "BiasFree".
@@ -75,15 +76,15 @@ type ChannelNorm struct {
 // bias zeros (as the reference initialises them).
 func NewChannelNorm(dim int64, typ NormType) (*ChannelNorm, error) {
 	if dim <= 0 {
-		return nil, fmt.Errorf("layers: new channel norm: %d channels", dim)
+		return nil, fmt.Errorf("blocks: new channel norm: %d channels", dim)
 	}
-	w, err := FillParam(1, dim)
+	w, err := layers.FillParam(1, dim)
 	if err != nil {
 		return nil, initErr("channel norm", err)
 	}
 	n := &ChannelNorm{Weight: w, Type: typ, Eps: RestormerEps}
 	if typ == NormWithBias {
-		if n.Bias, err = NewParam(dim); err != nil {
+		if n.Bias, err = layers.NewParam(dim); err != nil {
 			w.Close()
 			return nil, initErr("channel norm", err)
 		}
@@ -92,7 +93,7 @@ func NewChannelNorm(dim int64, typ NormType) (*ChannelNorm, error) {
 }
 
 // Visit reports body.weight and body.bias.
-func (n *ChannelNorm) Visit(v Visitor) {
+func (n *ChannelNorm) Visit(v layers.Visitor) {
 	if n == nil {
 		return
 	}
@@ -122,7 +123,7 @@ func (n *ChannelNorm) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (n *ChannelNorm) Close() { Close(n) }
+func (n *ChannelNorm) Close() { layers.Close(n) }
 
 // MDTA is Restormer's multi-Dconv head transposed attention: a 1x1
 // convolution to 3C channels (qkv) and a 3x3 depthwise convolution
@@ -137,7 +138,7 @@ func (n *ChannelNorm) Close() { Close(n) }
 // their biases when built with one.
 type MDTA struct {
 	Temperature          *torch.Tensor
-	QKV, QKVDWConv, Proj *Conv2d
+	QKV, QKVDWConv, Proj *layers.Conv2d
 	Heads                int64
 }
 
@@ -148,17 +149,17 @@ type MDTA struct {
 // convolution (Restormer: none).
 func NewMDTA(g *torch.Generator, dim, heads int64, bias bool) (*MDTA, error) {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 {
-		return nil, fmt.Errorf("layers: new MDTA: %d channels for %d heads", dim, heads)
+		return nil, fmt.Errorf("blocks: new MDTA: %d channels for %d heads", dim, heads)
 	}
 	a := &MDTA{Heads: heads}
 	var err error
-	if a.Temperature, err = FillParam(1, heads, 1, 1); err != nil {
+	if a.Temperature, err = layers.FillParam(1, heads, 1, 1); err != nil {
 		return nil, initErr("MDTA", err)
 	}
-	cc := ConvConfig{NoBias: !bias}
-	if a.QKV, err = NewConv2d(g, dim, 3*dim, 1, cc); err == nil {
-		if a.QKVDWConv, err = NewConv2d(g, 3*dim, 3*dim, 3, ConvConfig{Padding: 1, Groups: 3 * dim, NoBias: !bias}); err == nil {
-			a.Proj, err = NewConv2d(g, dim, dim, 1, cc)
+	cc := &layers.ConvConfig{NoBias: !bias}
+	if a.QKV, err = layers.NewConv2d(g, dim, 3*dim, 1, cc); err == nil {
+		if a.QKVDWConv, err = layers.NewConv2d(g, 3*dim, 3*dim, 3, &layers.ConvConfig{Padding: 1, Groups: 3 * dim, NoBias: !bias}); err == nil {
+			a.Proj, err = layers.NewConv2d(g, dim, dim, 1, cc)
 		}
 	}
 	if err != nil {
@@ -169,7 +170,7 @@ func NewMDTA(g *torch.Generator, dim, heads int64, bias bool) (*MDTA, error) {
 }
 
 // Visit reports temperature, qkv, qkv_dwconv and project_out.
-func (a *MDTA) Visit(v Visitor) {
+func (a *MDTA) Visit(v layers.Visitor) {
 	if a == nil {
 		return
 	}
@@ -204,7 +205,7 @@ func (a *MDTA) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (a *MDTA) Close() { Close(a) }
+func (a *MDTA) Close() { layers.Close(a) }
 
 // DefaultFFNExpansion is Restormer's ffn_expansion_factor.
 const DefaultFFNExpansion = 2.66
@@ -224,7 +225,7 @@ func GDFNHidden(dim int64, expansion float64) int64 {
 // Names: project_in.weight (2h, C, 1, 1), dwconv.weight (2h, 1, 3, 3),
 // project_out.weight (C, h, 1, 1), and their biases when built with one.
 type GDFN struct {
-	ProjectIn, DWConv, ProjectOut *Conv2d
+	ProjectIn, DWConv, ProjectOut *layers.Conv2d
 }
 
 // NewGDFN returns a GDFN of dim channels with hidden width
@@ -237,13 +238,13 @@ func NewGDFN(g *torch.Generator, dim int64, expansion float64, bias bool) (*GDFN
 	}
 	hid := GDFNHidden(dim, expansion)
 	if dim <= 0 || hid <= 0 {
-		return nil, fmt.Errorf("layers: new GDFN: %d channels, expansion %g", dim, expansion)
+		return nil, fmt.Errorf("blocks: new GDFN: %d channels, expansion %g", dim, expansion)
 	}
 	f := &GDFN{}
 	var err error
-	if f.ProjectIn, err = NewConv2d(g, dim, 2*hid, 1, ConvConfig{NoBias: !bias}); err == nil {
-		if f.DWConv, err = NewConv2d(g, 2*hid, 2*hid, 3, ConvConfig{Padding: 1, Groups: 2 * hid, NoBias: !bias}); err == nil {
-			f.ProjectOut, err = NewConv2d(g, hid, dim, 1, ConvConfig{NoBias: !bias})
+	if f.ProjectIn, err = layers.NewConv2d(g, dim, 2*hid, 1, &layers.ConvConfig{NoBias: !bias}); err == nil {
+		if f.DWConv, err = layers.NewConv2d(g, 2*hid, 2*hid, 3, &layers.ConvConfig{Padding: 1, Groups: 2 * hid, NoBias: !bias}); err == nil {
+			f.ProjectOut, err = layers.NewConv2d(g, hid, dim, 1, &layers.ConvConfig{NoBias: !bias})
 		}
 	}
 	if err != nil {
@@ -254,7 +255,7 @@ func NewGDFN(g *torch.Generator, dim int64, expansion float64, bias bool) (*GDFN
 }
 
 // Visit reports project_in, dwconv and project_out.
-func (f *GDFN) Visit(v Visitor) {
+func (f *GDFN) Visit(v layers.Visitor) {
 	if f == nil {
 		return
 	}
@@ -273,7 +274,7 @@ func (f *GDFN) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (f *GDFN) Close() { Close(f) }
+func (f *GDFN) Close() { layers.Close(f) }
 
 // TransformerBlockConfig describes one Restormer transformer block.
 type TransformerBlockConfig struct {
@@ -318,7 +319,7 @@ func NewTransformerBlock(g *torch.Generator, c TransformerBlockConfig) (*Transfo
 }
 
 // Visit reports norm1, attn, norm2 and ffn.
-func (b *TransformerBlock) Visit(v Visitor) {
+func (b *TransformerBlock) Visit(v layers.Visitor) {
 	if b == nil {
 		return
 	}
@@ -329,21 +330,21 @@ func (b *TransformerBlock) Visit(v Visitor) {
 }
 
 // Forward applies the block to x (N, C, H, W). The result belongs to x's
-// scope; the intermediates are freed before it returns (see Step).
+// scope; the intermediates are freed before it returns (see layers.Step).
 func (b *TransformerBlock) Forward(x *torch.Tensor) *torch.Tensor {
-	return Step(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		x = x.Add(b.Attn.Forward(b.Norm1.Forward(x)))
 		return x.Add(b.FFN.Forward(b.Norm2.Forward(x)))
 	})
 }
 
 // Close frees the tensors.
-func (b *TransformerBlock) Close() { Close(b) }
+func (b *TransformerBlock) Close() { layers.Close(b) }
 
 // NewTransformerBlocks returns n blocks of one configuration, as the
 // reference's nn.Sequential of TransformerBlocks (names "0.", "1.", ...).
-func NewTransformerBlocks(g *torch.Generator, n int, c TransformerBlockConfig) (Sequential, error) {
-	s := make(Sequential, 0, n)
+func NewTransformerBlocks(g *torch.Generator, n int, c TransformerBlockConfig) (layers.Sequential, error) {
+	s := make(layers.Sequential, 0, n)
 	for range n {
 		b, err := NewTransformerBlock(g, c)
 		if err != nil {
@@ -358,14 +359,14 @@ func NewTransformerBlocks(g *torch.Generator, n int, c TransformerBlockConfig) (
 // OverlapPatchEmbed is Restormer's input embedding: a 3x3 convolution
 // (padding 1) from the image channels to the feature width. Names: proj.*.
 type OverlapPatchEmbed struct {
-	Proj *Conv2d
+	Proj *layers.Conv2d
 }
 
 // NewOverlapPatchEmbed returns the embedding from in to dim channels,
 // initialised from g (PyTorch's default); bias adds a bias (Restormer:
 // none).
 func NewOverlapPatchEmbed(g *torch.Generator, in, dim int64, bias bool) (*OverlapPatchEmbed, error) {
-	c, err := NewConv2d(g, in, dim, 3, ConvConfig{Padding: 1, NoBias: !bias})
+	c, err := layers.NewConv2d(g, in, dim, 3, &layers.ConvConfig{Padding: 1, NoBias: !bias})
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +374,7 @@ func NewOverlapPatchEmbed(g *torch.Generator, in, dim int64, bias bool) (*Overla
 }
 
 // Visit reports proj.
-func (p *OverlapPatchEmbed) Visit(v Visitor) {
+func (p *OverlapPatchEmbed) Visit(v layers.Visitor) {
 	if p == nil {
 		return
 	}
@@ -384,22 +385,22 @@ func (p *OverlapPatchEmbed) Visit(v Visitor) {
 func (p *OverlapPatchEmbed) Forward(x *torch.Tensor) *torch.Tensor { return p.Proj.Forward(x) }
 
 // Close frees the tensors.
-func (p *OverlapPatchEmbed) Close() { Close(p) }
+func (p *OverlapPatchEmbed) Close() { layers.Close(p) }
 
 // ShuffleDown is Restormer's Downsample: a 3x3 convolution (padding 1, no
 // bias) from C to C/2 channels, then PixelUnshuffle(2): (N, C, H, W) ->
 // (N, 2C, H/2, W/2). H and W must be even. Names: body.0.weight.
 type ShuffleDown struct {
-	Conv *Conv2d
+	Conv *layers.Conv2d
 }
 
 // NewShuffleDown returns the downsampler of a feat-channel map (feat even),
 // initialised from g (PyTorch's default).
 func NewShuffleDown(g *torch.Generator, feat int64) (*ShuffleDown, error) {
 	if feat < 2 || feat%2 != 0 {
-		return nil, fmt.Errorf("layers: new shuffle down: %d channels (want an even count)", feat)
+		return nil, fmt.Errorf("blocks: new shuffle down: %d channels (want an even count)", feat)
 	}
-	c, err := NewConv2d(g, feat, feat/2, 3, ConvConfig{Padding: 1, NoBias: true})
+	c, err := layers.NewConv2d(g, feat, feat/2, 3, &layers.ConvConfig{Padding: 1, NoBias: true})
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +408,7 @@ func NewShuffleDown(g *torch.Generator, feat int64) (*ShuffleDown, error) {
 }
 
 // Visit reports body.0 (the reference's nn.Sequential(conv, PixelUnshuffle)).
-func (d *ShuffleDown) Visit(v Visitor) {
+func (d *ShuffleDown) Visit(v layers.Visitor) {
 	if d == nil {
 		return
 	}
@@ -420,22 +421,22 @@ func (d *ShuffleDown) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (d *ShuffleDown) Close() { Close(d) }
+func (d *ShuffleDown) Close() { layers.Close(d) }
 
 // ShuffleUp is Restormer's Upsample: a 3x3 convolution (padding 1, no bias)
 // from C to 2C channels, then PixelShuffle(2): (N, C, H, W) -> (N, C/2, 2H,
 // 2W). Names: body.0.weight.
 type ShuffleUp struct {
-	Conv *Conv2d
+	Conv *layers.Conv2d
 }
 
 // NewShuffleUp returns the upsampler of a feat-channel map (feat even),
 // initialised from g (PyTorch's default).
 func NewShuffleUp(g *torch.Generator, feat int64) (*ShuffleUp, error) {
 	if feat < 2 || feat%2 != 0 {
-		return nil, fmt.Errorf("layers: new shuffle up: %d channels (want an even count)", feat)
+		return nil, fmt.Errorf("blocks: new shuffle up: %d channels (want an even count)", feat)
 	}
-	c, err := NewConv2d(g, feat, 2*feat, 3, ConvConfig{Padding: 1, NoBias: true})
+	c, err := layers.NewConv2d(g, feat, 2*feat, 3, &layers.ConvConfig{Padding: 1, NoBias: true})
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +444,7 @@ func NewShuffleUp(g *torch.Generator, feat int64) (*ShuffleUp, error) {
 }
 
 // Visit reports body.0 (the reference's nn.Sequential(conv, PixelShuffle)).
-func (u *ShuffleUp) Visit(v Visitor) {
+func (u *ShuffleUp) Visit(v layers.Visitor) {
 	if u == nil {
 		return
 	}
@@ -456,4 +457,4 @@ func (u *ShuffleUp) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (u *ShuffleUp) Close() { Close(u) }
+func (u *ShuffleUp) Close() { layers.Close(u) }

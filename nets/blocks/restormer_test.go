@@ -1,4 +1,4 @@
-package layers
+package blocks
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -15,13 +16,13 @@ import (
 
 // rsRandomize fills every tensor of m with uniform numbers in [-0.5, 0.5)
 // (temperatures and norm weights around 1) and returns them by name.
-func rsRandomize(t *testing.T, m Module, seed uint64) map[string][]float64 {
+func rsRandomize(t *testing.T, m layers.Module, seed uint64) map[string][]float64 {
 	t.Helper()
 	g, err := torch.NewGenerator(seed)
 	require.NoError(t, err)
 	defer g.Close()
 	out := map[string][]float64{}
-	for _, p := range Params(m) {
+	for _, p := range layers.Params(m) {
 		require.NoError(t, g.Uniform(p.Tensor(), -0.5, 0.5))
 		if strings.HasSuffix(p.Name, "temperature") || strings.HasSuffix(p.Name, "body.weight") {
 			require.NoError(t, g.Uniform(p.Tensor(), 0.5, 1.5))
@@ -230,7 +231,7 @@ func TestChannelNormValues(t *testing.T) {
 			defer n.Close()
 			n.Explicit = c.explicit
 			names := []string{}
-			for _, p := range Params(n) {
+			for _, p := range layers.Params(n) {
 				names = append(names, p.Name)
 			}
 			if typ == NormBiasFree {
@@ -302,7 +303,7 @@ func TestTransformerBlockNames(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	var got [][2]any
-	for _, p := range Params(b) {
+	for _, p := range layers.Params(b) {
 		got = append(got, [2]any{p.Name, p.Tensor().Shape()})
 	}
 	require.Equal(t, [][2]any{
@@ -324,7 +325,7 @@ func TestTransformerBlockNames(t *testing.T) {
 	bb, err := NewTransformerBlock(nil, TransformerBlockConfig{Dim: 8, Heads: 2, Bias: true, Norm: NormBiasFree})
 	require.NoError(t, err)
 	defer bb.Close()
-	require.Equal(t, NumParams(b)-8*2+24+24+8+42+42+8, NumParams(bb))
+	require.Equal(t, layers.NumParams(b)-8*2+24+24+8+42+42+8, layers.NumParams(bb))
 	_, err = NewTransformerBlock(nil, TransformerBlockConfig{Dim: 6, Heads: 4})
 	require.Error(t, err)
 }
@@ -342,11 +343,11 @@ func TestShuffleDownUp(t *testing.T) {
 	e, err := NewOverlapPatchEmbed(g, 3, 4, false)
 	require.NoError(t, err)
 	defer e.Close()
-	require.Equal(t, "body.0.weight", Params(d)[0].Name)
+	require.Equal(t, "body.0.weight", layers.Params(d)[0].Name)
 	require.Equal(t, []int64{2, 4, 3, 3}, d.Conv.Weight.Shape())
 	require.Equal(t, []int64{16, 8, 3, 3}, u.Conv.Weight.Shape())
-	require.Equal(t, "proj.weight", Params(e)[0].Name)
-	require.Len(t, Params(e), 1)
+	require.Equal(t, "proj.weight", layers.Params(e)[0].Name)
+	require.Len(t, layers.Params(e), 1)
 
 	x := rsInput(3*8*6, 11)
 	_, shape := rsForward(t, x, []int64{1, 3, 8, 6}, func(x *torch.Tensor) *torch.Tensor {

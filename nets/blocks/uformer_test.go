@@ -1,4 +1,4 @@
-package layers
+package blocks
 
 import (
 	"math"
@@ -6,16 +6,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // ufRandomize draws every trainable tensor of m uniformly in [-0.5, 0.5).
-func ufRandomize(t *testing.T, m Module, seed uint64) {
+func ufRandomize(t *testing.T, m layers.Module, seed uint64) {
 	t.Helper()
 	g, err := torch.NewGenerator(seed)
 	require.NoError(t, err)
 	defer g.Close()
-	for _, p := range Params(m) {
+	for _, p := range layers.Params(m) {
 		if !p.Buffer {
 			require.NoError(t, g.Uniform(p.Tensor(), -0.5, 0.5))
 		}
@@ -30,14 +31,14 @@ func ufGelu(x float64) float64 { return x * (1 + math.Erf(x/math.Sqrt2)) / 2 }
 // shifted-window mask.
 func TestUformerAttentionEqualsWindowAttention(t *testing.T) {
 	const dim, heads, ws = 8, 2, 4
-	a, err := NewUformerAttention(nil, dim, heads, ws, true)
+	a, err := NewUformerAttention(nil, dim, heads, ws, false)
 	require.NoError(t, err)
 	defer a.Close()
 	ufRandomize(t, a, 5)
 	require.Equal(t, []string{"relative_position_bias_table", "relative_position_index", "qkv.to_q.weight",
 		"qkv.to_q.bias", "qkv.to_kv.weight", "qkv.to_kv.bias", "proj.weight", "proj.bias"}, ufNames(a))
 
-	w, err := NewWindowAttention(nil, dim, heads, ws, true)
+	w, err := NewWindowAttention(nil, dim, heads, ws, false)
 	require.NoError(t, err)
 	defer w.Close()
 	s := torch.NewScope(torch.Inference)
@@ -45,7 +46,7 @@ func TestUformerAttentionEqualsWindowAttention(t *testing.T) {
 	require.NoError(t, w.RelativePositionBiasTable.CopyFrom(a.RelativePositionBiasTable))
 	require.NoError(t, w.QKV.Weight.CopyFrom(torch.Cat([]*torch.Tensor{s.Use(a.ToQ.Weight), s.Use(a.ToKV.Weight)}, 0)))
 	require.NoError(t, w.QKV.Bias.CopyFrom(torch.Cat([]*torch.Tensor{s.Use(a.ToQ.Bias), s.Use(a.ToKV.Bias)}, 0)))
-	require.NoError(t, CopyParams(w.Proj, a.Proj))
+	require.NoError(t, layers.CopyParams(w.Proj, a.Proj))
 
 	g, err := torch.NewGenerator(9)
 	require.NoError(t, err)
@@ -53,7 +54,7 @@ func TestUformerAttentionEqualsWindowAttention(t *testing.T) {
 	// Two images of 8x8 tokens: 4 windows each.
 	x, err := g.Rand(s, []int64{2 * 4, ws * ws, dim}, nil)
 	require.NoError(t, err)
-	mask, err := ShiftedWindowMaskTensor(s, 8, 8, ws, ws/2, torch.CPU)
+	mask, err := shiftedWindowMaskTensor(s, 8, 8, ws, ws/2, torch.CPU)
 	require.NoError(t, err)
 	for _, m := range []*torch.Tensor{nil, mask} {
 		got, want := values(t, a.Forward(x, m)), values(t, w.Forward(x, m))
@@ -65,9 +66,9 @@ func TestUformerAttentionEqualsWindowAttention(t *testing.T) {
 	require.NoError(t, s.Err())
 }
 
-func ufNames(m Module) []string {
+func ufNames(m layers.Module) []string {
 	var names []string
-	for _, p := range Params(m) {
+	for _, p := range layers.Params(m) {
 		names = append(names, p.Name)
 	}
 	return names
@@ -79,10 +80,10 @@ func ufNames(m Module) []string {
 // order.
 func TestLeFFValues(t *testing.T) {
 	l := &LeFF{
-		Linear1: &Linear{Weight: tensorOf(t, []float32{1}, 1, 1), Bias: tensorOf(t, []float32{0}, 1)},
-		DWConv: &Conv2d{Weight: tensorOf(t, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3),
-			Bias: tensorOf(t, []float32{0.25}, 1), Opts: ConvConfig{Padding: 1, Groups: 1}.options()},
-		Linear2: &Linear{Weight: tensorOf(t, []float32{2}, 1, 1), Bias: tensorOf(t, []float32{-1}, 1)},
+		Linear1: &layers.Linear{Weight: tensorOf(t, []float32{1}, 1, 1), Bias: tensorOf(t, []float32{0}, 1)},
+		DWConv: &layers.Conv2d{Weight: tensorOf(t, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3),
+			Bias: tensorOf(t, []float32{0.25}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}, Groups: 1}},
+		Linear2: &layers.Linear{Weight: tensorOf(t, []float32{2}, 1, 1), Bias: tensorOf(t, []float32{-1}, 1)},
 	}
 	defer l.Close()
 	require.Equal(t, []string{"linear1.0.weight", "linear1.0.bias", "dwconv.0.weight", "dwconv.0.bias",
@@ -111,7 +112,7 @@ func TestLeFFValues(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	require.Equal(t, []int64{16, 1, 3, 3}, n.DWConv.Weight.Shape())
-	require.Equal(t, int64(4*16+16+16*9+16+16*4+4), NumParams(n))
+	require.Equal(t, int64(4*16+16+16*9+16+16*4+4), layers.NumParams(n))
 }
 
 // TestLeWinBlockModulator checks the modulator: a block whose modulator is
@@ -150,7 +151,7 @@ func TestLeWinBlockModulator(t *testing.T) {
 	noMod := run(&plain)
 	require.NotEqual(t, withMod, noMod)
 
-	require.NoError(t, Fill(b.Modulator, 0))
+	require.NoError(t, layers.Fill(b.Modulator, 0))
 	reset()
 	zeroMod := run(b)
 	require.Equal(t, noMod, zeroMod)
@@ -183,8 +184,8 @@ func TestUformerSampling(t *testing.T) {
 
 	// Downsample: a 4x4 kernel of ones, stride 2, padding 1, on a 4x6 map of
 	// ones: corner outputs cover 3x3 pixels, edge ones 3x4.
-	d := &UformerDownsample{Conv: &Conv2d{Weight: tensorOf(t, ufOnes(16), 1, 1, 4, 4),
-		Bias: tensorOf(t, []float32{0}, 1), Opts: ConvConfig{Stride: 2, Padding: 1}.options()}}
+	d := &UformerDownsample{Conv: &layers.Conv2d{Weight: tensorOf(t, ufOnes(16), 1, 1, 4, 4),
+		Bias: tensorOf(t, []float32{0}, 1), Opts: torch.ConvOptions{Stride: [2]int64{2, 2}, Padding: [2]int64{1, 1}}}}
 	defer d.Close()
 	require.Equal(t, []string{"conv.0.weight", "conv.0.bias"}, ufNames(d))
 	out := d.Forward(scoped(t, s, ufOnes(24), 1, 24, 1), 4, 6)
@@ -192,8 +193,8 @@ func TestUformerSampling(t *testing.T) {
 	require.Equal(t, []float32{9, 12, 9, 9, 12, 9}, values(t, out))
 
 	// Upsample: each token becomes a 2x2 block scaled by the kernel.
-	u := &UformerUpsample{Deconv: &ConvTranspose2d{Weight: tensorOf(t, []float32{1, 2, 3, 4}, 1, 1, 2, 2),
-		Opts: ConvConfig{Stride: 2}.options()}}
+	u := &UformerUpsample{Deconv: &layers.ConvTranspose2d{Weight: tensorOf(t, []float32{1, 2, 3, 4}, 1, 1, 2, 2),
+		Opts: torch.ConvOptions{Stride: [2]int64{2, 2}}}}
 	defer u.Close()
 	require.Equal(t, []string{"deconv.0.weight"}, ufNames(u))
 	up := u.Forward(scoped(t, s, []float32{1, 10}, 1, 2, 1), 1, 2)
@@ -203,8 +204,8 @@ func TestUformerSampling(t *testing.T) {
 	// Input projection: convolution then LeakyReLU(0.01), as tokens.
 	centre := make([]float32, 9)
 	centre[4] = 1
-	ip := &UformerInputProj{Conv: &Conv2d{Weight: tensorOf(t, centre, 1, 1, 3, 3),
-		Bias: tensorOf(t, []float32{0}, 1), Opts: ConvConfig{Padding: 1}.options()}}
+	ip := &UformerInputProj{Conv: &layers.Conv2d{Weight: tensorOf(t, centre, 1, 1, 3, 3),
+		Bias: tensorOf(t, []float32{0}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}}}}
 	defer ip.Close()
 	require.Equal(t, []string{"proj.0.weight", "proj.0.bias"}, ufNames(ip))
 	tok := ip.Forward(scoped(t, s, []float32{-2, 1, 3, -4}, 1, 1, 2, 2))
@@ -212,8 +213,8 @@ func TestUformerSampling(t *testing.T) {
 	require.InDeltaSlice(t, []float32{-0.02, 1, 3, -0.04}, values(t, tok), 1e-7)
 
 	// Output projection: tokens back to an image.
-	op := &UformerOutputProj{Conv: &Conv2d{Weight: tensorOf(t, centre, 1, 1, 3, 3),
-		Bias: tensorOf(t, []float32{0.5}, 1), Opts: ConvConfig{Padding: 1}.options()}}
+	op := &UformerOutputProj{Conv: &layers.Conv2d{Weight: tensorOf(t, centre, 1, 1, 3, 3),
+		Bias: tensorOf(t, []float32{0.5}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}}}}
 	defer op.Close()
 	img := op.Forward(scoped(t, s, []float32{1, 2, 3, 4, 5, 6}, 1, 6, 1), 2, 3)
 	require.Equal(t, []int64{1, 1, 2, 3}, img.Shape())

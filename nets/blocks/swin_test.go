@@ -1,10 +1,11 @@
-package layers
+package blocks
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -75,9 +76,9 @@ func TestSwinBlockDropPathOnlyInTraining(t *testing.T) {
 	require.Error(t, err)
 }
 
-// TestWindowOrderMatchesRollAndPartition checks WindowOrder against the
+// TestWindowOrderMatchesRollAndPartition checks windowOrder against the
 // reference's torch.roll by -shift followed by WindowPartition, and
-// WindowGather against composing the orders.
+// windowGather against composing the orders.
 func TestWindowOrderMatchesRollAndPartition(t *testing.T) {
 	s := torch.NewScope(torch.Inference)
 	defer s.Close()
@@ -92,25 +93,25 @@ func TestWindowOrderMatchesRollAndPartition(t *testing.T) {
 		p := WindowPartition(x.Roll([]int64{-int64(shift), -int64(shift)}, []int64{1, 2}), ws)
 		got, err := torch.ToSlice[float32](p)
 		require.NoError(t, err)
-		order := WindowOrder(h, w, ws, shift)
+		order := windowOrder(h, w, ws, shift)
 		for k, r := range order {
 			require.Equal(t, float32(r), got[k], "shift %d token %d", shift, k)
 		}
 	}
-	require.Equal(t, WindowOrder(h, w, ws, Raster), func() []int64 {
+	require.Equal(t, windowOrder(h, w, ws, raster), func() []int64 {
 		id := make([]int64, h*w)
 		for i := range id {
 			id[i] = int64(i)
 		}
 		return id
 	}())
-	g, err := WindowGather(h, w, ws, 0, 4)
+	g, err := windowGather(h, w, ws, 0, 4)
 	require.NoError(t, err)
-	o0, o4 := WindowOrder(h, w, ws, 0), WindowOrder(h, w, ws, 4)
+	o0, o4 := windowOrder(h, w, ws, 0), windowOrder(h, w, ws, 4)
 	for k := range g {
 		require.Equal(t, o4[k], o0[g[k]])
 	}
-	_, err = WindowGather(12, w, ws, Raster, 0)
+	_, err = windowGather(12, w, ws, raster, 0)
 	require.Error(t, err)
 }
 
@@ -130,7 +131,7 @@ func TestSwinBlocksWindowOrderEqualsReference(t *testing.T) {
 			MLPRatio: 2, Resolution: [2]int64{8, 8}})
 		require.NoError(t, err)
 		require.NoError(t, TruncNormalLinears(g, b))
-		for _, p := range Params(b) {
+		for _, p := range layers.Params(b) {
 			if !p.Buffer {
 				require.NoError(t, g.Uniform(p.Tensor(), -0.5, 0.5))
 			}

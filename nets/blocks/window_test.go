@@ -1,4 +1,4 @@
-package layers
+package blocks
 
 import (
 	"fmt"
@@ -18,8 +18,8 @@ func TestRelativePositionIndexSmall(t *testing.T) {
 		5, 4, 2, 1,
 		7, 6, 4, 3,
 		8, 7, 5, 4,
-	}, RelativePositionIndex(2))
-	idx := RelativePositionIndex(8)
+	}, relativePositionIndex(2))
+	idx := relativePositionIndex(8)
 	require.Len(t, idx, 64*64)
 	require.Equal(t, int64(112), idx[0], "the diagonal is the centre of the 15x15 table")
 	require.Equal(t, int64(224), idx[63*64+0], "query (7,7), key (0,0)")
@@ -28,7 +28,7 @@ func TestRelativePositionIndexSmall(t *testing.T) {
 
 func TestShiftedWindowMaskSmall(t *testing.T) {
 	// A 4x4 map, 2x2 windows, shift 1: regions per axis are [0,2) [2,3) [3,4).
-	m, err := ShiftedWindowMask(4, 4, 2, 1)
+	m, err := shiftedWindowMask(4, 4, 2, 1)
 	require.NoError(t, err)
 	require.Len(t, m, 4*4*4)
 	// Window 0 (rows 0-1, cols 0-1) lies in region (0,0): no masking.
@@ -38,7 +38,7 @@ func TestShiftedWindowMaskSmall(t *testing.T) {
 	w3 := m[48:64]
 	for i := range 4 {
 		for j := range 4 {
-			want := float32(MaskFill)
+			want := float32(maskFill)
 			if i == j {
 				want = 0
 			}
@@ -48,9 +48,9 @@ func TestShiftedWindowMaskSmall(t *testing.T) {
 	// Window 1 (rows 0-1, cols 2-3): columns 2 and 3 differ, rows do not.
 	require.Equal(t, []float32{0, -100, 0, -100, -100, 0, -100, 0, 0, -100, 0, -100, -100, 0, -100, 0}, m[16:32])
 
-	_, err = ShiftedWindowMask(12, 16, 8, 4)
+	_, err = shiftedWindowMask(12, 16, 8, 4)
 	require.ErrorContains(t, err, "12x16")
-	_, err = ShiftedWindowMask(16, 16, 8, 8)
+	_, err = shiftedWindowMask(16, 16, 8, 8)
 	require.ErrorContains(t, err, "shift")
 }
 
@@ -63,9 +63,9 @@ func TestWindowBuffersMatchReference(t *testing.T) {
 	sd, err := ck.StateDict("params")
 	require.NoError(t, err)
 
-	mask, err := ShiftedWindowMask(16, 16, 8, 4)
+	mask, err := shiftedWindowMask(16, 16, 8, 4)
 	require.NoError(t, err)
-	idx := RelativePositionIndex(8)
+	idx := relativePositionIndex(8)
 	for _, layer := range []int{0, 1} {
 		pre := fmt.Sprintf("layers.%d.residual_group.blocks.", layer)
 		raw, ok := sd.Get(pre + "1.attn_mask")
@@ -93,10 +93,10 @@ func TestWindowBuffersMatchReference(t *testing.T) {
 
 	s := torch.NewScope(torch.Inference)
 	defer s.Close()
-	mt, err := ShiftedWindowMaskTensor(s, 16, 16, 8, 4, torch.CPU)
+	mt, err := shiftedWindowMaskTensor(s, 16, 16, 8, 4, torch.CPU)
 	require.NoError(t, err)
 	require.Equal(t, []int64{4, 64, 64}, mt.Shape())
-	it, err := RelativePositionIndexTensor(s, 8, torch.CPU)
+	it, err := relativePositionIndexTensor(s, 8, torch.CPU)
 	require.NoError(t, err)
 	require.Equal(t, torch.Int64, it.DType())
 	got, err := torch.ToSlice[int64](it)

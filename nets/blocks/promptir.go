@@ -1,8 +1,9 @@
-package layers
+package blocks
 
 import (
 	"fmt"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -31,8 +32,8 @@ type PromptGenConfig struct {
 // (Len, LinDim), conv3x3.weight (Dim, Dim, 3, 3).
 type PromptGenBlock struct {
 	PromptParam *torch.Tensor
-	Linear      *Linear
-	Conv        *Conv2d
+	Linear      *layers.Linear
+	Conv        *layers.Conv2d
 }
 
 // NewPromptGenBlock builds a block initialised from g in the reference's
@@ -41,7 +42,7 @@ type PromptGenBlock struct {
 // zeros, for loading.
 func NewPromptGenBlock(g *torch.Generator, c PromptGenConfig) (*PromptGenBlock, error) {
 	if c.Dim <= 0 || c.Len <= 0 || c.Size <= 0 || c.LinDim <= 0 {
-		return nil, fmt.Errorf("layers: new prompt_gen_block: bad size %+v", c)
+		return nil, fmt.Errorf("blocks: new prompt_gen_block: bad size %+v", c)
 	}
 	b := &PromptGenBlock{}
 	fail := func(err error) (*PromptGenBlock, error) {
@@ -51,24 +52,24 @@ func NewPromptGenBlock(g *torch.Generator, c PromptGenConfig) (*PromptGenBlock, 
 	var err error
 	shape := []int64{1, c.Len, c.Dim, c.Size, c.Size}
 	if g == nil {
-		b.PromptParam, err = NewParam(shape...)
+		b.PromptParam, err = layers.NewParam(shape...)
 	} else {
 		b.PromptParam, err = g.Rand(nil, shape, nil)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	if b.Linear, err = NewLinear(g, c.LinDim, c.Len, true); err != nil {
+	if b.Linear, err = layers.NewLinear(g, c.LinDim, c.Len, false); err != nil {
 		return fail(err)
 	}
-	if b.Conv, err = NewConv2d(g, c.Dim, c.Dim, 3, ConvConfig{Padding: 1, NoBias: true}); err != nil {
+	if b.Conv, err = layers.NewConv2d(g, c.Dim, c.Dim, 3, &layers.ConvConfig{Padding: 1, NoBias: true}); err != nil {
 		return fail(err)
 	}
 	return b, nil
 }
 
 // Visit reports prompt_param, linear_layer and conv3x3.
-func (b *PromptGenBlock) Visit(v Visitor) {
+func (b *PromptGenBlock) Visit(v layers.Visitor) {
 	if b == nil {
 		return
 	}
@@ -84,9 +85,9 @@ func (b *PromptGenBlock) Weights(x *torch.Tensor) *torch.Tensor {
 }
 
 // Forward returns the prompt (B, Dim, H, W) for the feature x (B, LinDim,
-// H, W). Its intermediates are freed before it returns (see Step).
+// H, W). Its intermediates are freed before it returns (see layers.Step).
 func (b *PromptGenBlock) Forward(x *torch.Tensor) *torch.Tensor {
-	return Step(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		h, w := x.Size(2), x.Size(3)
 		wt := b.Weights(x)
 		wt = wt.Reshape(wt.Size(0), wt.Size(1), 1, 1, 1)
@@ -97,4 +98,4 @@ func (b *PromptGenBlock) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (b *PromptGenBlock) Close() { Close(b) }
+func (b *PromptGenBlock) Close() { layers.Close(b) }

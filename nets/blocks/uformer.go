@@ -1,9 +1,10 @@
-package layers
+package blocks
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -31,7 +32,7 @@ import (
 type UformerAttention struct {
 	RelativePositionBiasTable *torch.Tensor
 	RelativePositionIndex     *torch.Tensor
-	ToQ, ToKV, Proj           *Linear
+	ToQ, ToKV, Proj           *layers.Linear
 
 	Dim, Heads, WindowSize int64
 	// Scale multiplies q before q k^T: head_dim^-0.5 unless overridden.
@@ -39,13 +40,14 @@ type UformerAttention struct {
 }
 
 // NewUformerAttention returns the attention of a dim-channel token map with
-// heads heads over ws x ws windows, initialised from g as the reference
+// heads heads over ws x ws windows (to_q and to_kv with a bias unless
+// noQKVBias, the reference's qkv_bias=True), initialised from g as the reference
 // network ends up after its _init_weights: bias table truncated-normal (std
 // 0.02), every Linear weight truncated-normal (std 0.02) with a zero bias.
 // A nil g leaves zeros (for loading).
-func NewUformerAttention(g *torch.Generator, dim, heads, ws int64, qkvBias bool) (*UformerAttention, error) {
+func NewUformerAttention(g *torch.Generator, dim, heads, ws int64, noQKVBias bool) (*UformerAttention, error) {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 || ws < 1 {
-		return nil, fmt.Errorf("layers: new uformer attention: bad geometry dim=%d heads=%d window=%d", dim, heads, ws)
+		return nil, fmt.Errorf("blocks: new uformer attention: bad geometry dim=%d heads=%d window=%d", dim, heads, ws)
 	}
 	a := &UformerAttention{Dim: dim, Heads: heads, WindowSize: ws, Scale: 1 / math.Sqrt(float64(dim/heads))}
 	var err error
@@ -55,22 +57,22 @@ func NewUformerAttention(g *torch.Generator, dim, heads, ws int64, qkvBias bool)
 		}
 	}()
 	span := 2*ws - 1
-	if a.RelativePositionBiasTable, err = NewParam(span*span, heads); err != nil {
+	if a.RelativePositionBiasTable, err = layers.NewParam(span*span, heads); err != nil {
 		return nil, initErr("uformer attention", err)
 	}
-	if a.RelativePositionIndex, err = RelativePositionIndexTensor(nil, int(ws), torch.CPU); err != nil {
+	if a.RelativePositionIndex, err = relativePositionIndexTensor(nil, int(ws), torch.CPU); err != nil {
 		return nil, initErr("uformer attention", err)
 	}
-	if err = TruncNormal(g, a.RelativePositionBiasTable, 0, 0.02, -2, 2); err != nil {
+	if err = layers.TruncNormal(g, a.RelativePositionBiasTable, 0, 0.02, -2, 2); err != nil {
 		return nil, initErr("uformer attention", err)
 	}
-	if a.ToQ, err = newTruncLinear(g, dim, dim, qkvBias); err != nil {
+	if a.ToQ, err = newTruncLinear(g, dim, dim, noQKVBias); err != nil {
 		return nil, err
 	}
-	if a.ToKV, err = newTruncLinear(g, dim, 2*dim, qkvBias); err != nil {
+	if a.ToKV, err = newTruncLinear(g, dim, 2*dim, noQKVBias); err != nil {
 		return nil, err
 	}
-	if a.Proj, err = newTruncLinear(g, dim, dim, true); err != nil {
+	if a.Proj, err = newTruncLinear(g, dim, dim, false); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -78,12 +80,12 @@ func NewUformerAttention(g *torch.Generator, dim, heads, ws int64, qkvBias bool)
 
 // newTruncLinear is a Linear with the Uformer/SwinIR initialisation: weight
 // truncated-normal std 0.02 in [-2, 2], zero bias (nil g: zeros).
-func newTruncLinear(g *torch.Generator, in, out int64, bias bool) (*Linear, error) {
-	l, err := NewLinear(nil, in, out, bias)
+func newTruncLinear(g *torch.Generator, in, out int64, noBias bool) (*layers.Linear, error) {
+	l, err := layers.NewLinear(nil, in, out, noBias)
 	if err != nil {
 		return nil, err
 	}
-	if err := TruncNormal(g, l.Weight, 0, 0.02, -2, 2); err != nil {
+	if err := layers.TruncNormal(g, l.Weight, 0, 0.02, -2, 2); err != nil {
 		l.Close()
 		return nil, initErr("linear", err)
 	}
@@ -92,7 +94,7 @@ func newTruncLinear(g *torch.Generator, in, out int64, bias bool) (*Linear, erro
 
 // Visit reports the bias table, the index buffer, qkv.to_q, qkv.to_kv and
 // proj.
-func (a *UformerAttention) Visit(v Visitor) {
+func (a *UformerAttention) Visit(v layers.Visitor) {
 	if a == nil {
 		return
 	}
@@ -104,7 +106,7 @@ func (a *UformerAttention) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (a *UformerAttention) Close() { Close(a) }
+func (a *UformerAttention) Close() { layers.Close(a) }
 
 // RelativePositionBias returns the (heads, N, N) bias added to the logits,
 // N = ws*ws, gathered from the table (so it carries the table's gradient).
@@ -115,10 +117,10 @@ func (a *UformerAttention) RelativePositionBias(s *torch.Scope) *torch.Tensor {
 
 // Forward attends within each window of x (B*nW, N, C), N = ws*ws. mask is
 // nil for plain windows, or the (nW, N, N) additive mask of shifted windows
-// (ShiftedWindowMask), nW being the number of windows per image. The
+// (MaskCache.Get), nW being the number of windows per image. The
 // intermediates are freed before it returns.
 func (a *UformerAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
-	return Step(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		bn, n, c := x.Size(0), x.Size(1), x.Size(2)
 		h := a.Heads
 		q := a.ToQ.Forward(x).Reshape(bn, n, h, c/h).Permute(0, 2, 1, 3).MulScalar(a.Scale)
@@ -139,9 +141,9 @@ func (a *UformerAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
 // Names: linear1.0.*, dwconv.0.*, linear2.0.* (each layer sits at index 0 of
 // an nn.Sequential in the reference).
 type LeFF struct {
-	Linear1 *Linear
-	DWConv  *Conv2d
-	Linear2 *Linear
+	Linear1 *layers.Linear
+	DWConv  *layers.Conv2d
+	Linear2 *layers.Linear
 }
 
 // NewLeFF returns a LeFF from dim to hidden channels and back, initialised as
@@ -151,14 +153,14 @@ type LeFF struct {
 func NewLeFF(g *torch.Generator, dim, hidden int64) (*LeFF, error) {
 	l := &LeFF{}
 	var err error
-	if l.Linear1, err = newTruncLinear(g, dim, hidden, true); err != nil {
+	if l.Linear1, err = newTruncLinear(g, dim, hidden, false); err != nil {
 		return nil, err
 	}
-	if l.DWConv, err = NewConv2d(g, hidden, hidden, 3, ConvConfig{Padding: 1, Groups: hidden}); err != nil {
+	if l.DWConv, err = layers.NewConv2d(g, hidden, hidden, 3, &layers.ConvConfig{Padding: 1, Groups: hidden}); err != nil {
 		l.Close()
 		return nil, err
 	}
-	if l.Linear2, err = newTruncLinear(g, hidden, dim, true); err != nil {
+	if l.Linear2, err = newTruncLinear(g, hidden, dim, false); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -166,7 +168,7 @@ func NewLeFF(g *torch.Generator, dim, hidden int64) (*LeFF, error) {
 }
 
 // Visit reports linear1.0, dwconv.0 and linear2.0.
-func (l *LeFF) Visit(v Visitor) {
+func (l *LeFF) Visit(v layers.Visitor) {
 	if l == nil {
 		return
 	}
@@ -176,7 +178,7 @@ func (l *LeFF) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (l *LeFF) Close() { Close(l) }
+func (l *LeFF) Close() { layers.Close(l) }
 
 // Forward applies the LeFF to tokens x (B, h*w, C) of an h x w map.
 func (l *LeFF) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
@@ -231,7 +233,7 @@ type LeWinBlockConfig struct {
 // Names: modulator.weight (if any), norm1.*, attn.*, norm2.*, mlp.*.
 type LeWinBlock struct {
 	Modulator    *torch.Tensor // (WindowSize^2, Dim) or nil
-	Norm1, Norm2 *LayerNorm
+	Norm1, Norm2 *layers.LayerNorm
 	Attn         *UformerAttention
 	MLP          *LeFF
 
@@ -258,16 +260,16 @@ func NewLeWinBlock(g *torch.Generator, c LeWinBlockConfig) (*LeWinBlock, error) 
 		ws, shift = c.Resolution, 0
 	}
 	if ws < 1 || shift < 0 || shift >= ws {
-		return nil, fmt.Errorf("layers: new LeWin block: shift %d outside [0, %d)", shift, ws)
+		return nil, fmt.Errorf("blocks: new LeWin block: shift %d outside [0, %d)", shift, ws)
 	}
 	if c.Modulator && ws != c.WindowSize {
 		// The reference sizes the modulator by the configured window and
 		// fails at run time when the window shrinks to the resolution.
-		return nil, fmt.Errorf("layers: new LeWin block: a modulator of %d tokens cannot serve %dx%d windows (resolution %d)",
+		return nil, fmt.Errorf("blocks: new LeWin block: a modulator of %d tokens cannot serve %dx%d windows (resolution %d)",
 			c.WindowSize*c.WindowSize, ws, ws, c.Resolution)
 	}
 	if c.DropPath < 0 || c.DropPath >= 1 {
-		return nil, fmt.Errorf("layers: new LeWin block: drop-path rate %g outside [0, 1)", c.DropPath)
+		return nil, fmt.Errorf("blocks: new LeWin block: drop-path rate %g outside [0, 1)", c.DropPath)
 	}
 	ratio := c.MLPRatio
 	if ratio == 0 {
@@ -281,7 +283,7 @@ func NewLeWinBlock(g *torch.Generator, c LeWinBlockConfig) (*LeWinBlock, error) 
 		}
 	}()
 	if c.Modulator {
-		if b.Modulator, err = NewParam(ws*ws, c.Dim); err != nil {
+		if b.Modulator, err = layers.NewParam(ws*ws, c.Dim); err != nil {
 			return nil, initErr("LeWin block", err)
 		}
 		if g != nil {
@@ -290,13 +292,13 @@ func NewLeWinBlock(g *torch.Generator, c LeWinBlockConfig) (*LeWinBlock, error) 
 			}
 		}
 	}
-	if b.Norm1, err = NewLayerNorm(c.Dim, 0, false); err != nil {
+	if b.Norm1, err = layers.NewLayerNorm(c.Dim, 0, false); err != nil {
 		return nil, err
 	}
-	if b.Attn, err = NewUformerAttention(g, c.Dim, c.Heads, ws, !c.NoQKVBias); err != nil {
+	if b.Attn, err = NewUformerAttention(g, c.Dim, c.Heads, ws, c.NoQKVBias); err != nil {
 		return nil, err
 	}
-	if b.Norm2, err = NewLayerNorm(c.Dim, 0, false); err != nil {
+	if b.Norm2, err = layers.NewLayerNorm(c.Dim, 0, false); err != nil {
 		return nil, err
 	}
 	if b.MLP, err = NewLeFF(g, c.Dim, int64(float64(c.Dim)*ratio)); err != nil {
@@ -306,7 +308,7 @@ func NewLeWinBlock(g *torch.Generator, c LeWinBlockConfig) (*LeWinBlock, error) 
 }
 
 // Visit reports modulator.weight (if any), norm1, attn, norm2 and mlp.
-func (b *LeWinBlock) Visit(v Visitor) {
+func (b *LeWinBlock) Visit(v layers.Visitor) {
 	if b == nil {
 		return
 	}
@@ -318,13 +320,13 @@ func (b *LeWinBlock) Visit(v Visitor) {
 }
 
 // Close frees the tensors (not the shared mask cache).
-func (b *LeWinBlock) Close() { Close(b) }
+func (b *LeWinBlock) Close() { layers.Close(b) }
 
 // Forward applies the block to tokens x (B, h*w, C) of an h x w map; h and w
 // must be multiples of the window size. The result belongs to x's scope; the
 // intermediates are freed before it returns.
 func (b *LeWinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	return Step(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		n, c := x.Size(0), x.Size(2)
 		ws, shift := b.WindowSize, b.Shift
 		t := b.Norm1.Forward(x).Reshape(n, h, w, c)
@@ -335,7 +337,7 @@ func (b *LeWinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 			if b.Masks != nil {
 				mask, err = b.Masks.Get(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
 			} else {
-				mask, err = ShiftedWindowMaskTensor(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
+				mask, err = shiftedWindowMaskTensor(x.Scope(), int(h), int(w), int(ws), int(shift), x.Device())
 			}
 			if err != nil {
 				// A geometry the mask refuses also fails the partition,
@@ -376,13 +378,13 @@ func (b *LeWinBlock) dropPath(x *torch.Tensor) *torch.Tensor {
 // (padding 1) and LeakyReLU(0.01) on the image (B, C, H, W), flattened to
 // tokens (B, H*W, out). Names: proj.0.*.
 type UformerInputProj struct {
-	Conv *Conv2d
+	Conv *layers.Conv2d
 }
 
 // NewUformerInputProj returns the projection from in image channels to out
 // token channels, with PyTorch's default initialisation from g.
 func NewUformerInputProj(g *torch.Generator, in, out int64) (*UformerInputProj, error) {
-	c, err := NewConv2d(g, in, out, 3, ConvConfig{Padding: 1})
+	c, err := layers.NewConv2d(g, in, out, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +392,7 @@ func NewUformerInputProj(g *torch.Generator, in, out int64) (*UformerInputProj, 
 }
 
 // Visit reports proj.0.
-func (p *UformerInputProj) Visit(v Visitor) {
+func (p *UformerInputProj) Visit(v layers.Visitor) {
 	if p == nil {
 		return
 	}
@@ -398,7 +400,7 @@ func (p *UformerInputProj) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (p *UformerInputProj) Close() { Close(p) }
+func (p *UformerInputProj) Close() { layers.Close(p) }
 
 // Forward maps an image (B, C, H, W) to tokens (B, H*W, out).
 func (p *UformerInputProj) Forward(x *torch.Tensor) *torch.Tensor {
@@ -409,13 +411,13 @@ func (p *UformerInputProj) Forward(x *torch.Tensor) *torch.Tensor {
 // reshaped to a map and a 3x3 convolution (padding 1) to an image
 // (B, out, H, W). Names: proj.0.*.
 type UformerOutputProj struct {
-	Conv *Conv2d
+	Conv *layers.Conv2d
 }
 
 // NewUformerOutputProj returns the projection from in token channels to out
 // image channels, with PyTorch's default initialisation from g.
 func NewUformerOutputProj(g *torch.Generator, in, out int64) (*UformerOutputProj, error) {
-	c, err := NewConv2d(g, in, out, 3, ConvConfig{Padding: 1})
+	c, err := layers.NewConv2d(g, in, out, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +425,7 @@ func NewUformerOutputProj(g *torch.Generator, in, out int64) (*UformerOutputProj
 }
 
 // Visit reports proj.0.
-func (p *UformerOutputProj) Visit(v Visitor) {
+func (p *UformerOutputProj) Visit(v layers.Visitor) {
 	if p == nil {
 		return
 	}
@@ -431,7 +433,7 @@ func (p *UformerOutputProj) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (p *UformerOutputProj) Close() { Close(p) }
+func (p *UformerOutputProj) Close() { layers.Close(p) }
 
 // Forward maps tokens x (B, h*w, C) of an h x w map to an image (B, out, h, w).
 func (p *UformerOutputProj) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
@@ -443,13 +445,13 @@ func (p *UformerOutputProj) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 // (B, H/2*W/2, out)). Names: conv.0.* (the reference spells the modules
 // "dowsample_N").
 type UformerDownsample struct {
-	Conv *Conv2d
+	Conv *layers.Conv2d
 }
 
 // NewUformerDownsample returns a downsampling from in to out channels, with
 // PyTorch's default initialisation from g.
 func NewUformerDownsample(g *torch.Generator, in, out int64) (*UformerDownsample, error) {
-	c, err := NewConv2d(g, in, out, 4, ConvConfig{Stride: 2, Padding: 1})
+	c, err := layers.NewConv2d(g, in, out, 4, &layers.ConvConfig{Stride: 2, Padding: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +459,7 @@ func NewUformerDownsample(g *torch.Generator, in, out int64) (*UformerDownsample
 }
 
 // Visit reports conv.0.
-func (d *UformerDownsample) Visit(v Visitor) {
+func (d *UformerDownsample) Visit(v layers.Visitor) {
 	if d == nil {
 		return
 	}
@@ -465,7 +467,7 @@ func (d *UformerDownsample) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (d *UformerDownsample) Close() { Close(d) }
+func (d *UformerDownsample) Close() { layers.Close(d) }
 
 // Forward downsamples tokens x (B, h*w, C) of an h x w map to tokens of an
 // h/2 x w/2 map.
@@ -477,13 +479,13 @@ func (d *UformerDownsample) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 // stride 2, tokens in and out ((B, H*W, in) to (B, 2H*2W, out)).
 // Names: deconv.0.*.
 type UformerUpsample struct {
-	Deconv *ConvTranspose2d
+	Deconv *layers.ConvTranspose2d
 }
 
 // NewUformerUpsample returns an upsampling from in to out channels, with
 // PyTorch's default initialisation from g.
 func NewUformerUpsample(g *torch.Generator, in, out int64) (*UformerUpsample, error) {
-	c, err := NewConvTranspose2d(g, in, out, 2, ConvConfig{Stride: 2})
+	c, err := layers.NewConvTranspose2d(g, in, out, 2, &layers.ConvConfig{Stride: 2})
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +493,7 @@ func NewUformerUpsample(g *torch.Generator, in, out int64) (*UformerUpsample, er
 }
 
 // Visit reports deconv.0.
-func (u *UformerUpsample) Visit(v Visitor) {
+func (u *UformerUpsample) Visit(v layers.Visitor) {
 	if u == nil {
 		return
 	}
@@ -499,7 +501,7 @@ func (u *UformerUpsample) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (u *UformerUpsample) Close() { Close(u) }
+func (u *UformerUpsample) Close() { layers.Close(u) }
 
 // Forward upsamples tokens x (B, h*w, C) of an h x w map to tokens of a
 // 2h x 2w map.

@@ -1,26 +1,27 @@
-package layers
+package blocks
 
 import (
 	"fmt"
 	"strconv"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // MLP is the two-layer feed-forward network of a transformer block:
 // fc2(GELU(fc1(x))) with the exact (erf) GELU. Names: fc1.*, fc2.*.
 type MLP struct {
-	FC1, FC2 *Linear
+	FC1, FC2 *layers.Linear
 }
 
 // NewMLP returns an MLP from dim to hidden and back to dim, with PyTorch's
 // default initialisation from g (nil: zeros).
 func NewMLP(g *torch.Generator, dim, hidden int64) (*MLP, error) {
-	fc1, err := NewLinear(g, dim, hidden, true)
+	fc1, err := layers.NewLinear(g, dim, hidden, false)
 	if err != nil {
 		return nil, err
 	}
-	fc2, err := NewLinear(g, hidden, dim, true)
+	fc2, err := layers.NewLinear(g, hidden, dim, false)
 	if err != nil {
 		fc1.Close()
 		return nil, err
@@ -29,7 +30,7 @@ func NewMLP(g *torch.Generator, dim, hidden int64) (*MLP, error) {
 }
 
 // Visit reports fc1 and fc2.
-func (m *MLP) Visit(v Visitor) {
+func (m *MLP) Visit(v layers.Visitor) {
 	if m == nil {
 		return
 	}
@@ -43,7 +44,7 @@ func (m *MLP) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (m *MLP) Close() { Close(m) }
+func (m *MLP) Close() { layers.Close(m) }
 
 // SwinBlockConfig describes one Swin Transformer block.
 type SwinBlockConfig struct {
@@ -80,7 +81,7 @@ type SwinBlockConfig struct {
 // the reference state_dict.
 type SwinBlock struct {
 	AttnMask     *torch.Tensor
-	Norm1, Norm2 *LayerNorm
+	Norm1, Norm2 *layers.LayerNorm
 	Attn         *WindowAttention
 	MLP          *MLP
 
@@ -104,7 +105,7 @@ func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
 		ws, shift = r, 0
 	}
 	if ws < 1 || shift < 0 || shift >= ws {
-		return nil, fmt.Errorf("layers: new swin block: shift %d outside [0, %d)", shift, ws)
+		return nil, fmt.Errorf("blocks: new swin block: shift %d outside [0, %d)", shift, ws)
 	}
 	ratio := c.MLPRatio
 	if ratio == 0 {
@@ -112,7 +113,7 @@ func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
 	}
 	hidden := int64(float64(c.Dim) * ratio)
 	if c.DropPath < 0 || c.DropPath >= 1 {
-		return nil, fmt.Errorf("layers: new swin block: drop-path rate %g outside [0, 1)", c.DropPath)
+		return nil, fmt.Errorf("blocks: new swin block: drop-path rate %g outside [0, 1)", c.DropPath)
 	}
 	b := &SwinBlock{WindowSize: ws, Shift: shift, Resolution: c.Resolution, Masks: c.Masks, DropPath: c.DropPath}
 	var err error
@@ -121,13 +122,13 @@ func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
 			b.Close()
 		}
 	}()
-	if b.Norm1, err = NewLayerNorm(c.Dim, 0, false); err != nil {
+	if b.Norm1, err = layers.NewLayerNorm(c.Dim, 0, false); err != nil {
 		return nil, err
 	}
-	if b.Attn, err = NewWindowAttention(g, c.Dim, c.Heads, ws, !c.NoQKVBias); err != nil {
+	if b.Attn, err = NewWindowAttention(g, c.Dim, c.Heads, ws, c.NoQKVBias); err != nil {
 		return nil, err
 	}
-	if b.Norm2, err = NewLayerNorm(c.Dim, 0, false); err != nil {
+	if b.Norm2, err = layers.NewLayerNorm(c.Dim, 0, false); err != nil {
 		return nil, err
 	}
 	if b.MLP, err = NewMLP(g, c.Dim, hidden); err != nil {
@@ -141,17 +142,17 @@ func NewSwinBlock(g *torch.Generator, c SwinBlockConfig) (*SwinBlock, error) {
 			// take 72 MB, more than its weights).
 			b.AttnMask, err = c.Masks.Get(nil, rh, rw, int(ws), int(shift), torch.CPU)
 		} else {
-			b.AttnMask, err = ShiftedWindowMaskTensor(nil, rh, rw, int(ws), int(shift), torch.CPU)
+			b.AttnMask, err = shiftedWindowMaskTensor(nil, rh, rw, int(ws), int(shift), torch.CPU)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("layers: new swin block: %w", err)
+			return nil, fmt.Errorf("blocks: new swin block: %w", err)
 		}
 	}
 	return b, nil
 }
 
 // Visit reports attn_mask (if any), norm1, attn, norm2 and mlp.
-func (b *SwinBlock) Visit(v Visitor) {
+func (b *SwinBlock) Visit(v layers.Visitor) {
 	if b == nil {
 		return
 	}
@@ -163,7 +164,7 @@ func (b *SwinBlock) Visit(v Visitor) {
 }
 
 // Close frees the tensors (not the shared mask cache).
-func (b *SwinBlock) Close() { Close(b) }
+func (b *SwinBlock) Close() { layers.Close(b) }
 
 // mask returns the shifted-window mask for an h x w map on dev, in s: the
 // stored buffer when the size is the block's Resolution (as the reference),
@@ -176,36 +177,36 @@ func (b *SwinBlock) mask(s *torch.Scope, h, w int64, dev torch.Device) (*torch.T
 	if b.Masks != nil {
 		return b.Masks.Get(s, int(h), int(w), int(b.WindowSize), int(b.Shift), dev)
 	}
-	return ShiftedWindowMaskTensor(s, int(h), int(w), int(b.WindowSize), int(b.Shift), dev)
+	return shiftedWindowMaskTensor(s, int(h), int(w), int(b.WindowSize), int(b.Shift), dev)
 }
 
 // Forward applies the block to tokens x (B, h*w, C) of an h x w map; h and w
 // must be multiples of the window size. The result belongs to x's scope; the
-// intermediates are freed before it returns (see Step).
+// intermediates are freed before it returns (see layers.Step).
 func (b *SwinBlock) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 	return SwinBlocks{b}.Forward(x, h, w)
 }
 
 // gather returns the index reordering tokens from the window order of shift
-// from to that of shift to (or Raster), in s.
+// from to that of shift to (or raster), in s.
 func (b *SwinBlock) gather(s *torch.Scope, h, w int64, from, to int, dev torch.Device) (*torch.Tensor, error) {
 	if b.Masks != nil {
-		return b.Masks.Gather(s, int(h), int(w), int(b.WindowSize), from, to, dev)
+		return b.Masks.gather(s, int(h), int(w), int(b.WindowSize), from, to, dev)
 	}
-	return WindowGatherTensor(s, int(h), int(w), int(b.WindowSize), from, to, dev)
+	return windowGatherTensor(s, int(h), int(w), int(b.WindowSize), from, to, dev)
 }
 
-// ForwardWindowed is Forward on tokens already in the block's window order
-// (WindowOrder with the block's WindowSize and Shift): t is (B, h*w, C)
+// forwardWindowed is Forward on tokens already in the block's window order
+// (windowOrder with the block's WindowSize and Shift): t is (B, h*w, C)
 // whose tokens k*N..k*N+N-1 form window k. The result is in the same order.
 // The reference's cyclic shift, partition, reverse and shift back are then
 // only a reordering, done once by the caller (see SwinBlocks); every
 // per-token operation gives the same values in any order.
-func (b *SwinBlock) ForwardWindowed(t *torch.Tensor, h, w int64) *torch.Tensor {
+func (b *SwinBlock) forwardWindowed(t *torch.Tensor, h, w int64) *torch.Tensor {
 	if t.Err() != nil {
 		return t // see SwinBlocks.Forward
 	}
-	return Step(t, func(t *torch.Tensor) *torch.Tensor {
+	return layers.Step(t, func(t *torch.Tensor) *torch.Tensor {
 		n, c := t.Size(0), t.Size(2)
 		var mask *torch.Tensor
 		if b.Shift > 0 {
@@ -224,14 +225,14 @@ func (b *SwinBlock) ForwardWindowed(t *torch.Tensor, h, w int64) *torch.Tensor {
 type SwinBlocks []*SwinBlock
 
 // Visit reports each block under its index.
-func (bs SwinBlocks) Visit(v Visitor) {
+func (bs SwinBlocks) Visit(v layers.Visitor) {
 	for i, b := range bs {
 		v.Module(strconv.Itoa(i), b)
 	}
 }
 
 // Close frees the blocks' tensors.
-func (bs SwinBlocks) Close() { Close(bs) }
+func (bs SwinBlocks) Close() { layers.Close(bs) }
 
 // Forward applies the blocks in turn to tokens x (B, h*w, C) in raster order
 // and returns raster-order tokens. Between blocks the tokens stay in window
@@ -245,25 +246,25 @@ func (bs SwinBlocks) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 		// would be nobody's to free.
 		return x
 	}
-	return Step(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		s, dev := x.Scope(), x.Device()
-		t, cur := x, Raster
+		t, cur := x, raster
 		for i, b := range bs {
 			if b.WindowSize != bs[0].WindowSize {
 				return bs.forwardRaster(x, h, w) // mixed window sizes: no common order
 			}
 			if i > 0 && cur == int(b.Shift) {
-				t = b.ForwardWindowed(t, h, w)
+				t = b.forwardWindowed(t, h, w)
 				continue
 			}
 			idx, err := b.gather(s, h, w, cur, int(b.Shift), dev)
 			if err != nil {
 				return bs.forwardRaster(x, h, w) // carries the geometry error
 			}
-			t = b.ForwardWindowed(t.IndexSelect(1, idx), h, w)
+			t = b.forwardWindowed(t.IndexSelect(1, idx), h, w)
 			cur = int(b.Shift)
 		}
-		idx, err := bs[len(bs)-1].gather(s, h, w, cur, Raster, dev)
+		idx, err := bs[len(bs)-1].gather(s, h, w, cur, raster, dev)
 		if err != nil {
 			return bs.forwardRaster(x, h, w)
 		}
@@ -339,7 +340,7 @@ func DropPath(x *torch.Tensor, p float64, g *torch.Generator) *torch.Tensor {
 // from a truncated normal of std 0.02 and zeroes its bias, and resets every
 // LayerNorm to ones and zeros: the _init_weights of SwinIR and Uformer.
 // A nil g does nothing.
-func TruncNormalLinears(g *torch.Generator, m Module) error {
+func TruncNormalLinears(g *torch.Generator, m layers.Module) error {
 	if g == nil {
 		return nil
 	}
@@ -349,13 +350,13 @@ func TruncNormalLinears(g *torch.Generator, m Module) error {
 			return
 		}
 		switch l := l.(type) {
-		case *Linear:
-			if err = TruncNormal(g, l.Weight, 0, 0.02, -2, 2); err == nil && l.Bias != nil {
-				err = Fill(l.Bias, 0)
+		case *layers.Linear:
+			if err = layers.TruncNormal(g, l.Weight, 0, 0.02, -2, 2); err == nil && l.Bias != nil {
+				err = layers.Fill(l.Bias, 0)
 			}
-		case *LayerNorm:
-			if err = Fill(l.Weight, 1); err == nil && l.Bias != nil {
-				err = Fill(l.Bias, 0)
+		case *layers.LayerNorm:
+			if err = layers.Fill(l.Weight, 1); err == nil && l.Bias != nil {
+				err = layers.Fill(l.Bias, 0)
 			}
 		}
 	})
@@ -364,10 +365,10 @@ func TruncNormalLinears(g *torch.Generator, m Module) error {
 
 // walkLayers calls fn for the Linear and LayerNorm modules reachable through
 // the Swin building blocks of this file.
-func walkLayers(m Module, fn func(any)) {
+func walkLayers(m layers.Module, fn func(any)) {
 	switch m := m.(type) {
 	case nil:
-	case *Linear, *LayerNorm:
+	case *layers.Linear, *layers.LayerNorm:
 		fn(m)
 	case *MLP:
 		walkLayers(m.FC1, fn)
@@ -386,11 +387,11 @@ func walkLayers(m Module, fn func(any)) {
 // PatchEmbed turns a feature map (B, C, H, W) into tokens (B, H*W, C), then
 // applies Norm (SwinIR's patch_embed.norm) if set. Patch size 1, as SwinIR.
 type PatchEmbed struct {
-	Norm *LayerNorm
+	Norm *layers.LayerNorm
 }
 
 // Visit reports norm.*.
-func (p *PatchEmbed) Visit(v Visitor) {
+func (p *PatchEmbed) Visit(v layers.Visitor) {
 	if p == nil {
 		return
 	}
@@ -407,7 +408,7 @@ func (p *PatchEmbed) Forward(x *torch.Tensor) *torch.Tensor {
 }
 
 // Close frees the tensors.
-func (p *PatchEmbed) Close() { Close(p) }
+func (p *PatchEmbed) Close() { layers.Close(p) }
 
 // PatchUnembed turns tokens (B, h*w, C) back into a feature map (B, C, h, w).
 func PatchUnembed(x *torch.Tensor, h, w int64) *torch.Tensor {

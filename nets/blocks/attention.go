@@ -1,9 +1,10 @@
-package layers
+package blocks
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -23,7 +24,7 @@ import (
 type WindowAttention struct {
 	RelativePositionBiasTable *torch.Tensor
 	RelativePositionIndex     *torch.Tensor
-	QKV, Proj                 *Linear
+	QKV, Proj                 *layers.Linear
 
 	Dim, Heads, WindowSize int64
 	// Scale multiplies q before q k^T: head_dim^-0.5 unless overridden.
@@ -31,13 +32,14 @@ type WindowAttention struct {
 }
 
 // NewWindowAttention returns the attention of a dim-channel token map with
-// heads heads (dim must be divisible by heads) over ws x ws windows. The
-// linear layers are built with PyTorch's default initialisation from g; the
+// heads heads (dim must be divisible by heads) over ws x ws windows; qkv has
+// a bias unless noQKVBias (the reference's qkv_bias=True). The linear layers
+// are built with PyTorch's default initialisation from g; the
 // bias table is drawn from a truncated normal (std 0.02), as the reference
 // does. A nil g leaves the trainable tensors at zero (for loading).
-func NewWindowAttention(g *torch.Generator, dim, heads, ws int64, qkvBias bool) (*WindowAttention, error) {
+func NewWindowAttention(g *torch.Generator, dim, heads, ws int64, noQKVBias bool) (*WindowAttention, error) {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 || ws < 1 {
-		return nil, fmt.Errorf("layers: new window attention: bad geometry dim=%d heads=%d window=%d", dim, heads, ws)
+		return nil, fmt.Errorf("blocks: new window attention: bad geometry dim=%d heads=%d window=%d", dim, heads, ws)
 	}
 	a := &WindowAttention{Dim: dim, Heads: heads, WindowSize: ws,
 		Scale: 1 / math.Sqrt(float64(dim/heads))}
@@ -48,26 +50,26 @@ func NewWindowAttention(g *torch.Generator, dim, heads, ws int64, qkvBias bool) 
 		}
 	}()
 	span := 2*ws - 1
-	if a.RelativePositionBiasTable, err = NewParam(span*span, heads); err != nil {
+	if a.RelativePositionBiasTable, err = layers.NewParam(span*span, heads); err != nil {
 		return nil, initErr("window attention", err)
 	}
-	if a.RelativePositionIndex, err = RelativePositionIndexTensor(nil, int(ws), torch.CPU); err != nil {
+	if a.RelativePositionIndex, err = relativePositionIndexTensor(nil, int(ws), torch.CPU); err != nil {
 		return nil, initErr("window attention", err)
 	}
-	if a.QKV, err = NewLinear(g, dim, 3*dim, qkvBias); err != nil {
+	if a.QKV, err = layers.NewLinear(g, dim, 3*dim, noQKVBias); err != nil {
 		return nil, err
 	}
-	if a.Proj, err = NewLinear(g, dim, dim, true); err != nil {
+	if a.Proj, err = layers.NewLinear(g, dim, dim, false); err != nil {
 		return nil, err
 	}
-	if err = TruncNormal(g, a.RelativePositionBiasTable, 0, 0.02, -2, 2); err != nil {
+	if err = layers.TruncNormal(g, a.RelativePositionBiasTable, 0, 0.02, -2, 2); err != nil {
 		return nil, initErr("window attention", err)
 	}
 	return a, nil
 }
 
 // Visit reports the bias table, the index buffer, qkv and proj.
-func (a *WindowAttention) Visit(v Visitor) {
+func (a *WindowAttention) Visit(v layers.Visitor) {
 	if a == nil {
 		return
 	}
@@ -78,7 +80,7 @@ func (a *WindowAttention) Visit(v Visitor) {
 }
 
 // Close frees the tensors.
-func (a *WindowAttention) Close() { Close(a) }
+func (a *WindowAttention) Close() { layers.Close(a) }
 
 // RelativePositionBias returns the bias added to the attention logits,
 // (heads, N, N) with N = ws*ws, gathered from the table by the index (so it
@@ -97,20 +99,20 @@ func relativePositionBias(s *torch.Scope, table, index *torch.Tensor, ws, heads 
 
 // Forward attends within each window of x (B*nW, N, C). mask is nil for
 // plain windows, or the (nW, N, N) additive mask of shifted windows
-// (ShiftedWindowMask), nW being the number of windows per image.
-// The intermediates are freed before it returns (see Step).
+// (MaskCache.Get), nW being the number of windows per image.
+// The intermediates are freed before it returns (see layers.Step).
 func (a *WindowAttention) Forward(x, mask *torch.Tensor) *torch.Tensor {
 	if x.Err() != nil {
 		return x // see SwinBlocks.Forward
 	}
-	return Step(x, func(x *torch.Tensor) *torch.Tensor {
+	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
 		bias := a.RelativePositionBias(x.Scope())
 		return windowAttention(x, a.QKV, a.Proj, bias, mask, a.Heads, a.Scale)
 	})
 }
 
 // windowAttention is the attention arithmetic over windows x (B_, N, C).
-func windowAttention(x *torch.Tensor, qkvL, projL *Linear, bias, mask *torch.Tensor, heads int64, scale float64) *torch.Tensor {
+func windowAttention(x *torch.Tensor, qkvL, projL *layers.Linear, bias, mask *torch.Tensor, heads int64, scale float64) *torch.Tensor {
 	bn, n, c := x.Size(0), x.Size(1), x.Size(2)
 	qkv := qkvL.Forward(x).Reshape(bn, n, 3, heads, c/heads).Permute(2, 0, 3, 1, 4)
 	parts := qkv.Chunk(3, 0)
@@ -125,7 +127,7 @@ func windowAttention(x *torch.Tensor, qkvL, projL *Linear, bias, mask *torch.Ten
 // keys k and values v, each (B_, heads, N, C/heads): logits plus the
 // relative position bias (and the shifted-window mask), softmax, the values,
 // heads merged back to (B_, N, C) and the output projection.
-func attendWindows(q, k, v, bias, mask *torch.Tensor, projL *Linear) *torch.Tensor {
+func attendWindows(q, k, v, bias, mask *torch.Tensor, projL *layers.Linear) *torch.Tensor {
 	bn, heads, n, d := q.Size(0), q.Size(1), q.Size(2), q.Size(3)
 	c := heads * d
 	attn := q.Matmul(k.Transpose(-2, -1)) // (B_, heads, N, N)

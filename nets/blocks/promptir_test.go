@@ -1,4 +1,4 @@
-package layers
+package blocks
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -102,13 +103,13 @@ func TestPromptGenBlockValues(t *testing.T) {
 
 	var names []string
 	var shapes [][]int64
-	for _, p := range Params(b) {
+	for _, p := range layers.Params(b) {
 		names = append(names, p.Name)
 		shapes = append(shapes, p.Tensor().Shape())
 	}
 	require.Equal(t, []string{"prompt_param", "linear_layer.weight", "linear_layer.bias", "conv3x3.weight"}, names)
 	require.Equal(t, [][]int64{{1, l, d, s, s}, {l, lin}, {l}, {d, d, 3, 3}}, shapes)
-	require.Equal(t, int64(l*d*s*s+l*lin+l+d*d*9), NumParams(b))
+	require.Equal(t, int64(l*d*s*s+l*lin+l+d*d*9), layers.NumParams(b))
 
 	vals := func(tt *torch.Tensor) []float32 {
 		v, err := torch.ToSlice[float32](tt)
