@@ -176,10 +176,10 @@ func (r *Report) ImagesOf(model, set string) []Image {
 
 // Evaluate restores every image of sets with m (and Options.Baseline) and
 // measures the outputs against the ground truths as the reference test does
-// (method spec 8.3): each LQ is restored with Restore (the backbone's padding,
-// 8-bit output with BasicSR's rounding), the GT is cropped top-left to the LQ
-// size (data.Pair), both are measured with crop 4 on RGB (metrics.PSNR), and a
-// set's score is the mean of its per-image PSNRs. The degraded-input row
+// (method spec 8.3): each LQ is restored with Model.Restore (the backbone's
+// padding, 8-bit output with BasicSR's rounding), the GT is cropped top-left
+// to the LQ size (data.Pair), both are measured with crop 4 on RGB
+// (metrics.PSNR), and a set's score is the mean of its per-image PSNRs. The degraded-input row
 // measures each LQ itself against its GT. Images that cannot be read or
 // restored are reported (OnSkip, Report.Skipped) and left out of every
 // row, so the rows stay comparable. Group averages and gains come from the
