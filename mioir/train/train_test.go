@@ -163,19 +163,29 @@ type finalState struct {
 // step counts, the stochastic-depth generator, and the history (history.json,
 // the same loss curve). The stage files load with mioir.Load, and every
 // tensor is freed. Exact resume is promised with one intra-op thread
-// (MIOIR_NUM_THREADS=1); these small steps are exact with the default thread
-// count too.
+// (MIOIR_NUM_THREADS=1): the cases run so, in parallel (as many at once as
+// -test.parallel allows), which on these tiny steps also beats two threads
+// per case.
 func TestTrainerResumeExact(t *testing.T) {
 	start := time.Now()
+	live := torch.LiveTensors()
+	threads := torch.NumThreads()
+	torch.SetNumThreads(1)
+	cases := resumeCases(t)
+	t.Cleanup(func() { // after the parallel cases
+		torch.SetNumThreads(threads)
+		require.Equal(t, live, torch.LiveTensors(), "tensors leaked")
+		t.Logf("resume matrix: %d cases in %s", len(cases), time.Since(start).Round(time.Millisecond))
+	})
 	imgs := testutil.NoisyImages(t, 3, 64, 64, 3)
 	src, err := data.Clean(imgs, degrade.Train(), 1, nil)
 	require.NoError(t, err)
 	plan, err := curriculum.Sequential([]degrade.Task{degrade.Noise, degrade.LowLight}, 3, 1)
 	require.NoError(t, err)
 	const cutAt = 4
-	for _, c := range resumeCases(t) {
+	for _, c := range cases {
 		t.Run(c.cfg.Name(), func(t *testing.T) {
-			live := torch.LiveTensors()
+			t.Parallel()
 			cfg := train.TrainConfig{Plan: plan, Batch: 2, Patch: c.patch, Seed: 5, LogEvery: 2, CheckpointEvery: 2, Logger: quiet}
 			if c.adamW {
 				cfg.AdamW, cfg.WeightDecay = true, 0.02
@@ -269,10 +279,8 @@ func TestTrainerResumeExact(t *testing.T) {
 				require.Equal(t, c.cfg.Name(), m.Config().Name())
 				m.Close()
 			}
-			require.Equal(t, live, torch.LiveTensors(), "tensors leaked")
 		})
 	}
-	t.Logf("resume matrix: %d cases in %s", len(resumeCases(t)), time.Since(start).Round(time.Millisecond))
 }
 
 // TestTrainerLearns checks that the loss falls on an easy task (dark, a
