@@ -61,8 +61,8 @@ import (
 	"time"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/examples/internal/cli"
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/pretrained"

@@ -13,6 +13,7 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/eval"
 	"github.com/gomioir/gomioir/mioir/pretrained"
 )
 
@@ -43,11 +44,11 @@ const classifierRight = 15
 
 // heldOutInDis is the seven In-Dis sets of the held-out crops in
 // testdata/heldout, degraded with seeds 1 .. draws.
-func heldOutInDis(t *testing.T, draws int) []mioir.EvalSet {
+func heldOutInDis(t *testing.T, draws int) []eval.Set {
 	t.Helper()
-	all, err := mioir.CleanTestSetsDraws("testdata/heldout", 1, draws, nil)
+	all, err := eval.CleanTestSetsDraws("testdata/heldout", 1, draws, nil)
 	require.NoError(t, err)
-	var sets []mioir.EvalSet
+	var sets []eval.Set
 	for _, s := range all {
 		if s.Group == metrics.InDis {
 			sets = append(sets, s)
@@ -65,7 +66,7 @@ func TestDefaultHeldOut(t *testing.T) {
 	defer m.Close()
 	require.Equal(t, "SRResNet_EP+Classifier", m.Config().Name())
 	sets := heldOutInDis(t, 1)
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromSet})
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{Task: eval.TaskFromSet})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
 	gains := map[degrade.Task]float64{}
@@ -82,12 +83,12 @@ func TestDefaultHeldOut(t *testing.T) {
 		require.Greater(t, gain, 0.0, "%s: the default model makes it worse", task.Name())
 		require.InDelta(t, heldoutGain[task], gain, 0.05, task.Name())
 	}
-	rep, err = mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromClassifier, NoInput: true})
+	rep, err = eval.Evaluate(context.Background(), m, sets, &eval.Options{Task: eval.TaskFromClassifier, NoInput: true})
 	require.NoError(t, err)
 	right := 0
 	for _, im := range rep.Images {
 		require.True(t, im.Auto)
-		if sets[slices.IndexFunc(sets, func(s mioir.EvalSet) bool { return s.Name == im.Set })].Task == im.Task {
+		if sets[slices.IndexFunc(sets, func(s eval.Set) bool { return s.Name == im.Set })].Task == im.Task {
 			right++
 		}
 	}
@@ -104,7 +105,7 @@ func TestDefaultHeldOutDraws(t *testing.T) {
 	defer m.Close()
 	const draws = 10
 	sets := heldOutInDis(t, draws)
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromSet})
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{Task: eval.TaskFromSet})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
 	for _, s := range sets {

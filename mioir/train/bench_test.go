@@ -1,4 +1,4 @@
-package mioir
+package train
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
@@ -67,9 +68,9 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Prompted: true}, Prompt: prompt.Explicit}
-	newTrainer := func(b *testing.B, workers int) (*Model, *Trainer) {
-		m, err := New(cfg, 0)
+	cfg := mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Prompted: true}, Prompt: prompt.Explicit}
+	newTrainer := func(b *testing.B, workers int) (*mioir.Model, *Trainer) {
+		m, err := mioir.New(cfg, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +94,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.Fatal(err)
 		}
 		one := func() {
-			if _, _, err := tr.step(batch); err != nil {
+			if _, _, err := tr.target.step(tr.opt, batch); err != nil {
 				b.Fatal(err)
 			}
 			if err := tr.emaUpdate(); err != nil {
@@ -118,7 +119,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, _, err := tr.step(batch); err != nil {
+				if _, _, err := tr.target.step(tr.opt, batch); err != nil {
 					b.Fatal(err)
 				}
 				if err := tr.emaUpdate(); err != nil {

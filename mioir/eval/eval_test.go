@@ -1,4 +1,4 @@
-package mioir_test
+package eval_test
 
 import (
 	"context"
@@ -19,7 +19,10 @@ import (
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/mioir/eval"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -69,7 +72,7 @@ func mean(v []float64) float64 {
 // against the PSNR computed directly on Restore's output.
 func TestEvaluateClean(t *testing.T) {
 	dir := evalCleanDir(t, 64)
-	sets, err := mioir.CleanTestSets(dir, 7, nil)
+	sets, err := eval.CleanTestSets(dir, 7, nil)
 	require.NoError(t, err)
 	require.Len(t, sets, 14)
 	for i, s := range sets {
@@ -79,12 +82,12 @@ func TestEvaluateClean(t *testing.T) {
 	m := evalModel(t, prompt.Explicit, 1)
 	base := evalModel(t, prompt.None, 2)
 
-	var progress []mioir.EvalProgress
-	var samples []mioir.EvalSample
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{
+	var progress []eval.Progress
+	var samples []eval.Sample
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{
 		Name: "EP", Baseline: base, BaselineName: "M",
-		Progress: func(p mioir.EvalProgress) { progress = append(progress, p) },
-		OnImage:  func(s mioir.EvalSample) { samples = append(samples, s) },
+		Progress: func(p eval.Progress) { progress = append(progress, p) },
+		OnImage:  func(s eval.Sample) { samples = append(samples, s) },
 	})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
@@ -93,7 +96,7 @@ func TestEvaluateClean(t *testing.T) {
 	require.Len(t, samples, 42)
 	require.Len(t, rep.Images, 42*3)
 	tab := rep.Table
-	require.Equal(t, []string{mioir.InputRow, "M", "EP"}, tab.Models())
+	require.Equal(t, []string{eval.InputRow, "M", "EP"}, tab.Models())
 	require.Equal(t, "M", tab.Baseline)
 
 	for _, s := range sets {
@@ -104,7 +107,7 @@ func TestEvaluateClean(t *testing.T) {
 			gti := gt.ToImage()
 			in, err := psnr(lq.ToImage(), gti)
 			require.NoError(t, err)
-			want[mioir.InputRow] = append(want[mioir.InputRow], in)
+			want[eval.InputRow] = append(want[eval.InputRow], in)
 			out, info, err := m.Restore(context.Background(), lq.ToImage(), &mioir.Options{Task: s.Task})
 			require.NoError(t, err)
 			require.Equal(t, s.Task, info.Task)
@@ -142,9 +145,9 @@ func TestEvaluateClean(t *testing.T) {
 		gain, ok := tab.Gain("EP", g)
 		require.True(t, ok)
 		require.InDelta(t, a.PSNR-b.PSNR, gain, 1e-12)
-		in, ok := tab.Average(mioir.InputRow, g)
+		in, ok := tab.Average(eval.InputRow, g)
 		require.True(t, ok)
-		gain, ok = tab.Gain(mioir.InputRow, g)
+		gain, ok = tab.Gain(eval.InputRow, g)
 		require.True(t, ok)
 		require.InDelta(t, in.PSNR-b.PSNR, gain, 1e-12)
 	}
@@ -152,7 +155,7 @@ func TestEvaluateClean(t *testing.T) {
 	// The renderings parse.
 	md := tab.Markdown()
 	require.Contains(t, md, "| EP ")
-	require.Contains(t, md, mioir.InputRow)
+	require.Contains(t, md, eval.InputRow)
 	lines := strings.Split(strings.TrimSpace(md), "\n")
 	require.GreaterOrEqual(t, len(lines), 5)
 	r := csv.NewReader(strings.NewReader(tab.CSV()))
@@ -181,13 +184,13 @@ func TestEvaluateClean(t *testing.T) {
 // then undefined (no baseline), SSIM equals metrics.Measure of the output.
 func TestEvaluateSSIMNoInput(t *testing.T) {
 	dir := evalCleanDir(t, 48)
-	sets, err := mioir.CleanTestSets(dir, 3, []degrade.Task{degrade.Noise})
+	sets, err := eval.CleanTestSets(dir, 3, []degrade.Task{degrade.Noise})
 	require.NoError(t, err)
 	require.Len(t, sets, 2)
 	require.Equal(t, "noise", sets[0].Name)
 	require.Equal(t, "noise_outbig", sets[1].Name)
 	m := evalModel(t, prompt.Adaptive, 5)
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{SSIM: true, NoInput: true})
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{SSIM: true, NoInput: true})
 	require.NoError(t, err)
 	require.Equal(t, []string{m.Config().Name()}, rep.Table.Models())
 	require.Len(t, rep.Images, 6)
@@ -235,7 +238,7 @@ func TestTestSetsFromDir(t *testing.T) {
 	testutil.WritePNG(t, filepath.Join(root, "mine", "GT", "y.png"), a)
 	require.NoError(t, os.WriteFile(filepath.Join(root, "mine", "LQ", "y.png"), []byte("not a png"), 0o644))
 
-	sets, err := mioir.TestSetsFromDir(root)
+	sets, err := eval.TestSetsFromDir(root)
 	require.NoError(t, err)
 	require.Len(t, sets, 3)
 	require.Equal(t, "blur", sets[0].Name)
@@ -248,13 +251,13 @@ func TestTestSetsFromDir(t *testing.T) {
 
 	m := evalModel(t, prompt.None, 1)
 	var skipped []string
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{
 		OnSkip: func(set, name string, err error) { skipped = append(skipped, set+"/"+name) },
 	})
 	require.NoError(t, err)
 	require.Equal(t, []string{"mine/y.png"}, skipped)
 	require.Len(t, rep.Skipped, 1)
-	in := rep.ImagesOf(mioir.InputRow, "mine")
+	in := rep.ImagesOf(eval.InputRow, "mine")
 	require.Len(t, in, 1)
 	want, err := psnr(degrade.FromImage(c).Crop(image.Rect(0, 0, 36, 36)).ToImage(),
 		degrade.FromImage(a).Crop(image.Rect(0, 0, 36, 36)).ToImage())
@@ -264,36 +267,36 @@ func TestTestSetsFromDir(t *testing.T) {
 	// An EP model without classifier cannot evaluate the Unknown sets,
 	// unless they are left out; the classifier choice needs a classifier.
 	ep := evalModel(t, prompt.Explicit, 1)
-	_, err = mioir.Evaluate(context.Background(), ep, sets, nil)
+	_, err = eval.Evaluate(context.Background(), ep, sets, nil)
 	require.ErrorContains(t, err, "without a task")
-	_, err = mioir.Evaluate(context.Background(), ep, sets[:1], &mioir.EvalOptions{Task: mioir.TaskFromClassifier})
+	_, err = eval.Evaluate(context.Background(), ep, sets[:1], &eval.Options{Task: eval.TaskFromClassifier})
 	require.ErrorContains(t, err, "classifier")
-	rep, err = mioir.Evaluate(context.Background(), ep, sets[:1], nil)
+	rep, err = eval.Evaluate(context.Background(), ep, sets[:1], nil)
 	require.NoError(t, err)
 	require.Equal(t, degrade.Blur, rep.ImagesOf(rep.Model, "blur")[0].Task)
 
 	// A cancelled context stops before the first image.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep, err = mioir.Evaluate(ctx, m, sets, nil)
+	rep, err = eval.Evaluate(ctx, m, sets, nil)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Empty(t, rep.Images)
 
-	_, err = mioir.TestSetsFromDir(t.TempDir())
+	_, err = eval.TestSetsFromDir(t.TempDir())
 	require.Error(t, err)
 }
 
 func TestParseTaskChoice(t *testing.T) {
-	for s, want := range map[string]mioir.TaskChoice{"": mioir.TaskAuto, "auto": mioir.TaskAuto, "Set": mioir.TaskFromSet,
-		"oracle": mioir.TaskFromSet, "classifier": mioir.TaskFromClassifier} {
-		got, err := mioir.ParseTaskChoice(s)
+	for s, want := range map[string]eval.TaskChoice{"": eval.TaskAuto, "auto": eval.TaskAuto, "Set": eval.TaskFromSet,
+		"oracle": eval.TaskFromSet, "classifier": eval.TaskFromClassifier} {
+		got, err := eval.ParseTaskChoice(s)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 		if s == "auto" || s == "classifier" {
 			require.Equal(t, s, got.String())
 		}
 	}
-	_, err := mioir.ParseTaskChoice("x")
+	_, err := eval.ParseTaskChoice("x")
 	require.Error(t, err)
 }
 
@@ -302,7 +305,7 @@ func TestParseTaskChoice(t *testing.T) {
 // its rows equal Restore with the same options.
 func TestEvaluateTaskChoice(t *testing.T) {
 	dir := evalCleanDir(t, 40)
-	sets, err := mioir.CleanTestSets(dir, 1, []degrade.Task{degrade.Blur, degrade.LowLight})
+	sets, err := eval.CleanTestSets(dir, 1, []degrade.Task{degrade.Blur, degrade.LowLight})
 	require.NoError(t, err)
 	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 1},
 		Prompt: prompt.Explicit, Classifier: true}, 4)
@@ -310,9 +313,9 @@ func TestEvaluateTaskChoice(t *testing.T) {
 	defer m.Close()
 	require.True(t, m.HasClassifier())
 
-	auto, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Name: "EP", NoInput: true})
+	auto, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{Name: "EP", NoInput: true})
 	require.NoError(t, err)
-	oracle, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Name: "EP", NoInput: true, Task: mioir.TaskFromSet})
+	oracle, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{Name: "EP", NoInput: true, Task: eval.TaskFromSet})
 	require.NoError(t, err)
 	for _, s := range sets {
 		a, o := auto.ImagesOf("EP", s.Name), oracle.ImagesOf("EP", s.Name)
@@ -340,12 +343,12 @@ func TestEvaluateTaskChoice(t *testing.T) {
 func TestCleanTestSetsDraws(t *testing.T) {
 	dir := evalCleanDir(t, 24)
 	tasks := []degrade.Task{degrade.LowLight}
-	one, err := mioir.CleanTestSets(dir, 3, tasks)
+	one, err := eval.CleanTestSets(dir, 3, tasks)
 	require.NoError(t, err)
-	next, err := mioir.CleanTestSets(dir, 4, tasks)
+	next, err := eval.CleanTestSets(dir, 4, tasks)
 	require.NoError(t, err)
 
-	same, err := mioir.CleanTestSetsDraws(dir, 3, 1, tasks)
+	same, err := eval.CleanTestSetsDraws(dir, 3, 1, tasks)
 	require.NoError(t, err)
 	require.Len(t, same, len(one))
 	for i := range one {
@@ -355,7 +358,7 @@ func TestCleanTestSetsDraws(t *testing.T) {
 		}
 	}
 
-	two, err := mioir.CleanTestSetsDraws(dir, 3, 2, tasks)
+	two, err := eval.CleanTestSetsDraws(dir, 3, 2, tasks)
 	require.NoError(t, err)
 	require.Len(t, two, 2) // dark and dark_outbig
 	for i, s := range two {
@@ -383,6 +386,68 @@ func TestCleanTestSetsDraws(t *testing.T) {
 		require.NotEqual(t, a.Pix, b.Pix)
 	}
 
-	_, err = mioir.CleanTestSetsDraws(dir, 3, 0, tasks)
+	_, err = eval.CleanTestSetsDraws(dir, 3, 0, tasks)
 	require.ErrorContains(t, err, "0 draws")
+}
+
+// TestTaskSets: per-task pairs become sets named by task, in task order,
+// with the limit applied and the task set on every pair.
+func TestTaskSets(t *testing.T) {
+	dir := evalCleanDir(t, 24)
+	pairs, err := data.TaskPairs(dir, []degrade.Task{degrade.LowLight, degrade.Noise, degrade.Blur}, degrade.Train(), 1)
+	require.NoError(t, err)
+	pairs[degrade.Rain] = nil
+	sets := eval.TaskSets(pairs, 2)
+	require.Len(t, sets, 3)
+	for i, want := range []degrade.Task{degrade.Blur, degrade.Noise, degrade.LowLight} {
+		require.Equal(t, want.Name(), sets[i].Name)
+		require.Equal(t, want, sets[i].Task)
+		require.Equal(t, metrics.InDis, sets[i].Group)
+		require.Len(t, sets[i].Pairs, 2)
+		require.Equal(t, pairs[want][1].Name, sets[i].Pairs[1].Name)
+	}
+	require.Len(t, eval.TaskSets(pairs, 0)[0].Pairs, 3)
+}
+
+// TestClassify counts, per set, what the classifier picks on each 8-bit LQ.
+func TestClassify(t *testing.T) {
+	dir := evalCleanDir(t, 40)
+	sets, err := eval.CleanTestSets(dir, 2, []degrade.Task{degrade.Noise, degrade.Haze})
+	require.NoError(t, err)
+	g, err := torch.NewGenerator(5)
+	require.NoError(t, err)
+	c, err := prompt.NewClassifier(g)
+	g.Close()
+	require.NoError(t, err)
+	defer c.Close()
+	live := torch.LiveTensors()
+	rep, err := eval.Classify(context.Background(), c, sets)
+	require.NoError(t, err)
+	require.Empty(t, rep.Skipped)
+	require.Len(t, rep.Sets, len(sets))
+	for i, s := range sets {
+		correct := 0
+		for _, p := range s.Pairs {
+			lq, _, err := p.Load()
+			require.NoError(t, err)
+			x, err := torch.FromImage(nil, lq.ToImage(), torch.CPU)
+			require.NoError(t, err)
+			pr, err := c.Classify(x)
+			x.Close()
+			require.NoError(t, err)
+			if pr[0].Task == s.Task {
+				correct++
+			}
+		}
+		a := rep.Sets[i]
+		require.Equal(t, s.Name, a.Set)
+		require.Equal(t, 3, a.N)
+		require.Equal(t, correct, a.Correct)
+		require.InDelta(t, 100*float64(correct)/3, a.Percent(), 1e-12)
+	}
+	require.Contains(t, rep.Markdown(), "| noise_outbig | noise | 3 |")
+	require.Equal(t, live, torch.LiveTensors())
+
+	_, err = eval.Classify(context.Background(), c, []eval.Set{{TestSet: metrics.TestSet{Name: "x"}}})
+	require.ErrorContains(t, err, "has no task")
 }

@@ -1,21 +1,21 @@
-package mioir
+package train
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 
 	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/internal/atomicfile"
 	"github.com/gomioir/gomioir/internal/safetensors"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
-// TrainStateFormat is the "format" metadata entry of training state files.
-const TrainStateFormat = "gomioir.train_state"
+// StateFormat is the "format" metadata entry of training state files.
+const StateFormat = "gomioir.train_state"
 
 // Tensor name prefixes of a training state file.
 const (
@@ -44,21 +44,30 @@ type trainState struct {
 	History  History         `json:"history"`
 }
 
-// checkpoint writes the training state atomically to Dir/StateFile and
-// redraws the curve.
+// checkpoint writes the training state atomically to Dir/StateFile, then
+// the history to Dir/HistoryFile.
 func (t *Trainer) checkpoint() error {
 	if t.cfg.Dir == "" {
 		return nil
 	}
 	path := filepath.Join(t.cfg.Dir, StateFile)
 	if err := t.writeState(path); err != nil {
-		return fmt.Errorf("mioir: checkpoint %s: %w", path, err)
+		return fmt.Errorf("train: checkpoint %s: %w", path, err)
 	}
 	t.log.Info("checkpoint", "iter", t.iter, "path", path)
-	if err := t.writeCurve(); err != nil {
-		t.log.Warn("curve plot", "err", err)
+	if err := t.writeHistory(); err != nil {
+		t.log.Warn("history", "err", err)
 	}
 	return nil
+}
+
+// writeHistory writes the history to Dir/HistoryFile atomically.
+func (t *Trainer) writeHistory() error {
+	js, err := json.MarshalIndent(t.history, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(t.cfg.Dir, HistoryFile), js)
 }
 
 func (t *Trainer) writeState(path string) error {
@@ -67,32 +76,20 @@ func (t *Trainer) writeState(path string) error {
 		return err
 	}
 	st := trainState{
-		Version: 1, Kind: t.kind, Iter: t.iter, Plan: planJSON, Seed: t.cfg.Seed,
+		Version: 1, Kind: t.target.kind(), Iter: t.iter, Plan: planJSON, Seed: t.cfg.Seed,
 		Batch: t.cfg.Batch, Patch: t.cfg.Patch, AdamW: t.cfg.AdamW, Decay: t.cfg.WeightDecay,
 		EMADecay: t.cfg.EMADecay, History: t.history,
 	}
-	lock := t.lockModel()
-	defer lock()
+	if st.Model, err = t.target.config(); err != nil {
+		return err
+	}
 	sd := host.NewStateDict()
-	if t.model != nil {
-		if st.Model, err = json.Marshal(t.model.cfg); err != nil {
-			return err
-		}
-		msd, err := layers.StateDict(t.model)
-		if err != nil {
-			return err
-		}
-		if err := addPrefixed(sd, stModel, msd); err != nil {
-			return err
-		}
-	} else {
-		msd, err := layers.StateDict(t.module)
-		if err != nil {
-			return err
-		}
-		if err := addPrefixed(sd, stModel, msd); err != nil {
-			return err
-		}
+	msd, err := layers.StateDict(t.target.root())
+	if err != nil {
+		return err
+	}
+	if err := addPrefixed(sd, stModel, msd); err != nil {
+		return err
 	}
 	for i, e := range t.ema {
 		r, err := torch.ToHost(e)
@@ -140,17 +137,7 @@ func (t *Trainer) writeState(path string) error {
 	if err != nil {
 		return err
 	}
-	return safetensors.WriteFile(path, sd, map[string]string{"format": TrainStateFormat, "state": string(js)})
-}
-
-// lockModel takes the model's write lock (restoration training) and
-// returns its release.
-func (t *Trainer) lockModel() func() {
-	if t.model == nil {
-		return func() {}
-	}
-	t.model.mu.Lock()
-	return t.model.mu.Unlock
+	return safetensors.WriteFile(path, sd, map[string]string{"format": StateFormat, "state": string(js)})
 }
 
 func addPrefixed(dst *host.StateDict, prefix string, src *host.StateDict) error {
@@ -182,22 +169,22 @@ func intShape(s []int64) []int {
 // weights equal an uninterrupted run's bit for bit.
 func (t *Trainer) Resume(path string) error {
 	if t.closed {
-		return errors.New("mioir: train: trainer is closed")
+		return errors.New("train: trainer is closed")
 	}
 	if path == "" {
 		if t.cfg.Dir == "" {
-			return errors.New("mioir: resume: no path and no TrainConfig.Dir")
+			return errors.New("train: resume: no path and no TrainConfig.Dir")
 		}
 		path = filepath.Join(t.cfg.Dir, StateFile)
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("mioir: resume: %w", err)
+		return fmt.Errorf("train: resume: %w", err)
 	}
 	fail := func(format string, a ...any) error {
-		return fmt.Errorf("mioir: resume %s: "+format, append([]any{path}, a...)...)
+		return fmt.Errorf("train: resume %s: "+format, append([]any{path}, a...)...)
 	}
-	if f.Metadata["format"] != TrainStateFormat {
+	if f.Metadata["format"] != StateFormat {
 		return fail("not a training state (format %q)", f.Metadata["format"])
 	}
 	var st trainState
@@ -214,8 +201,8 @@ func (t *Trainer) Resume(path string) error {
 	mine, _ := json.Marshal(t.cfg.Plan)
 	theirs, _ := json.Marshal(plan)
 	switch {
-	case st.Kind != t.kind:
-		return fail("a %s state, this trainer trains a %s", st.Kind, t.kind)
+	case st.Kind != t.target.kind():
+		return fail("a %s state, this trainer trains a %s", st.Kind, t.target.kind())
 	case string(mine) != string(theirs):
 		return fail("the plan differs: state %s, trainer %s", plan, t.cfg.Plan)
 	case st.Seed != t.cfg.Seed:
@@ -229,21 +216,8 @@ func (t *Trainer) Resume(path string) error {
 	case (st.Gen != nil) != (t.gen != nil):
 		return fail("stochastic-depth generator state does not match the network")
 	}
-	if t.model != nil && st.Model != nil {
-		var cfg Config
-		if err := json.Unmarshal(st.Model, &cfg); err != nil {
-			return fail("model config: %v", err)
-		}
-		a, _ := json.Marshal(cfg)
-		var mine Config
-		mj, _ := json.Marshal(t.model.Config())
-		if err := json.Unmarshal(mj, &mine); err != nil {
-			return fail("model config: %v", err)
-		}
-		b, _ := json.Marshal(mine)
-		if string(a) != string(b) {
-			return fail("model %s, trainer's model %s", a, b)
-		}
+	if err := t.target.sameConfig(st.Model); err != nil {
+		return fail("%v", err)
 	}
 	pick := func(prefix string) *host.StateDict {
 		sd := host.NewStateDict()
@@ -292,17 +266,11 @@ func (t *Trainer) Resume(path string) error {
 			os.ExpAvgSq = append(os.ExpAvgSq, bv)
 		}
 	}
-	unlock := t.lockModel()
 	err = func() error {
-		defer unlock()
 		if err := layers.SetRequiresGrad(t.module, false); err != nil {
 			return err
 		}
-		var target layers.Module = t.module
-		if t.model != nil {
-			target = t.model
-		}
-		if err := layers.LoadStateDict(target, pick(stModel), nil); err != nil {
+		if err := layers.LoadStateDict(t.target.root(), pick(stModel), nil); err != nil {
 			return err
 		}
 		if err := layers.SetRequiresGrad(t.module, true); err != nil {
@@ -356,50 +324,22 @@ func sameShape(a []int, b []int64) bool {
 	return true
 }
 
-// exportWeights writes the trained module to path: for a restoration model
-// a native model file (Load reads it) with the raw weights or, with ema,
-// the EMA in place of the trained parameters; for the classifier a
-// safetensors file of its state dict under the reference's names.
+// exportWeights writes the trained target to path in its own file format
+// (a model file that mioir.Load reads, or a classifier file for
+// mioir.LoadClassifier): the raw weights or, with ema, the EMA in place of
+// the trained parameters.
 func (t *Trainer) exportWeights(path string, ema bool) error {
-	unlock := t.lockModel()
-	defer unlock()
-	var root layers.Module = t.module
-	meta := map[string]string{"format": ClassifierFormat}
-	if t.model != nil {
-		root = t.model
-		cfg, err := json.Marshal(t.model.cfg)
-		if err != nil {
-			return err
-		}
-		meta = map[string]string{metaFormat: Format, metaVersion: strconv.Itoa(FormatVersion), metaConfig: string(cfg)}
-	}
-	sd, err := layers.StateDict(root)
-	if err != nil {
-		return err
-	}
+	var replace map[string]*torch.Tensor
 	if ema && t.ema != nil {
-		// The trained parameters' names relative to root: the network's
-		// names are the model's (visitNetwork reports them unprefixed).
-		over := make(map[string]*torch.Tensor, len(t.ema))
+		// The trained parameters' names are the root's: the network's
+		// names are the model's (Model.Network reports them unprefixed).
+		replace = make(map[string]*torch.Tensor, len(t.ema))
 		for i, n := range t.names {
-			over[n] = t.ema[i]
+			replace[n] = t.ema[i]
 		}
-		out := host.NewStateDict()
-		for _, k := range sd.Keys() {
-			r, _ := sd.Get(k)
-			if e, ok := over[k]; ok {
-				if r, err = torch.ToHost(e); err != nil {
-					return err
-				}
-			}
-			if err := out.Add(k, r); err != nil {
-				return err
-			}
-		}
-		sd = out
 	}
-	if err := safetensors.WriteFile(path, sd, meta); err != nil {
-		return fmt.Errorf("mioir: export %s: %w", path, err)
+	if err := t.target.export(path, replace); err != nil {
+		return fmt.Errorf("train: export %s: %w", path, err)
 	}
 	return nil
 }

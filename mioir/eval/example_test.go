@@ -1,4 +1,4 @@
-package mioir_test
+package eval_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/eval"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
 )
@@ -38,7 +39,7 @@ func ExampleEvaluate() {
 	png.Encode(f, img)
 	f.Close()
 
-	sets, err := mioir.CleanTestSets(dir, 1, []degrade.Task{degrade.Noise, degrade.JPEG})
+	sets, err := eval.CleanTestSets(dir, 1, []degrade.Task{degrade.Noise, degrade.JPEG})
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +48,7 @@ func ExampleEvaluate() {
 		panic(err)
 	}
 	defer m.Close()
-	rep, err := mioir.Evaluate(context.Background(), m, sets, nil)
+	rep, err := eval.Evaluate(context.Background(), m, sets, nil)
 	if err != nil {
 		panic(err)
 	}

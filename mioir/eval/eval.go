@@ -1,4 +1,4 @@
-package mioir
+package eval
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/metrics"
+	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/prompt"
 )
@@ -24,9 +25,9 @@ import (
 // the gain of a model over doing nothing can be read off the table.
 const InputRow = "Degraded input"
 
-// EvalSet is one test set of an evaluation: its column in the results table
+// Set is one test set of an evaluation: its column in the results table
 // (name, label, group and, for synthetic sets, the task) and its image pairs.
-type EvalSet struct {
+type Set struct {
 	metrics.TestSet
 	Pairs []data.Pair
 }
@@ -72,20 +73,20 @@ func ParseTaskChoice(s string) (TaskChoice, error) {
 	case "classifier", "class":
 		return TaskFromClassifier, nil
 	}
-	return 0, fmt.Errorf("mioir: unknown task choice %q (auto, set or classifier)", s)
+	return 0, fmt.Errorf("eval: unknown task choice %q (auto, set or classifier)", s)
 }
 
-// EvalOptions complete Evaluate. A nil *EvalOptions means the reference's
+// Options complete Evaluate. A nil *Options means the reference's
 // test: PSNR only, crop 4, RGB, a "Degraded input" row, EP tasks by TaskAuto,
 // the whole image in one pass.
-type EvalOptions struct {
+type Options struct {
 	// Name is the model's row name (default: its Config().Name()).
 	Name string
 	// Baseline, when set, is evaluated on the same images as a second
 	// row (named BaselineName, default "baseline: " + its Config().Name()),
 	// and the table's gains are over it. Without a baseline the gains are
 	// over the degraded input row (unless NoInput).
-	Baseline     *Model
+	Baseline     *mioir.Model
 	BaselineName string
 	// NoInput leaves out the degraded-input row.
 	NoInput bool
@@ -97,44 +98,44 @@ type EvalOptions struct {
 	Metrics *metrics.Options
 	// Task says where EP models take their task from (see TaskChoice).
 	Task TaskChoice
-	// Restore passes tiling and size limits to Restore (its Task and Auto
-	// are overridden per image by Task).
-	Restore Options
+	// Restore passes tiling and size limits to Model.Restore (its Task and
+	// Auto are overridden per image by Task).
+	Restore mioir.Options
 	// Table, when set, receives the rows (its columns must include every
 	// set's name; its Options and Layout are left as they are, its Baseline
 	// is set as described at Baseline); nil makes a new table with the sets
 	// as columns, Metrics as its Options and SSIM in its Layout.
 	Table *metrics.Table
 	// Progress, when set, is called before each image.
-	Progress func(EvalProgress)
+	Progress func(Progress)
 	// OnSkip, when set, is called for each image that could not be read or
 	// restored; the image is left out of every row.
 	OnSkip func(set, name string, err error)
 	// OnImage, when set, is called after each image with the degraded
 	// input, the model's output and the ground truth (for grids or saving
 	// outputs). The images must not be modified.
-	OnImage func(EvalSample)
+	OnImage func(Sample)
 }
 
-// EvalProgress describes the evaluation before image Index (0-based) of
+// Progress describes the evaluation before image Index (0-based) of
 // Total, over all sets.
-type EvalProgress struct {
+type Progress struct {
 	Set, Name    string
 	Index, Total int
 	Elapsed      time.Duration
 }
 
-// EvalSample is what EvalOptions.OnImage receives for one image.
-type EvalSample struct {
+// Sample is what Options.OnImage receives for one image.
+type Sample struct {
 	Set      metrics.TestSet
 	Name     string
 	LQ, GT   *image.NRGBA
 	Restored *image.NRGBA
-	Result   EvalImage // the model's measurement
+	Result   Image // the model's measurement
 }
 
-// EvalImage is one image's measurement for one row.
-type EvalImage struct {
+// Image is one image's measurement for one row.
+type Image struct {
 	Model string  `json:"model"`
 	Set   string  `json:"set"`
 	Name  string  `json:"name"`
@@ -146,25 +147,25 @@ type EvalImage struct {
 	Auto bool         `json:"auto,omitempty"`
 }
 
-// EvalSkip is an image left out of an evaluation.
-type EvalSkip struct {
+// Skip is an image left out of an evaluation.
+type Skip struct {
 	Set, Name string
 	Err       error
 }
 
-// EvalReport is the result of Evaluate: the table (rows: the degraded input,
+// Report is the result of Evaluate: the table (rows: the degraded input,
 // the baseline, the model) and every per-image measurement.
-type EvalReport struct {
+type Report struct {
 	Table *metrics.Table
 	// Model, Baseline and Input are the row names ("" when absent).
 	Model, Baseline, Input string
-	Images                 []EvalImage
-	Skipped                []EvalSkip
+	Images                 []Image
+	Skipped                []Skip
 }
 
 // ImagesOf returns the per-image results of one row and set, in order.
-func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
-	var out []EvalImage
+func (r *Report) ImagesOf(model, set string) []Image {
+	var out []Image
 	for _, im := range r.Images {
 		if im.Model == model && im.Set == set {
 			out = append(out, im)
@@ -173,44 +174,44 @@ func (r *EvalReport) ImagesOf(model, set string) []EvalImage {
 	return out
 }
 
-// Evaluate restores every image of sets with m (and EvalOptions.Baseline) and
+// Evaluate restores every image of sets with m (and Options.Baseline) and
 // measures the outputs against the ground truths as the reference test does
-// (method spec 8.3): each LQ is restored with Restore (the backbone's padding,
-// 8-bit output with BasicSR's rounding), the GT is cropped top-left to the LQ
-// size (data.Pair), both are measured with crop 4 on RGB (metrics.Measure), and a
-// set's score is the mean of its per-image PSNRs. The degraded-input row
+// (method spec 8.3): each LQ is restored with Model.Restore (the backbone's
+// padding, 8-bit output with BasicSR's rounding), the GT is cropped top-left
+// to the LQ size (data.Pair), both are measured with crop 4 on RGB
+// (metrics.Measure), and a set's score is the mean of its per-image PSNRs. The degraded-input row
 // measures each LQ itself against its GT. Images that cannot be read or
-// restored are reported (OnSkip, EvalReport.Skipped) and left out of every
+// restored are reported (OnSkip, Report.Skipped) and left out of every
 // row, so the rows stay comparable. Group averages and gains come from the
 // metrics.Table: gains are over the baseline when one is given, else over the
 // degraded input.
 //
-// EP models take their task as EvalOptions.Task says; an EP model that would
+// EP models take their task as Options.Task says; an EP model that would
 // need a task on a set without one (Unknown) and has no classifier is refused
 // before anything runs. Evaluate stops between images, or between the tiles
-// of an image (EvalOptions.Restore.Tile), when ctx ends and returns ctx's
-// error with the report so far.
-func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*EvalReport, error) {
-	runtime.LockOSThread() // one OpenMP team and malloc arena, as in Trainer.Run
+// of an image (Options.Restore.Tile), when ctx ends and returns ctx's error
+// with the report so far.
+func Evaluate(ctx context.Context, m *mioir.Model, sets []Set, o *Options) (*Report, error) {
+	runtime.LockOSThread() // one OpenMP team and malloc arena, as in train.Trainer.Run
 	defer runtime.UnlockOSThread()
 	if o == nil {
-		o = &EvalOptions{}
+		o = &Options{}
 	}
 	if m == nil {
-		return nil, errors.New("mioir: Evaluate: nil model")
+		return nil, errors.New("eval: Evaluate: nil model")
 	}
 	if len(sets) == 0 {
-		return nil, errors.New("mioir: Evaluate: no test sets")
+		return nil, errors.New("eval: Evaluate: no test sets")
 	}
 	mopts := metrics.DefaultOptions()
 	if o.Metrics != nil {
 		mopts = *o.Metrics
 	}
-	rep := &EvalReport{Model: o.Name}
+	rep := &Report{Model: o.Name}
 	if rep.Model == "" {
 		rep.Model = m.Config().Name()
 	}
-	models := []*Model{m}
+	models := []*mioir.Model{m}
 	names := []string{rep.Model}
 	if o.Baseline != nil {
 		rep.Baseline = o.BaselineName
@@ -218,7 +219,7 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 			rep.Baseline = "baseline: " + o.Baseline.Config().Name()
 		}
 		if rep.Baseline == rep.Model {
-			return nil, fmt.Errorf("mioir: Evaluate: model and baseline rows are both named %q", rep.Model)
+			return nil, fmt.Errorf("eval: Evaluate: model and baseline rows are both named %q", rep.Model)
 		}
 		models = append(models, o.Baseline)
 		names = append(names, rep.Baseline)
@@ -229,7 +230,7 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 	for i, mm := range models {
 		for _, s := range sets {
 			if _, err := evalTask(mm, s.Task, o.Task); err != nil {
-				return nil, fmt.Errorf("mioir: Evaluate: row %q on set %q: %w", names[i], s.Name, err)
+				return nil, fmt.Errorf("eval: Evaluate: row %q on set %q: %w", names[i], s.Name, err)
 			}
 		}
 	}
@@ -278,7 +279,7 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 				return rep, err
 			}
 			if o.Progress != nil {
-				o.Progress(EvalProgress{Set: s.Name, Name: p.Name, Index: idx, Total: total, Elapsed: time.Since(start)})
+				o.Progress(Progress{Set: s.Name, Name: p.Name, Index: idx, Total: total, Elapsed: time.Since(start)})
 			}
 			idx++
 			res, sample, err := evalPair(ctx, m, models, names, s, p, o, &mopts)
@@ -286,7 +287,7 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 				return rep, ctx.Err() // stopped between tiles: not a skipped image
 			}
 			if err != nil {
-				rep.Skipped = append(rep.Skipped, EvalSkip{Set: s.Name, Name: p.Name, Err: err})
+				rep.Skipped = append(rep.Skipped, Skip{Set: s.Name, Name: p.Name, Err: err})
 				if o.OnSkip != nil {
 					o.OnSkip(s.Name, p.Name, err)
 				}
@@ -313,8 +314,8 @@ func Evaluate(ctx context.Context, m *Model, sets []EvalSet, o *EvalOptions) (*E
 
 // evalTask returns the Restore options' Task and Auto for model m on a set of
 // task st (0: none), or an error when m cannot get a task.
-func evalTask(m *Model, st degrade.Task, c TaskChoice) (Options, error) {
-	var r Options
+func evalTask(m *mioir.Model, st degrade.Task, c TaskChoice) (mioir.Options, error) {
+	var r mioir.Options
 	if m.Config().Prompt != prompt.Explicit {
 		return r, nil
 	}
@@ -353,30 +354,27 @@ func evalTask(m *Model, st degrade.Task, c TaskChoice) (Options, error) {
 // evalPair loads one pair, restores it with every model and measures the
 // outputs and the input. The first result is the input's (when present),
 // then the baseline's, then the model's, matching the table's row order.
-func evalPair(ctx context.Context, m *Model, models []*Model, names []string, s EvalSet, p data.Pair, o *EvalOptions, mo *metrics.Options) ([]EvalImage, EvalSample, error) {
-	var sample EvalSample
+func evalPair(ctx context.Context, m *mioir.Model, models []*mioir.Model, names []string, s Set, p data.Pair, o *Options, mo *metrics.Options) ([]Image, Sample, error) {
+	var sample Sample
 	lqf, gtf, err := p.Load()
 	if err != nil {
 		return nil, sample, err
 	}
 	lq := lqf.ToImage()
 	gt := gtf.ToImage()
-	gt8, err := metrics.ToRGB8(gt)
+	ref, err := newReference(gt, o.SSIM, mo)
 	if err != nil {
 		return nil, sample, err
 	}
-	mso := *mo
-	mso.PSNROnly = !o.SSIM
-	measure := func(img image.Image) (metrics.Result, error) { return metrics.Measure(img, gt8, &mso) }
-	var out []EvalImage
+	var out []Image
 	if !o.NoInput {
-		r, err := measure(lq)
+		r, err := ref.measure(lq)
 		if err != nil {
 			return nil, sample, err
 		}
-		out = append(out, EvalImage{Model: InputRow, Set: s.Name, Name: p.Name, PSNR: r.PSNR, SSIM: r.SSIM})
+		out = append(out, Image{Model: InputRow, Set: s.Name, Name: p.Name, PSNR: r.PSNR, SSIM: r.SSIM})
 	}
-	var mine EvalImage
+	var mine Image
 	var restored *image.NRGBA
 	// Baseline first (row order), the model last.
 	for i := len(models) - 1; i >= 0; i-- {
@@ -386,18 +384,18 @@ func evalPair(ctx context.Context, m *Model, models []*Model, names []string, s 
 			return nil, sample, err
 		}
 		ro.Task, ro.Auto = to.Task, to.Auto
-		res, info, err := models[i].Restore(ctx, lq, &ro)
+		res, info, err := restore(ctx, models[i], lq, &ro)
 		if err != nil {
 			return nil, sample, fmt.Errorf("%s: %w", names[i], err)
 		}
-		r, err := measure(res)
+		r, err := ref.measure(res)
 		if err != nil {
 			return nil, sample, fmt.Errorf("%s: %w", names[i], err)
 		}
 		if math.IsNaN(r.PSNR) {
 			return nil, sample, fmt.Errorf("%s: PSNR is NaN", names[i])
 		}
-		im := EvalImage{Model: names[i], Set: s.Name, Name: p.Name, PSNR: r.PSNR, SSIM: r.SSIM}
+		im := Image{Model: names[i], Set: s.Name, Name: p.Name, PSNR: r.PSNR, SSIM: r.SSIM}
 		if info != nil {
 			im.Task, im.Auto = info.Task, info.Auto
 		}
@@ -406,8 +404,36 @@ func evalPair(ctx context.Context, m *Model, models []*Model, names []string, s 
 			mine, restored = im, res
 		}
 	}
-	sample = EvalSample{Set: s.TestSet, Name: p.Name, LQ: lq, GT: gt, Restored: restored, Result: mine}
+	sample = Sample{Set: s.TestSet, Name: p.Name, LQ: lq, GT: gt, Restored: restored, Result: mine}
 	return out, sample, nil
+}
+
+// restore is the one place where the package runs a model: every row of
+// every evaluation, and so the trainer's validation, goes through it.
+func restore(ctx context.Context, m *mioir.Model, lq image.Image, o *mioir.Options) (*image.NRGBA, *mioir.Info, error) {
+	return m.Restore(ctx, lq, o)
+}
+
+// reference is a ground truth prepared for measuring several images against
+// it; measure is the one place where the package calls metrics.
+type reference struct {
+	gt   *metrics.RGB8
+	opts metrics.Options
+}
+
+func newReference(gt image.Image, ssim bool, o *metrics.Options) (*reference, error) {
+	g, err := metrics.ToRGB8(gt)
+	if err != nil {
+		return nil, err
+	}
+	r := &reference{gt: g, opts: *o}
+	r.opts.PSNROnly = !ssim
+	return r, nil
+}
+
+// measure returns img's PSNR (and SSIM when asked) against the reference.
+func (r *reference) measure(img image.Image) (metrics.Result, error) {
+	return metrics.Measure(img, r.gt, &r.opts)
 }
 
 // TestSetsFromDir finds test sets in dir, in one of these layouts (both may
@@ -426,15 +452,15 @@ func evalPair(ctx context.Context, m *Model, models []*Model, names []string, s 
 // cropped top-left to the LQ size when loaded. Paper sets come first in the
 // paper's order, then the other sets sorted by name. A folder without any set
 // is an error.
-func TestSetsFromDir(dir string) ([]EvalSet, error) {
+func TestSetsFromDir(dir string) ([]Set, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("mioir: %s is not a folder", dir)
+		return nil, fmt.Errorf("eval: %s is not a folder", dir)
 	}
-	var sets []EvalSet
+	var sets []Set
 	paper := map[string]bool{}
 	for _, ts := range metrics.PaperTestSets() {
 		paper[ts.Name] = true
@@ -447,9 +473,9 @@ func TestSetsFromDir(dir string) ([]EvalSet, error) {
 		}
 		pairs, err := data.Pairs(gt, lq)
 		if err != nil {
-			return nil, fmt.Errorf("mioir: test set %s: %w", ts.Name, err)
+			return nil, fmt.Errorf("eval: test set %s: %w", ts.Name, err)
 		}
-		sets = append(sets, EvalSet{TestSet: ts, Pairs: withTask(pairs, ts.Task)})
+		sets = append(sets, Set{TestSet: ts, Pairs: withTask(pairs, ts.Task)})
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -465,12 +491,12 @@ func TestSetsFromDir(dir string) ([]EvalSet, error) {
 	for _, n := range names {
 		pairs, err := data.Pairs(filepath.Join(dir, n, "GT"), filepath.Join(dir, n, "LQ"))
 		if err != nil {
-			return nil, fmt.Errorf("mioir: test set %s: %w", n, err)
+			return nil, fmt.Errorf("eval: test set %s: %w", n, err)
 		}
-		sets = append(sets, EvalSet{TestSet: metrics.TestSet{Name: n, Label: n, Group: metrics.Unknown}, Pairs: pairs})
+		sets = append(sets, Set{TestSet: metrics.TestSet{Name: n, Label: n, Group: metrics.Unknown}, Pairs: pairs})
 	}
 	if len(sets) == 0 {
-		return nil, fmt.Errorf("mioir: no test sets in %s (expected the reference's CL_test layout or <set>/GT + <set>/LQ folders)", dir)
+		return nil, fmt.Errorf("eval: no test sets in %s (expected the reference's CL_test layout or <set>/GT + <set>/LQ folders)", dir)
 	}
 	return sets, nil
 }
@@ -482,8 +508,8 @@ func TestSetsFromDir(dir string) ([]EvalSet, error) {
 // name (data.DegradedPairs), so the sets are identical in every run and for
 // every model. tasks restricts the sets to some tasks (nil: all seven).
 // Images are degraded when loaded, not stored.
-func CleanTestSets(dir string, seed uint64, tasks []degrade.Task) ([]EvalSet, error) {
-	var sets []EvalSet
+func CleanTestSets(dir string, seed uint64, tasks []degrade.Task) ([]Set, error) {
+	var sets []Set
 	for _, ts := range metrics.PaperTestSets() {
 		var preset degrade.Preset
 		switch ts.Group {
@@ -499,13 +525,13 @@ func CleanTestSets(dir string, seed uint64, tasks []degrade.Task) ([]EvalSet, er
 		}
 		pairs, err := data.DegradedPairs(dir, ts.Task, preset, seed)
 		if err != nil {
-			return nil, fmt.Errorf("mioir: clean test set %s: %w", ts.Name, err)
+			return nil, fmt.Errorf("eval: clean test set %s: %w", ts.Name, err)
 		}
 		ts.LQDir, ts.GTDir = "", ""
-		sets = append(sets, EvalSet{TestSet: ts, Pairs: pairs})
+		sets = append(sets, Set{TestSet: ts, Pairs: pairs})
 	}
 	if len(sets) == 0 {
-		return nil, errors.New("mioir: CleanTestSets: no task selected")
+		return nil, errors.New("eval: CleanTestSets: no task selected")
 	}
 	return sets, nil
 }
@@ -516,11 +542,11 @@ func CleanTestSets(dir string, seed uint64, tasks []degrade.Task) ([]EvalSet, er
 // degradations. A few photos give a noisy figure from one draw (one gamma of
 // a low-light set may decide its sign); 20 draws of 3 photos give 60, about
 // as many as the reference's test sets average over.
-func CleanTestSetsDraws(dir string, seed uint64, draws int, tasks []degrade.Task) ([]EvalSet, error) {
+func CleanTestSetsDraws(dir string, seed uint64, draws int, tasks []degrade.Task) ([]Set, error) {
 	if draws < 1 {
-		return nil, fmt.Errorf("mioir: CleanTestSetsDraws: %d draws, need at least 1", draws)
+		return nil, fmt.Errorf("eval: CleanTestSetsDraws: %d draws, need at least 1", draws)
 	}
-	var sets []EvalSet
+	var sets []Set
 	for k := range uint64(draws) {
 		more, err := CleanTestSets(dir, seed+k, tasks)
 		if err != nil {
@@ -540,6 +566,32 @@ func CleanTestSetsDraws(dir string, seed uint64, draws int, tasks []degrade.Task
 		}
 	}
 	return sets, nil
+}
+
+// TaskSets makes one set per task from per-task image pairs, such as the
+// validation pairs of data.TaskPairs that the trainer measures: each set is
+// named and labelled by its task's name (degrade.Task.Name), carries the
+// task, and is in the In-Dis group (pairs degraded with the training
+// distribution). Sets come in task order; tasks without pairs are left out.
+// limit > 0 keeps only the first limit pairs of each task.
+func TaskSets(pairs map[degrade.Task][]data.Pair, limit int) []Set {
+	tasks := make([]degrade.Task, 0, len(pairs))
+	for t, ps := range pairs {
+		if len(ps) > 0 {
+			tasks = append(tasks, t)
+		}
+	}
+	slices.Sort(tasks)
+	sets := make([]Set, 0, len(tasks))
+	for _, t := range tasks {
+		ps := pairs[t]
+		if limit > 0 && len(ps) > limit {
+			ps = ps[:limit]
+		}
+		sets = append(sets, Set{TestSet: metrics.TestSet{Name: t.Name(), Label: t.Name(), Group: metrics.InDis, Task: t},
+			Pairs: withTask(slices.Clone(ps), t)})
+	}
+	return sets
 }
 
 func withTask(ps []data.Pair, t degrade.Task) []data.Pair {

@@ -1,7 +1,6 @@
-package mioir
+package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -9,7 +8,6 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"path/filepath"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -17,11 +15,12 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
+	"github.com/gomioir/gomioir/mioir/train"
 )
 
-// CurveColors are the line colours of the training curve: one per task
+// curveColors are the line colours of the training curve: one per task
 // (indexed by degrade.Task, 1..7), index 0 for the overall loss.
-var CurveColors = [8]color.NRGBA{
+var curveColors = [8]color.NRGBA{
 	{0, 0, 0, 255},       // all
 	{31, 119, 180, 255},  // sr
 	{255, 127, 14, 255},  // blur
@@ -38,15 +37,15 @@ const (
 	plotMargin = 50
 )
 
-// PlotHistory draws h as a PNG: on the left the training loss over
+// plotHistory draws h as a PNG: on the left the training loss over
 // iterations (overall in black, one line per task), on the right the
 // validation PSNR per task, with axes, the value range and a legend
-// (CurveColors).
-func PlotHistory(w io.Writer, h History) error {
+// (curveColors).
+func plotHistory(w io.Writer, h train.History) error {
 	img := image.NewNRGBA(image.Rect(0, 0, 2*plotPanelW, plotPanelH))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	var loss []series
-	all := series{col: CurveColors[0], name: "all"}
+	all := series{col: curveColors[0], name: "all"}
 	for _, p := range h.Loss {
 		all.x = append(all.x, float64(p.Iter))
 		all.y = append(all.y, p.Loss)
@@ -54,7 +53,7 @@ func PlotHistory(w io.Writer, h History) error {
 	loss = append(loss, all)
 	var val []series
 	for _, task := range degrade.AllTasks() {
-		s := series{col: CurveColors[task], name: task.Name()}
+		s := series{col: curveColors[task], name: task.Name()}
 		for _, p := range h.Loss {
 			if v, ok := p.Tasks[task.Name()]; ok {
 				s.x = append(s.x, float64(p.Iter))
@@ -64,7 +63,7 @@ func PlotHistory(w io.Writer, h History) error {
 		if len(s.x) > 0 {
 			loss = append(loss, s)
 		}
-		v := series{col: CurveColors[task], name: task.Name()}
+		v := series{col: curveColors[task], name: task.Name()}
 		for _, p := range h.Val {
 			if y, ok := p.Tasks[task.Name()]; ok {
 				v.x = append(v.x, float64(p.Iter))
@@ -206,23 +205,24 @@ func label(img *image.NRGBA, x, y int, s string, c color.Color) {
 	d.DrawString(s)
 }
 
-// HistoryFile is the history as JSON (History), written beside the curve.
-const HistoryFile = "history.json"
+// curveFile is the training curve this program draws in -out: loss and
+// validation PSNR per task, from the trainer's History.
+const curveFile = "curve.png"
 
-// writeCurve writes the history to Dir/HistoryFile and draws it to
-// Dir/CurveFile, both atomically.
-func (t *Trainer) writeCurve() error {
-	if t.cfg.Dir == "" {
+// curve redraws the curve file whenever the trainer's history has grown.
+type curve struct {
+	path   string
+	points int // loss and validation points drawn so far; -1: never drawn
+}
+
+func newCurve(path string) *curve { return &curve{path: path, points: -1} }
+
+// update draws h unless it has as many points as the last drawing.
+func (c *curve) update(h train.History) error {
+	n := len(h.Loss) + len(h.Val)
+	if n == c.points {
 		return nil
 	}
-	js, err := json.MarshalIndent(t.history, "", " ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteBytes(filepath.Join(t.cfg.Dir, HistoryFile), js); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(t.cfg.Dir, CurveFile), func(w io.Writer) error {
-		return PlotHistory(w, t.history)
-	})
+	c.points = n
+	return atomicfile.WriteFile(c.path, func(w io.Writer) error { return plotHistory(w, h) })
 }

@@ -1,4 +1,4 @@
-package mioir
+package train
 
 import "github.com/gomioir/gomioir/nets/torch"
 

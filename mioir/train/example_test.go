@@ -1,4 +1,4 @@
-package mioir_test
+package train_test
 
 import (
 	"context"
@@ -16,12 +16,13 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/mioir/train"
 	"github.com/gomioir/gomioir/nets"
 )
 
 // ExampleTrainer trains a small SRResNet sequentially on noise, then noise
 // and low light, from clean images degraded on the fly; it writes the
-// training state, the stages' model files and the curve to a folder, and
+// training state, the stages' model files and the history to a folder, and
 // the final EMA weights load as a model.
 func ExampleTrainer() {
 	dir, err := os.MkdirTemp("", "train")
@@ -57,7 +58,7 @@ func ExampleTrainer() {
 	}
 	defer m.Close()
 	out := filepath.Join(dir, "out")
-	tr, err := mioir.NewTrainer(m, src, mioir.TrainConfig{
+	tr, err := train.NewTrainer(m, src, train.TrainConfig{
 		Plan: plan, Batch: 2, Patch: 32, Seed: 1, Dir: out, LogEvery: 5,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), // or slog.Default()
 	})
@@ -71,7 +72,7 @@ func ExampleTrainer() {
 	for _, p := range tr.History().Loss {
 		fmt.Println("iteration", p.Iter, "tasks logged", len(p.Tasks))
 	}
-	ema, err := mioir.Load(filepath.Join(out, mioir.LatestEMAModel))
+	ema, err := mioir.Load(filepath.Join(out, train.LatestEMAModel))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package mioir
+package train
 
 import (
 	"context"
@@ -9,17 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/metrics"
+	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/mioir/eval"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
-	"github.com/gomioir/gomioir/prompt"
 )
 
 // Reference training hyper-parameters (method spec section 3).
@@ -42,8 +41,10 @@ const (
 	// stage{k}_net_g_ema.safetensors (k from 1).
 	LatestModel    = "net_g_latest.safetensors"
 	LatestEMAModel = "net_g_ema_latest.safetensors"
-	// CurveFile is the training curve (loss and validation PSNR per task).
-	CurveFile = "curve.png"
+	// HistoryFile is the History as JSON (losses and validations so far),
+	// rewritten atomically at every checkpoint, for programs that plot the
+	// training curve (examples/train draws curve.png from it).
+	HistoryFile = "history.json"
 )
 
 // TrainConfig configures a Trainer. The zero value of every field but Plan
@@ -72,7 +73,7 @@ type TrainConfig struct {
 	// EMADecay is the decay of the parameters' exponential moving average
 	// (0: 0.999; negative: no EMA).
 	EMADecay float64
-	// Dir receives the checkpoints, model files and the curve plot ("":
+	// Dir receives the checkpoints, the model files and the history ("":
 	// nothing is written and Resume is impossible).
 	Dir string
 	// CheckpointEvery writes the state every so many iterations (0: only
@@ -83,13 +84,17 @@ type TrainConfig struct {
 	// ValEvery validates every so many iterations and at every stage end
 	// (0: only at stage ends; negative: never). Val holds the per-task
 	// validation pairs (data.TaskPairs); ValLimit, when positive, uses only
-	// the first ValLimit pairs of each task.
+	// the first ValLimit pairs of each task. Validation is an evaluation
+	// (eval.Evaluate on eval.TaskSets(Val, ValLimit); a classifier:
+	// eval.Classify).
 	ValEvery int
 	Val      map[degrade.Task][]data.Pair
 	ValLimit int
 	// Logger receives structured progress records (nil: slog.Default()).
 	Logger *slog.Logger
-	// OnProgress, when set, is called after every iteration.
+	// OnProgress, when set, is called at the end of every iteration, after
+	// its log record, validation and checkpoint (so Trainer.History
+	// includes them), on the goroutine that runs Run.
 	OnProgress func(Progress)
 }
 
@@ -112,8 +117,9 @@ type LossPoint struct {
 	Tasks map[string]float64 `json:"tasks"`
 }
 
-// ValPoint is a validation at Iter: the mean PSNR (dB, crop 4, RGB) per task
-// (classifier training: the accuracy in percent).
+// ValPoint is a validation at Iter: the mean PSNR (dB, crop 4, RGB) per task,
+// as eval.Evaluate measures it (classifier training: the accuracy in percent,
+// eval.Classify).
 type ValPoint struct {
 	Iter  int                `json:"iter"`
 	Tasks map[string]float64 `json:"tasks"`
@@ -126,13 +132,11 @@ type History struct {
 	Val  []ValPoint  `json:"val"`
 }
 
-// stepFunc runs one training iteration on a batch at learning rate lr and
-// returns the mean loss and each sample's own loss (for per-task logging).
-type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
-
 // Trainer trains a Model (NewTrainer) or a task classifier
 // (NewClassifierTrainer) along a curriculum. It is not safe for concurrent
-// use; the model must not be used elsewhere while Run runs.
+// use, and the model must not be used elsewhere (Restore included) while Run
+// or Resume runs: the trainer updates its parameters in place through the
+// Model's public API, without holding the model's lock across a step.
 //
 // Every iteration t of the plan: the plan's step (active tasks, learning
 // rate; on a stage's first iteration a fresh optimiser, as the reference
@@ -141,25 +145,29 @@ type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
 // grad, forward, loss, backward, Adam/AdamW step, EMA update of the
 // parameters (not the buffers). Every LogEvery iterations a record with the
 // mean loss overall and per task, the learning rate, iterations per second
-// and the ETA goes to the slog.Logger; validations log the per-task PSNR as
-// a table. At a stage's end the stage's model files are written, then the
-// training state (StateFile); both with atomic renames, so a crash at any
-// time leaves the previous complete files.
+// and the ETA goes to the slog.Logger; validations (an evaluation by
+// mioir/eval) log the per-task PSNR and the evaluation's Markdown table. At
+// a stage's end the stage's model files are written, then the training state
+// (StateFile); both with atomic renames, so a crash at any time leaves the
+// previous complete files.
 //
 // # Exact resume
 //
 // The state holds the module's tensors, the EMA, Adam's moments and
 // per-parameter step counts, the iteration, the stochastic-depth generator
 // and the history; the data needs no state. A run killed with SIGKILL and
-// resumed with Resume therefore ends with the same weights as an
-// uninterrupted run, bit for bit, when the training step itself is
-// deterministic: tested with one intra-op thread (MIOIR_NUM_THREADS=1) for
-// SRResNet and SwinIR (stochastic depth on), plain, EP and AP, and a
-// user-defined backbone in-process, and for SRResNet with a killed child
-// process (examples/train). (Prompted models once missed this in the last bits: the
-// prompt vector feeds every modulation point, and the order in which its
-// gradients were summed followed the OS threads Go happened to run the calls
-// on; the binding now makes it follow the calls.)
+// resumed with Resume therefore ends with the same weights, EMA, optimiser
+// moments, generator state and history as an uninterrupted run, bit for bit,
+// when the training step itself is deterministic: tested (TestTrainerResumeExact)
+// for all five backbones, SRResNet, SwinIR, Restormer and Uformer plain, EP
+// and AP, PromptIR plain (it has no modulation points), with stochastic depth
+// on for SwinIR and Uformer, and a user-defined backbone, in-process; and for
+// SRResNet with a killed child process (examples/train). Exactness is
+// promised with one intra-op thread (MIOIR_NUM_THREADS=1). (Prompted models
+// once missed this in the last bits: the prompt vector feeds every modulation
+// point, and the order in which its gradients were summed followed the OS
+// threads Go happened to run the calls on; the binding now makes it follow
+// the calls.)
 //
 // # CPU budget
 //
@@ -176,22 +184,18 @@ type stepFunc func(b *data.Batch) (loss float64, perSample []float32, err error)
 // data.DefaultWorkers() (GOMAXPROCS/4, at least 1) and leaves the cores to
 // libtorch.
 type Trainer struct {
-	cfg   TrainConfig
-	log   *slog.Logger
-	model *Model // restoration training; nil for the classifier
-	cls   *prompt.Classifier
-	kind  string // "restoration" or "classifier"
-	dev   torch.Device
+	cfg    TrainConfig
+	log    *slog.Logger
+	target target // what is trained: a restoration model or a classifier
+	dev    torch.Device
 
-	module layers.Module // the trained module
+	module layers.Module // target.module(), the trained module
 	names  []string      // trained parameters' names (state_dict order)
 	params []*torch.Tensor
 	ema    []*torch.Tensor // nil without EMA
 	opt    *torch.Adam
 	gen    *torch.Generator // stochastic depth; nil when the net has none
-	setTr  func(*torch.Generator)
 	loader *data.Loader
-	step   stepFunc
 
 	iter     int              // last finished iteration
 	pending  *torch.AdamState // optimiser state read by Resume
@@ -206,35 +210,34 @@ type Trainer struct {
 
 // NewTrainer prepares the training of m on src along cfg.Plan: L1 loss on
 // the model's output (EP models get their task's map, AP models the input
-// as prompt), Adam or AdamW on the backbone and prompt modules (not an
-// attached classifier, not the explicit maps), an EMA of the parameters.
-// It turns on gradient tracking and stochastic depth (where the backbone
-// has it); Close turns them off again. The model stays on its device.
-func NewTrainer(m *Model, src data.Source, cfg TrainConfig) (*Trainer, error) {
+// as prompt), Adam or AdamW on the backbone and prompt modules
+// (Model.Network: not an attached classifier, not the explicit maps), an EMA
+// of the parameters. It turns on gradient tracking and stochastic depth
+// (where the backbone has it); Close turns them off again. The model stays
+// on its device and must not be used elsewhere until Close.
+func NewTrainer(m *mioir.Model, src data.Source, cfg TrainConfig) (*Trainer, error) {
 	if m == nil {
-		return nil, errors.New("mioir: train: nil model")
+		return nil, errors.New("train: nil model")
 	}
-	m.mu.RLock()
-	closed := m.net == nil
-	dev := m.dev
-	m.mu.RUnlock()
-	if closed {
-		return nil, ErrClosedModel
+	if m.Backbone() == nil {
+		return nil, mioir.ErrClosedModel
 	}
-	t := &Trainer{model: m, kind: "restoration", dev: dev, module: m.network()}
-	if st, ok := m.net.(interface{ SetTraining(*torch.Generator) }); ok {
-		t.setTr = st.SetTraining
-	}
-	t.step = t.restorationStep
-	if err := t.init(src, cfg, false); err != nil {
+	return newTrainer(newRestoration(m), src, cfg)
+}
+
+// newTrainer prepares the training of tg (see NewTrainer and
+// NewClassifierTrainer).
+func newTrainer(tg target, src data.Source, cfg TrainConfig) (*Trainer, error) {
+	t := &Trainer{target: tg, dev: tg.device(), module: tg.module()}
+	if err := t.init(src, cfg); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error) {
+func (t *Trainer) init(src data.Source, cfg TrainConfig) (err error) {
 	if cfg.Plan.TotalIters() < 1 {
-		return errors.New("mioir: train: the plan has no iterations")
+		return errors.New("train: the plan has no iterations")
 	}
 	if cfg.Batch == 0 {
 		cfg.Batch = 4
@@ -255,7 +258,7 @@ func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error
 		cfg.LogEvery = DefaultLogEvery
 	}
 	if cfg.Batch < 1 || cfg.Patch < 1 || cfg.CheckpointEvery < 0 {
-		return fmt.Errorf("mioir: train: invalid batch %d, patch %d or checkpoint interval %d", cfg.Batch, cfg.Patch, cfg.CheckpointEvery)
+		return fmt.Errorf("train: invalid batch %d, patch %d or checkpoint interval %d", cfg.Batch, cfg.Patch, cfg.CheckpointEvery)
 	}
 	t.cfg = cfg
 	t.log = cfg.Logger
@@ -270,7 +273,7 @@ func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error
 	}()
 	if cfg.Dir != "" {
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return fmt.Errorf("mioir: train: %w", err)
+			return fmt.Errorf("train: %w", err)
 		}
 	}
 	for _, p := range layers.Params(t.module) {
@@ -281,26 +284,26 @@ func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error
 		t.params = append(t.params, p.Tensor())
 	}
 	if len(t.params) == 0 {
-		return errors.New("mioir: train: the model has no trainable parameters")
+		return errors.New("train: the model has no trainable parameters")
 	}
 	if err := layers.SetRequiresGrad(t.module, true); err != nil {
-		return fmt.Errorf("mioir: train: %w", err)
+		return fmt.Errorf("train: %w", err)
 	}
 	if cfg.EMADecay > 0 {
 		if t.ema, err = newEMA(t.params); err != nil {
-			return fmt.Errorf("mioir: train: %w", err)
+			return fmt.Errorf("train: %w", err)
 		}
 	}
-	if t.setTr != nil {
+	if t.target.stochastic() {
 		if t.gen, err = torch.NewGenerator(cfg.Seed ^ 0x9e3779b97f4a7c15); err != nil {
 			return err
 		}
-		t.setTr(t.gen)
+		t.target.setTraining(t.gen)
 	}
 	plan := cfg.Plan
 	t.loader, err = data.NewLoader(src, data.LoaderOptions{
 		Batch: cfg.Batch, Patch: cfg.Patch, Seed: cfg.Seed, Workers: cfg.Workers, Prefetch: cfg.Prefetch,
-		LQOnly: lqOnly, TaskWeights: cfg.TaskWeights,
+		LQOnly: t.target.lqOnly(), TaskWeights: cfg.TaskWeights,
 		Plan: func(i int) []degrade.Task {
 			if i < 1 || i > plan.TotalIters() {
 				return nil
@@ -309,7 +312,7 @@ func (t *Trainer) init(src data.Source, cfg TrainConfig, lqOnly bool) (err error
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("mioir: train: %w", err)
+		return fmt.Errorf("train: %w", err)
 	}
 	return nil
 }
@@ -359,8 +362,8 @@ func (t *Trainer) Close() {
 		e.Close()
 	}
 	t.ema = nil
-	if t.setTr != nil {
-		t.setTr(nil)
+	if t.target != nil {
+		t.target.setTraining(nil)
 	}
 	if t.gen != nil {
 		t.gen.Close()
@@ -381,7 +384,7 @@ func (t *Trainer) newOptimizer() error {
 		WeightDecay: t.cfg.WeightDecay, Decoupled: t.cfg.AdamW,
 	})
 	if err != nil {
-		return fmt.Errorf("mioir: train: optimiser: %w", err)
+		return fmt.Errorf("train: optimiser: %w", err)
 	}
 	t.opt = opt
 	return nil
@@ -389,12 +392,12 @@ func (t *Trainer) newOptimizer() error {
 
 // Run trains from the iteration after Iter to the end of the plan. It
 // checkpoints every CheckpointEvery iterations and at every stage end,
-// writes the stage's model files at its end, validates, logs and redraws
-// the curve. When ctx ends, Run finishes the current step, writes a
+// writes the stage's model files at its end, validates, logs and rewrites
+// the history file. When ctx ends, Run finishes the current step, writes a
 // checkpoint and returns ctx's error; Resume then continues exactly.
 func (t *Trainer) Run(ctx context.Context) error {
 	if t.closed {
-		return errors.New("mioir: train: trainer is closed")
+		return errors.New("train: trainer is closed")
 	}
 	// Every libtorch call of the run from one OS thread: a goroutine that
 	// hops between threads gives libtorch one OpenMP team and one malloc
@@ -406,7 +409,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	plan := t.cfg.Plan
 	total := plan.TotalIters()
 	t.started, t.startIt = time.Now(), t.iter
-	t.log.Info("train start", "kind", t.kind, "plan", plan.String(), "from_iter", t.iter+1,
+	t.log.Info("train start", "kind", t.target.kind(), "plan", plan.String(), "from_iter", t.iter+1,
 		"total", total, "batch", t.cfg.Batch, "patch", t.cfg.Patch, "params", paramCount(t.params))
 	for t.iter < total {
 		if err := ctx.Err(); err != nil {
@@ -419,7 +422,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			}
 			if !st.Restart && t.pending != nil {
 				if err := t.opt.SetState(*t.pending); err != nil {
-					return fmt.Errorf("mioir: train: restore optimiser: %w", err)
+					return fmt.Errorf("train: restore optimiser: %w", err)
 				}
 			}
 			t.pending = nil
@@ -432,28 +435,25 @@ func (t *Trainer) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return t.interrupted(ctx.Err())
 			}
-			return fmt.Errorf("mioir: train: iteration %d: %w", st.Iter, err)
+			return fmt.Errorf("train: iteration %d: %w", st.Iter, err)
 		}
 		t.opt.SetLR(st.LR)
-		loss, per, err := t.step(b)
+		loss, per, err := t.target.step(t.opt, b)
 		if err != nil {
-			return fmt.Errorf("mioir: train: iteration %d: %w", st.Iter, err)
+			return fmt.Errorf("train: iteration %d: %w", st.Iter, err)
 		}
 		if err := t.emaUpdate(); err != nil {
-			return fmt.Errorf("mioir: train: EMA: %w", err)
+			return fmt.Errorf("train: EMA: %w", err)
 		}
 		t.iter = st.Iter
 		t.lastLoss = loss
 		t.accumulate(loss, per, b.Tasks)
 		pr := t.progress(st)
-		if t.cfg.OnProgress != nil {
-			t.cfg.OnProgress(pr)
-		}
 		if t.iter%t.cfg.LogEvery == 0 || st.StageEnd {
 			t.flushLog(st, pr)
 		}
 		if (t.cfg.ValEvery > 0 && t.iter%t.cfg.ValEvery == 0) || (st.StageEnd && t.cfg.ValEvery >= 0) {
-			if err := t.validate(); err != nil {
+			if err := t.validate(ctx); err != nil {
 				return err
 			}
 		}
@@ -466,6 +466,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 			if err := t.checkpoint(); err != nil {
 				return err
 			}
+		}
+		if t.cfg.OnProgress != nil {
+			t.cfg.OnProgress(pr)
 		}
 	}
 	t.log.Info("train end", "iter", t.iter, "elapsed", time.Since(t.started).Round(time.Millisecond))
@@ -528,168 +531,37 @@ func (t *Trainer) flushLog(st curriculum.Step, pr Progress) {
 	t.accAll = [2]float64{}
 }
 
-// restorationStep is one L1 training step of the model.
-func (t *Trainer) restorationStep(b *data.Batch) (float64, []float32, error) {
-	m := t.model
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.net == nil {
-		return 0, nil, ErrClosedModel
-	}
-	s := torch.NewScope(torch.Grad)
-	defer s.Close()
-	if err := t.opt.ZeroGrad(); err != nil {
-		return 0, nil, err
-	}
-	shape := []int64{int64(b.N), int64(b.C), int64(b.H), int64(b.W)}
-	lq, err := torch.FromSliceOn(s, t.dev, b.LQ, shape...)
-	if err != nil {
-		return 0, nil, err
-	}
-	gt, err := torch.FromSliceOn(s, t.dev, b.GT, shape...)
-	if err != nil {
-		return 0, nil, err
-	}
-	var p *torch.Tensor
-	if m.cfg.Prompt == prompt.Explicit {
-		if p, err = m.taskPrompt(s, b.Tasks...); err != nil {
-			return 0, nil, err
-		}
-	}
-	out := m.forward(lq, m.hook(lq, p))
-	loss := torch.L1Loss(out, gt)
-	if err := loss.Backward(); err != nil {
-		return 0, nil, err
-	}
-	per := out.Detach().Sub(gt).Abs().Mean(false, 1, 2, 3).ToDevice(torch.CPU)
-	if err := s.Err(); err != nil {
-		return 0, nil, err
-	}
-	lv, err := loss.Item()
-	if err != nil {
-		return 0, nil, err
-	}
-	ps, err := torch.ToSlice[float32](per)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := t.opt.Step(); err != nil {
-		return 0, nil, err
-	}
-	return lv, ps, nil
-}
-
-// validate measures the model on every task's validation pairs (PSNR,
-// crop 4, RGB, the raw weights as the reference validates net_g) and logs a
-// table.
-func (t *Trainer) validate() error {
-	if len(t.cfg.Val) == 0 {
+// validate measures the model on every task's validation pairs
+// (eval.TaskSets of Val: PSNR, crop 4, RGB, the raw weights as the reference
+// validates net_g; a classifier: its accuracy), adds the scores to the
+// history and logs them with the table. Cancellation does not cut a
+// validation short: the iteration it belongs to is finished, and its
+// history must be that of an uninterrupted run.
+func (t *Trainer) validate(ctx context.Context) error {
+	sets := eval.TaskSets(t.cfg.Val, t.cfg.ValLimit)
+	if len(sets) == 0 {
 		return nil
 	}
 	// Stochastic depth off during validation.
-	if t.setTr != nil {
-		t.setTr(nil)
-		defer t.setTr(t.gen)
+	if t.gen != nil {
+		t.target.setTraining(nil)
+		defer t.target.setTraining(t.gen)
 	}
-	vp := ValPoint{Iter: t.iter, Tasks: map[string]float64{}}
-	var rows []string
-	tasks := make([]degrade.Task, 0, len(t.cfg.Val))
-	for task := range t.cfg.Val {
-		tasks = append(tasks, task)
+	v, err := t.target.validate(context.WithoutCancel(ctx), sets)
+	if err != nil {
+		return fmt.Errorf("train: validate at iteration %d: %w", t.iter, err)
 	}
-	sort.Slice(tasks, func(i, j int) bool { return tasks[i] < tasks[j] })
-	opts := metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true}
-	for _, task := range tasks {
-		pairs := t.cfg.Val[task]
-		if t.cfg.ValLimit > 0 && len(pairs) > t.cfg.ValLimit {
-			pairs = pairs[:t.cfg.ValLimit]
-		}
-		var sum float64
-		var n int
-		for _, pr := range pairs {
-			lq, gt, err := pr.Load()
-			if err != nil {
-				return fmt.Errorf("mioir: validate %s: %w", pr.Name, err)
-			}
-			var v float64
-			if t.model == nil {
-				v, err = t.classifyImage(lq, task)
-			} else {
-				var out *degrade.Image
-				var r metrics.Result
-				if out, err = t.restoreImage(lq, task); err == nil {
-					r, err = metrics.MeasureFloat(out, gt, &opts)
-				}
-				v = r.PSNR
-			}
-			if err != nil {
-				return fmt.Errorf("mioir: validate %s: %w", pr.Name, err)
-			}
-			sum += v
-			n++
-		}
-		if n > 0 {
-			vp.Tasks[task.Name()] = sum / float64(n)
-			rows = append(rows, fmt.Sprintf("| %-5s | %3d | %7.3f |", task.Name(), n, sum/float64(n)))
-		}
-	}
+	vp := ValPoint{Iter: t.iter, Tasks: v.scores}
 	t.history.Val = append(t.history.Val, vp)
 	attrs := []any{"iter", t.iter}
-	for _, task := range tasks {
-		if v, ok := vp.Tasks[task.Name()]; ok {
-			attrs = append(attrs, "psnr_"+task.Name(), v)
+	for _, s := range sets {
+		if x, ok := vp.Tasks[s.Name]; ok {
+			attrs = append(attrs, v.metric+"_"+s.Name, x)
 		}
 	}
 	t.log.Info("validation", attrs...)
-	head := "| task  |   n | PSNR dB |"
-	if t.model == nil {
-		head = "| task  |   n | acc. %  |"
-	}
-	t.log.Info("validation table\n" + head + "\n|-------|-----|---------|\n" + strings.Join(rows, "\n"))
+	t.log.Info("validation table\n" + v.table)
 	return nil
-}
-
-// restoreImage runs the model (inference) on an LQ image with the task's
-// prompt and returns the clamped float output.
-func (t *Trainer) restoreImage(lq *degrade.Image, task degrade.Task) (*degrade.Image, error) {
-	x, err := torch.FromSlice(nil, lq.Pix, 1, 3, int64(lq.H), int64(lq.W))
-	if err != nil {
-		return nil, err
-	}
-	defer x.Close()
-	// Validation runs to its end even after Run's context ends: Run checks
-	// it between iterations, so a resumed run misses no validation.
-	y, _, err := t.model.RestoreTensor(context.Background(), x, &Options{Task: task})
-	if err != nil {
-		return nil, err
-	}
-	defer y.Close()
-	chw, w, h, err := torch.ToCHW(y)
-	if err != nil {
-		return nil, err
-	}
-	for i, v := range chw {
-		chw[i] = float32(metrics.Round8(v)) / 255
-	}
-	return degrade.FromCHW(w, h, chw)
-}
-
-// classifyImage returns 100 when the classifier picks task for the whole
-// LQ image (the reference's test-time selection), else 0.
-func (t *Trainer) classifyImage(lq *degrade.Image, task degrade.Task) (float64, error) {
-	x, err := torch.FromSliceOn(nil, t.dev, lq.Pix, 1, 3, int64(lq.H), int64(lq.W))
-	if err != nil {
-		return 0, err
-	}
-	defer x.Close()
-	p, err := t.cls.Classify(x)
-	if err != nil {
-		return 0, err
-	}
-	if p[0].Task == task {
-		return 100, nil
-	}
-	return 0, nil
 }
 
 // saveStage writes the stage's model files (raw and EMA weights) and the
