@@ -243,7 +243,7 @@ for name in T:
 header["__metadata__"] = {"torch": torch.__version__, "script": "scripts/fixtures_torch.py"}
 hj = json.dumps(header, separators=(",", ":")).encode()
 hj += b" " * (-len(hj) % 8)
-dst = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "torch", "testdata", "ops.safetensors")
+dst = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nets", "torch", "testdata", "ops.safetensors")
 with open(dst, "wb") as f:
     f.write(struct.pack("<Q", len(hj)))
     f.write(hj)
