@@ -65,8 +65,22 @@ func TestUNetTrainingStepMatchesPyTorch(t *testing.T) {
 		g.Close()
 	}
 	require.NoError(t, opt.Step())
+	// Adam's first step moves a weight by lr*g/(|g|+eps). Where the exact
+	// gradient is zero and the computed one rounding noise (the key bias:
+	// softmax ignores a constant added to a row of scores), the step is
+	// decided by the noise, which differs between libtorch versions: there
+	// only its bound lr is checked.
+	const lr = 1e-3
 	for _, name := range unetParams {
-		requireClose(t, p[name], ref(t, s, "unet.step."+name), 1e-6, 1e-5)
+		old, grad := floats(t, ref(t, s, "unet."+name)), floats(t, ref(t, s, "unet.grad."+name))
+		got, want := floats(t, p[name]), floats(t, ref(t, s, "unet.step."+name))
+		for i := range want {
+			if math.Abs(grad[i]) < 1e-7 {
+				require.LessOrEqual(t, math.Abs(got[i]-old[i]), lr*(1+1e-6), "%s[%d]: step beyond lr", name, i)
+				continue
+			}
+			require.InDelta(t, want[i], got[i], 1e-6+1e-5*math.Abs(want[i]), "%s[%d] after the step", name, i)
+		}
 	}
 }
 
