@@ -100,7 +100,7 @@ func (n *tinyNet) Modulation() nets.Modulation {
 }
 
 func (n *tinyNet) Forward(x *mioir.Tensor, hook nets.Hook) *mioir.Tensor {
-	f := hook.Apply("mid", n.Conv1.Forward(x).Relu())
+	f := hook.Apply("mid", n.Conv1.Forward(x).ReLU())
 	return n.Conv2.Forward(f).Add(x)
 }
 

@@ -50,9 +50,9 @@ func (e *Extractor) Visit(v layers.Visitor) {
 // Forward returns the (N, 64) prompt vector of p (N, C, H, W).
 func (e *Extractor) Forward(p *torch.Tensor) *torch.Tensor {
 	pad := layers.ZeroPad2d(1)
-	f := e.Conv1.Forward(pad(p)).Relu()
-	f = e.Conv2.Forward(pad(f)).Relu()
-	f = e.Conv3.Forward(pad(f)).Relu()
+	f := e.Conv1.Forward(pad(p)).ReLU()
+	f = e.Conv2.Forward(pad(f)).ReLU()
+	f = e.Conv3.Forward(pad(f)).ReLU()
 	return f.Mean(false, 2, 3)
 }
 

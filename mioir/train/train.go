@@ -379,7 +379,7 @@ func (t *Trainer) newOptimizer() error {
 		t.opt.Close()
 		t.opt = nil
 	}
-	opt, err := torch.NewAdam(t.params, torch.AdamConfig{
+	opt, err := torch.NewAdam(t.params, &torch.AdamConfig{
 		LR: t.cfg.Plan.BaseLR(), Beta1: t.cfg.Beta1, Beta2: t.cfg.Beta2,
 		WeightDecay: t.cfg.WeightDecay, Decoupled: t.cfg.AdamW,
 	})

@@ -77,7 +77,7 @@ func (n *tinyNet) Modulation() nets.Modulation {
 }
 
 func (n *tinyNet) Forward(x *torch.Tensor, hook nets.Hook) *torch.Tensor {
-	f := hook.Apply("mid", n.Conv1.Forward(x).Relu())
+	f := hook.Apply("mid", n.Conv1.Forward(x).ReLU())
 	return n.Conv2.Forward(f).Add(x)
 }
 

@@ -92,7 +92,7 @@ func (b *PromptGenBlock) Forward(x *torch.Tensor) *torch.Tensor {
 		wt := b.Weights(x)
 		wt = wt.Reshape(wt.Size(0), wt.Size(1), 1, 1, 1)
 		p := wt.Mul(b.PromptParam).Sum(false, 1)
-		p = p.Interpolate(h, w, torch.Bilinear, torch.InterpOptions{})
+		p = p.Interpolate(h, w, torch.Bilinear, nil)
 		return b.Conv.Forward(p)
 	})
 }

@@ -270,7 +270,7 @@ func (f *GDFN) Forward(x *torch.Tensor) *torch.Tensor {
 	if len(parts) != 2 {
 		return parts[0]
 	}
-	return f.ProjectOut.Forward(parts[0].Gelu().Mul(parts[1]))
+	return f.ProjectOut.Forward(parts[0].GELU().Mul(parts[1]))
 }
 
 // Close frees the tensors.

@@ -40,7 +40,7 @@ func (m *MLP) Visit(v layers.Visitor) {
 
 // Forward applies the MLP over the last dimension of x.
 func (m *MLP) Forward(x *torch.Tensor) *torch.Tensor {
-	return m.FC2.Forward(m.FC1.Forward(x).Gelu())
+	return m.FC2.Forward(m.FC1.Forward(x).GELU())
 }
 
 // Close frees the tensors.

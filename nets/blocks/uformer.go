@@ -182,8 +182,8 @@ func (l *LeFF) Close() { layers.Close(l) }
 
 // Forward applies the LeFF to tokens x (B, h*w, C) of an h x w map.
 func (l *LeFF) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
-	t := l.Linear1.Forward(x).Gelu()
-	t = l.DWConv.Forward(PatchUnembed(t, h, w)).Gelu()
+	t := l.Linear1.Forward(x).GELU()
+	t = l.DWConv.Forward(PatchUnembed(t, h, w)).GELU()
 	return l.Linear2.Forward(TokensFromMap(t))
 }
 
@@ -404,7 +404,7 @@ func (p *UformerInputProj) Close() { layers.Close(p) }
 
 // Forward maps an image (B, C, H, W) to tokens (B, H*W, out).
 func (p *UformerInputProj) Forward(x *torch.Tensor) *torch.Tensor {
-	return TokensFromMap(p.Conv.Forward(x).LeakyRelu(0.01))
+	return TokensFromMap(p.Conv.Forward(x).LeakyReLU(0.01))
 }
 
 // UformerOutputProj is Uformer's output projection: tokens (B, H*W, C)

@@ -91,7 +91,7 @@ func (c *Conv2d) Visit(v Visitor) {
 
 // Forward convolves x (N, in, H, W).
 func (c *Conv2d) Forward(x *torch.Tensor) *torch.Tensor {
-	return x.Conv2d(c.Weight, c.Bias, c.Opts)
+	return x.Conv2d(c.Weight, c.Bias, &c.Opts)
 }
 
 // ForwardFused returns act(c(x)) + residual (residual may be nil) with the
@@ -99,7 +99,7 @@ func (c *Conv2d) Forward(x *torch.Tensor) *torch.Tensor {
 // torch.Tensor.Conv2dFused): the values of the separate operations, fewer
 // feature-map allocations.
 func (c *Conv2d) ForwardFused(x *torch.Tensor, act torch.Activation, residual *torch.Tensor) *torch.Tensor {
-	return x.Conv2dFused(c.Weight, c.Bias, c.Opts, act, residual)
+	return x.Conv2dFused(c.Weight, c.Bias, &c.Opts, act, residual)
 }
 
 // Close frees the tensors.
@@ -150,7 +150,7 @@ func (c *ConvTranspose2d) Visit(v Visitor) {
 
 // Forward applies the transposed convolution to x (N, in, H, W).
 func (c *ConvTranspose2d) Forward(x *torch.Tensor) *torch.Tensor {
-	return x.ConvTranspose2d(c.Weight, c.Bias, c.Opts)
+	return x.ConvTranspose2d(c.Weight, c.Bias, &c.Opts)
 }
 
 // Close frees the tensors.

@@ -23,7 +23,7 @@ func (b *Block) Visit(v layers.Visitor) {
 
 // Forward returns x + conv2(relu(conv1(x))).
 func (b *Block) Forward(x *torch.Tensor) *torch.Tensor {
-	return x.Add(b.Conv2.Forward(b.Conv1.Forward(x).Relu()))
+	return x.Add(b.Conv2.Forward(b.Conv1.Forward(x).ReLU()))
 }
 
 func newBlock(g *torch.Generator, ch int64) (*Block, error) {

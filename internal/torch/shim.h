@@ -1,4 +1,6 @@
-// shim.h: the raw C ABI over libtorch used by package torch.
+// shim.h: the raw C ABI over libtorch. Its only user is the Go package in
+// this folder (internal/torch, package capi), which wraps each function once;
+// the public tensor API (nets/torch) is built on that package.
 //
 // Rules (see ../../../shared/spec/architecture.md, "The binding"):
 //   - every function returns its error by value (NULL = success) and writes its
@@ -51,6 +53,10 @@ void tt_manual_seed(uint64_t seed);
 // so the large temporaries of a forward pass are reused instead of being
 // returned to the kernel and faulted in again. Process-wide. 1 on success.
 int tt_malloc_keep_mapped(void);
+// Float32 precision on CUDA: whether cuDNN convolutions and cuBLAS matrix
+// products may round their inputs to TF32 (Ampere and later GPUs).
+tt_error tt_set_allow_tf32(int conv, int matmul);
+tt_error tt_allow_tf32(int *conv, int *matmul);
 
 // ---- lifetime, metadata, data transfer ----
 void tt_free(tt_tensor t);
@@ -65,6 +71,8 @@ tt_error tt_item(tt_tensor t, double *out);
 // ---- creation ----
 tt_error tt_full(const int64_t *shape, int ndim, double value, int dtype, int device_type,
                  int device_index, int mode, tt_tensor *out);
+// A tensor of t's shape, dtype and device filled with value (torch.full_like).
+tt_error tt_full_like(tt_tensor t, double value, int mode, tt_tensor *out);
 tt_error tt_arange(double start, double end, double step, int dtype, int device_type,
                    int device_index, int mode, tt_tensor *out);
 tt_error tt_generator_new(uint64_t seed, int device_type, int device_index, tt_generator *out);

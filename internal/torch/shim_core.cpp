@@ -1,5 +1,5 @@
-// shim_core.cpp: errors, threads, tensor lifetime and data transfer, creation,
-// random numbers, autograd and optimiser steps.
+// shim_core.cpp: errors, threads, CUDA precision settings, tensor lifetime and
+// data transfer, creation, random numbers, autograd and optimiser steps.
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -144,6 +144,23 @@ int tt_malloc_keep_mapped(void) {
   return a == 1 && b == 1;
 }
 
+// at::Context holds the same two switches in libtorch 1.13 and 2.x (PyTorch's
+// torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32);
+// on a CPU-only build they are stored and have no effect.
+tt_error tt_set_allow_tf32(int conv, int matmul) {
+  TT_BEGIN("set_allow_tf32")
+  at::globalContext().setAllowTF32CuDNN(conv != 0);
+  at::globalContext().setAllowTF32CuBLAS(matmul != 0);
+  TT_END
+}
+
+tt_error tt_allow_tf32(int *conv, int *matmul) {
+  TT_BEGIN("allow_tf32")
+  *conv = at::globalContext().allowTF32CuDNN() ? 1 : 0;
+  *matmul = at::globalContext().allowTF32CuBLAS() ? 1 : 0;
+  TT_END
+}
+
 void tt_free(tt_tensor t) { delete t; }
 
 tt_error tt_shallow_copy(tt_tensor t, tt_tensor *out) {
@@ -202,6 +219,13 @@ tt_error tt_full(const int64_t *shape, int ndim, double value, int dtype, int de
   ttshim::ModeGuard g(mode);
   *out = wrap(at::full(ttshim::ints(shape, ndim), value,
                        ttshim::options(dtype, device_type, device_index)));
+  TT_END
+}
+
+tt_error tt_full_like(tt_tensor t, double value, int mode, tt_tensor *out) {
+  TT_BEGIN("full_like")
+  ttshim::ModeGuard g(mode);
+  *out = wrap(at::full_like(T(t), value));
   TT_END
 }
 

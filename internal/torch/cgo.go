@@ -1,4 +1,4 @@
-package torch
+package capi
 
 // Debian's libtorch-dev (bookworm 1.13.1, trixie 2.6.0) puts the ATen headers
 // in /usr/include and the C++ API in /usr/include/torch/csrc/api/include; its
@@ -9,6 +9,9 @@ package torch
 // the at:: aliases 2.x removed); code for one generation would go there behind
 // TORCH_VERSION_MAJOR / MINOR, never into Go. -fopenmp matters only to ProbeThreads, whose
 // parallel loop is an ATen template compiled here.
+//
+// The shim is two translation units (shim_core.cpp, shim_ops.cpp): each file
+// that includes the torch headers costs tens of seconds to compile cold.
 
 /*
 #cgo CXXFLAGS: -std=c++17 -O2 -fopenmp -I/usr/include/torch/csrc/api/include -Wno-deprecated-declarations
