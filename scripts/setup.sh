@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for gomioir: installs Debian's libtorch-dev
-# (libtorch 1.13.1, headers and shared libraries) when it is missing. Go and a
-# C++ compiler are expected to be present (the Go toolchain from go.dev, g++
+# (libtorch 1.13.1, headers and shared libraries) and OpenBLAS when they are
+# missing. Go and a C++ compiler are expected to be present (the Go toolchain from go.dev, g++
 # from Debian's build-essential).
 set -euo pipefail
 
@@ -10,6 +10,10 @@ sudo=""
 
 missing=()
 dpkg -s libtorch-dev >/dev/null 2>&1 || missing+=(libtorch-dev)
+# With --no-install-recommends Debian satisfies libtorch's BLAS with the
+# netlib reference library, and matmul-heavy backbones (SwinIR, Uformer) run
+# about ten times slower; OpenBLAS takes the libblas.so.3 alternative.
+dpkg -s libopenblas0-pthread >/dev/null 2>&1 || missing+=(libopenblas0-pthread)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} from Debian" >&2
