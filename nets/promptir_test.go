@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/promptirrule"
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
@@ -46,7 +47,7 @@ func promptIRFixtureWeights(t testing.TB) *host.StateDict {
 	t.Helper()
 	raw, err := os.ReadFile(fixtures.Path(t, "models", "PromptIR.weights_rule.json"))
 	require.NoError(t, err)
-	rule, err := ParsePromptIRWeightRule(raw)
+	rule, err := promptirrule.Parse(raw)
 	require.NoError(t, err)
 	sd, err := rule.StateDict()
 	require.NoError(t, err)
