@@ -15,9 +15,9 @@ import (
 // NewClassifierTrainer prepares the training of a task classifier on the
 // LQ patches of src (labels: each sample's prompt index), with the same
 // curriculum, optimiser, EMA, checkpoints and Resume as NewTrainer. The
-// reference trains it with batch 16 of 256 x 256 crops, Adam and 4 cosine
-// cycles of 250k (curriculum.Preset("Classifier"); set Batch and Patch
-// accordingly).
+// reference trains it with batch 16 of 256 x 256 crops, Adam (a nil
+// TrainConfig.Optimizer) and 4 cosine cycles of 250k
+// (curriculum.ClassifierPlan; set Batch and Patch accordingly).
 //
 // The loss is the cross-entropy of the classifier's logits (the output of
 // lastOut, before the softmax). The reference instead applied
@@ -37,6 +37,9 @@ func NewClassifierTrainer(c *prompt.Classifier, src data.Source, cfg TrainConfig
 		t.dev = c.LastOut.Weight.Device()
 	}
 	t.step = t.classifierStep
+	if cfg.Optimizer == nil {
+		cfg.Optimizer = &torch.AdamConfig{} // Adam, betas 0.9 and 0.99
+	}
 	if err := t.init(src, cfg, true); err != nil {
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func (m *Model) Restore(img image.Image, o *Options) (*image.NRGBA, *Info, error
 // RestoreTensor is Restore on a float tensor (1, 3, H, W) with values in
 // [0, 1], on any device. The result is a new float32 CPU tensor (1, 3, H',
 // W'), unclamped, owned by the caller.
-func (m *Model) RestoreTensor(x *Tensor, o *Options) (*Tensor, *Info, error) {
+func (m *Model) RestoreTensor(x *torch.Tensor, o *Options) (*torch.Tensor, *Info, error) {
 	if err := x.Err(); err != nil {
 		return nil, nil, fmt.Errorf("mioir: restore: %w", err)
 	}
@@ -118,7 +118,7 @@ func checkSize(w, h int, o *Options) error {
 }
 
 // restore runs the whole procedure and returns the output as CHW float32.
-func (m *Model) restore(x *Tensor, o *Options) (chw []float32, w, h int, info *Info, err error) {
+func (m *Model) restore(x *torch.Tensor, o *Options) (chw []float32, w, h int, info *Info, err error) {
 	if o == nil {
 		o = &Options{}
 	}
@@ -231,7 +231,7 @@ func (m *Model) restore(x *Tensor, o *Options) (chw []float32, w, h int, info *I
 }
 
 // checkFinite refuses inputs with NaN or infinite values.
-func checkFinite(x *Tensor) error {
+func checkFinite(x *torch.Tensor) error {
 	bad := x.Abs().LeScalar(math.MaxFloat32).LogicalNot().Sum(false).ToDType(torch.Float64)
 	n, err := bad.Item()
 	if err != nil {
@@ -246,7 +246,7 @@ func checkFinite(x *Tensor) error {
 // padInput applies the padding rule: reflect at the bottom and right to a
 // multiple, then (Square) reflect symmetrically to a square. It returns the
 // padded tensor and the offset of the original's top-left corner.
-func padInput(x *Tensor, r PadRule) (xp *Tensor, top, left int64) {
+func padInput(x *torch.Tensor, r nets.PadRule) (xp *torch.Tensor, top, left int64) {
 	h, w := x.Size(2), x.Size(3)
 	mult := max(r.Multiple, 1)
 	ph, pw := (mult-h%mult)%mult, (mult-w%mult)%mult
@@ -269,7 +269,7 @@ func padInput(x *Tensor, r PadRule) (xp *Tensor, top, left int64) {
 // padding needs each pad smaller than the side; larger pads (inputs smaller
 // than the padding multiple) are applied in steps, and a side of one pixel
 // is replicated.
-func reflectPad(x *Tensor, l, r, t, b int64) *Tensor {
+func reflectPad(x *torch.Tensor, l, r, t, b int64) *torch.Tensor {
 	for l > 0 || r > 0 || t > 0 || b > 0 {
 		h, w := x.Size(2), x.Size(3)
 		if h < 0 || w < 0 {
@@ -338,7 +338,7 @@ func ramp(p, l, n, r int64) []float32 {
 // runTiles runs the network over xp (1, 3, hp, wp) in tiles of side tile
 // (0: one pass) overlapping by overlap, and returns the blended output as
 // CHW float32 at the output scale.
-func (m *Model) runTiles(s *Scope, xp *Tensor, hook nets.Hook, tile, overlap int64) (out []float32, scale int64, tiles int, err error) {
+func (m *Model) runTiles(s *torch.Scope, xp *torch.Tensor, hook nets.Hook, tile, overlap int64) (out []float32, scale int64, tiles int, err error) {
 	hp, wp := xp.Size(2), xp.Size(3)
 	th, tw := hp, wp
 	if tile > 0 {
@@ -404,7 +404,7 @@ func (m *Model) runTiles(s *Scope, xp *Tensor, hook nets.Hook, tile, overlap int
 
 // runTile restores one tile in a child scope that frees every intermediate,
 // and copies the output to Go memory.
-func (m *Model) runTile(s *Scope, xp *Tensor, hook nets.Hook, y0, x0, th, tw int64) (v []float32, oh, ow int64, err error) {
+func (m *Model) runTile(s *torch.Scope, xp *torch.Tensor, hook nets.Hook, y0, x0, th, tw int64) (v []float32, oh, ow int64, err error) {
 	if m.failTile != nil {
 		if err := m.failTile(th, tw); err != nil {
 			return nil, 0, 0, err

@@ -24,7 +24,7 @@ import (
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/nets"
-	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -32,10 +32,18 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var registerTrainTiny sync.Once
 
+// trainTinyConfig is tinyConfig under another name, registered by the
+// training tests.
+type trainTinyConfig struct{ tinyConfig }
+
+func (trainTinyConfig) ArchName() string { return "TrainTiny" }
+
+func (trainTinyConfig) Pad() nets.PadRule { return nets.PadRule{Multiple: 1} }
+
 // trainCases are the backbones the trainer is tested with: SRResNet and
 // SwinIR (reduced; SwinIR with stochastic depth on), plain and with explicit
 // and adaptive prompts, and a user-defined backbone registered with
-// RegisterArch.
+// nets.Register.
 type trainCase struct {
 	name string
 	cfg  mioir.Config
@@ -43,23 +51,7 @@ type trainCase struct {
 
 func trainCases(t *testing.T) []trainCase {
 	registerTrainTiny.Do(func() {
-		require.NoError(t, mioir.RegisterArch(mioir.Arch{
-			Name:      "TrainTiny",
-			NewConfig: func() any { return new(struct{}) },
-			Build: func(g *mioir.Generator, _ any, _ prompt.Kind) (nets.Backbone, error) {
-				c1, err := layers.NewConv2d(g, 3, 8, 3, layers.ConvConfig{Padding: 1})
-				if err != nil {
-					return nil, err
-				}
-				c2, err := layers.NewConv2d(g, 8, 3, 3, layers.ConvConfig{Padding: 1})
-				if err != nil {
-					c1.Close()
-					return nil, err
-				}
-				return &tinyNet{Conv1: c1, Conv2: c2}, nil
-			},
-			Pad: func(any) mioir.PadRule { return mioir.PadRule{Multiple: 1} },
-		}))
+		require.NoError(t, nets.Register(nets.Arch{Config: trainTinyConfig{}}))
 	})
 	swin := nets.SwinIRConfig{EmbedDim: 12, Depths: []int{2}, Heads: []int64{2}, WindowSize: 4, ImgSize: 16, DropPathRate: 0.5}
 	// The prompted SRResNet has its 16 blocks (18 modulation points).
@@ -105,7 +97,7 @@ func TestTrainerResumeExact(t *testing.T) {
 	require.NoError(t, err)
 	for _, c := range trainCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			live := mioir.LiveTensors()
+			live := torch.LiveTensors()
 			cfg := mioir.TrainConfig{Plan: plan, Batch: 2, Patch: 32, Seed: 5, LogEvery: 2, CheckpointEvery: 3, Logger: quiet}
 			run := func(dir string, stopAt int) error {
 				m, err := mioir.New(c.cfg, 11)
@@ -167,7 +159,7 @@ func TestTrainerResumeExact(t *testing.T) {
 			hc, err := os.ReadFile(filepath.Join(cut, mioir.HistoryFile)) // the resumed run continues the same curve
 			require.NoError(t, err)
 			require.JSONEq(t, string(hj), string(hc))
-			require.Equal(t, live, mioir.LiveTensors(), "tensors leaked")
+			require.Equal(t, live, torch.LiveTensors(), "tensors leaked")
 		})
 	}
 }
@@ -237,7 +229,7 @@ func TestTrainerResumeMismatch(t *testing.T) {
 // TestClassifierTrainer trains the task classifier for a few iterations
 // on logits with cross-entropy, resumes it exactly and validates accuracy.
 func TestClassifierTrainer(t *testing.T) {
-	live := mioir.LiveTensors()
+	live := torch.LiveTensors()
 	src, err := data.Clean(testutil.NoisyImages(t, 2, 64, 64, 3), degrade.Train(), 1, nil)
 	require.NoError(t, err)
 	tasks := []degrade.Task{degrade.LowLight, degrade.Noise}
@@ -246,7 +238,7 @@ func TestClassifierTrainer(t *testing.T) {
 	plan, err := curriculum.Mixed(tasks, []int{6})
 	require.NoError(t, err)
 	run := func(dir string, stop int) (map[string][]byte, error) {
-		g, err := mioir.NewGenerator(3)
+		g, err := torch.NewGenerator(3)
 		require.NoError(t, err)
 		defer g.Close()
 		c, err := prompt.NewClassifier(g)
@@ -295,7 +287,7 @@ func TestClassifierTrainer(t *testing.T) {
 	m.Close()
 	_, err = mioir.LoadClassifier(filepath.Join(dir, mioir.StateFile))
 	require.ErrorContains(t, err, "not a gomioir classifier")
-	require.Equal(t, live, mioir.LiveTensors())
+	require.Equal(t, live, torch.LiveTensors())
 }
 
 // TestPlotHistory decodes the curve and finds every series' colour.
@@ -353,12 +345,12 @@ func TestTrainerAllBackbones(t *testing.T) {
 		{Arch: "SwinIR", Net: nets.SwinIRConfig{EmbedDim: 12, Depths: []int{1}, Heads: []int64{2}, WindowSize: 4, ImgSize: 16}, Prompt: prompt.Explicit},
 	} {
 		t.Run(c.Name(), func(t *testing.T) {
-			live := mioir.LiveTensors()
+			live := torch.LiveTensors()
 			m, err := mioir.New(c, 1)
 			require.NoError(t, err)
 			dir := t.TempDir()
 			tr, err := mioir.NewTrainer(m, src, mioir.TrainConfig{Plan: plan, Batch: 2, Patch: 64, Seed: 1,
-				LogEvery: 1, Dir: dir, Logger: quiet, AdamW: true, WeightDecay: 0.02})
+				LogEvery: 1, Dir: dir, Logger: quiet, Optimizer: &torch.AdamConfig{Decoupled: true, WeightDecay: 0.02}})
 			require.NoError(t, err)
 			require.NoError(t, tr.Run(context.Background()))
 			h := tr.History()
@@ -373,7 +365,7 @@ func TestTrainerAllBackbones(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.Name(), l.Config().Name())
 			l.Close()
-			require.Equal(t, live, mioir.LiveTensors())
+			require.Equal(t, live, torch.LiveTensors())
 		})
 	}
 }

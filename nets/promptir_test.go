@@ -82,7 +82,7 @@ func TestPromptIRPaperParamsAndKeys(t *testing.T) {
 	}
 	require.Equal(t, int64(2_375_680), prompts)
 	require.Empty(t, n.Modulation().Points)
-	require.Equal(t, int64(64), n.PadMultiple())
+	require.Equal(t, int64(64), n.Config.Pad().Multiple)
 
 	c := PromptIRPaperConfig()
 	require.Equal(t, int64(48), c.Dim)
@@ -157,7 +157,7 @@ func TestPromptIRParityDevices(t *testing.T) {
 
 // TestPromptIRPads checks that sizes that are not multiples of 8 are
 // reflect-padded to the next multiple of 8 and cropped, and that the
-// reference test procedure (padding to PadMultiple, 64, before Forward)
+// reference test procedure (padding to Config.Pad, 64, before Forward)
 // gives other values near the border.
 func TestPromptIRPads(t *testing.T) {
 	n := loadPromptIRFixture(t)
@@ -185,7 +185,7 @@ func TestPromptIRPads(t *testing.T) {
 		return v
 	}
 	require.Equal(t, byHand(0, 2), got)
-	m := n.PadMultiple()
+	m := n.Config.Pad().Multiple
 	ref := byHand(m-h, 2*m-w)
 	rel, _ := testutil.RelL2(got, ref)
 	require.Greater(t, rel, 1e-6, "padding to 64 should change the values (global attention, prompt pooling)")
