@@ -14,7 +14,9 @@
 //	prompt         explicit prompts (per-task maps), adaptive prompts (the input
 //	               image), the prompt extractor, FC modulation, task classifier
 //	nets           backbones SRResNet, SwinIR, Restormer, Uformer, PromptIR
-//	nets/layers    building blocks for backbones, including users' own
+//	nets/layers    generic building blocks (modules, state dicts, conv, linear, ...)
+//	nets/blocks    backbone-family blocks (Swin, MDTA/GDFN, LeWin, PromptIR), for
+//	               users' own backbones too
 //	curriculum     mixed and sequential plans, cosine-restart learning rates
 //	degrade        the seven degradation operators and their presets (pure Go)
 //	metrics        PSNR and SSIM with BasicSR's conventions, result tables

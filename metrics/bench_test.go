@@ -22,15 +22,12 @@ func benchInputs() (a, b *RGB8, ia, ib image.Image, fa, fb *degrade.Image) {
 	return a, b, toNRGBA(a), toNRGBA(b), toFloat(a), toFloat(b)
 }
 
-// benchMetric runs the sub-benchmarks of one metric: RGB8 input in the
+// benchMeasure runs the sub-benchmarks of one setting: RGB8 input in the
 // paper's setting and with the Y channel, and image.Image and float inputs
 // (which include the 8-bit conversion).
-func benchMetric(b *testing.B,
-	on8 func(x, y *RGB8, o *Options) (float64, error),
-	onImage func(x, y image.Image, o *Options) (float64, error),
-	onFloat func(x, y *degrade.Image, o *Options) (float64, error)) {
+func benchMeasure(b *testing.B, psnrOnly bool) {
 	a8, b8, ia, ib, fa, fb := benchInputs()
-	run := func(name string, fn func() (float64, error)) {
+	run := func(name string, fn func() (Result, error)) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(2 * 3 * benchSide * benchSide) // both images, 8-bit RGB
 			b.ReportAllocs()
@@ -41,15 +38,16 @@ func benchMetric(b *testing.B,
 			}
 		})
 	}
-	y := &Options{CropBorder: 4, YChannel: true}
-	run("rgb8", func() (float64, error) { return on8(a8, b8, nil) })
-	run("rgb8-y", func() (float64, error) { return on8(a8, b8, y) })
-	run("image", func() (float64, error) { return onImage(ia, ib, nil) })
-	run("float", func() (float64, error) { return onFloat(fa, fb, nil) })
+	o := &Options{CropBorder: 4, PSNROnly: psnrOnly}
+	y := &Options{CropBorder: 4, YChannel: true, PSNROnly: psnrOnly}
+	run("rgb8", func() (Result, error) { return Measure(a8, b8, o) })
+	run("rgb8-y", func() (Result, error) { return Measure(a8, b8, y) })
+	run("image", func() (Result, error) { return Measure(ia, ib, o) })
+	run("float", func() (Result, error) { return MeasureFloat(fa, fb, o) })
 }
 
-// BenchmarkPSNR measures PSNR of a 512x512 pair.
-func BenchmarkPSNR(b *testing.B) { benchMetric(b, PSNR8, PSNR, PSNRFloat) }
+// BenchmarkPSNR measures PSNR alone (PSNROnly) of a 512x512 pair.
+func BenchmarkPSNR(b *testing.B) { benchMeasure(b, true) }
 
-// BenchmarkSSIM measures SSIM of a 512x512 pair.
-func BenchmarkSSIM(b *testing.B) { benchMetric(b, SSIM8, SSIM, SSIMFloat) }
+// BenchmarkMeasure measures PSNR and SSIM of a 512x512 pair.
+func BenchmarkMeasure(b *testing.B) { benchMeasure(b, false) }

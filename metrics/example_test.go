@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -21,33 +22,54 @@ func gradient(w, h, shift int) *image.NRGBA {
 	return m
 }
 
-// The paper's metric: RGB PSNR with a 4-pixel border crop (nil options).
-func ExamplePSNR() {
+// The paper's metric: RGB PSNR and SSIM with a 4-pixel border crop (nil
+// options).
+func ExampleMeasure() {
 	gt := gradient(32, 24, 0)
 	out := gradient(32, 24, 2)
-	psnr, err := metrics.PSNR(out, gt, nil)
+	r, err := metrics.Measure(out, gt, nil)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("PSNR %.4f dB\n", psnr)
-	same, _ := metrics.PSNR(gt, gt, nil)
-	fmt.Println("identical:", same)
+	fmt.Printf("PSNR %.4f dB\n", r.PSNR)
+	same, _ := metrics.Measure(gt, gt, nil)
+	fmt.Println("identical:", same.PSNR, same.SSIM)
 	// Output:
 	// PSNR 41.6526 dB
-	// identical: +Inf
+	// identical: +Inf 1
 }
 
 // SSIM on the Y channel without crop, as many papers report it.
-func ExampleSSIM() {
+func ExampleMeasure_yChannel() {
 	gt := gradient(32, 24, 0)
 	out := gradient(32, 24, 6)
-	s, err := metrics.SSIM(out, gt, &metrics.Options{CropBorder: 0, YChannel: true})
+	r, err := metrics.Measure(out, gt, &metrics.Options{CropBorder: 0, YChannel: true})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("SSIM %.6f\n", s)
+	fmt.Printf("SSIM %.6f\n", r.SSIM)
 	// Output:
 	// SSIM 0.960925
+}
+
+// A ground truth measured against several outputs is converted once; PSNR
+// alone (as the reference reports it) skips the SSIM work.
+func ExampleToRGB8() {
+	gt8, err := metrics.ToRGB8(gradient(32, 24, 0))
+	if err != nil {
+		panic(err)
+	}
+	o := &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true}
+	for _, shift := range []int{2, 6} {
+		r, err := metrics.Measure(gradient(32, 24, shift), gt8, o)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("shift %d: PSNR %.4f dB\n", shift, r.PSNR)
+	}
+	// Output:
+	// shift 2: PSNR 41.6526 dB
+	// shift 6: PSNR 32.1102 dB
 }
 
 // Float images (such as a network's output) are rounded to 8 bits first,
@@ -70,13 +92,15 @@ func ExampleMeasureFloat() {
 
 // Errors wrap sentinels that errors.Is recognises.
 func ExampleError() {
-	_, err := metrics.PSNR(gradient(8, 8, 0), gradient(8, 9, 0), nil)
+	_, err := metrics.Measure(gradient(8, 8, 0), gradient(8, 9, 0), nil)
 	fmt.Println(err)
-	_, err = metrics.SSIM(gradient(16, 16, 0), gradient(16, 16, 1), nil)
+	_, err = metrics.Measure(gradient(16, 16, 0), gradient(16, 16, 1), nil)
 	fmt.Println(err)
+	fmt.Println(errors.Is(err, metrics.ErrTooSmall))
 	// Output:
-	// PSNR: metrics: image sizes differ: 8x8 vs 8x9 (WxH)
-	// SSIM: metrics: image smaller than the SSIM window: 8x8 after cropping 4 from 16x16 (SSIM needs at least 11x11)
+	// Measure: metrics: image sizes differ: 8x8 vs 8x9 (WxH)
+	// Measure: metrics: image smaller than the SSIM window: 8x8 after cropping 4 from 16x16 (SSIM needs at least 11x11)
+	// true
 }
 
 // A results table: per-image results go in, per-set means, group averages

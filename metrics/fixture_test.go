@@ -61,8 +61,8 @@ const (
 )
 
 // TestFixtures checks every pair of expected.json in all four settings
-// (crop 0/4, RGB/Y) for PSNR, SSIM and Measure, through image.Image,
-// RGB8 and float inputs.
+// (crop 0/4, RGB/Y), through RGB8 and image.Image inputs, with and without
+// PSNROnly.
 func TestFixtures(t *testing.T) {
 	dir, f := loadExpected(t)
 	require.Len(t, f.Pairs, 41)
@@ -74,9 +74,9 @@ func TestFixtures(t *testing.T) {
 		gt := loadPNG(t, filepath.Join(dir, p.GT))
 		require.Equal(t, p.ShapeHWC[0], img.Bounds().Dy(), p.Img)
 		require.Equal(t, p.ShapeHWC[1], img.Bounds().Dx(), p.Img)
-		a, err := FromImage(img)
+		a, err := ToRGB8(img)
 		require.NoError(t, err)
-		b, err := FromImage(gt)
+		b, err := ToRGB8(gt)
 		require.NoError(t, err)
 		require.Len(t, p.Results, 4)
 		for _, want := range p.Results {
@@ -84,19 +84,21 @@ func TestFixtures(t *testing.T) {
 			name := p.Img + " " + map[bool]string{false: "rgb", true: "y"}[opts.YChannel] +
 				" crop " + string(rune('0'+opts.CropBorder))
 
-			// Measure8 on the converted pair; the image.Image entry points
-			// must give the same bits (SSIM checked in the paper's crop only,
-			// to keep the test fast).
-			res, err := Measure8(a, b, opts)
+			// Measure on the converted pair; the unconverted images must
+			// give the same bits (checked in the paper's crop only, to keep
+			// the test fast), and PSNROnly the same PSNR.
+			res, err := Measure(a, b, opts)
 			require.NoError(t, err, name)
 			gotP, gotS := res.PSNR, res.SSIM
-			p2, err := PSNR(img, gt, opts)
+			po := *opts
+			po.PSNROnly = true
+			p2, err := Measure(a, b, &po)
 			require.NoError(t, err, name)
-			require.Equal(t, gotP, p2, name)
+			require.Equal(t, Result{PSNR: gotP}, p2, name)
 			if opts.CropBorder == PaperCropBorder {
-				s2, err := SSIM(img, gt, opts)
+				r2, err := Measure(img, gt, opts)
 				require.NoError(t, err, name)
-				require.Equal(t, gotS, s2, name)
+				require.Equal(t, res, r2, name)
 			}
 
 			if want.PSNRIsInf {

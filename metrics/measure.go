@@ -13,19 +13,24 @@ import (
 type Options struct {
 	// CropBorder is the number of pixels removed from every edge of both
 	// images before measuring (BasicSR's crop_border). It must be >= 0 and
-	// leave at least one pixel (PSNR) or an 11x11 area (SSIM).
+	// leave at least an 11x11 area (one pixel with PSNROnly).
 	CropBorder int `json:"crop_border"`
 	// YChannel measures the BT.601 luma Y = 16 + 65.481R + 128.553G +
 	// 24.966B (R, G, B in [0,1]) on the 0..255 scale instead of the three
 	// RGB channels (BasicSR's test_y_channel).
 	YChannel bool `json:"test_y_channel"`
+	// PSNROnly skips SSIM, which takes most of the time (the reference
+	// validates and tests with PSNR only): Result.SSIM is then 0. It is not
+	// part of a Table's recorded options.
+	PSNROnly bool `json:"-"`
 }
 
 // PaperCropBorder is the crop border of every MiOIR train and test
 // configuration.
 const PaperCropBorder = 4
 
-// DefaultOptions returns the paper's setting: crop 4 pixels, RGB channels.
+// DefaultOptions returns the paper's setting: crop 4 pixels, RGB channels,
+// PSNR and SSIM.
 func DefaultOptions() Options { return Options{CropBorder: PaperCropBorder} }
 
 func resolve(opts *Options) Options {
@@ -38,123 +43,49 @@ func resolve(opts *Options) Options {
 // Result holds both metrics of one image pair.
 type Result struct {
 	PSNR float64 `json:"psnr"` // dB; +Inf for identical images
-	SSIM float64 `json:"ssim"` // mean SSIM, 1 for identical images
+	SSIM float64 `json:"ssim"` // mean SSIM, 1 for identical images; 0 with Options.PSNROnly
 }
 
-// PSNR returns the peak signal-to-noise ratio in dB of img against the
-// reference ref, both image.Image, computed as BasicSR's calculate_psnr:
-// 8-bit samples, crop, optional Y channel, float64 MSE over all pixels and
-// channels, 10*log10(255^2/MSE). Identical images give +Inf. A nil opts
-// means DefaultOptions.
-func PSNR(img, ref image.Image, opts *Options) (float64, error) {
-	a, b, err := convertImages("PSNR", img, ref)
-	if err != nil {
-		return 0, err
-	}
-	return psnr8("PSNR", a, b, resolve(opts))
-}
-
-// SSIM returns the structural similarity of img against ref computed as
-// BasicSR's calculate_ssim: 8-bit samples, crop, optional Y channel; per
-// channel in float64 on the 0..255 scale with an 11x11 Gaussian window
-// (sigma 1.5) over the valid region, C1 = (0.01*255)^2, C2 = (0.03*255)^2;
-// the mean of the SSIM map, averaged over the channels. A nil opts means
-// DefaultOptions.
-func SSIM(img, ref image.Image, opts *Options) (float64, error) {
-	a, b, err := convertImages("SSIM", img, ref)
-	if err != nil {
-		return 0, err
-	}
-	return ssim8("SSIM", a, b, resolve(opts))
-}
-
-// Measure returns PSNR and SSIM of img against ref, converting each image
-// once. Like SSIM, it needs at least 11x11 pixels after cropping
-// (ErrTooSmall otherwise).
-func Measure(img, ref image.Image, opts *Options) (Result, error) {
-	a, b, err := convertImages("Measure", img, ref)
+// Measure returns the PSNR and SSIM of img against the reference ref,
+// computed as BasicSR's calculate_psnr and calculate_ssim (see the package
+// documentation) on the 8-bit samples that ToRGB8 reads. An *RGB8 is used
+// as it is, so a ground truth converted once with ToRGB8 can be measured
+// against many outputs. A nil o means DefaultOptions. Errors are *Error
+// values (ErrEmpty, ErrSizeMismatch, ErrCrop, ErrTooSmall).
+func Measure(img, ref image.Image, o *Options) (Result, error) {
+	a, err := toRGB8("Measure", img)
 	if err != nil {
 		return Result{}, err
 	}
-	return measure8("Measure", a, b, resolve(opts))
-}
-
-// PSNRFloat is PSNR for float images in [0,1]; both are first rounded to 8
-// bits like BasicSR's tensor2img (see FromFloat).
-func PSNRFloat(img, ref *degrade.Image, opts *Options) (float64, error) {
-	a, b, err := convertFloats("PSNRFloat", img, ref)
-	if err != nil {
-		return 0, err
-	}
-	return psnr8("PSNRFloat", a, b, resolve(opts))
-}
-
-// SSIMFloat is SSIM for float images in [0,1], rounded like PSNRFloat.
-func SSIMFloat(img, ref *degrade.Image, opts *Options) (float64, error) {
-	a, b, err := convertFloats("SSIMFloat", img, ref)
-	if err != nil {
-		return 0, err
-	}
-	return ssim8("SSIMFloat", a, b, resolve(opts))
-}
-
-// MeasureFloat is Measure for float images in [0,1], rounded like PSNRFloat.
-func MeasureFloat(img, ref *degrade.Image, opts *Options) (Result, error) {
-	a, b, err := convertFloats("MeasureFloat", img, ref)
+	b, err := toRGB8("Measure", ref)
 	if err != nil {
 		return Result{}, err
 	}
-	return measure8("MeasureFloat", a, b, resolve(opts))
+	return measure("Measure", a, b, resolve(o))
 }
 
-// PSNR8 is PSNR for images already converted to RGB8.
-func PSNR8(img, ref *RGB8, opts *Options) (float64, error) {
-	return psnr8("PSNR8", img, ref, resolve(opts))
-}
-
-// SSIM8 is SSIM for images already converted to RGB8.
-func SSIM8(img, ref *RGB8, opts *Options) (float64, error) {
-	return ssim8("SSIM8", img, ref, resolve(opts))
-}
-
-// Measure8 is Measure for images already converted to RGB8.
-func Measure8(img, ref *RGB8, opts *Options) (Result, error) {
-	return measure8("Measure8", img, ref, resolve(opts))
-}
-
-func convertImages(op string, img, ref image.Image) (*RGB8, *RGB8, error) {
-	a, err := FromImage(img)
+// MeasureFloat is Measure for float images in [0,1], such as a network's
+// output and the ground truth the trainer and Evaluate hold: both are first
+// rounded to 8 bits as BasicSR's tensor2img does (clamp to [0,1], x*255 in
+// float32, round half to even; Round8). A NaN anywhere is an error (ErrNaN);
+// infinities clamp.
+func MeasureFloat(img, ref *degrade.Image, o *Options) (Result, error) {
+	const op = "MeasureFloat"
+	if img == nil || ref == nil {
+		return Result{}, newError(op, ErrEmpty, "nil image")
+	}
+	if img.W != ref.W || img.H != ref.H {
+		return Result{}, newError(op, ErrSizeMismatch, "%dx%d vs %dx%d (WxH)", img.W, img.H, ref.W, ref.H)
+	}
+	a, err := fromCHW(op, img.W, img.H, img.Pix)
 	if err != nil {
-		return nil, nil, withOp(op, err)
+		return Result{}, err
 	}
-	b, err := FromImage(ref)
+	b, err := fromCHW(op, ref.W, ref.H, ref.Pix)
 	if err != nil {
-		return nil, nil, withOp(op, err)
+		return Result{}, err
 	}
-	return a, b, nil
-}
-
-func convertFloats(op string, img, ref *degrade.Image) (*RGB8, *RGB8, error) {
-	if img != nil && ref != nil && (img.W != ref.W || img.H != ref.H) {
-		return nil, nil, newError(op, ErrSizeMismatch, "%dx%d vs %dx%d", img.W, img.H, ref.W, ref.H)
-	}
-	a, err := FromFloat(img)
-	if err != nil {
-		return nil, nil, withOp(op, err)
-	}
-	b, err := FromFloat(ref)
-	if err != nil {
-		return nil, nil, withOp(op, err)
-	}
-	return a, b, nil
-}
-
-// withOp re-labels an *Error with the caller's operation name.
-func withOp(op string, err error) error {
-	if e, ok := err.(*Error); ok {
-		return &Error{Op: op, Err: e.Err, Detail: e.Detail}
-	}
-	return err
+	return measure(op, a, b, resolve(o))
 }
 
 // region is the cropped area both images are measured on, and the
@@ -199,28 +130,20 @@ func check(op string, a, b *RGB8, o Options, minSide int) (*region, error) {
 	return &region{a: a, b: b, crop: c, w: w, h: h, y: o.YChannel}, nil
 }
 
-func measure8(op string, a, b *RGB8, o Options) (Result, error) {
-	r, err := check(op, a, b, o, ssimWindow)
+func measure(op string, a, b *RGB8, o Options) (Result, error) {
+	minSide := ssimWindow
+	if o.PSNROnly {
+		minSide = 1
+	}
+	r, err := check(op, a, b, o, minSide)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{PSNR: r.psnr(), SSIM: r.ssim()}, nil
-}
-
-func psnr8(op string, a, b *RGB8, o Options) (float64, error) {
-	r, err := check(op, a, b, o, 1)
-	if err != nil {
-		return 0, err
+	res := Result{PSNR: r.psnr()}
+	if !o.PSNROnly {
+		res.SSIM = r.ssim()
 	}
-	return r.psnr(), nil
-}
-
-func ssim8(op string, a, b *RGB8, o Options) (float64, error) {
-	r, err := check(op, a, b, o, ssimWindow)
-	if err != nil {
-		return 0, err
-	}
-	return r.ssim(), nil
+	return res, nil
 }
 
 // psnrFromMSE is BasicSR's 10*log10(255^2/mse), +Inf when mse is 0.

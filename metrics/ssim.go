@@ -34,13 +34,6 @@ var gauss = func() (k [ssimWindow]float64) {
 	return
 }()
 
-// GaussianWindow returns the 11 taps of the 1D Gaussian (sigma 1.5) whose
-// outer product is the SSIM window.
-func GaussianWindow() []float64 {
-	k := gauss
-	return k[:]
-}
-
 // ssim computes the mean SSIM over the valid region of every channel, then
 // the mean over channels. Work is split into (channel, band of output
 // rows) pieces run concurrently; each output row's sum is stored and the

@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"context"
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -34,12 +35,12 @@ func BenchmarkRestore(b *testing.B) {
 			}
 			defer m.Close()
 			img := testImage(256, 256, 1)
-			if _, _, err := m.Restore(img, c.o); err != nil { // warm-up (mask caches)
+			if _, _, err := m.Restore(context.Background(), img, c.o); err != nil { // warm-up (mask caches)
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				if _, _, err := m.Restore(img, c.o); err != nil {
+				if _, _, err := m.Restore(context.Background(), img, c.o); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -61,7 +62,7 @@ func BenchmarkRestoreOverhead(b *testing.B) {
 	img := testImage(256, 256, 1)
 	b.Run("Restore", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := m.Restore(img, nil); err != nil {
+			if _, _, err := m.Restore(context.Background(), img, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -123,7 +123,7 @@ func fromFile(name string, f *safetensors.File) (*Model, error) {
 		}
 		m.maps = &prompt.Maps{T: z}
 	}
-	if err := layers.LoadStateDict(m, f.Tensors, layers.LoadOptions{}); err != nil {
+	if err := layers.LoadStateDict(m, f.Tensors, nil); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("mioir: load %s (%s): %w", name, cfg.Name(), err)
 	}
@@ -297,7 +297,7 @@ func Import(path string, o *ImportOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mioir: import %s: %w", path, err)
 	}
-	lo := layers.LoadOptions{}
+	lo := &layers.LoadOptions{}
 	if strip {
 		lo.Rename = func(n string) string { return "module." + n }
 	}
@@ -335,7 +335,7 @@ func (m *Model) ImportClassifier(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := layers.LoadStateDict(c, sd, layers.LoadOptions{}); err != nil {
+	if err := layers.LoadStateDict(c, sd, nil); err != nil {
 		c.Close()
 		return fmt.Errorf("mioir: import classifier %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package mioir
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -115,7 +116,7 @@ func TestImportErrors(t *testing.T) {
 	// An EP model without maps cannot restore with a task.
 	m, err := Import(path("SRResNet_EP.pth"), nil)
 	require.NoError(t, err)
-	_, _, err = m.Restore(testImage(8, 8, 1), &Options{Task: 1})
+	_, _, err = m.Restore(context.Background(), testImage(8, 8, 1), &Options{Task: 1})
 	require.ErrorContains(t, err, "type7.npy")
 	m.Close()
 	require.Equal(t, live, torch.LiveTensors())
@@ -196,9 +197,9 @@ func TestSaveLoadKeepsEverything(t *testing.T) {
 		require.Equal(t, x, y, k)
 	}
 	img := testImage(21, 19, 4)
-	o1, i1, err := m.Restore(img, nil)
+	o1, i1, err := m.Restore(context.Background(), img, nil)
 	require.NoError(t, err)
-	o2, i2, err := l.Restore(img, nil)
+	o2, i2, err := l.Restore(context.Background(), img, nil)
 	require.NoError(t, err)
 	require.Equal(t, o1.Pix, o2.Pix)
 	require.Equal(t, i1.Task, i2.Task)
@@ -209,7 +210,7 @@ func TestSaveLoadKeepsEverything(t *testing.T) {
 	r, err := Read(bytes.NewReader(raw))
 	require.NoError(t, err)
 	defer r.Close()
-	o3, i3, err := r.Restore(img, nil)
+	o3, i3, err := r.Restore(context.Background(), img, nil)
 	require.NoError(t, err)
 	require.Equal(t, o1.Pix, o3.Pix)
 	require.Equal(t, i1.Task, i3.Task)

@@ -41,8 +41,11 @@
 // restores in overlapping tiles blended with linear ramps, so memory stays
 // bounded; the prompt vectors come from the whole image, so tiles are
 // modulated as the whole image is. On errors.Is(err, torch.ErrOutOfMemory) Restore
-// starts again with tiles of half the size, down to Options.MinTile. Every
-// tensor lives in an inference scope and is freed before Restore returns.
+// starts again with tiles of half the size, down to Options.MinTile. Restore
+// takes a context and stops between tiles once it is done;
+// Options.Progress counts the tiles (a backoff restarts the count with the
+// new total). Every tensor lives in an inference scope and is freed before
+// Restore returns, cancelled or not.
 // A Model is safe for concurrent use: parameters are only read during
 // inference.
 //

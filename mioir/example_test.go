@@ -1,6 +1,7 @@
 package mioir_test
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -26,7 +27,8 @@ func gradient(w, h int) *image.NRGBA {
 }
 
 // A seeded explicit-prompt SwinIR restores an image for a given task, in
-// one pass and in overlapping tiles, then goes through the native format.
+// one pass and in overlapping tiles (counted by Progress; cancelling ctx
+// would stop between them), then goes through the native format.
 func Example() {
 	cfg := mioir.Config{
 		Arch:   "SwinIR",
@@ -39,20 +41,23 @@ func Example() {
 		return
 	}
 	defer m.Close()
+	ctx := context.Background()
 	img := gradient(45, 30) // padded to 48x32 (window 8), cropped back
-	out, info, err := m.Restore(img, &mioir.Options{Task: degrade.Noise})
+	out, info, err := m.Restore(ctx, img, &mioir.Options{Task: degrade.Noise})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(m.Config().Name(), out.Bounds().Dx(), out.Bounds().Dy(), info.Task, info.Tiles)
 
-	_, info, err = m.Restore(img, &mioir.Options{Task: degrade.Noise, Tile: 16, Overlap: 4})
+	done := 0
+	progress := func(d, total int) { done = d }
+	_, info, err = m.Restore(ctx, img, &mioir.Options{Task: degrade.Noise, Tile: 16, Overlap: 4, Progress: progress})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("tiles:", info.Tiles)
+	fmt.Println("tiles:", info.Tiles, "progress:", done)
 
 	path := filepath.Join(os.TempDir(), "mioir-example.safetensors")
 	defer os.Remove(path)
@@ -66,7 +71,7 @@ func Example() {
 		return
 	}
 	defer l.Close()
-	again, _, err := l.Restore(img, &mioir.Options{Task: degrade.Noise})
+	again, _, err := l.Restore(ctx, img, &mioir.Options{Task: degrade.Noise})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -74,7 +79,7 @@ func Example() {
 	fmt.Println("reloaded:", l.Config().Name(), string(again.Pix) == string(out.Pix))
 	// Output:
 	// SwinIR_EP 45 30 noise 1
-	// tiles: 15
+	// tiles: 15 progress: 15
 	// reloaded: SwinIR_EP true
 }
 
@@ -96,7 +101,7 @@ func (n *tinyNet) Modulation() nets.Modulation {
 }
 
 func (n *tinyNet) Forward(x *torch.Tensor, hook nets.Hook) *torch.Tensor {
-	f := hook.Apply("mid", n.Conv1.Forward(x).Relu())
+	f := hook.Apply("mid", n.Conv1.Forward(x).ReLU())
 	return n.Conv2.Forward(f).Add(x)
 }
 
@@ -108,11 +113,11 @@ type tinyConfig struct{}
 func (tinyConfig) ArchName() string { return "Tiny" }
 
 func (tinyConfig) New(g *torch.Generator) (nets.Backbone, error) {
-	c1, err := layers.NewConv2d(g, 3, 8, 3, layers.ConvConfig{Padding: 1})
+	c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
 		return nil, err
 	}
-	c2, err := layers.NewConv2d(g, 8, 3, 3, layers.ConvConfig{Padding: 1})
+	c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
 		c1.Close()
 		return nil, err
@@ -136,7 +141,7 @@ func Example_ownBackbone() {
 		return
 	}
 	defer m.Close()
-	out, _, err := m.Restore(gradient(10, 9), nil)
+	out, _, err := m.Restore(context.Background(), gradient(10, 9), nil)
 	if err != nil {
 		fmt.Println(err)
 		return

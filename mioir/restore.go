@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -44,6 +45,16 @@ type Options struct {
 	MinTile int
 	// MaxPixels refuses larger inputs (0: DefaultMaxPixels).
 	MaxPixels int
+	// Progress, if set, is called on the goroutine that called Restore:
+	// with (0, total) before the first tile of a pass, then with
+	// (done, total) after each tile, total being the number of tiles of the
+	// pass (1 when the whole image goes in one pass). When an out-of-memory
+	// error makes Restore start again with smaller tiles (Info.Retries), the
+	// new pass begins with (0, newTotal): the tiles of the failed pass are
+	// not counted, done never exceeds total, and the last call of a
+	// successful restoration is (Info.Tiles, Info.Tiles). Cancelling the
+	// context from Progress stops Restore before the next tile.
+	Progress func(done, total int)
 }
 
 // Info describes a restoration.
@@ -67,7 +78,13 @@ type Info struct {
 // reference test procedure does for the backbone, runs the network (in
 // tiles if asked or after an out-of-memory error), crops and converts back
 // with BasicSR's rounding. It may be called from several goroutines at once.
-func (m *Model) Restore(img image.Image, o *Options) (*image.NRGBA, *Info, error) {
+//
+// Restore checks ctx before it starts, after the classifier and between
+// tiles; once ctx is done it frees what it holds and returns an error
+// wrapping ctx.Err() (with the Info known so far). A tile, or an untiled
+// image, runs to its end: Options.Tile bounds the time to stop. The result
+// does not depend on ctx or Progress.
+func (m *Model) Restore(ctx context.Context, img image.Image, o *Options) (*image.NRGBA, *Info, error) {
 	if img == nil {
 		return nil, nil, errors.New("mioir: restore: nil image")
 	}
@@ -81,7 +98,7 @@ func (m *Model) Restore(img image.Image, o *Options) (*image.NRGBA, *Info, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("mioir: restore: %w", err)
 	}
-	chw, w, h, info, err := m.restore(x, o)
+	chw, w, h, info, err := m.restore(ctx, x, o)
 	if err != nil {
 		return nil, info, err
 	}
@@ -91,11 +108,11 @@ func (m *Model) Restore(img image.Image, o *Options) (*image.NRGBA, *Info, error
 // RestoreTensor is Restore on a float tensor (1, 3, H, W) with values in
 // [0, 1], on any device. The result is a new float32 CPU tensor (1, 3, H',
 // W'), unclamped, owned by the caller.
-func (m *Model) RestoreTensor(x *torch.Tensor, o *Options) (*torch.Tensor, *Info, error) {
+func (m *Model) RestoreTensor(ctx context.Context, x *torch.Tensor, o *Options) (*torch.Tensor, *Info, error) {
 	if err := x.Err(); err != nil {
 		return nil, nil, fmt.Errorf("mioir: restore: %w", err)
 	}
-	chw, w, h, info, err := m.restore(x, o)
+	chw, w, h, info, err := m.restore(ctx, x, o)
 	if err != nil {
 		return nil, info, err
 	}
@@ -118,7 +135,7 @@ func checkSize(w, h int, o *Options) error {
 }
 
 // restore runs the whole procedure and returns the output as CHW float32.
-func (m *Model) restore(x *torch.Tensor, o *Options) (chw []float32, w, h int, info *Info, err error) {
+func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw []float32, w, h int, info *Info, err error) {
 	if o == nil {
 		o = &Options{}
 	}
@@ -129,6 +146,9 @@ func (m *Model) restore(x *torch.Tensor, o *Options) (chw []float32, w, h int, i
 	}
 	if err := checkSize(int(sh[3]), int(sh[2]), o); err != nil {
 		return nil, 0, 0, info, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -161,6 +181,9 @@ func (m *Model) restore(x *torch.Tensor, o *Options) (chw []float32, w, h int, i
 		}
 		info.Probs = append([]float32(nil), preds[0].Probs[:]...)
 		task, info.Auto = preds[0].Task, true
+		if err := ctx.Err(); err != nil {
+			return nil, 0, 0, info, fmt.Errorf("mioir: restore: after the classifier: %w", err)
+		}
 	}
 	if ep || info.Auto {
 		info.Task = task
@@ -203,7 +226,7 @@ func (m *Model) restore(x *torch.Tensor, o *Options) (chw []float32, w, h int, i
 	}
 	minTile = max(minTile, m.pad.Multiple)
 	for {
-		out, scale, tiles, err := m.runTiles(s, xp, hook, tile, overlap)
+		out, scale, tiles, err := m.runTiles(ctx, s, xp, hook, tile, overlap, o.Progress)
 		if err == nil {
 			info.Tile, info.Tiles = int(tile), tiles
 			chw, w, h = crop(out, hp*scale, wp*scale, top*scale, left*scale, H*scale, W*scale)
@@ -337,8 +360,10 @@ func ramp(p, l, n, r int64) []float32 {
 
 // runTiles runs the network over xp (1, 3, hp, wp) in tiles of side tile
 // (0: one pass) overlapping by overlap, and returns the blended output as
-// CHW float32 at the output scale.
-func (m *Model) runTiles(s *torch.Scope, xp *torch.Tensor, hook nets.Hook, tile, overlap int64) (out []float32, scale int64, tiles int, err error) {
+// CHW float32 at the output scale. It checks ctx before each tile and
+// reports each finished tile to progress (if set), after (0, total).
+func (m *Model) runTiles(ctx context.Context, s *torch.Scope, xp *torch.Tensor, hook nets.Hook, tile, overlap int64,
+	progress func(done, total int)) (out []float32, scale int64, tiles int, err error) {
 	hp, wp := xp.Size(2), xp.Size(3)
 	th, tw := hp, wp
 	if tile > 0 {
@@ -350,14 +375,23 @@ func (m *Model) runTiles(s *torch.Scope, xp *torch.Tensor, hook nets.Hook, tile,
 	}
 	ov := min(overlap, min(th, tw)/4)
 	ys, xs := starts(hp, th, ov, m.pad.Multiple), starts(wp, tw, ov, m.pad.Multiple)
+	total := len(ys) * len(xs)
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, total)
 	var acc, wsum []float32
 	for _, y0 := range ys {
 		for _, x0 := range xs {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, 0, fmt.Errorf("stopped after %d of %d tiles: %w", tiles, total, err)
+			}
 			v, oh, ow, err := m.runTile(s, xp, hook, y0, x0, th, tw)
 			if err != nil {
 				return nil, 0, 0, err
 			}
 			tiles++
+			progress(tiles, total)
 			if len(ys) == 1 && len(xs) == 1 {
 				if oh%th != 0 || oh/th != ow/tw || ow%tw != 0 {
 					return nil, 0, 0, fmt.Errorf("output %dx%d is not a multiple of the input %dx%d", ow, oh, tw, th)

@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -38,7 +40,7 @@ func randInput(t testing.TB, s *torch.Scope, h, w int64, seed uint64) *torch.Ten
 
 func restoreSlice(t testing.TB, m *Model, x *torch.Tensor, o *Options) ([]float32, *Info) {
 	t.Helper()
-	y, info, err := m.RestoreTensor(x, o)
+	y, info, err := m.RestoreTensor(context.Background(), x, o)
 	require.NoError(t, err)
 	defer y.Close()
 	v, err := torch.ToSlice[float32](y)
@@ -106,7 +108,7 @@ func TestOOMBackoff(t *testing.T) {
 
 	// Below MinTile it gives up with an error that still matches.
 	m.failTile = func(int64, int64) error { return torch.ErrOutOfMemory }
-	_, _, err = m.RestoreTensor(x, &Options{Tile: 128})
+	_, _, err = m.RestoreTensor(context.Background(), x, &Options{Tile: 128})
 	require.ErrorIs(t, err, torch.ErrOutOfMemory)
 	require.ErrorContains(t, err, "smallest allowed 64")
 }
@@ -215,7 +217,7 @@ func TestRestoreLoopFreesTensors(t *testing.T) {
 		if i%3 == 0 {
 			o.Task = degrade.Haze
 		}
-		out, info, err := m.Restore(img, o)
+		out, info, err := m.Restore(context.Background(), img, o)
 		require.NoError(t, err)
 		require.Equal(t, img.Bounds().Size(), out.Bounds().Size())
 		require.Equal(t, o.Task == 0, info.Auto)
@@ -245,7 +247,7 @@ func TestRestoreConcurrent(t *testing.T) {
 			imgs := []*image.NRGBA{testImage(48, 40, 1), testImage(33, 57, 2), testImage(64, 64, 3)}
 			want := make([]*image.NRGBA, len(imgs))
 			for i, img := range imgs {
-				want[i], _, err = m.Restore(img, &Options{Tile: 32 * (i % 2), Overlap: 8})
+				want[i], _, err = m.Restore(context.Background(), img, &Options{Tile: 32 * (i % 2), Overlap: 8})
 				require.NoError(t, err)
 			}
 			var wg sync.WaitGroup
@@ -254,7 +256,7 @@ func TestRestoreConcurrent(t *testing.T) {
 				wg.Go(func() {
 					for k := range 2 {
 						i := (g + k) % len(imgs)
-						out, _, err := m.Restore(imgs[i], &Options{Tile: 32 * (i % 2), Overlap: 8})
+						out, _, err := m.Restore(context.Background(), imgs[i], &Options{Tile: 32 * (i % 2), Overlap: 8})
 						if err == nil && string(out.Pix) != string(want[i].Pix) {
 							err = fmt.Errorf("goroutine %d image %d differs", g, i)
 						}
@@ -277,41 +279,41 @@ func TestRestoreBadInputs(t *testing.T) {
 	m, err := New(smallConfigs["SRResNet_AP"], 6)
 	require.NoError(t, err)
 	defer m.Close()
-	_, _, err = m.Restore(image.NewNRGBA(image.Rect(0, 0, 0, 5)), nil)
+	_, _, err = m.Restore(context.Background(), image.NewNRGBA(image.Rect(0, 0, 0, 5)), nil)
 	require.ErrorContains(t, err, "empty image")
-	_, _, err = m.Restore(nil, nil)
+	_, _, err = m.Restore(context.Background(), nil, nil)
 	require.ErrorContains(t, err, "nil image")
-	_, _, err = m.Restore(testImage(100, 100, 1), &Options{MaxPixels: 5000})
+	_, _, err = m.Restore(context.Background(), testImage(100, 100, 1), &Options{MaxPixels: 5000})
 	require.ErrorContains(t, err, "more than 5000 pixels")
 	// A huge image is refused before any allocation: a 1x1 image whose
 	// bounds claim 100000 x 100000.
-	_, _, err = m.Restore(&image.Uniform{C: color.White}, nil)
+	_, _, err = m.Restore(context.Background(), &image.Uniform{C: color.White}, nil)
 	require.ErrorContains(t, err, "pixels")
 
 	nan, err := torch.FromSlice(nil, []float32{0, float32(math.NaN()), 0.5, float32(math.Inf(1)), 0, 0}, 1, 3, 1, 2)
 	require.NoError(t, err)
 	defer nan.Close()
-	_, _, err = m.RestoreTensor(nan, nil)
+	_, _, err = m.RestoreTensor(context.Background(), nan, nil)
 	require.ErrorContains(t, err, "2 NaN or infinite values")
 	bad, err := torch.FromSlice(nil, make([]float32, 8), 2, 1, 2, 2)
 	require.NoError(t, err)
 	defer bad.Close()
-	_, _, err = m.RestoreTensor(bad, nil)
+	_, _, err = m.RestoreTensor(context.Background(), bad, nil)
 	require.ErrorContains(t, err, "want (1, 3, H, W)")
-	_, _, err = m.RestoreTensor(bad, &Options{Task: degrade.Task(42)})
+	_, _, err = m.RestoreTensor(context.Background(), bad, &Options{Task: degrade.Task(42)})
 	require.Error(t, err)
 
 	// EP without task or classifier; auto without classifier.
 	ep, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2}, Prompt: prompt.Explicit}, 1)
 	require.NoError(t, err)
 	defer ep.Close()
-	_, _, err = ep.Restore(testImage(8, 8, 1), nil)
+	_, _, err = ep.Restore(context.Background(), testImage(8, 8, 1), nil)
 	require.ErrorContains(t, err, "needs a task (Options.Task) or a classifier")
-	_, _, err = m.Restore(testImage(8, 8, 1), &Options{Auto: true})
+	_, _, err = m.Restore(context.Background(), testImage(8, 8, 1), &Options{Auto: true})
 	require.ErrorContains(t, err, "has no classifier")
 	// A closed model.
 	ep.Close()
-	_, _, err = ep.Restore(testImage(8, 8, 1), &Options{Task: degrade.Blur})
+	_, _, err = ep.Restore(context.Background(), testImage(8, 8, 1), &Options{Task: degrade.Blur})
 	require.ErrorIs(t, err, ErrClosedModel)
 }
 
@@ -357,5 +359,143 @@ func TestRestorePaddingRules(t *testing.T) {
 			m.Close()
 			require.Equal(t, live, torch.LiveTensors())
 		})
+	}
+}
+
+// progressLog records Options.Progress calls.
+type progressLog struct{ calls [][2]int }
+
+func (p *progressLog) add(done, total int) { p.calls = append(p.calls, [2]int{done, total}) }
+
+// passes checks the calls: each pass starts with (0, total) and counts up
+// by one; it returns the passes' totals and the last call.
+func (p *progressLog) passes(t *testing.T) (totals []int, last [2]int) {
+	t.Helper()
+	require.NotEmpty(t, p.calls)
+	for i, c := range p.calls {
+		if c[0] == 0 {
+			totals = append(totals, c[1])
+		} else {
+			require.Equal(t, [2]int{p.calls[i-1][0] + 1, p.calls[i-1][1]}, c, "call %d of %v", i, p.calls)
+		}
+		require.LessOrEqual(t, c[0], c[1])
+	}
+	return totals, p.calls[len(p.calls)-1]
+}
+
+// TestRestoreProgress: Progress counts the tiles Info reports, untiled (one
+// tile), tiled, and after an out-of-memory backoff (the count starts again
+// with the smaller tiles' total).
+func TestRestoreProgress(t *testing.T) {
+	m, err := New(smallConfigs["SRResNet_AP"], 2)
+	require.NoError(t, err)
+	defer m.Close()
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x := randInput(t, s, 100, 70, 3)
+	for _, o := range []*Options{{}, {Tile: 32, Overlap: 8}, {Tile: 64}} {
+		var p progressLog
+		o.Progress = p.add
+		_, info := restoreSlice(t, m, x, o)
+		totals, last := p.passes(t)
+		require.Equal(t, []int{info.Tiles}, totals)
+		require.Equal(t, [2]int{info.Tiles, info.Tiles}, last)
+		require.Len(t, p.calls, info.Tiles+1)
+	}
+
+	m.failTile = func(h, w int64) error {
+		if max(h, w) > 32 {
+			return fmt.Errorf("tile %dx%d: %w", w, h, torch.ErrOutOfMemory)
+		}
+		return nil
+	}
+	defer func() { m.failTile = nil }()
+	var p progressLog
+	_, info := restoreSlice(t, m, x, &Options{Tile: 64, Overlap: 8, MinTile: 16, Progress: p.add})
+	require.Equal(t, 1, info.Retries) // 64 -> 32
+	totals, last := p.passes(t)
+	require.Len(t, totals, info.Retries+1)
+	require.Equal(t, info.Tiles, totals[len(totals)-1])
+	require.Equal(t, [2]int{info.Tiles, info.Tiles}, last)
+	require.Equal(t, [][2]int{{0, totals[0]}}, p.calls[:1]) // the failed pass finished no tile
+}
+
+// TestRestoreCancel: cancelling the context from Progress after the first
+// tile stops Restore before the second, with an error wrapping
+// context.Canceled, and every tensor freed; a context done before the call
+// stops it before any work.
+func TestRestoreCancel(t *testing.T) {
+	for _, name := range []string{"SRResNet_AP", "SwinIR_AP"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := New(smallConfigs[name], 4)
+			require.NoError(t, err)
+			defer m.Close()
+			img := testImage(96, 80, 2)
+			// A first restoration fills the SwinIR mask cache, which lives
+			// as long as the model.
+			_, _, err = m.Restore(t.Context(), img, &Options{Tile: 32, Overlap: 8})
+			require.NoError(t, err)
+			live := torch.LiveTensors()
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var p progressLog
+			o := &Options{Tile: 32, Overlap: 8, Progress: func(done, total int) {
+				p.add(done, total)
+				if done == 1 {
+					cancel()
+				}
+			}}
+			out, info, err := m.Restore(ctx, img, o)
+			require.ErrorIs(t, err, context.Canceled)
+			require.ErrorContains(t, err, "stopped after 1 of ")
+			require.Nil(t, out)
+			require.NotNil(t, info)
+			require.Len(t, p.calls, 2, "no tile after the cancel")
+			require.Greater(t, p.calls[0][1], 1)
+			require.Equal(t, live, torch.LiveTensors())
+
+			// The tensor entry point, and a context already done.
+			s := torch.NewScope(torch.Inference)
+			x := randInput(t, s, 80, 96, 3)
+			p = progressLog{}
+			_, _, err = m.RestoreTensor(ctx, x, &Options{Tile: 32, Progress: p.add})
+			require.ErrorIs(t, err, context.Canceled)
+			require.Empty(t, p.calls)
+			dl, stop := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+			defer stop()
+			_, _, err = m.RestoreTensor(dl, x, nil)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			s.Close()
+			require.Equal(t, live, torch.LiveTensors())
+		})
+	}
+}
+
+// TestRestoreContextBitExact: a live context and a Progress callback do not
+// change a single bit of the result (untiled and tiled, image and tensor).
+func TestRestoreContextBitExact(t *testing.T) {
+	m, err := New(smallConfigs["SwinIR_AP"], 7)
+	require.NoError(t, err)
+	defer m.Close()
+	img := testImage(50, 37, 5)
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x := randInput(t, s, 37, 50, 5)
+	for _, tile := range []int{0, 24} {
+		ctx, cancel := context.WithCancel(t.Context())
+		want, _, err := m.Restore(context.Background(), img, &Options{Tile: tile, Overlap: 8})
+		require.NoError(t, err)
+		got, _, err := m.Restore(ctx, img, &Options{Tile: tile, Overlap: 8, Progress: func(int, int) {}})
+		require.NoError(t, err)
+		require.Equal(t, want.Pix, got.Pix)
+		a, _ := restoreSlice(t, m, x, &Options{Tile: tile, Overlap: 8})
+		y, _, err := m.RestoreTensor(ctx, x, &Options{Tile: tile, Overlap: 8, Progress: func(int, int) {}})
+		require.NoError(t, err)
+		b, err := torch.ToSlice[float32](y)
+		require.NoError(t, err)
+		y.Close()
+		require.Equal(t, a, b)
+		cancel()
 	}
 }

@@ -21,7 +21,7 @@
 // sequential order, cycles). mioir's New, Load, Import and Trainer and the
 // example programs read everything from the registry (Lookup, Archs, Infer),
 // so a sixth backbone is one new file that calls Register, plus blocks in
-// nets/layers if it needs new ones: see Example (SixthBackbone). Register
+// nets/blocks if it needs new ones: see Example (SixthBackbone). Register
 // takes the configuration's zero value rather than a constructor, so that
 // the name, the type JSON decodes into and the build function cannot
 // disagree; a configuration of another type than the registered one is

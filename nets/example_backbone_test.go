@@ -25,7 +25,7 @@ type TwoConvConfig struct {
 func (TwoConvConfig) ArchName() string { return "TwoConv" }
 
 func (c TwoConvConfig) New(g *torch.Generator) (nets.Backbone, error) {
-	cc := layers.ConvConfig{Padding: 1, NoBias: c.NoBias}
+	cc := &layers.ConvConfig{Padding: 1, NoBias: c.NoBias}
 	n := &TwoConv{}
 	var err error
 	if n.Head, err = layers.NewConv2d(g, 3, cmp.Or(c.Features, 8), 3, cc); err != nil {
@@ -57,7 +57,7 @@ func (n *TwoConv) Modulation() nets.Modulation {
 }
 
 func (n *TwoConv) Forward(x *torch.Tensor, hook nets.Hook) *torch.Tensor {
-	return n.Tail.Forward(hook.Apply("mid", n.Head.Forward(x).Relu())).Add(x)
+	return n.Tail.Forward(hook.Apply("mid", n.Head.Forward(x).ReLU())).Add(x)
 }
 
 func (n *TwoConv) Close() { layers.Close(n) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
@@ -40,7 +41,7 @@ type PromptIRConfig struct {
 	// Bias adds a bias to every convolution (false).
 	Bias bool
 	// Norm is the LayerNorm variant (zero: WithBias).
-	Norm layers.NormType
+	Norm blocks.NormType
 	// PromptLen is the number of components of each prompt (5).
 	PromptLen int64
 	// PromptDims are the channels of prompt1, prompt2 and prompt3 (64, 128,
@@ -169,27 +170,27 @@ type PromptIR struct {
 	// The fields are the reference's modules, named after them, in its
 	// state_dict order. Prompt1 feeds decoder level 2's noise-level block,
 	// Prompt2 decoder level 3's, Prompt3 the latent's.
-	PatchEmbed                *layers.OverlapPatchEmbed
-	Prompt1, Prompt2, Prompt3 *layers.PromptGenBlock
+	PatchEmbed                *blocks.OverlapPatchEmbed
+	Prompt1, Prompt2, Prompt3 *blocks.PromptGenBlock
 	EncoderLevel1             layers.Sequential
-	Down1_2                   *layers.ShuffleDown
+	Down1_2                   *blocks.ShuffleDown
 	EncoderLevel2             layers.Sequential
-	Down2_3                   *layers.ShuffleDown
+	Down2_3                   *blocks.ShuffleDown
 	EncoderLevel3             layers.Sequential
-	Down3_4                   *layers.ShuffleDown
+	Down3_4                   *blocks.ShuffleDown
 	Latent                    layers.Sequential
-	Up4_3                     *layers.ShuffleUp
+	Up4_3                     *blocks.ShuffleUp
 	ReduceChanLevel3          *layers.Conv2d
-	NoiseLevel3               *layers.TransformerBlock
+	NoiseLevel3               *blocks.TransformerBlock
 	ReduceNoiseLevel3         *layers.Conv2d
 	DecoderLevel3             layers.Sequential
-	Up3_2                     *layers.ShuffleUp
+	Up3_2                     *blocks.ShuffleUp
 	ReduceChanLevel2          *layers.Conv2d
-	NoiseLevel2               *layers.TransformerBlock
+	NoiseLevel2               *blocks.TransformerBlock
 	ReduceNoiseLevel2         *layers.Conv2d
 	DecoderLevel2             layers.Sequential
-	Up2_1                     *layers.ShuffleUp
-	NoiseLevel1               *layers.TransformerBlock
+	Up2_1                     *blocks.ShuffleUp
+	NoiseLevel1               *blocks.TransformerBlock
 	ReduceNoiseLevel1         *layers.Conv2d
 	DecoderLevel1             layers.Sequential
 	Refinement                layers.Sequential
@@ -216,64 +217,64 @@ func NewPromptIR(g *torch.Generator, cfg PromptIRConfig) (*PromptIR, error) {
 			err = f()
 		}
 	}
-	blocks := func(dst *layers.Sequential, count int, dim, heads int64) {
+	stack := func(dst *layers.Sequential, count int, dim, heads int64) {
 		step(func() (e error) {
-			*dst, e = layers.NewTransformerBlocks(g, count, n.blockConfig(dim, heads))
+			*dst, e = blocks.NewTransformerBlocks(g, count, n.blockConfig(dim, heads))
 			return e
 		})
 	}
 	conv := func(dst **layers.Conv2d, in, out, k int64) {
 		step(func() (e error) {
-			*dst, e = layers.NewConv2d(g, in, out, k, layers.ConvConfig{Padding: k / 2, NoBias: !c.Bias})
+			*dst, e = layers.NewConv2d(g, in, out, k, &layers.ConvConfig{Padding: k / 2, NoBias: !c.Bias})
 			return e
 		})
 	}
-	prompt := func(dst **layers.PromptGenBlock, i int) {
+	prompt := func(dst **blocks.PromptGenBlock, i int) {
 		step(func() (e error) {
-			*dst, e = layers.NewPromptGenBlock(g, layers.PromptGenConfig{Dim: c.PromptDims[i], Len: c.PromptLen,
+			*dst, e = blocks.NewPromptGenBlock(g, blocks.PromptGenConfig{Dim: c.PromptDims[i], Len: c.PromptLen,
 				Size: c.PromptSizes[i], LinDim: c.Dim << (i + 1)})
 			return e
 		})
 	}
-	noise := func(dst **layers.TransformerBlock, i int) {
+	noise := func(dst **blocks.TransformerBlock, i int) {
 		step(func() (e error) {
-			*dst, e = layers.NewTransformerBlock(g, n.blockConfig(c.Dim<<(i+1)+c.PromptDims[i], c.NoiseHeads))
+			*dst, e = blocks.NewTransformerBlock(g, n.blockConfig(c.Dim<<(i+1)+c.PromptDims[i], c.NoiseHeads))
 			return e
 		})
 	}
-	down := func(dst **layers.ShuffleDown, feat int64) {
-		step(func() (e error) { *dst, e = layers.NewShuffleDown(g, feat); return e })
+	down := func(dst **blocks.ShuffleDown, feat int64) {
+		step(func() (e error) { *dst, e = blocks.NewShuffleDown(g, feat); return e })
 	}
-	up := func(dst **layers.ShuffleUp, feat int64) {
-		step(func() (e error) { *dst, e = layers.NewShuffleUp(g, feat); return e })
+	up := func(dst **blocks.ShuffleUp, feat int64) {
+		step(func() (e error) { *dst, e = blocks.NewShuffleUp(g, feat); return e })
 	}
 	d := c.Dim
-	step(func() (e error) { n.PatchEmbed, e = layers.NewOverlapPatchEmbed(g, c.InChannels, d, c.Bias); return e })
+	step(func() (e error) { n.PatchEmbed, e = blocks.NewOverlapPatchEmbed(g, c.InChannels, d, c.Bias); return e })
 	prompt(&n.Prompt1, 0)
 	prompt(&n.Prompt2, 1)
 	prompt(&n.Prompt3, 2)
-	blocks(&n.EncoderLevel1, c.Blocks[0], d, c.Heads[0])
+	stack(&n.EncoderLevel1, c.Blocks[0], d, c.Heads[0])
 	down(&n.Down1_2, d)
-	blocks(&n.EncoderLevel2, c.Blocks[1], 2*d, c.Heads[1])
+	stack(&n.EncoderLevel2, c.Blocks[1], 2*d, c.Heads[1])
 	down(&n.Down2_3, 2*d)
-	blocks(&n.EncoderLevel3, c.Blocks[2], 4*d, c.Heads[2])
+	stack(&n.EncoderLevel3, c.Blocks[2], 4*d, c.Heads[2])
 	down(&n.Down3_4, 4*d)
-	blocks(&n.Latent, c.Blocks[3], 8*d, c.Heads[3])
+	stack(&n.Latent, c.Blocks[3], 8*d, c.Heads[3])
 	up(&n.Up4_3, 4*d) // after reduce_noise_level3: 4d channels
 	conv(&n.ReduceChanLevel3, 2*d+4*d, 4*d, 1)
 	noise(&n.NoiseLevel3, 2)
 	conv(&n.ReduceNoiseLevel3, 8*d+c.PromptDims[2], 4*d, 1)
-	blocks(&n.DecoderLevel3, c.Blocks[2], 4*d, c.Heads[2])
+	stack(&n.DecoderLevel3, c.Blocks[2], 4*d, c.Heads[2])
 	up(&n.Up3_2, 4*d)
 	conv(&n.ReduceChanLevel2, 2*d+2*d, 2*d, 1)
 	noise(&n.NoiseLevel2, 1)
 	conv(&n.ReduceNoiseLevel2, 4*d+c.PromptDims[1], 4*d, 1)
-	blocks(&n.DecoderLevel2, c.Blocks[1], 2*d, c.Heads[1])
+	stack(&n.DecoderLevel2, c.Blocks[1], 2*d, c.Heads[1])
 	up(&n.Up2_1, 2*d)
 	noise(&n.NoiseLevel1, 0)
 	conv(&n.ReduceNoiseLevel1, 2*d+c.PromptDims[0], 2*d, 1)
-	blocks(&n.DecoderLevel1, c.Blocks[0], 2*d, c.Heads[0])
-	blocks(&n.Refinement, c.RefinementBlocks, 2*d, c.Heads[0])
+	stack(&n.DecoderLevel1, c.Blocks[0], 2*d, c.Heads[0])
+	stack(&n.Refinement, c.RefinementBlocks, 2*d, c.Heads[0])
 	conv(&n.Output, 2*d, c.OutChannels, 3)
 	if err != nil {
 		n.Close()
@@ -282,9 +283,9 @@ func NewPromptIR(g *torch.Generator, cfg PromptIRConfig) (*PromptIR, error) {
 	return n, nil
 }
 
-func (n *PromptIR) blockConfig(dim, heads int64) layers.TransformerBlockConfig {
+func (n *PromptIR) blockConfig(dim, heads int64) blocks.TransformerBlockConfig {
 	c := n.Config
-	return layers.TransformerBlockConfig{Dim: dim, Heads: heads, FFNExpansion: c.FFNExpansion, Bias: c.Bias, Norm: c.Norm}
+	return blocks.TransformerBlockConfig{Dim: dim, Heads: heads, FFNExpansion: c.FFNExpansion, Bias: c.Bias, Norm: c.Norm}
 }
 
 // Visit reports the tensors with the reference names, in its state_dict
@@ -337,7 +338,7 @@ func (n *PromptIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 
 // promptIRPromptStep adds a prompt to f and brings the channels back: reduce(noise(
 // cat(f, prompt(f)))). Its intermediates are freed before it returns.
-func promptIRPromptStep(f *torch.Tensor, p *layers.PromptGenBlock, noise *layers.TransformerBlock, reduce *layers.Conv2d) *torch.Tensor {
+func promptIRPromptStep(f *torch.Tensor, p *blocks.PromptGenBlock, noise *blocks.TransformerBlock, reduce *layers.Conv2d) *torch.Tensor {
 	return layers.Step(f, func(f *torch.Tensor) *torch.Tensor {
 		return reduce.Forward(noise.Forward(torch.Cat([]*torch.Tensor{f, p.Forward(f)}, 1)))
 	})
@@ -345,7 +346,7 @@ func promptIRPromptStep(f *torch.Tensor, p *layers.PromptGenBlock, noise *layers
 
 // promptIRUpStep upsamples f, appends the skip feature and reduces the channels
 // (reduce may be nil: decoder level 1 has no reduction).
-func promptIRUpStep(f, skip *torch.Tensor, up *layers.ShuffleUp, reduce *layers.Conv2d) *torch.Tensor {
+func promptIRUpStep(f, skip *torch.Tensor, up *blocks.ShuffleUp, reduce *layers.Conv2d) *torch.Tensor {
 	return layers.Step(f, func(f *torch.Tensor) *torch.Tensor {
 		t := torch.Cat([]*torch.Tensor{up.Forward(f), skip}, 1)
 		if reduce != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/promptirrule"
 	"github.com/gomioir/gomioir/internal/testutil"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/nets/torch/host"
@@ -36,7 +37,7 @@ func promptIRFixtureConfig(t testing.TB) PromptIRConfig {
 	testutil.ModelJSON(t, "PromptIR.config.json", &f)
 	k := f.Kwargs
 	require.True(t, k.Decoder)
-	norm, err := layers.ParseNormType(k.LayerNormType)
+	norm, err := blocks.ParseNormType(k.LayerNormType)
 	require.NoError(t, err)
 	return PromptIRConfig{InChannels: k.InpChannels, OutChannels: k.OutChannels, Dim: k.Dim, Blocks: k.NumBlocks,
 		RefinementBlocks: k.NumRefinementBlocks, Heads: k.Heads, FFNExpansion: k.FFN, Bias: k.Bias, Norm: norm}
@@ -60,7 +61,7 @@ func loadPromptIRFixture(t testing.TB) *PromptIR {
 	t.Helper()
 	n, err := NewPromptIR(nil, promptIRFixtureConfig(t))
 	require.NoError(t, err)
-	require.NoError(t, layers.LoadStateDict(n, promptIRFixtureWeights(t), layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(n, promptIRFixtureWeights(t), nil))
 	return n
 }
 
@@ -77,7 +78,7 @@ func TestPromptIRPaperParamsAndKeys(t *testing.T) {
 	require.Equal(t, int64(35_376_967), layers.NumParams(n))
 	require.Equal(t, testutil.Keys(t, "PromptIR.full.keys.json"), swinModuleKeys(n))
 	var prompts int64
-	for _, p := range []*layers.PromptGenBlock{n.Prompt1, n.Prompt2, n.Prompt3} {
+	for _, p := range []*blocks.PromptGenBlock{n.Prompt1, n.Prompt2, n.Prompt3} {
 		prompts += p.PromptParam.Numel()
 	}
 	require.Equal(t, int64(2_375_680), prompts)
@@ -91,7 +92,7 @@ func TestPromptIRPaperParamsAndKeys(t *testing.T) {
 	require.Equal(t, []int64{1, 2, 4, 8}, c.Heads)
 	require.Equal(t, 2.66, c.FFNExpansion)
 	require.False(t, c.Bias)
-	require.Equal(t, layers.NormWithBias, c.Norm)
+	require.Equal(t, blocks.NormWithBias, c.Norm)
 	require.Equal(t, int64(4), c.NoiseHeads)
 }
 
@@ -202,12 +203,13 @@ func TestPromptIRNeverCallsHook(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	called := 0
-	_, err = torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := g.Rand(s, []int64{2, 3, 64, 64}, nil)
 		require.NoError(t, err)
 		return n.Forward(x, func(string, *torch.Tensor) *torch.Tensor { called++; return nil })
 	})
 	require.NoError(t, err)
+	out.Close()
 	require.Zero(t, called)
 }
 

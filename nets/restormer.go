@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
@@ -37,7 +38,7 @@ type RestormerConfig struct {
 	// Bias adds a bias to every convolution (the paper's bias=False).
 	Bias bool
 	// Norm is the LayerNorm variant (WithBias).
-	Norm layers.NormType
+	Norm blocks.NormType
 	// NoGlobalResidual drops the final "+ input" (the reference's
 	// global_residual=False).
 	NoGlobalResidual bool
@@ -89,7 +90,7 @@ func (c RestormerConfig) withDefaults() RestormerConfig {
 		c.Heads = []int64{1, 2, 4, 8}
 	}
 	if c.FFNExpansion == 0 {
-		c.FFNExpansion = layers.DefaultFFNExpansion
+		c.FFNExpansion = blocks.DefaultFFNExpansion
 	}
 	c.Blocks = slices.Clone(c.Blocks)
 	c.Heads = slices.Clone(c.Heads)
@@ -102,7 +103,7 @@ func (c RestormerConfig) validate() error {
 		return fmt.Errorf("bad size in %+v", c)
 	case len(c.Blocks) != 4 || len(c.Heads) != 4:
 		return fmt.Errorf("%d block counts and %d head counts (want 4 each: levels 1-3 and the latent)", len(c.Blocks), len(c.Heads))
-	case c.Norm != layers.NormWithBias && c.Norm != layers.NormBiasFree:
+	case c.Norm != blocks.NormWithBias && c.Norm != blocks.NormBiasFree:
 		return fmt.Errorf("unknown LayerNorm type %d", int(c.Norm))
 	case c.DualPixelTask && c.NoGlobalResidual:
 		return fmt.Errorf("the dual-pixel task has no global residual to drop")
@@ -126,7 +127,7 @@ func (c RestormerConfig) validate() error {
 // Restormer is the Restormer backbone as MiOIR uses it (BasicSR's
 // restormer_arch, classes Restormer, Restormer_EP and Restormer_AP, which
 // share every backbone key): a four-level U-Net of transformer blocks
-// (layers.TransformerBlock: MDTA and GDFN) on feature maps.
+// (blocks.TransformerBlock: MDTA and GDFN) on feature maps.
 //
 //	e1 = enc1(patch_embed(x))                      Dim channels, H x W
 //	e2 = enc2(down1_2(e1)); e3 = enc3(down2_3(e2)) 2*Dim, H/2; 4*Dim, H/4
@@ -146,16 +147,16 @@ func (c RestormerConfig) validate() error {
 // prompt from the padded image), as mioir's Restore does.
 type Restormer struct {
 	Config     RestormerConfig
-	PatchEmbed *layers.OverlapPatchEmbed
+	PatchEmbed *blocks.OverlapPatchEmbed
 	// Encoder holds encoder levels 1-3 (encoder_level1..3), Down the
 	// downsamplers after them (down1_2, down2_3, down3_4).
 	Encoder [3]layers.Sequential
-	Down    [3]*layers.ShuffleDown
+	Down    [3]*blocks.ShuffleDown
 	Latent  layers.Sequential
 	// Up holds up4_3, up3_2, up2_1; Reduce reduce_chan_level3 and
 	// reduce_chan_level2; Decoder decoder_level3, decoder_level2,
 	// decoder_level1 (in forward order).
-	Up         [3]*layers.ShuffleUp
+	Up         [3]*blocks.ShuffleUp
 	Reduce     [2]*layers.Conv2d
 	Decoder    [3]layers.Sequential
 	Refinement layers.Sequential
@@ -205,30 +206,30 @@ func NewRestormer(g *torch.Generator, cfg RestormerConfig) (*Restormer, error) {
 		n.Close()
 		return nil, fmt.Errorf("nets: Restormer: %w", err)
 	}
-	blocks := func(count int, dim, heads int64) (layers.Sequential, error) {
-		return layers.NewTransformerBlocks(g, count, layers.TransformerBlockConfig{
+	stack := func(count int, dim, heads int64) (layers.Sequential, error) {
+		return blocks.NewTransformerBlocks(g, count, blocks.TransformerBlockConfig{
 			Dim: dim, Heads: heads, FFNExpansion: c.FFNExpansion, Bias: c.Bias, Norm: c.Norm})
 	}
 	var err error
-	if n.PatchEmbed, err = layers.NewOverlapPatchEmbed(g, c.InChannels, c.Dim, false); err != nil {
+	if n.PatchEmbed, err = blocks.NewOverlapPatchEmbed(g, c.InChannels, c.Dim, false); err != nil {
 		return fail(err)
 	}
 	for i := range 3 {
-		if n.Encoder[i], err = blocks(c.Blocks[i], c.Dim<<i, c.Heads[i]); err != nil {
+		if n.Encoder[i], err = stack(c.Blocks[i], c.Dim<<i, c.Heads[i]); err != nil {
 			return fail(err)
 		}
-		if n.Down[i], err = layers.NewShuffleDown(g, c.Dim<<i); err != nil {
+		if n.Down[i], err = blocks.NewShuffleDown(g, c.Dim<<i); err != nil {
 			return fail(err)
 		}
 	}
-	if n.Latent, err = blocks(c.Blocks[3], c.Dim*8, c.Heads[3]); err != nil {
+	if n.Latent, err = stack(c.Blocks[3], c.Dim*8, c.Heads[3]); err != nil {
 		return fail(err)
 	}
-	cc := layers.ConvConfig{NoBias: !c.Bias}
+	cc := &layers.ConvConfig{NoBias: !c.Bias}
 	for i := range 3 {
 		// Level 3-i: up from 2^(3-i)*Dim channels.
 		w := c.Dim << (3 - i)
-		if n.Up[i], err = layers.NewShuffleUp(g, w); err != nil {
+		if n.Up[i], err = blocks.NewShuffleUp(g, w); err != nil {
 			return fail(err)
 		}
 		dec := w / 2 // decoder levels 3 and 2: after the 1x1 reduction
@@ -240,11 +241,11 @@ func NewRestormer(g *torch.Generator, cfg RestormerConfig) (*Restormer, error) {
 		} else {
 			dec, heads = w, c.Heads[0] // level 1: the concatenation, 2*Dim
 		}
-		if n.Decoder[i], err = blocks(c.Blocks[2-i], dec, heads); err != nil {
+		if n.Decoder[i], err = stack(c.Blocks[2-i], dec, heads); err != nil {
 			return fail(err)
 		}
 	}
-	if n.Refinement, err = blocks(max(c.RefinementBlocks, 0), c.Dim*2, c.Heads[0]); err != nil {
+	if n.Refinement, err = stack(max(c.RefinementBlocks, 0), c.Dim*2, c.Heads[0]); err != nil {
 		return fail(err)
 	}
 	if c.DualPixelTask {
@@ -252,7 +253,7 @@ func NewRestormer(g *torch.Generator, cfg RestormerConfig) (*Restormer, error) {
 			return fail(err)
 		}
 	}
-	if n.Output, err = layers.NewConv2d(g, c.Dim*2, c.OutChannels, 3, layers.ConvConfig{Padding: 1, NoBias: !c.Bias}); err != nil {
+	if n.Output, err = layers.NewConv2d(g, c.Dim*2, c.OutChannels, 3, &layers.ConvConfig{Padding: 1, NoBias: !c.Bias}); err != nil {
 		return fail(err)
 	}
 	return n, nil
@@ -406,15 +407,15 @@ func inferRestormerBody(k *keys.Keys) (RestormerConfig, error) {
 	// hidden width, else a value inside the interval they allow.
 	fits := func(e float64) bool {
 		for i, h := range hidden {
-			if layers.GDFNHidden(c.Dim<<i, e) != h {
+			if blocks.GDFNHidden(c.Dim<<i, e) != h {
 				return false
 			}
 		}
 		return true
 	}
 	switch {
-	case fits(layers.DefaultFFNExpansion):
-		c.FFNExpansion = layers.DefaultFFNExpansion
+	case fits(blocks.DefaultFFNExpansion):
+		c.FFNExpansion = blocks.DefaultFFNExpansion
 	case lo < hi && fits((lo+hi)/2):
 		c.FFNExpansion = (lo + hi) / 2
 	default:
@@ -425,7 +426,7 @@ func inferRestormerBody(k *keys.Keys) (RestormerConfig, error) {
 	// has one exactly when the network was built with bias=True.
 	c.Bias = k.Has("output.bias")
 	if !k.Has("encoder_level1.0.norm1.body.bias") {
-		c.Norm = layers.NormBiasFree
+		c.Norm = blocks.NormBiasFree
 	}
 	return c, nil
 }

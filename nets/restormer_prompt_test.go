@@ -72,7 +72,7 @@ func TestRestormerPromptedParity(t *testing.T) {
 			require.NoError(t, err)
 			sd, err := ck.StateDict("params")
 			require.NoError(t, err)
-			require.NoError(t, layers.LoadStateDict(m, sd, layers.LoadOptions{}))
+			require.NoError(t, layers.LoadStateDict(m, sd, nil))
 			require.Equal(t, int64(map[string]int{"Restormer_EP": 374_059, "Restormer_AP": 399_147}[name]),
 				layers.NumParams(m))
 

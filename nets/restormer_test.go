@@ -10,6 +10,7 @@ import (
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/pth"
 	"github.com/gomioir/gomioir/internal/testutil"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -35,7 +36,7 @@ func restormerFixtureConfig(t testing.TB, name string) RestormerConfig {
 	}
 	testutil.ModelJSON(t, name+".config.json", &f)
 	k := f.Kwargs
-	norm, err := layers.ParseNormType(k.LayerNormType)
+	norm, err := blocks.ParseNormType(k.LayerNormType)
 	require.NoError(t, err)
 	return RestormerConfig{InChannels: k.InpChannels, OutChannels: k.OutChannels, Dim: k.Dim,
 		Blocks: k.NumBlocks, RefinementBlocks: k.NumRefinementBlocks, Heads: k.Heads, FFNExpansion: k.FFN,
@@ -53,7 +54,7 @@ func loadRestormerFixture(t testing.TB, section string) *Restormer {
 	require.NoError(t, err)
 	sd, err := ck.StateDict(section)
 	require.NoError(t, err)
-	require.NoError(t, layers.LoadStateDict(n, sd, layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(n, sd, nil))
 	return n
 }
 
@@ -74,7 +75,7 @@ func TestRestormerPaperParamsAndKeys(t *testing.T) {
 	c := RestormerPaperConfig()
 	require.Equal(t, RestormerConfig{InChannels: 3, OutChannels: 3, Dim: 48, Blocks: []int{4, 6, 6, 8},
 		RefinementBlocks: 4, Heads: []int64{1, 2, 4, 8}, FFNExpansion: 2.66}, c)
-	require.Equal(t, layers.NormWithBias, c.Norm)
+	require.Equal(t, blocks.NormWithBias, c.Norm)
 	m := n.Modulation()
 	require.Equal(t, []string{"F_ext_net1", "F_ext_net2", "F_ext_net3", "F_ext_net4"}, m.Extractors)
 	require.Equal(t, []ModulationPoint{
@@ -255,7 +256,7 @@ func TestRestormerConfigVariants(t *testing.T) {
 		{Heads: []int64{1, 2, 4}},
 		{Dim: 6, Heads: []int64{4, 2, 4, 8}},
 		{Blocks: []int{1, -1, 1, 1}},
-		{Norm: layers.NormType(7)},
+		{Norm: blocks.NormType(7)},
 		{DualPixelTask: true, NoGlobalResidual: true},
 		{Dim: 5},
 	} {
@@ -279,7 +280,7 @@ func TestRestormerConfigVariants(t *testing.T) {
 	// the resamplers, which the reference builds without); the dual-pixel
 	// head adds skip_conv.
 	bf := small
-	bf.Norm = layers.NormBiasFree
+	bf.Norm = blocks.NormBiasFree
 	nb, err := NewRestormer(nil, bf)
 	require.NoError(t, err)
 	defer nb.Close()

@@ -121,7 +121,7 @@ func NewSRResNet(g *torch.Generator, cfg SRResNetConfig) (*SRResNet, error) {
 		return nil, fmt.Errorf("nets: SRResNet: %w", err)
 	}
 	var err error
-	if n.ConvFirst, err = layers.NewConv2d(g, c.InChannels, c.Features, 3, layers.ConvConfig{Padding: 1}); err != nil {
+	if n.ConvFirst, err = layers.NewConv2d(g, c.InChannels, c.Features, 3, &layers.ConvConfig{Padding: 1}); err != nil {
 		return fail(err)
 	}
 	for range c.Blocks {
@@ -132,10 +132,10 @@ func NewSRResNet(g *torch.Generator, cfg SRResNetConfig) (*SRResNet, error) {
 		n.Body = append(n.Body, b)
 		n.points = append(n.points, "body"+strconv.Itoa(len(n.Body)))
 	}
-	if n.ConvHR, err = layers.NewConv2d(g, c.Features, c.Features, 3, layers.ConvConfig{Padding: 1}); err != nil {
+	if n.ConvHR, err = layers.NewConv2d(g, c.Features, c.Features, 3, &layers.ConvConfig{Padding: 1}); err != nil {
 		return fail(err)
 	}
-	if n.ConvLast, err = layers.NewConv2d(g, c.Features, c.OutChannels, 3, layers.ConvConfig{Padding: 1}); err != nil {
+	if n.ConvLast, err = layers.NewConv2d(g, c.Features, c.OutChannels, 3, &layers.ConvConfig{Padding: 1}); err != nil {
 		return fail(err)
 	}
 	if !c.Prompted {

@@ -50,7 +50,7 @@ func srForward(t *testing.T, section string) []float32 {
 	n, err := NewSRResNet(nil, SRResNetConfig{})
 	require.NoError(t, err)
 	defer n.Close()
-	require.NoError(t, layers.LoadStateDict(n, sd, layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(n, sd, nil))
 	in, _ := testutil.ReadNpy(t, "SRResNet.in.npy")
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := torch.FromSlice(s, in, 1, 3, 64, 64)
@@ -99,7 +99,7 @@ func TestSRResNetLoadIsStrict(t *testing.T) {
 	n, err := NewSRResNet(nil, SRResNetConfig{})
 	require.NoError(t, err)
 	defer n.Close()
-	err = layers.LoadStateDict(n, sd, layers.LoadOptions{})
+	err = layers.LoadStateDict(n, sd, nil)
 	var le *layers.LoadError
 	require.ErrorAs(t, err, &le)
 	require.Contains(t, le.Missing, "body.0.conv1.weight")

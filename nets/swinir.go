@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
@@ -155,7 +156,7 @@ func (c SwinIRConfig) validate() error {
 // around all of it. Names: residual_group.blocks.N.*, conv.* (conv.0/2/4
 // for "3conv").
 type RSTB struct {
-	Blocks layers.SwinBlocks
+	Blocks blocks.SwinBlocks
 	Conv   layers.Layer
 }
 
@@ -172,8 +173,8 @@ func (r *RSTB) Visit(v layers.Visitor) {
 // freed before it returns.
 func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 	return layers.Step(x, func(x *torch.Tensor) *torch.Tensor {
-		t := r.Conv.Forward(layers.PatchUnembed(r.Blocks.Forward(x, h, w), h, w))
-		return (*layers.PatchEmbed)(nil).Forward(t).Add(x)
+		t := r.Conv.Forward(blocks.PatchUnembed(r.Blocks.Forward(x, h, w), h, w))
+		return (*blocks.PatchEmbed)(nil).Forward(t).Add(x)
 	})
 }
 
@@ -196,7 +197,7 @@ func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 type SwinIR struct {
 	Config             SwinIRConfig
 	ConvFirst          *layers.Conv2d
-	PatchEmbed         *layers.PatchEmbed
+	PatchEmbed         *blocks.PatchEmbed
 	Layers             []*RSTB
 	Norm               *layers.LayerNorm
 	ConvAfterBody      layers.Layer
@@ -205,7 +206,7 @@ type SwinIR struct {
 	ConvLast           *layers.Conv2d
 
 	mean  *torch.Tensor // (1, C, 1, 1), a plain attribute in the reference (no state_dict key)
-	masks *layers.MaskCache
+	masks *blocks.MaskCache
 }
 
 var _ Backbone = (*SwinIR)(nil)
@@ -220,13 +221,13 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("nets: SwinIR: %w", err)
 	}
-	n := &SwinIR{Config: c, masks: &layers.MaskCache{}}
+	n := &SwinIR{Config: c, masks: &blocks.MaskCache{}}
 	fail := func(err error) (*SwinIR, error) {
 		n.Close()
 		return nil, fmt.Errorf("nets: SwinIR: %w", err)
 	}
 	conv := func(in, out, k int64) (*layers.Conv2d, error) {
-		return layers.NewConv2d(g, in, out, k, layers.ConvConfig{Padding: k / 2})
+		return layers.NewConv2d(g, in, out, k, &layers.ConvConfig{Padding: k / 2})
 	}
 	resi := func() (layers.Layer, error) {
 		if c.ResiConnection == "1conv" {
@@ -254,7 +255,7 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 	if n.ConvFirst, err = conv(c.InChannels, c.EmbedDim, 3); err != nil {
 		return fail(err)
 	}
-	n.PatchEmbed = &layers.PatchEmbed{}
+	n.PatchEmbed = &blocks.PatchEmbed{}
 	if n.PatchEmbed.Norm, err = layers.NewLayerNorm(c.EmbedDim, 0, false); err != nil {
 		return fail(err)
 	}
@@ -263,7 +264,7 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 		r := &RSTB{}
 		n.Layers = append(n.Layers, r)
 		for j := range depth {
-			b, err := layers.NewSwinBlock(g, layers.SwinBlockConfig{
+			b, err := blocks.NewSwinBlock(g, blocks.SwinBlockConfig{
 				Dim: c.EmbedDim, Heads: c.Heads[i], WindowSize: c.WindowSize,
 				Shift: int64(j%2) * (c.WindowSize / 2), MLPRatio: c.MLPRatio, NoQKVBias: c.NoQKVBias,
 				Resolution: [2]int64{c.ImgSize, c.ImgSize}, Masks: n.masks, DropPath: rates[0],
@@ -273,7 +274,7 @@ func NewSwinIR(g *torch.Generator, cfg SwinIRConfig) (*SwinIR, error) {
 				return fail(err)
 			}
 			r.Blocks = append(r.Blocks, b)
-			if err := layers.TruncNormalLinears(g, b); err != nil {
+			if err := blocks.TruncNormalLinears(g, b); err != nil {
 				return fail(err)
 			}
 		}
@@ -425,7 +426,7 @@ func (n *SwinIR) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 		tok = next
 	}
 	g := layers.Step(tok, func(t *torch.Tensor) *torch.Tensor {
-		body := layers.PatchUnembed(n.Norm.Forward(t), h, w)
+		body := blocks.PatchUnembed(n.Norm.Forward(t), h, w)
 		return hook.Apply(SwinIRAfterBody, n.ConvAfterBody.Forward(body).Add(f))
 	})
 	tok.Close()

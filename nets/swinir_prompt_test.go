@@ -39,7 +39,7 @@ func TestSwinIRPromptedParity(t *testing.T) {
 			require.NoError(t, err)
 			sd, err := ck.StateDict("params")
 			require.NoError(t, err)
-			require.NoError(t, layers.LoadStateDict(model, sd, layers.LoadOptions{}))
+			require.NoError(t, layers.LoadStateDict(model, sd, nil))
 			require.Equal(t, int64(map[string]int{"SwinIR_EP": 1_222_461, "SwinIR_AP": 1_228_733}[tc.name]),
 				layers.NumParams(model))
 

@@ -56,7 +56,7 @@ func loadSwinFixture(t testing.TB, name string) *SwinIR {
 	require.NoError(t, err)
 	sd, err := ck.StateDict("params")
 	require.NoError(t, err)
-	require.NoError(t, layers.LoadStateDict(n, sd, layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(n, sd, nil))
 	return n
 }
 

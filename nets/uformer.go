@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
@@ -242,7 +243,7 @@ func uformerDropPathRates(c UformerConfig) [][]float64 {
 // LeWin blocks, even ones on plain windows and odd ones on windows shifted
 // by half a window. Names: blocks.N.*.
 type UformerLayer struct {
-	Blocks []*layers.LeWinBlock
+	Blocks []*blocks.LeWinBlock
 }
 
 // Visit reports the blocks.
@@ -284,15 +285,15 @@ func (l *UformerLayer) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 // prompt from the padded image (see Uformer.Padding).
 type Uformer struct {
 	Config     UformerConfig
-	InputProj  *layers.UformerInputProj
-	OutputProj *layers.UformerOutputProj
+	InputProj  *blocks.UformerInputProj
+	OutputProj *blocks.UformerOutputProj
 	Encoder    [4]*UformerLayer
-	Downsample [4]*layers.UformerDownsample
+	Downsample [4]*blocks.UformerDownsample
 	Bottleneck *UformerLayer
-	Upsample   [4]*layers.UformerUpsample
+	Upsample   [4]*blocks.UformerUpsample
 	Decoder    [4]*UformerLayer
 
-	masks *layers.MaskCache
+	masks *blocks.MaskCache
 }
 
 var _ Backbone = (*Uformer)(nil)
@@ -307,7 +308,7 @@ func NewUformer(g *torch.Generator, cfg UformerConfig) (*Uformer, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("nets: Uformer: %w", err)
 	}
-	n := &Uformer{Config: c, masks: &layers.MaskCache{}}
+	n := &Uformer{Config: c, masks: &blocks.MaskCache{}}
 	fail := func(err error) (*Uformer, error) {
 		n.Close()
 		return nil, fmt.Errorf("nets: Uformer: %w", err)
@@ -320,7 +321,7 @@ func NewUformer(g *torch.Generator, cfg UformerConfig) (*Uformer, error) {
 			if !c.NoShift && j%2 == 1 {
 				shift = c.WindowSize / 2
 			}
-			b, err := layers.NewLeWinBlock(g, layers.LeWinBlockConfig{
+			b, err := blocks.NewLeWinBlock(g, blocks.LeWinBlockConfig{
 				Dim: c.layerDim(i), Heads: c.Heads[i], WindowSize: c.WindowSize, Shift: shift,
 				MLPRatio: c.MLPRatio, NoQKVBias: c.NoQKVBias, Modulator: i > 4 && !c.NoModulator,
 				Resolution: c.ImgSize / c.layerScale(i), Masks: n.masks, DropPath: rates[i][j],
@@ -335,17 +336,17 @@ func NewUformer(g *torch.Generator, cfg UformerConfig) (*Uformer, error) {
 	}
 	var err error
 	// The reference's registration (and state_dict) order.
-	if n.InputProj, err = layers.NewUformerInputProj(g, c.DDIn, c.EmbedDim); err != nil {
+	if n.InputProj, err = blocks.NewUformerInputProj(g, c.DDIn, c.EmbedDim); err != nil {
 		return fail(err)
 	}
-	if n.OutputProj, err = layers.NewUformerOutputProj(g, 2*c.EmbedDim, c.InChannels); err != nil {
+	if n.OutputProj, err = blocks.NewUformerOutputProj(g, 2*c.EmbedDim, c.InChannels); err != nil {
 		return fail(err)
 	}
 	for k := range 4 {
 		if n.Encoder[k], err = layer(k); err != nil {
 			return fail(err)
 		}
-		if n.Downsample[k], err = layers.NewUformerDownsample(g, c.layerDim(k), 2*c.layerDim(k)); err != nil {
+		if n.Downsample[k], err = blocks.NewUformerDownsample(g, c.layerDim(k), 2*c.layerDim(k)); err != nil {
 			return fail(err)
 		}
 	}
@@ -355,7 +356,7 @@ func NewUformer(g *torch.Generator, cfg UformerConfig) (*Uformer, error) {
 	for k := range 4 {
 		// upsample_k maps the previous layer's width to half the next
 		// decoder width; the skip supplies the other half.
-		if n.Upsample[k], err = layers.NewUformerUpsample(g, c.layerDim(4+k), c.layerDim(5+k)/2); err != nil {
+		if n.Upsample[k], err = blocks.NewUformerUpsample(g, c.layerDim(4+k), c.layerDim(5+k)/2); err != nil {
 			return fail(err)
 		}
 		if n.Decoder[k], err = layer(5 + k); err != nil {
@@ -422,7 +423,7 @@ func (n *Uformer) Modulation() Modulation { return n.Config.withDefaults().Modul
 // Modulation is Uformer.Modulation without a network, so prompt modules can be
 // built first, as the reference constructs them. (The reference then redraws
 // its FC pairs, like every Linear, truncated-normal std 0.02 with zero bias;
-// layers.TruncNormalLinears does that to a seeded prompt.Modulator's
+// blocks.TruncNormalLinears does that to a seeded prompt.Modulator's
 // Scale and Shift layers.)
 func (c UformerConfig) Modulation() Modulation {
 	c = c.withDefaults()

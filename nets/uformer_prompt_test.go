@@ -29,7 +29,7 @@ func loadUformerPrompted(t testing.TB, name string, kind prompt.Kind) (*nets.Ufo
 	require.NoError(t, err)
 	sd, err := ck.StateDict("params")
 	require.NoError(t, err)
-	require.NoError(t, layers.LoadStateDict(layers.Modules{mod, net}, sd, layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(layers.Modules{mod, net}, sd, nil))
 	return net, mod
 }
 

@@ -43,7 +43,7 @@ func loadUformerFixture(t testing.TB, name string) *Uformer {
 	require.NoError(t, err)
 	sd, err := ck.StateDict("params")
 	require.NoError(t, err)
-	require.NoError(t, layers.LoadStateDict(n, sd, layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(n, sd, nil))
 	return n
 }
 

@@ -230,7 +230,7 @@ func BenchmarkSideBySideTrain(b *testing.B) {
 				require.NoError(b, layers.To(model, dev))
 			}
 			require.NoError(b, layers.SetRequiresGrad(model, true))
-			opt, err := torch.NewAdam(layers.Parameters(model), torch.AdamConfig{
+			opt, err := torch.NewAdam(layers.Parameters(model), &torch.AdamConfig{
 				LR: 2e-4, Beta1: 0.9, Beta2: 0.99, WeightDecay: tr.decay, Decoupled: tr.adamW})
 			require.NoError(b, err)
 			defer opt.Close()

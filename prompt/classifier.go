@@ -8,10 +8,14 @@ import (
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
-// Priority is the order in which the reference's EP test code breaks ties
-// between equal classifier outputs: rain, haze, blur, noise, jpeg, dark, sr
-// (as prompt indices).
-var Priority = [NumTasks]int{3, 4, 0, 1, 2, 5, 6}
+// priority is the order in which the reference's EP test code breaks ties
+// between equal classifier outputs (see Priority).
+var priority = [NumTasks]int{3, 4, 0, 1, 2, 5, 6}
+
+// Priority returns the order in which the reference's EP test code breaks
+// ties between equal classifier outputs: rain, haze, blur, noise, jpeg,
+// dark, sr, as prompt indices. The result is a copy.
+func Priority() [NumTasks]int { return priority }
 
 // Classifier is the reference's task classifier: CondNet (3x3 stride-3
 // convolutions 3->128->128, then 1x1 convolutions 128->128->128->32,
@@ -32,14 +36,14 @@ func NewClassifier(g *torch.Generator) (*Classifier, error) {
 		return nil, fmt.Errorf("prompt: classifier: %w", err)
 	}
 	var err error
-	if c.LastOut, err = layers.NewLinear(g, 32, NumTasks, true); err != nil {
+	if c.LastOut, err = layers.NewLinear(g, 32, NumTasks, false); err != nil {
 		return fail(err)
 	}
 	convs := []struct{ in, out, k, stride int64 }{
 		{3, 128, 3, 3}, {128, 128, 3, 3}, {128, 128, 1, 1}, {128, 128, 1, 1}, {128, 32, 1, 1},
 	}
 	for i, cv := range convs {
-		conv, err := layers.NewConv2d(g, cv.in, cv.out, cv.k, layers.ConvConfig{Stride: cv.stride})
+		conv, err := layers.NewConv2d(g, cv.in, cv.out, cv.k, &layers.ConvConfig{Stride: cv.stride})
 		if err != nil {
 			return fail(err)
 		}
@@ -114,7 +118,7 @@ func SelectIndex(probs []float32) (int, error) {
 		}
 		best = max(best, p)
 	}
-	for _, i := range Priority {
+	for _, i := range priority {
 		if probs[i] == best {
 			return i, nil
 		}

@@ -30,7 +30,9 @@
 // reference's EP test code selects: among the classes that reach the maximum,
 // the first in the order rain, haze, blur, noise, jpeg, dark, sr (Priority,
 // SelectIndex). Column i of the probabilities is the task whose
-// degrade.Task.PromptIndex is i.
+// degrade.Task.PromptIndex is i. Priority is a function returning a copy,
+// so that no caller can change the selection of every other; the package
+// exports no variables.
 //
 // All modules are layers.Modules: they load the authors' .pth files strictly
 // with layers.LoadStateDict and free their tensors with Close.

@@ -21,16 +21,16 @@ type Extractor struct {
 // NewExtractor returns an extractor for prompts with in channels (1 for
 // explicit maps, 3 for adaptive prompts), with PyTorch's default init from g.
 func NewExtractor(g *torch.Generator, in int64) (*Extractor, error) {
-	c1, err := layers.NewConv2d(g, in, VectorSize, 7, layers.ConvConfig{Stride: 2})
+	c1, err := layers.NewConv2d(g, in, VectorSize, 7, &layers.ConvConfig{Stride: 2})
 	if err != nil {
 		return nil, fmt.Errorf("prompt: extractor: %w", err)
 	}
 	e := &Extractor{Conv1: c1}
-	if e.Conv2, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, layers.ConvConfig{Stride: 2}); err != nil {
+	if e.Conv2, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, &layers.ConvConfig{Stride: 2}); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("prompt: extractor: %w", err)
 	}
-	if e.Conv3, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, layers.ConvConfig{Stride: 2}); err != nil {
+	if e.Conv3, err = layers.NewConv2d(g, VectorSize, VectorSize, 3, &layers.ConvConfig{Stride: 2}); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("prompt: extractor: %w", err)
 	}
@@ -50,9 +50,9 @@ func (e *Extractor) Visit(v layers.Visitor) {
 // Forward returns the (N, 64) prompt vector of p (N, C, H, W).
 func (e *Extractor) Forward(p *torch.Tensor) *torch.Tensor {
 	pad := layers.ZeroPad2d(1)
-	f := e.Conv1.Forward(pad(p)).Relu()
-	f = e.Conv2.Forward(pad(f)).Relu()
-	f = e.Conv3.Forward(pad(f)).Relu()
+	f := e.Conv1.Forward(pad(p)).ReLU()
+	f = e.Conv2.Forward(pad(f)).ReLU()
+	f = e.Conv3.Forward(pad(f)).ReLU()
 	return f.Mean(false, 2, 3)
 }
 

@@ -45,5 +45,5 @@ func loadFixture(t testing.TB, m layers.Module, name, section string) {
 	require.NoError(t, err)
 	sd, err := ck.StateDict(section)
 	require.NoError(t, err)
-	require.NoError(t, layers.LoadStateDict(m, sd, layers.LoadOptions{}))
+	require.NoError(t, layers.LoadStateDict(m, sd, nil))
 }

@@ -90,7 +90,7 @@ func NewModulator(g *torch.Generator, kind Kind, m nets.Modulation) (*Modulator,
 	}
 	for _, pair := range []*[]*layers.Linear{&mod.Scale, &mod.Shift} {
 		for _, p := range m.Points {
-			l, err := layers.NewLinear(g, VectorSize, p.Channels, true)
+			l, err := layers.NewLinear(g, VectorSize, p.Channels, false)
 			if err != nil {
 				return fail(err)
 			}

@@ -178,7 +178,10 @@ func TestClassifierParity(t *testing.T) {
 	t.Logf("Classifier: rel L2 %.3g, max abs %.3g", rel, maxAbs)
 	require.LessOrEqual(t, rel, 1e-5)
 	f := readTaskFixture(t)
-	require.Equal(t, f.Priority, Priority[:])
+	p := Priority()
+	require.Equal(t, f.Priority, p[:])
+	p[0] = 99 // a copy: the selection order cannot be changed from outside
+	require.Equal(t, 3, Priority()[0])
 	require.InDeltaSlice(t, f.Softmax, toF64(preds[0].Probs[:]), 1e-6)
 	require.Equal(t, f.SelectedTask, preds[0].Task.Name())
 	require.Equal(t, f.SelectedIndex, preds[0].Task.PromptIndex())

@@ -21,7 +21,7 @@ func TestTrainingStepReachesEveryParameter(t *testing.T) {
 	maps, err := NewMaps(g, MapSize)
 	require.NoError(t, err)
 	require.NoError(t, layers.SetRequiresGrad(m, true))
-	opt, err := torch.NewAdam(layers.Parameters(m), torch.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99})
+	opt, err := torch.NewAdam(layers.Parameters(m), &torch.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99})
 	require.NoError(t, err)
 
 	x, err := g.Rand(nil, []int64{2, 3, 24, 24}, nil)

@@ -53,7 +53,7 @@ def go_round(binary, threads, iters):
     res = subprocess.run([binary, "-test.run", "^$", "-test.bench", "^BenchmarkConv2d$",
                           "-test.benchtime", f"{iters}x", "-test.cpu", str(threads)],
                          env=env, capture_output=True, text=True, check=True,
-                         cwd=os.path.join(ROOT, "internal", "torch"))
+                         cwd=os.path.join(ROOT, "nets", "torch"))
     out = {}
     for m in re.finditer(r"BenchmarkConv2d/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", res.stdout):
         out[m.group(1)] = float(m.group(2)) / 1e9

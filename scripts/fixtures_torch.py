@@ -232,6 +232,62 @@ put("rng.uniform", torch.empty(6).uniform_(-2, 3, generator=g))
 put("rng.normal", torch.empty(2, 3).normal_(0.5, 2.0, generator=g))
 put("rng.randn64", torch.randn((7,), generator=torch.Generator().manual_seed(7), dtype=torch.float64))
 
+# ---- cases added later: appended here so that the random inputs above stay
+# the same ----
+
+# Loss gradients (mean reduction).
+lp, lq = rnd(2, 3, 4, 4).requires_grad_(), rnd(2, 3, 4, 4)
+F.l1_loss(lp, lq).backward()
+put("lossgrad.p", lp)
+put("lossgrad.q", lq)
+put("lossgrad.l1", lp.grad)
+lp.grad = None
+F.mse_loss(lp, lq).backward()
+put("lossgrad.mse", lp.grad)
+
+# A tiny U-Net written with public ops only: reflect-padded convolutions, a
+# max-pool down, an attention block, learned (transposed convolution) and
+# bilinear (scale factor) up-sampling, skip connections by concatenation, a
+# residual output, L1 + 0.5 MSE, one backward pass and one Adam step.
+ux, ut = rnd(2, 3, 8, 8), rnd(2, 3, 8, 8)
+put("unet.x", ux)
+put("unet.t", ut)
+UNET = [("c1w", (4, 3, 3, 3)), ("c1b", (4,)), ("c2w", (8, 4, 3, 3)), ("c2b", (8,)),
+        ("lnw", (8,)), ("lnb", (8,)), ("qkvw", (24, 8)), ("qkvb", (24,)), ("pw", (8, 8)), ("pb", (8,)),
+        ("tw", (8, 4, 2, 2)), ("tb", (4,)), ("c3w", (3, 16, 3, 3)), ("c3b", (3,))]
+up = {}
+for name, shape in UNET:
+    up[name] = (rnd(*shape) * 0.5).requires_grad_()
+    put(f"unet.{name}", up[name])
+
+
+def unet(x, p):
+    e1 = F.leaky_relu(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), p["c1w"], p["c1b"]), 0.2)
+    e2 = F.gelu(F.conv2d(F.max_pool2d(e1, 2), p["c2w"], p["c2b"], padding=1))
+    n, c, h, w = e2.shape
+    tok = e2.flatten(2).transpose(1, 2)
+    q, k, v = F.linear(F.layer_norm(tok, (c,), p["lnw"], p["lnb"]), p["qkvw"], p["qkvb"]).chunk(3, -1)
+    att = torch.softmax(q @ k.transpose(1, 2) * c ** -0.5, -1) @ v
+    tok = tok + F.linear(att, p["pw"], p["pb"])
+    a = tok.transpose(1, 2).reshape(n, c, h, w)
+    u1 = F.conv_transpose2d(a, p["tw"], p["tb"], stride=2)
+    u2 = F.interpolate(a, scale_factor=2, mode="bilinear", align_corners=False)
+    d = torch.cat([e1, u1, u2], 1)
+    return F.conv2d(F.pad(d, (1, 1, 1, 1), mode="reflect"), p["c3w"], p["c3b"]) + x
+
+
+uy = unet(ux, up)
+uloss = F.l1_loss(uy, ut) + 0.5 * F.mse_loss(uy, ut)
+uloss.backward()
+put("unet.out", uy)
+put("unet.loss", uloss)
+uopt = torch.optim.Adam(list(up.values()), lr=1e-3)
+for name, _ in UNET:
+    put(f"unet.grad.{name}", up[name].grad)
+uopt.step()
+for name, _ in UNET:
+    put(f"unet.step.{name}", up[name])
+
 CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL", torch.uint8: "U8"}
 header, blobs, off = {}, [], 0
 for name in T:
@@ -243,7 +299,7 @@ for name in T:
 header["__metadata__"] = {"torch": torch.__version__, "script": "scripts/fixtures_torch.py"}
 hj = json.dumps(header, separators=(",", ":")).encode()
 hj += b" " * (-len(hj) % 8)
-dst = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "torch", "testdata", "ops.safetensors")
+dst = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nets", "torch", "testdata", "ops.safetensors")
 with open(dst, "wb") as f:
     f.write(struct.pack("<Q", len(hj)))
     f.write(hj)

@@ -82,7 +82,7 @@ fi
 # 3. Build: the test binaries of the packages with CUDA tests, the examples
 # and the benchmark binary, all at once (the shim is compiled once).
 t=$SECONDS
-pkgs=(./nets/torch ./nets/... ./mioir ./prompt)
+pkgs=(./internal/torch ./nets/torch/... ./nets/... ./mioir ./prompt)
 if ! { go build ./... && go test -count=1 -run '^$' "${pkgs[@]}" &&
   go test -c -o "$work/gobin/prompt.test" ./prompt; } >"$out/build.txt" 2>&1; then
   tail -30 "$out/build.txt" >&2; say "build failed (see build.txt)"; exit 1

@@ -72,6 +72,15 @@ make_root() {
   echo "libtorch2: root ready in $((SECONDS - t0)) s" >&2
 }
 
+if [ ! -f "$stamp" ]; then
+  make_root
+elif [ "$(cat "$stamp")" != "$want" ]; then
+  # A root made for an older package list gets what it lacks, not a new debootstrap.
+  echo "libtorch2: adding packages to $root ($want)" >&2
+  apt_in "$root"
+  echo "$want" | $sudo tee "$stamp" >/dev/null
+fi
+
 if [ "${1:-}" = "--setup" ]; then
   $sudo chroot "$root" dpkg-query -W libtorch-dev python3-torch
   exit 0

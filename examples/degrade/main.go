@@ -48,8 +48,8 @@ import (
 	"time"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/examples/internal/cli"
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/internal/npy"
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"

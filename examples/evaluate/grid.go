@@ -14,7 +14,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/gomioir/gomioir/metrics"
-	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/eval"
 )
 
 // Grid geometry, in pixels: the margin around and between cells, and the
@@ -36,7 +36,7 @@ type gridRow struct {
 	captions     [3]string
 }
 
-// gridBuilder collects one row per set from mioir.EvalOptions.OnImage and
+// gridBuilder collects one row per set from eval.Options.OnImage and
 // draws the comparison grid: a header with the column names, then per row a
 // label column (group and set label) and the degraded, restored and ground
 // truth thumbnails, each captioned with its PSNR against the ground truth.
@@ -51,7 +51,7 @@ func newGrid(height int) *gridBuilder {
 }
 
 // add keeps the first image of each set.
-func (g *gridBuilder) add(s mioir.EvalSample) {
+func (g *gridBuilder) add(s eval.Sample) {
 	if g.seen[s.Set.Name] || s.Restored == nil {
 		return
 	}
@@ -63,8 +63,8 @@ func (g *gridBuilder) add(s mioir.EvalSample) {
 	for i, img := range []*image.NRGBA{s.LQ, s.Restored, s.GT} {
 		row.thumbs[i] = thumbnail(img, g.height)
 	}
-	in, err := metrics.PSNR(s.LQ, s.GT, nil)
-	row.captions[0] = psnrCaption(in, err)
+	in, err := metrics.Measure(s.LQ, s.GT, &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true})
+	row.captions[0] = psnrCaption(in.PSNR, err)
 	row.captions[1] = psnrCaption(s.Result.PSNR, nil)
 	row.captions[2] = s.Name
 	g.rows = append(g.rows, row)

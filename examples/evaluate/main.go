@@ -14,7 +14,7 @@
 //
 // Test sets come from one of two sources:
 //
-//   - -testsets DIR: precomputed pairs (mioir.TestSetsFromDir), either the
+//   - -testsets DIR: precomputed pairs (eval.TestSetsFromDir), either the
 //     reference's CL_test layout (DIR/single_indis/sr, DIR/original/GT,
 //     DIR/unknow/..., the folders of metrics.PaperTestSets) or one folder
 //     per set, DIR/<set>/GT and DIR/<set>/LQ, where a paper set name ("sr",
@@ -25,7 +25,7 @@
 //     the InDis preset (the seven In-Dis sets) and the OutDis preset (the
 //     seven Out-Dis sets), with -seed: the same sets in every run. -tasks
 //     restricts the tasks (e.g. -tasks nj). -seeds K degrades every image K
-//     times, with seeds N to N+K-1 (mioir.CleanTestSetsDraws; image names get
+//     times, with seeds N to N+K-1 (eval.CleanTestSetsDraws; image names get
 //     "@seed<s>"), so that a set's score averages K draws of the degradation
 //     parameters: with a few photos one draw decides too much (a gamma of 1.1
 //     or of 3 for low light).
@@ -65,10 +65,11 @@ import (
 	"time"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/examples/internal/cli"
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/eval"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -150,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	if err != nil {
 		return err
 	}
-	choice, err := mioir.ParseTaskChoice(f.task)
+	choice, err := eval.ParseTaskChoice(f.task)
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	if err != nil {
 		return err
 	}
-	var sets []mioir.EvalSet
+	var sets []eval.Set
 	if f.clean != "" {
 		var tasks []degrade.Task
 		if f.tasks != "" {
@@ -166,9 +167,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 				return err
 			}
 		}
-		sets, err = mioir.CleanTestSetsDraws(f.clean, f.seed, f.seeds, tasks)
+		sets, err = eval.CleanTestSetsDraws(f.clean, f.seed, f.seeds, tasks)
 	} else {
-		sets, err = mioir.TestSetsFromDir(f.testsets)
+		sets, err = eval.TestSetsFromDir(f.testsets)
 	}
 	if err != nil {
 		return err
@@ -197,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	if name == "" {
 		name = rowName(f.model, m)
 	}
-	opts := &mioir.EvalOptions{
+	opts := &eval.Options{
 		Name:    name,
 		SSIM:    f.ssim,
 		Task:    choice,
@@ -231,7 +232,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		grid = newGrid(f.gridHeight)
 		opts.OnImage = grid.add
 	}
-	rep, evalErr := mioir.Evaluate(ctx, m, sets, opts)
+	rep, evalErr := eval.Evaluate(ctx, m, sets, opts)
 	p.Clear()
 	if evalErr != nil {
 		if rep == nil || ctx.Err() == nil {
@@ -300,7 +301,7 @@ func render(t *metrics.Table, format string) (string, error) {
 
 // imagesCSV lists every per-image measurement: model, set, image, psnr
 // (full precision, "+Inf" when identical), ssim (with -ssim), task, auto.
-func imagesCSV(rep *mioir.EvalReport, ssim bool) []byte {
+func imagesCSV(rep *eval.Report, ssim bool) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	head := []string{"model", "set", "image", "psnr"}
@@ -354,7 +355,7 @@ type progress struct {
 	quiet bool
 }
 
-func (p *progress) show(e mioir.EvalProgress) {
+func (p *progress) show(e eval.Progress) {
 	if p.quiet {
 		return
 	}

@@ -36,10 +36,13 @@
 //
 // -tile N restores in N-pixel tiles overlapping by -overlap pixels (memory
 // stays bounded on large images); without it the whole image is restored at
-// once and tiles are used only after an out-of-memory error.
+// once and tiles are used only after an out-of-memory error. On a terminal
+// the progress line counts the tiles of the current image. An interrupt
+// (Ctrl-C, SIGTERM) stops between tiles; the outputs written so far stay.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -50,14 +53,16 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/examples/internal/cli"
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/pretrained"
@@ -70,7 +75,10 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr, cli.IsTerminal(os.Stderr)); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.IsTerminal(os.Stderr))
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "restore:", err)
 		os.Exit(1)
 	}
@@ -121,7 +129,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	return f, nil
 }
 
-func run(args []string, stdout, stderr io.Writer, terminal bool) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal bool) error {
 	f, err := parse(args, stderr)
 	if err != nil {
 		return err
@@ -164,7 +172,7 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 	}
 	fmt.Fprintf(stdout, "model %s (%s, %d parameters) on %s\n", name, cfg.Name(), m.NumParams(), dev)
 	if f.sample {
-		return restoreSample(m, f.out, opts, stdout)
+		return restoreSample(ctx, m, f.out, opts, stdout)
 	}
 
 	inputs, outputs, err := plan(f.in, f.out)
@@ -172,10 +180,15 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		return err
 	}
 	p := &progress{Line: cli.Line{W: stderr, Terminal: terminal}, quiet: f.quiet, total: len(inputs), start: time.Now()}
+	opts.Progress = p.tiles
 	failed := 0
 	for i, in := range inputs {
 		p.show(i, in)
-		info, err := restoreFile(m, in, outputs[i], opts)
+		info, err := restoreFile(ctx, m, in, outputs[i], opts)
+		if err != nil && ctx.Err() != nil {
+			p.Clear()
+			return fmt.Errorf("interrupted at %s (%d of %d images restored): %w", in, i-failed, len(inputs), ctx.Err())
+		}
 		if err != nil {
 			failed++
 			p.Clear()
@@ -202,23 +215,28 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 // restoreSample restores the bundled sample, writes the result to out and
 // prints the detected task and the PSNR gain (BasicSR conventions: RGB,
 // crop 4).
-func restoreSample(m *mioir.Model, out string, o *mioir.Options, stdout io.Writer) error {
+func restoreSample(ctx context.Context, m *mioir.Model, out string, o *mioir.Options, stdout io.Writer) error {
 	lq, gt, err := pretrained.Sample()
 	if err != nil {
 		return err
 	}
-	res, info, err := m.Restore(lq, o)
+	res, info, err := m.Restore(ctx, lq, o)
 	if err != nil {
 		return err
 	}
 	if err := writeImage(out, res); err != nil {
 		return err
 	}
-	before, err := metrics.PSNR(lq, gt, nil)
+	gt8, err := metrics.ToRGB8(gt)
 	if err != nil {
 		return err
 	}
-	after, err := metrics.PSNR(res, gt, nil)
+	mo := &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true}
+	before, err := metrics.Measure(lq, gt8, mo)
+	if err != nil {
+		return err
+	}
+	after, err := metrics.Measure(res, gt8, mo)
 	if err != nil {
 		return err
 	}
@@ -226,7 +244,7 @@ func restoreSample(m *mioir.Model, out string, o *mioir.Options, stdout io.Write
 	if info.Auto {
 		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)%s\n", info.Task.Name(), probsString(info.Probs), reportOnly(m))
 	}
-	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before, after, after-before, out)
+	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before.PSNR, after.PSNR, after.PSNR-before.PSNR, out)
 	return nil
 }
 
@@ -302,12 +320,12 @@ func stem(p string) string {
 }
 
 // restoreFile decodes, restores and writes one image atomically.
-func restoreFile(m *mioir.Model, in, out string, o *mioir.Options) (*mioir.Info, error) {
+func restoreFile(ctx context.Context, m *mioir.Model, in, out string, o *mioir.Options) (*mioir.Info, error) {
 	img, err := cli.DecodeImage(in)
 	if err != nil {
 		return nil, err
 	}
-	res, info, err := m.Restore(img, o)
+	res, info, err := m.Restore(ctx, img, o)
 	if err != nil {
 		return nil, err
 	}
@@ -338,22 +356,38 @@ func probsString(p []float32) string {
 	return strings.Join(parts, ", ")
 }
 
-// progress prints one line per image, or an updating line on a terminal.
+// progress prints one line per image, or an updating line on a terminal
+// that also counts the tiles of the current image.
 type progress struct {
 	cli.Line
 	quiet bool
 	total int
 	start time.Time
+	msg   string // the current image's line
 }
 
 func (p *progress) show(i int, name string) {
+	p.msg = ""
 	if p.quiet || p.total < 2 {
 		return
 	}
-	msg := fmt.Sprintf("[%d/%d] %s", i+1, p.total, filepath.Base(name))
+	p.msg = fmt.Sprintf("[%d/%d] %s", i+1, p.total, filepath.Base(name))
 	if i > 0 {
 		per := time.Since(p.start) / time.Duration(i)
-		msg += fmt.Sprintf(" (%.1fs/image, ETA %s)", per.Seconds(), (per * time.Duration(p.total-i)).Round(time.Second))
+		p.msg += fmt.Sprintf(" (%.1fs/image, ETA %s)", per.Seconds(), (per * time.Duration(p.total-i)).Round(time.Second))
+	}
+	p.Show(p.msg)
+}
+
+// tiles is the mioir.Options.Progress of every image: on a terminal, the
+// tile count of a tiled image follows the image's line.
+func (p *progress) tiles(done, total int) {
+	if p.quiet || !p.Terminal || total < 2 {
+		return
+	}
+	msg := fmt.Sprintf("tile %d/%d", done, total)
+	if p.msg != "" {
+		msg = p.msg + " " + msg
 	}
 	p.Show(msg)
 }

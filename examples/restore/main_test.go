@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -22,6 +23,12 @@ import (
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
 )
+
+// psnr is the paper's PSNR (RGB, crop 4) of img against ref.
+func psnr(img, ref image.Image) (float64, error) {
+	r, err := metrics.Measure(img, ref, &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true})
+	return r.PSNR, err
+}
 
 func writeTestImage(t *testing.T, path string, w, h int) *image.NRGBA {
 	t.Helper()
@@ -55,12 +62,12 @@ func TestFolderNativeModel(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(in, "notes.txt"), []byte("ignored"), 0o644))
 
 	var stdout, stderr bytes.Buffer
-	require.NoError(t, run([]string{"-model", model, "-in", in, "-out", out, "-tile", "16", "-overlap", "4"}, &stdout, &stderr, false))
+	require.NoError(t, run(context.Background(), []string{"-model", model, "-in", in, "-out", out, "-tile", "16", "-overlap", "4"}, &stdout, &stderr, false))
 	require.Contains(t, stdout.String(), "restored 2 of 3 images, 1 skipped")
 	require.Contains(t, stderr.String(), "skipped "+filepath.Join(in, "broken.png"))
 	require.Contains(t, stderr.String(), "[3/3] broken.png")
 	got := testutil.ReadPNG(t, filepath.Join(out, "a.png"))
-	want, _, err := m.Restore(a, &mioir.Options{Tile: 16, Overlap: 4})
+	want, _, err := m.Restore(context.Background(), a, &mioir.Options{Tile: 16, Overlap: 4})
 	require.NoError(t, err)
 	require.Equal(t, want.Bounds(), got.Bounds())
 	for y := range 30 {
@@ -74,7 +81,7 @@ func TestFolderNativeModel(t *testing.T) {
 
 	// A terminal gets one updating line.
 	stderr.Reset()
-	require.NoError(t, run([]string{"-model", model, "-in", in, "-out", out}, &stdout, &stderr, true))
+	require.NoError(t, run(context.Background(), []string{"-model", model, "-in", in, "-out", out}, &stdout, &stderr, true))
 	require.Contains(t, stderr.String(), "\r\033[K[2/3] b.png")
 
 	// An AP model carrying a classifier reports the task it detects, but
@@ -86,9 +93,9 @@ func TestFolderNativeModel(t *testing.T) {
 	require.NoError(t, ap.Save(model))
 	stdout.Reset()
 	one := filepath.Join(dir, "one.png")
-	require.NoError(t, run([]string{"-model", model, "-in", filepath.Join(in, "a.png"), "-out", one}, &stdout, &stderr, false))
+	require.NoError(t, run(context.Background(), []string{"-model", model, "-in", filepath.Join(in, "a.png"), "-out", one}, &stdout, &stderr, false))
 	require.Regexp(t, `a\.png: task \w+ \(classifier: .*; reported only, the model reads the degradation from the image\n`, stdout.String())
-	want, _, err = ap.Restore(a, nil)
+	want, _, err = ap.Restore(context.Background(), a, nil)
 	require.NoError(t, err)
 	require.Equal(t, want.Pix, toNRGBA(testutil.ReadPNG(t, one)).Pix)
 }
@@ -105,35 +112,35 @@ func TestImportPTHAuto(t *testing.T) {
 	args := []string{"-model", pth, "-in", in, "-out", out,
 		"-typemaps", fixtures.Path(t, "models", "type7.npy"),
 		"-classifier", fixtures.Path(t, "models", "Classifier.pth")}
-	require.NoError(t, run(args, &stdout, &stderr, false))
+	require.NoError(t, run(context.Background(), args, &stdout, &stderr, false))
 	require.Contains(t, stdout.String(), "SRResNet_EP+Classifier")
 	require.Regexp(t, `x\.png: task [a-z]+ \(classifier: blur 0\.[0-9]+, noise`, stdout.String())
 	require.Equal(t, image.Pt(32, 32), testutil.ReadPNG(t, out).Bounds().Size())
 
 	// An explicit task prints no classifier line.
 	stdout.Reset()
-	require.NoError(t, run(append(args, "-task", "n"), &stdout, &stderr, false))
+	require.NoError(t, run(context.Background(), append(args, "-task", "n"), &stdout, &stderr, false))
 	require.NotContains(t, stdout.String(), "classifier:")
 
 	// Errors: EP without classifier in auto mode, wrong arch, bad config.
-	err := run([]string{"-model", pth, "-in", in, "-out", out, "-typemaps", fixtures.Path(t, "models", "type7.npy")}, &stdout, &stderr, false)
+	err := run(context.Background(), []string{"-model", pth, "-in", in, "-out", out, "-typemaps", fixtures.Path(t, "models", "type7.npy")}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "-task auto needs a classifier")
-	err = run([]string{"-model", pth, "-in", in, "-out", out, "-arch", "SwinIR"}, &stdout, &stderr, false)
+	err = run(context.Background(), []string{"-model", pth, "-in", in, "-out", out, "-arch", "SwinIR"}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "not those of SwinIR")
 	cfg := filepath.Join(dir, "c.json")
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"Net": {"Features": 32}}`), 0o644))
-	err = run([]string{"-model", pth, "-in", in, "-out", out, "-config", cfg, "-task", "n"}, &stdout, &stderr, false)
+	err = run(context.Background(), []string{"-model", pth, "-in", in, "-out", out, "-config", cfg, "-task", "n"}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "prompt_scale1.weight (want [32 64], got [64 64])")
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"Net": {"Blockz": 3}}`), 0o644))
-	err = run([]string{"-model", pth, "-in", in, "-out", out, "-config", cfg}, &stdout, &stderr, false)
+	err = run(context.Background(), []string{"-model", pth, "-in", in, "-out", out, "-config", cfg}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "Blockz")
 }
 
 func TestUsageErrors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	require.ErrorContains(t, run([]string{"-in", "x"}, &stdout, &stderr, false), "required")
+	require.ErrorContains(t, run(context.Background(), []string{"-in", "x"}, &stdout, &stderr, false), "required")
 	require.True(t, strings.Contains(stderr.String(), "-model"))
-	require.ErrorContains(t, run([]string{"-out", "x"}, &stdout, &stderr, false), "required")
+	require.ErrorContains(t, run(context.Background(), []string{"-out", "x"}, &stdout, &stderr, false), "required")
 	dir := t.TempDir()
 	single := filepath.Join(dir, "bad.png")
 	require.NoError(t, os.WriteFile(single, []byte("garbage"), 0o644))
@@ -142,12 +149,12 @@ func TestUsageErrors(t *testing.T) {
 	model := filepath.Join(dir, "m.safetensors")
 	require.NoError(t, m.Save(model))
 	m.Close()
-	err = run([]string{"-model", model, "-in", single, "-out", filepath.Join(dir, "o.png")}, &stdout, &stderr, false)
+	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", filepath.Join(dir, "o.png")}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "no image could be restored")
 	require.Contains(t, stderr.String(), "decode:")
-	err = run([]string{"-model", model, "-in", single, "-out", dir, "-ema"}, &stdout, &stderr, false)
+	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", dir, "-ema"}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "apply to .pth checkpoints")
-	err = run([]string{"-model", model, "-in", single, "-out", dir, "-task", "q"}, &stdout, &stderr, false)
+	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", dir, "-task", "q"}, &stdout, &stderr, false)
 	require.Error(t, err)
 }
 
@@ -157,13 +164,13 @@ func TestUsageErrors(t *testing.T) {
 func TestSampleDefaultModel(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "restored.png")
 	var stdout, stderr bytes.Buffer
-	require.NoError(t, run([]string{"-sample", "-out", out}, &stdout, &stderr, false))
+	require.NoError(t, run(context.Background(), []string{"-sample", "-out", out}, &stdout, &stderr, false))
 	m, err := pretrained.Default()
 	require.NoError(t, err)
 	defer m.Close()
 	lq, gt, err := pretrained.Sample()
 	require.NoError(t, err)
-	want, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	want, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	require.NoError(t, err)
 	got := testutil.ReadPNG(t, out)
 	require.Equal(t, want.Bounds(), got.Bounds())
@@ -172,9 +179,9 @@ func TestSampleDefaultModel(t *testing.T) {
 			require.Equal(t, want.NRGBAAt(x, y), color.NRGBAModel.Convert(got.At(x, y)), "pixel %d,%d", x, y)
 		}
 	}
-	before, err := metrics.PSNR(lq, gt, nil)
+	before, err := psnr(lq, gt)
 	require.NoError(t, err)
-	after, err := metrics.PSNR(want, gt, nil)
+	after, err := psnr(want, gt)
 	require.NoError(t, err)
 	s := stdout.String()
 	require.Contains(t, s, "model default (bundled, mioir/pretrained) (SRResNet_EP+Classifier")
@@ -182,14 +189,14 @@ func TestSampleDefaultModel(t *testing.T) {
 	require.Contains(t, s, fmt.Sprintf("PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s", before, after, after-before, out))
 
 	// -sample takes no -in; the default model takes no .pth options.
-	require.ErrorContains(t, run([]string{"-sample", "-in", out}, &stdout, &stderr, false), "leave out -in")
-	require.ErrorContains(t, run([]string{"-in", out, "-out", out, "-ema"}, &stdout, &stderr, false), "need -model")
+	require.ErrorContains(t, run(context.Background(), []string{"-sample", "-in", out}, &stdout, &stderr, false), "leave out -in")
+	require.ErrorContains(t, run(context.Background(), []string{"-in", out, "-out", out, "-ema"}, &stdout, &stderr, false), "need -model")
 
 	// Without -model a file is restored with the default model too.
 	out2 := filepath.Join(t.TempDir(), "again.png")
 	stdout.Reset()
-	require.NoError(t, run([]string{"-in", out, "-out", out2, "-task", "r"}, &stdout, &stderr, false))
-	again, _, err := m.Restore(got, &mioir.Options{Task: degrade.Rain})
+	require.NoError(t, run(context.Background(), []string{"-in", out, "-out", out2, "-task", "r"}, &stdout, &stderr, false))
+	again, _, err := m.Restore(context.Background(), got, &mioir.Options{Task: degrade.Rain})
 	require.NoError(t, err)
 	require.Equal(t, again.Pix, toNRGBA(testutil.ReadPNG(t, out2)).Pix)
 }
@@ -203,4 +210,35 @@ func toNRGBA(img image.Image) *image.NRGBA {
 		}
 	}
 	return out
+}
+
+// TestTileProgressAndInterrupt: a terminal shows the tiles of each image;
+// a cancelled context stops the folder with an error, not a skip per image.
+func TestTileProgressAndInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Adaptive}, 3)
+	require.NoError(t, err)
+	defer m.Close()
+	model := filepath.Join(dir, "model.safetensors")
+	require.NoError(t, m.Save(model))
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	require.NoError(t, os.Mkdir(in, 0o755))
+	writeTestImage(t, filepath.Join(in, "a.png"), 40, 30)
+	writeTestImage(t, filepath.Join(in, "b.png"), 17, 23)
+	args := []string{"-model", model, "-in", in, "-out", out, "-tile", "16", "-overlap", "4"}
+
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), args, &stdout, &stderr, true))
+	require.Contains(t, stderr.String(), "\r\033[K[1/2] a.png tile 1/")
+	require.Contains(t, stderr.String(), "\r\033[K[2/2] b.png")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stdout.Reset()
+	stderr.Reset()
+	err = run(ctx, args, &stdout, &stderr, false)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorContains(t, err, "interrupted at "+filepath.Join(in, "a.png")+" (0 of 2 images restored)")
+	require.NotContains(t, stderr.String(), "skipped")
 }

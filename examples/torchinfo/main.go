@@ -54,7 +54,7 @@ func run(devName string) error {
 	if err != nil {
 		return err
 	}
-	y, err := torch.ToSlice[float32](x.Conv2d(w, nil, torch.ConvOptions{Padding: [2]int64{1, 1}}))
+	y, err := torch.ToSlice[float32](x.Conv2d(w, nil, &torch.ConvOptions{Padding: [2]int64{1, 1}}))
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func run(devName string) error {
 		return err
 	}
 	start := time.Now()
-	out := big.Conv2d(kernel, nil, torch.ConvOptions{Padding: [2]int64{1, 1}}).Sum(false)
+	out := big.Conv2d(kernel, nil, &torch.ConvOptions{Padding: [2]int64{1, 1}}).Sum(false)
 	if _, err := out.Item(); err != nil {
 		return err
 	}

@@ -42,8 +42,9 @@
 // OUT receives state.safetensors (the training state, rewritten atomically
 // every -ckpt-every iterations, at stage ends and on SIGINT/SIGTERM),
 // stage{k}_net_g[_ema].safetensors and net_g[_ema]_latest.safetensors (model
-// files mioir.Load reads), curve.png (loss and validation PSNR per task) and
-// train.log (JSON lines). -resume continues from OUT/state.safetensors,
+// files mioir.Load reads), history.json (the logged losses and validations),
+// curve.png (loss and validation PSNR per task, drawn from the history by this
+// program) and train.log (JSON lines). -resume continues from OUT/state.safetensors,
 // exactly: with MIOIR_NUM_THREADS=1 a killed and resumed run ends with the
 // weights of an uninterrupted one.
 package main
@@ -69,6 +70,7 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
+	"github.com/gomioir/gomioir/mioir/train"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
@@ -223,13 +225,22 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return v
 	}
+	var tr *train.Trainer
+	crv := newCurve(filepath.Join(f.out, curveFile))
+	drawCurve := func() {
+		if err := crv.update(tr.History()); err != nil {
+			logger.Warn("curve plot", "err", err)
+		}
+	}
 	// Optimizer nil: the model's backbone recipe (the classifier's: Adam).
-	cfg := mioir.TrainConfig{TaskWeights: f.weights,
+	cfg := train.TrainConfig{TaskWeights: f.weights,
 		Plan: plan, Batch: f.batch, Patch: f.patch, Seed: f.seed, Workers: f.workers, Dir: f.out,
 		CheckpointEvery: every(f.ckptEvery), LogEvery: f.logEvery, ValEvery: every(f.valEvery),
 		Val: val, ValLimit: f.valLimit, Logger: logger,
+		// The curve follows the history: redrawn whenever a loss record or
+		// a validation was added.
+		OnProgress: func(train.Progress) { drawCurve() },
 	}
-	var tr *mioir.Trainer
 	if f.classifier {
 		g, err := torch.NewGenerator(f.seed)
 		if err != nil {
@@ -247,7 +258,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}
 		defer c.Close()
-		if tr, err = mioir.NewClassifierTrainer(c, src, cfg); err != nil {
+		if tr, err = train.NewClassifierTrainer(c, src, cfg); err != nil {
 			return err
 		}
 	} else {
@@ -288,13 +299,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		logger.Info("model", "name", mc.Name(), "params", m.NumParams(), "device", dev.String())
-		if tr, err = mioir.NewTrainer(m, src, cfg); err != nil {
+		if tr, err = train.NewTrainer(m, src, cfg); err != nil {
 			return err
 		}
 	}
 	defer tr.Close()
 	if f.resume {
-		if _, err := os.Stat(filepath.Join(f.out, mioir.StateFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(f.out, train.StateFile)); err == nil {
 			if err := tr.Resume(""); err != nil {
 				return err
 			}
@@ -302,7 +313,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			logger.Info("no state to resume, starting from scratch", "dir", f.out)
 		}
 	}
-	return tr.Run(ctx)
+	err = tr.Run(ctx)
+	drawCurve()
+	return err
 }
 
 // makePlan is the recipe's plan with the flags' changes.
@@ -316,6 +329,7 @@ func makePlan(f *flags, r nets.Recipe) (curriculum.Plan, error) {
 	if f.stageIters != 0 {
 		r.Period = f.stageIters
 	}
+	refFinal := r.FinalCycles
 	if f.set["final-cycles"] {
 		r.FinalCycles = f.finalCycles
 	}
@@ -327,7 +341,7 @@ func makePlan(f *flags, r nets.Recipe) (curriculum.Plan, error) {
 			return curriculum.Plan{}, err
 		}
 		cycles := r.MixedCycles
-		if f.set["final-cycles"] && f.finalCycles != r.FinalCycles {
+		if r.FinalCycles != refFinal {
 			// Another budget: as many cycles as a sequential run over the
 			// same tasks would have.
 			cycles = max(1, len(tasks)-1+f.finalCycles)

@@ -22,6 +22,7 @@ import (
 	"github.com/gomioir/gomioir/internal/safetensors"
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/train"
 )
 
 // childEnv, when set, makes the test binary run the command with the
@@ -72,7 +73,7 @@ func TestSmoke(t *testing.T) {
 		require.Equal(t, "SRResNet", m.Config().Name())
 		m.Close()
 	}
-	f, err := os.Open(filepath.Join(out, mioir.CurveFile))
+	f, err := os.Open(filepath.Join(out, curveFile))
 	require.NoError(t, err)
 	_, err = png.Decode(f)
 	f.Close()
@@ -108,7 +109,7 @@ func TestSmoke(t *testing.T) {
 		a := append([]string{"-data", imgs, "-out", dir, "-schedule", "mixed", "-tasks", "n", "-lr", "2e-7",
 			"-stage-iters", "3", "-final-cycles", "0", "-batch", "2", "-patch", "48", "-seed", "4"}, extra...)
 		require.NoError(t, run(context.Background(), a, io.Discard))
-		return weights(t, filepath.Join(dir, mioir.LatestModel))
+		return weights(t, filepath.Join(dir, train.LatestModel))
 	}
 	var cfg string
 	for i, a := range smokeArgs(t, imgs, out) {
@@ -116,7 +117,7 @@ func TestSmoke(t *testing.T) {
 			cfg = smokeArgs(t, imgs, out)[i+1]
 		}
 	}
-	initial := weights(t, filepath.Join(out, mioir.LatestEMAModel))
+	initial := weights(t, filepath.Join(out, train.LatestEMAModel))
 	maxDiff := func(w map[string][]float32) float64 {
 		d := 0.0
 		for k, v := range initial {
@@ -127,10 +128,10 @@ func TestSmoke(t *testing.T) {
 		}
 		return d
 	}
-	require.Less(t, maxDiff(tune("-init", filepath.Join(out, mioir.LatestEMAModel))), 1e-4)
+	require.Less(t, maxDiff(tune("-init", filepath.Join(out, train.LatestEMAModel))), 1e-4)
 	// -init-match takes the matching tensors (here all) under -config's
 	// configuration; -task-weights only changes which tasks are drawn.
-	require.Less(t, maxDiff(tune("-init-match", filepath.Join(out, mioir.LatestEMAModel), "-config", cfg,
+	require.Less(t, maxDiff(tune("-init-match", filepath.Join(out, train.LatestEMAModel), "-config", cfg,
 		"-tasks", "nb", "-task-weights", "b=2", "-exposure", "0.5:2:n")), 1e-4)
 	require.Greater(t, maxDiff(tune("-config", cfg)), 1e-2)
 }
@@ -184,7 +185,7 @@ func TestKillResume(t *testing.T) {
 
 	cmd := child(smokeArgs(t, imgs, cut))
 	require.NoError(t, cmd.Start())
-	state := filepath.Join(cut, mioir.StateFile)
+	state := filepath.Join(cut, train.StateFile)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if _, err := os.Stat(state); err == nil {
@@ -201,7 +202,7 @@ func TestKillResume(t *testing.T) {
 
 	require.NoError(t, child(append(smokeArgs(t, imgs, cut), "-resume")).Run())
 	require.Equal(t, 140, stateIter(t, state))
-	for _, name := range []string{mioir.LatestModel, mioir.LatestEMAModel} {
+	for _, name := range []string{train.LatestModel, train.LatestEMAModel} {
 		a, err := safetensors.ReadFile(filepath.Join(full, name))
 		require.NoError(t, err)
 		b, err := safetensors.ReadFile(filepath.Join(cut, name))

@@ -12,7 +12,7 @@ import (
 
 // refByte is tensor2img's rounding written the obvious way. (Byte against
 // BasicSR's own tensor2img output, on the reference fixture, is checked
-// through metrics.Round8/FromCHW in metrics' TestTensor2ImgFixture.)
+// through metrics.Round8 and the float conversion in metrics' TestTensor2ImgFixture.)
 func refByte(x float32) uint8 {
 	if x != x {
 		return 0

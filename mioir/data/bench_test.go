@@ -35,7 +35,7 @@ func BenchmarkLoader(b *testing.B) {
 			dir = big
 		default:
 			dir = filepath.Join(b.TempDir(), "sub")
-			if _, err := Subimages(big, dir, nil); err != nil {
+			if _, err := Subimages(b.Context(), big, dir, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

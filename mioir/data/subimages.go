@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/png"
@@ -45,7 +46,12 @@ func subStarts(n, size, step, thresh int) []int {
 // to decode in Go, a 300x300 one about 1/40 of that, so Clean (and Paired)
 // should read sub-images unless the whole data set fits the decoded-image
 // cache; see BenchmarkLoader. The reference trains on such sub-images too.
-func Subimages(srcDir, dstDir string, o *SubOptions) (int, error) {
+//
+// Cutting a data set such as DIV2K takes minutes. When ctx ends, the files
+// being cut are finished, the others are left out, and Subimages returns
+// the number written with an error wrapping ctx.Err(); a later run rewrites
+// the same names, so an interrupted one can simply be repeated.
+func Subimages(ctx context.Context, srcDir, dstDir string, o *SubOptions) (int, error) {
 	var opt SubOptions
 	if o != nil {
 		opt = *o
@@ -123,10 +129,19 @@ func Subimages(srcDir, dstDir string, o *SubOptions) (int, error) {
 		})
 	}
 	for _, n := range names {
-		work <- n
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case work <- n:
+		case <-ctx.Done():
+		}
 	}
 	close(work)
 	wg.Wait()
+	if err := ctx.Err(); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("data: Subimages: stopped after %d sub-images: %w", written, err)
+	}
 	return written, firstErr
 }
 

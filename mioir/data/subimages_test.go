@@ -1,6 +1,8 @@
 package data
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"image"
 	"path/filepath"
@@ -34,7 +36,7 @@ func TestSubimages(t *testing.T) {
 	writePNG(t, filepath.Join(src, "tiny.png"), photo(100, 100, 2))
 	dst := filepath.Join(t.TempDir(), "GT_sub300")
 	var skipped []string
-	n, err := Subimages(src, dst, &SubOptions{OnSkip: func(n string, err error) { skipped = append(skipped, n) }})
+	n, err := Subimages(t.Context(), src, dst, &SubOptions{OnSkip: func(n string, err error) { skipped = append(skipped, n) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,5 +57,13 @@ func TestSubimages(t *testing.T) {
 		if !slices.Equal(m.Pix, full.Crop(image.Rect(p[0], p[1], p[0]+300, p[1]+300)).Pix) {
 			t.Fatalf("sub-image %d is not the crop at %v", i+1, p)
 		}
+	}
+
+	// A cancelled context stops before the next file.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	n, err = Subimages(ctx, src, filepath.Join(t.TempDir(), "none"), nil)
+	if n != 0 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: wrote %d, error %v", n, err)
 	}
 }

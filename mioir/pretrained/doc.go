@@ -5,7 +5,7 @@
 //	m, err := pretrained.Default()
 //	if err != nil { ... }
 //	defer m.Close()
-//	out, info, err := m.Restore(img, &mioir.Options{Auto: true})
+//	out, info, err := m.Restore(ctx, img, &mioir.Options{Auto: true})
 //	// info.Task is the degradation the classifier detected.
 //
 // The model is SRResNet-EP (48 features, 6 residual blocks, explicit prompts

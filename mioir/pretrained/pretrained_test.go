@@ -3,6 +3,7 @@ package pretrained_test
 import (
 	"context"
 	"fmt"
+	"image"
 	"slices"
 	"strings"
 	"testing"
@@ -12,8 +13,15 @@ import (
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/eval"
 	"github.com/gomioir/gomioir/mioir/pretrained"
 )
+
+// psnr is the paper's PSNR (RGB, crop 4) of img against ref.
+func psnr(img, ref image.Image) (float64, error) {
+	r, err := metrics.Measure(img, ref, &metrics.Options{CropBorder: metrics.PaperCropBorder, PSNROnly: true})
+	return r.PSNR, err
+}
 
 // heldoutGain is the mean PSNR gain (dB, RGB, crop 4) of the default model
 // over the degraded input on the held-out crops in testdata/heldout, In-Dis
@@ -36,11 +44,11 @@ const classifierRight = 15
 
 // heldOutInDis is the seven In-Dis sets of the held-out crops in
 // testdata/heldout, degraded with seeds 1 .. draws.
-func heldOutInDis(t *testing.T, draws int) []mioir.EvalSet {
+func heldOutInDis(t *testing.T, draws int) []eval.Set {
 	t.Helper()
-	all, err := mioir.CleanTestSetsDraws("testdata/heldout", 1, draws, nil)
+	all, err := eval.CleanTestSetsDraws("testdata/heldout", 1, draws, nil)
 	require.NoError(t, err)
-	var sets []mioir.EvalSet
+	var sets []eval.Set
 	for _, s := range all {
 		if s.Group == metrics.InDis {
 			sets = append(sets, s)
@@ -58,7 +66,7 @@ func TestDefaultHeldOut(t *testing.T) {
 	defer m.Close()
 	require.Equal(t, "SRResNet_EP+Classifier", m.Config().Name())
 	sets := heldOutInDis(t, 1)
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromSet})
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{Task: eval.TaskFromSet})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
 	gains := map[degrade.Task]float64{}
@@ -75,12 +83,12 @@ func TestDefaultHeldOut(t *testing.T) {
 		require.Greater(t, gain, 0.0, "%s: the default model makes it worse", task.Name())
 		require.InDelta(t, heldoutGain[task], gain, 0.05, task.Name())
 	}
-	rep, err = mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromClassifier, NoInput: true})
+	rep, err = eval.Evaluate(context.Background(), m, sets, &eval.Options{Task: eval.TaskFromClassifier, NoInput: true})
 	require.NoError(t, err)
 	right := 0
 	for _, im := range rep.Images {
 		require.True(t, im.Auto)
-		if sets[slices.IndexFunc(sets, func(s mioir.EvalSet) bool { return s.Name == im.Set })].Task == im.Task {
+		if sets[slices.IndexFunc(sets, func(s eval.Set) bool { return s.Name == im.Set })].Task == im.Task {
 			right++
 		}
 	}
@@ -97,7 +105,7 @@ func TestDefaultHeldOutDraws(t *testing.T) {
 	defer m.Close()
 	const draws = 10
 	sets := heldOutInDis(t, draws)
-	rep, err := mioir.Evaluate(context.Background(), m, sets, &mioir.EvalOptions{Task: mioir.TaskFromSet})
+	rep, err := eval.Evaluate(context.Background(), m, sets, &eval.Options{Task: eval.TaskFromSet})
 	require.NoError(t, err)
 	require.Empty(t, rep.Skipped)
 	for _, s := range sets {
@@ -127,13 +135,13 @@ func TestSample(t *testing.T) {
 	m, err := pretrained.Default()
 	require.NoError(t, err)
 	defer m.Close()
-	out, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	require.NoError(t, err)
 	require.True(t, info.Auto)
 	require.Equal(t, pretrained.SampleTask, info.Task)
-	before, err := metrics.PSNR(lq, gt, nil)
+	before, err := psnr(lq, gt)
 	require.NoError(t, err)
-	after, err := metrics.PSNR(out, gt, nil)
+	after, err := psnr(out, gt)
 	require.NoError(t, err)
 	require.InDelta(t, sampleBefore, before, 1e-9)
 	t.Logf("sample: PSNR %.4f -> %.4f dB", before, after)
@@ -156,12 +164,12 @@ func TestDefaultCopies(t *testing.T) {
 	lq, _, err := pretrained.Sample()
 	require.NoError(t, err)
 	o := &mioir.Options{Task: degrade.Rain}
-	want, _, err := a.Restore(lq, o)
+	want, _, err := a.Restore(context.Background(), lq, o)
 	require.NoError(t, err)
 	a.Close()
-	_, _, err = a.Restore(lq, o)
+	_, _, err = a.Restore(context.Background(), lq, o)
 	require.ErrorIs(t, err, mioir.ErrClosedModel)
-	got, _, err := b.Restore(lq, o)
+	got, _, err := b.Restore(context.Background(), lq, o)
 	require.NoError(t, err)
 	require.Equal(t, want.Pix, got.Pix)
 }
@@ -178,14 +186,14 @@ func ExampleDefault() {
 		fmt.Println(err)
 		return
 	}
-	out, info, err := m.Restore(lq, &mioir.Options{Auto: true})
+	out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	before, _ := metrics.PSNR(lq, clean, nil)
-	after, _ := metrics.PSNR(out, clean, nil)
-	fmt.Printf("detected %s; PSNR gain %.0f dB\n", info.Task.Name(), after-before)
+	before, _ := metrics.Measure(lq, clean, nil)
+	after, _ := metrics.Measure(out, clean, nil)
+	fmt.Printf("detected %s; PSNR gain %.0f dB\n", info.Task.Name(), after.PSNR-before.PSNR)
 	// Output:
 	// detected rain; PSNR gain 5 dB
 }

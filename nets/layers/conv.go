@@ -7,11 +7,20 @@ import (
 )
 
 // ConvConfig is the geometry of a square-kernel convolution. Zero values
-// mean stride 1, padding 0, dilation 1, groups 1, with a bias.
+// mean stride 1, padding 0, dilation 1, groups 1, with a bias; a nil
+// *ConvConfig means all of them.
 type ConvConfig struct {
 	Stride, Padding, Dilation, Groups int64
 	// NoBias drops the bias (Restormer's convolutions have none).
 	NoBias bool
+}
+
+// orZero returns *c, or the zero config for a nil c.
+func (c *ConvConfig) orZero() ConvConfig {
+	if c == nil {
+		return ConvConfig{}
+	}
+	return *c
 }
 
 func (c ConvConfig) options() torch.ConvOptions {
@@ -47,7 +56,8 @@ type Conv2d struct {
 // uniform in +-1/sqrt(in/groups*k*k)). A nil g leaves the tensors at zero, for
 // parameters that will be loaded. The tensors do not require a gradient; see
 // SetRequiresGrad.
-func NewConv2d(g *torch.Generator, in, out, k int64, c ConvConfig) (*Conv2d, error) {
+func NewConv2d(g *torch.Generator, in, out, k int64, o *ConvConfig) (*Conv2d, error) {
+	c := o.orZero()
 	gr := c.groups()
 	if in <= 0 || out <= 0 || k <= 0 || in%gr != 0 || out%gr != 0 {
 		return nil, fmt.Errorf("layers: new conv2d: bad geometry in=%d out=%d k=%d groups=%d", in, out, k, gr)
@@ -81,7 +91,7 @@ func (c *Conv2d) Visit(v Visitor) {
 
 // Forward convolves x (N, in, H, W).
 func (c *Conv2d) Forward(x *torch.Tensor) *torch.Tensor {
-	return x.Conv2d(c.Weight, c.Bias, c.Opts)
+	return x.Conv2d(c.Weight, c.Bias, &c.Opts)
 }
 
 // ForwardFused returns act(c(x)) + residual (residual may be nil) with the
@@ -89,7 +99,7 @@ func (c *Conv2d) Forward(x *torch.Tensor) *torch.Tensor {
 // torch.Tensor.Conv2dFused): the values of the separate operations, fewer
 // feature-map allocations.
 func (c *Conv2d) ForwardFused(x *torch.Tensor, act torch.Activation, residual *torch.Tensor) *torch.Tensor {
-	return x.Conv2dFused(c.Weight, c.Bias, c.Opts, act, residual)
+	return x.Conv2dFused(c.Weight, c.Bias, &c.Opts, act, residual)
 }
 
 // Close frees the tensors.
@@ -105,7 +115,8 @@ type ConvTranspose2d struct {
 // NewConvTranspose2d returns a transposed convolution initialised as PyTorch
 // does by default (its fan-in is out/groups*k*k, from the weight's second
 // dimension). OutputPadding is left at 0; set Opts to change it.
-func NewConvTranspose2d(g *torch.Generator, in, out, k int64, c ConvConfig) (*ConvTranspose2d, error) {
+func NewConvTranspose2d(g *torch.Generator, in, out, k int64, o *ConvConfig) (*ConvTranspose2d, error) {
+	c := o.orZero()
 	gr := c.groups()
 	if in <= 0 || out <= 0 || k <= 0 || in%gr != 0 || out%gr != 0 {
 		return nil, fmt.Errorf("layers: new conv_transpose2d: bad geometry in=%d out=%d k=%d groups=%d", in, out, k, gr)
@@ -139,7 +150,7 @@ func (c *ConvTranspose2d) Visit(v Visitor) {
 
 // Forward applies the transposed convolution to x (N, in, H, W).
 func (c *ConvTranspose2d) Forward(x *torch.Tensor) *torch.Tensor {
-	return x.ConvTranspose2d(c.Weight, c.Bias, c.Opts)
+	return x.ConvTranspose2d(c.Weight, c.Bias, &c.Opts)
 }
 
 // Close frees the tensors.

@@ -1,5 +1,10 @@
-// Package layers holds the building blocks of gomioir's backbones, written so
-// that users can build their own networks from them.
+// Package layers holds the generic building blocks of gomioir's backbones,
+// written so that users can build their own networks from them: the Module
+// and Visitor protocol, state dicts, initialisation, Conv2d,
+// ConvTranspose2d, Linear, LayerNorm, Sequential and activations, BasicSR's
+// residual block, and Step. The backbone-family blocks built from them (Swin
+// window attention, Restormer's MDTA and GDFN, Uformer's LeWin block,
+// PromptIR's prompt generation) are in nets/blocks.
 //
 // # Modules and names
 //
@@ -48,6 +53,23 @@
 // differences between a module and a reference checkpoint are handled by an
 // explicit LoadOptions.Rename supplied by the network, never by loosening the
 // check.
+//
+// # Conventions
+//
+// Bias. A layer has a bias exactly when the reference layer has one by
+// default, and the word that changes it names the departure, so that a zero
+// value (or false) is always the reference's default: NoBias for an
+// exported option field and noBias for a parameter where PyTorch's default
+// has a bias (ConvConfig.NoBias, NewLinear, NewLayerNorm; NoQKVBias and
+// noQKVBias for Swin and Uformer attention in nets/blocks), Bias and bias
+// where the reference has none (Restormer's convolutions in nets/blocks).
+//
+// Options. An option struct whose fields are all optional (ConvConfig,
+// LoadOptions) is passed by pointer, nil meaning every default. A block
+// configuration that carries required sizes (nets/blocks.SwinBlockConfig
+// and its kind) is passed by value.
+//
+// The package has no exported variables.
 //
 // # Forward passes and memory
 //

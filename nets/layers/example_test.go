@@ -23,15 +23,15 @@ func (b *Block) Visit(v layers.Visitor) {
 
 // Forward returns x + conv2(relu(conv1(x))).
 func (b *Block) Forward(x *torch.Tensor) *torch.Tensor {
-	return x.Add(b.Conv2.Forward(b.Conv1.Forward(x).Relu()))
+	return x.Add(b.Conv2.Forward(b.Conv1.Forward(x).ReLU()))
 }
 
 func newBlock(g *torch.Generator, ch int64) (*Block, error) {
-	c1, err := layers.NewConv2d(g, ch, ch, 3, layers.ConvConfig{Padding: 1})
+	c1, err := layers.NewConv2d(g, ch, ch, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
 		return nil, err
 	}
-	c2, err := layers.NewConv2d(g, ch, ch, 3, layers.ConvConfig{Padding: 1})
+	c2, err := layers.NewConv2d(g, ch, ch, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
 		c1.Close()
 		return nil, err
@@ -84,7 +84,7 @@ func Example() {
 // LoadStateDict refuses a state dict that does not match exactly, and says
 // which keys are wrong.
 func ExampleLoadStateDict() {
-	lin, err := layers.NewLinear(nil, 4, 2, true)
+	lin, err := layers.NewLinear(nil, 4, 2, false)
 	if err != nil {
 		panic(err)
 	}
@@ -93,7 +93,7 @@ func ExampleLoadStateDict() {
 	_ = sd.Add("weight", host.FromFloat32([]int{2, 3}, make([]float32, 6)))
 	_ = sd.Add("bais", host.FromFloat32([]int{2}, make([]float32, 2)))
 
-	err = layers.LoadStateDict(lin, sd, layers.LoadOptions{})
+	err = layers.LoadStateDict(lin, sd, nil)
 	fmt.Println(err)
 	var le *layers.LoadError
 	fmt.Println(errors.As(err, &le), le.Missing, le.Unexpected)

@@ -24,11 +24,11 @@ func (b *block) Visit(v Visitor) {
 }
 
 func newBlock(t *testing.T, g *torch.Generator) *block {
-	c, err := NewConv2d(g, 3, 4, 3, ConvConfig{Padding: 1})
+	c, err := NewConv2d(g, 3, 4, 3, &ConvConfig{Padding: 1})
 	require.NoError(t, err)
-	l1, err := NewLinear(g, 4, 5, true)
+	l1, err := NewLinear(g, 4, 5, false)
 	require.NoError(t, err)
-	l2, err := NewLinear(g, 5, 2, false)
+	l2, err := NewLinear(g, 5, 2, true) // no bias
 	require.NoError(t, err)
 	n, err := NewLayerNorm(2, 0, false)
 	require.NoError(t, err)
@@ -69,10 +69,10 @@ func TestDefaultInitBoundsAndSeed(t *testing.T) {
 	g2, err := torch.NewGenerator(7)
 	require.NoError(t, err)
 	defer g2.Close()
-	c1, err := NewConv2d(g1, 8, 16, 3, ConvConfig{})
+	c1, err := NewConv2d(g1, 8, 16, 3, &ConvConfig{})
 	require.NoError(t, err)
 	defer c1.Close()
-	c2, err := NewConv2d(g2, 8, 16, 3, ConvConfig{})
+	c2, err := NewConv2d(g2, 8, 16, 3, &ConvConfig{})
 	require.NoError(t, err)
 	defer c2.Close()
 	w1, err := torch.ToSlice[float32](c1.Weight)
@@ -88,7 +88,7 @@ func TestDefaultInitBoundsAndSeed(t *testing.T) {
 	require.LessOrEqual(t, maxAbs, bound)
 	require.Greater(t, maxAbs, 0.9*bound)
 
-	z, err := NewConv2d(nil, 8, 16, 3, ConvConfig{})
+	z, err := NewConv2d(nil, 8, 16, 3, &ConvConfig{})
 	require.NoError(t, err)
 	defer z.Close()
 	zw, err := torch.ToSlice[float32](z.Weight)
@@ -148,7 +148,7 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 
 	dst := newBlock(t, nil)
 	defer Close(dst)
-	require.NoError(t, LoadStateDict(dst, sd, LoadOptions{}))
+	require.NoError(t, LoadStateDict(dst, sd, nil))
 	back, err := StateDict(dst)
 	require.NoError(t, err)
 	for _, k := range sd.Keys() {
@@ -161,7 +161,7 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	bad := mismatchedStateDict(t, sd)
 	fresh := newBlock(t, nil)
 	defer Close(fresh)
-	err = LoadStateDict(fresh, bad, LoadOptions{})
+	err = LoadStateDict(fresh, bad, nil)
 	var le *LoadError
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, []string{"conv.bias"}, le.Missing)
@@ -181,7 +181,7 @@ func TestStateDictRoundTripAndStrictLoad(t *testing.T) {
 	for _, e := range sd.Entries {
 		require.NoError(t, renamed.Add("m."+e.Name, e.Tensor))
 	}
-	require.NoError(t, LoadStateDict(fresh, renamed, LoadOptions{Rename: func(n string) string { return "m." + n }}))
+	require.NoError(t, LoadStateDict(fresh, renamed, &LoadOptions{Rename: func(n string) string { return "m." + n }}))
 	Close(src)
 	Close(dst)
 	Close(fresh)
@@ -250,7 +250,7 @@ func TestLoadRejectsDuplicateTargetsAndKindMismatch(t *testing.T) {
 	b := newBlock(t, nil)
 	sd, err := StateDict(b)
 	require.NoError(t, err)
-	err = LoadStateDict(b, sd, LoadOptions{Rename: func(string) string { return "conv.weight" }})
+	err = LoadStateDict(b, sd, &LoadOptions{Rename: func(string) string { return "conv.weight" }})
 	var le *LoadError
 	require.ErrorAs(t, err, &le)
 	require.Contains(t, le.Duplicate, "conv.weight")
@@ -264,7 +264,7 @@ func TestLoadRejectsDuplicateTargetsAndKindMismatch(t *testing.T) {
 		}
 		require.NoError(t, sd2.Add(e.Name, e.Tensor))
 	}
-	err = LoadStateDict(b, sd2, LoadOptions{})
+	err = LoadStateDict(b, sd2, nil)
 	require.ErrorAs(t, err, &le)
 	require.Len(t, le.Mismatched, 1)
 	require.Equal(t, "int64", le.Mismatched[0].WantType)

@@ -11,11 +11,11 @@ type Linear struct {
 	Weight, Bias *torch.Tensor
 }
 
-// NewLinear returns a linear layer from in to out features, initialised from
-// g as PyTorch does by default (weight, then bias, uniform in
-// +-1/sqrt(in)); a nil g leaves zeros. SwinIR and Uformer re-initialise
-// theirs with TruncNormal(std 0.02) and a zero bias.
-func NewLinear(g *torch.Generator, in, out int64, bias bool) (*Linear, error) {
+// NewLinear returns a linear layer from in to out features with a bias
+// unless noBias, initialised from g as PyTorch does by default (weight, then
+// bias, uniform in +-1/sqrt(in)); a nil g leaves zeros. SwinIR and Uformer
+// re-initialise theirs with TruncNormal(std 0.02) and a zero bias.
+func NewLinear(g *torch.Generator, in, out int64, noBias bool) (*Linear, error) {
 	if in <= 0 || out <= 0 {
 		return nil, fmt.Errorf("layers: new linear: bad size in=%d out=%d", in, out)
 	}
@@ -24,7 +24,7 @@ func NewLinear(g *torch.Generator, in, out int64, bias bool) (*Linear, error) {
 		return nil, initErr("linear", err)
 	}
 	var b *torch.Tensor
-	if bias {
+	if !noBias {
 		if b, err = NewParam(out); err != nil {
 			w.Close()
 			return nil, initErr("linear", err)

@@ -20,11 +20,11 @@ func NewResidualBlockNoBN(g *torch.Generator, feat int64, resScale float64) (*Re
 	if resScale == 0 {
 		resScale = 1
 	}
-	c1, err := NewConv2d(g, feat, feat, 3, ConvConfig{Padding: 1})
+	c1, err := NewConv2d(g, feat, feat, 3, &ConvConfig{Padding: 1})
 	if err != nil {
 		return nil, err
 	}
-	c2, err := NewConv2d(g, feat, feat, 3, ConvConfig{Padding: 1})
+	c2, err := NewConv2d(g, feat, feat, 3, &ConvConfig{Padding: 1})
 	if err != nil {
 		c1.Close()
 		return nil, err

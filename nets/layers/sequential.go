@@ -18,15 +18,15 @@ func (f Func) Visit(Visitor) {}
 func (f Func) Forward(x *torch.Tensor) *torch.Tensor { return f(x) }
 
 // ReLU returns the ReLU activation as a layer.
-func ReLU() Func { return func(x *torch.Tensor) *torch.Tensor { return x.Relu() } }
+func ReLU() Func { return func(x *torch.Tensor) *torch.Tensor { return x.ReLU() } }
 
 // LeakyReLU returns the leaky ReLU activation with the given negative slope.
 func LeakyReLU(slope float64) Func {
-	return func(x *torch.Tensor) *torch.Tensor { return x.LeakyRelu(slope) }
+	return func(x *torch.Tensor) *torch.Tensor { return x.LeakyReLU(slope) }
 }
 
 // GELU returns the exact (erf) GELU activation.
-func GELU() Func { return func(x *torch.Tensor) *torch.Tensor { return x.Gelu() } }
+func GELU() Func { return func(x *torch.Tensor) *torch.Tensor { return x.GELU() } }
 
 // ZeroPad2d returns nn.ZeroPad2d(p): p zeros on each side of the last two
 // dimensions.

@@ -25,7 +25,7 @@ func StateDict(m Module) (*host.StateDict, error) {
 	return sd, nil
 }
 
-// LoadOptions complete LoadStateDict.
+// LoadOptions complete LoadStateDict; a nil *LoadOptions keeps the names.
 type LoadOptions struct {
 	// Rename maps a module name (as Visit reports it) to the key it has in
 	// the state dict; nil keeps the names. Networks whose reference
@@ -92,15 +92,19 @@ func (e *LoadError) Error() string {
 // otherwise a *LoadError names the offending keys and m is left unchanged.
 // Values are converted to each tensor's dtype and device (a float64 file
 // loads into float32 parameters).
-func LoadStateDict(m Module, sd *host.StateDict, o LoadOptions) error {
+func LoadStateDict(m Module, sd *host.StateDict, o *LoadOptions) error {
+	var rename func(string) string
+	if o != nil {
+		rename = o.Rename
+	}
 	ps := Params(m)
 	keys := make([]string, len(ps))
 	le := &LoadError{}
 	seen := make(map[string]bool, len(ps))
 	for i, p := range ps {
 		k := p.Name
-		if o.Rename != nil {
-			k = o.Rename(k)
+		if rename != nil {
+			k = rename(k)
 		}
 		keys[i] = k
 		if seen[k] {

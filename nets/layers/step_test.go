@@ -15,7 +15,7 @@ func TestStepKeepsOnlyTheResult(t *testing.T) {
 		require.NoError(t, err)
 		before := torch.LiveTensors()
 		y := Step(x, func(x *torch.Tensor) *torch.Tensor {
-			return x.MulScalar(2).AddScalar(1).Relu().Neg().Abs()
+			return x.MulScalar(2).AddScalar(1).ReLU().Neg().Abs()
 		})
 		require.Equal(t, before+1, torch.LiveTensors(), "only the result survives the step")
 		require.Same(t, s, y.Scope())

@@ -1,20 +1,19 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
+import (
+	"runtime"
 
-import "runtime"
+	capi "github.com/gomioir/gomioir/internal/torch"
+)
 
 // SetRequiresGrad marks t as a leaf whose gradient Backward accumulates.
 func (t *Tensor) SetRequiresGrad(on bool) error {
 	if err := t.Err(); err != nil {
 		return err
 	}
-	err := takeError(C.tt_set_requires_grad(t.ptr(), cbool(on)))
+	err := capi.SetRequiresGrad(t.ptr(), on)
 	runtime.KeepAlive(t)
-	return err
+	return fromC(err)
 }
 
 // RequiresGrad reports whether t requires a gradient.
@@ -37,10 +36,10 @@ func (t *Tensor) BackwardWith(grad *Tensor) error {
 			return err
 		}
 	}
-	err := takeError(C.tt_backward(t.ptr(), grad.ptr()))
+	err := capi.Backward(t.ptr(), grad.ptr())
 	runtime.KeepAlive(t)
 	runtime.KeepAlive(grad)
-	return err
+	return fromC(err)
 }
 
 // Grad returns a new handle to t's accumulated gradient, owned by the caller,
@@ -49,11 +48,10 @@ func (t *Tensor) Grad() (*Tensor, error) {
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	var out C.tt_tensor
-	err := takeError(C.tt_grad(t.ptr(), &out))
+	out, err := capi.Grad(t.ptr())
 	runtime.KeepAlive(t)
-	if err != nil || out == nil {
-		return nil, err
+	if err != nil || out.IsNil() {
+		return nil, fromC(err)
 	}
 	return newTensor(out, nil), nil
 }
@@ -63,15 +61,15 @@ func (t *Tensor) ZeroGrad() error {
 	if err := t.Err(); err != nil {
 		return err
 	}
-	err := takeError(C.tt_zero_grad(t.ptr()))
+	err := capi.ZeroGrad(t.ptr())
 	runtime.KeepAlive(t)
-	return err
+	return fromC(err)
 }
 
 // Detach returns a tensor sharing t's data that is cut from the graph.
 func (t *Tensor) Detach() *Tensor {
-	return op([]*Tensor{t}, func(_ C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_detach(t.ptr(), out)
+	return op([]*Tensor{t}, func(capi.Mode) (capi.Tensor, error) {
+		return capi.Detach(t.ptr())
 	})
 }
 
@@ -84,15 +82,15 @@ func (t *Tensor) CopyFrom(src *Tensor) error {
 	if err := src.Err(); err != nil {
 		return err
 	}
-	err := takeError(C.tt_copy_(t.ptr(), src.ptr()))
+	err := capi.CopyInto(t.ptr(), src.ptr())
 	runtime.KeepAlive(t)
 	runtime.KeepAlive(src)
-	return err
+	return fromC(err)
 }
 
 // ptrs returns the handles of ts for an array argument.
-func ptrs(ts []*Tensor) ([]C.tt_tensor, error) {
-	ps := make([]C.tt_tensor, len(ts))
+func ptrs(ts []*Tensor) ([]capi.Tensor, error) {
+	ps := make([]capi.Tensor, len(ts))
 	for i, t := range ts {
 		if err := t.Err(); err != nil {
 			return nil, err
@@ -119,8 +117,8 @@ func EMAUpdate(ema, params []*Tensor, decay float64) error {
 	if err != nil {
 		return err
 	}
-	err = takeError(C.tt_ema_update(&e[0], &p[0], C.int(len(e)), C.double(decay)))
+	err = capi.EMAUpdate(e, p, decay)
 	runtime.KeepAlive(ema)
 	runtime.KeepAlive(params)
-	return err
+	return fromC(err)
 }

@@ -14,7 +14,7 @@ func TestBackwardMatchesPyTorch(t *testing.T) {
 	for _, p := range []*Tensor{x, w, b} {
 		require.NoError(t, p.SetRequiresGrad(true))
 	}
-	loss := L1Loss(x.Conv2d(w, b, ConvOptions{Padding: [2]int64{1, 1}}).LeakyRelu(0.1), ref(t, s, "grad.t"))
+	loss := L1Loss(x.Conv2d(w, b, &ConvOptions{Padding: [2]int64{1, 1}}).LeakyReLU(0.1), ref(t, s, "grad.t"))
 	closeRef(t, s, loss, "grad.loss")
 	require.NoError(t, loss.Backward())
 	for _, c := range []struct {
@@ -28,7 +28,7 @@ func TestBackwardMatchesPyTorch(t *testing.T) {
 		g.Close()
 	}
 	// A second backward accumulates: the gradient doubles.
-	loss2 := L1Loss(x.Conv2d(w, b, ConvOptions{Padding: [2]int64{1, 1}}).LeakyRelu(0.1), ref(t, s, "grad.t"))
+	loss2 := L1Loss(x.Conv2d(w, b, &ConvOptions{Padding: [2]int64{1, 1}}).LeakyReLU(0.1), ref(t, s, "grad.t"))
 	require.NoError(t, loss2.Backward())
 	g, err := b.Grad()
 	require.NoError(t, err)

@@ -35,7 +35,7 @@ func newConvBench(b *testing.B, requiresGrad bool) *convBench {
 	return c
 }
 
-var pad1 = ConvOptions{Padding: [2]int64{1, 1}}
+var pad1 = &ConvOptions{Padding: [2]int64{1, 1}}
 
 func BenchmarkConv2d(b *testing.B) {
 	b.Run("forward", func(b *testing.B) {

@@ -20,10 +20,10 @@ func TestConv2dFusedEqualsUnfused(t *testing.T) {
 		unfused func(*Tensor) *Tensor
 	}{
 		"none":  {NoActivation, func(x *Tensor) *Tensor { return x }},
-		"relu":  {ReLU, (*Tensor).Relu},
-		"leaky": {LeakyReLU(0.1), func(x *Tensor) *Tensor { return x.LeakyRelu(0.1) }},
+		"relu":  {ReLU, (*Tensor).ReLU},
+		"leaky": {LeakyReLU(0.1), func(x *Tensor) *Tensor { return x.LeakyReLU(0.1) }},
 	}
-	o := ConvOptions{Padding: [2]int64{1, 1}}
+	o := &ConvOptions{Padding: [2]int64{1, 1}}
 	for name, a := range acts {
 		for _, withRes := range []bool{false, true} {
 			for _, mode := range []Mode{Inference, Grad} {
@@ -102,10 +102,10 @@ func TestConv2dFusedErrors(t *testing.T) {
 	require.NoError(t, err)
 	bad, err := Ones(s, []int64{1, 3, 1, 1}, nil)
 	require.NoError(t, err)
-	y := x.Conv2dFused(w, nil, ConvOptions{Padding: [2]int64{1, 1}}, ReLU, bad)
+	y := x.Conv2dFused(w, nil, &ConvOptions{Padding: [2]int64{1, 1}}, ReLU, bad)
 	require.ErrorContains(t, y.Err(), "conv2d")
 	require.ErrorContains(t, y.Err(), "does not match the convolution's output")
-	y = x.Conv2dFused(w, nil, ConvOptions{}, LeakyReLU(0.2), nil)
+	y = x.Conv2dFused(w, nil, &ConvOptions{}, LeakyReLU(0.2), nil)
 	require.NoError(t, y.Err())
 	v := vals(t, y)
 	require.Len(t, v, 3*3*3)

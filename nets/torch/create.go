@@ -1,13 +1,10 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"runtime"
 	"unsafe"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
 // Element is a Go type that maps to a tensor element type.
@@ -33,10 +30,11 @@ func dtypeOf[T Element]() DType {
 }
 
 // Options chooses the element type and device of a new tensor. A nil
-// *Options means float32 on the CPU.
+// *Options means float32 on the CPU; a non-nil one is taken as it is (its
+// zero value is also float32 on the CPU).
 type Options struct {
-	DType  DType
-	Device Device
+	DType  DType  // element type; the zero value is Float32
+	Device Device // where the tensor lives; the zero value is the CPU
 }
 
 func (o *Options) get() (DType, Device) {
@@ -67,13 +65,6 @@ func checkShape(op string, shape []int64) error {
 	return nil
 }
 
-func shapePtr(shape []int64) *C.int64_t {
-	if len(shape) == 0 {
-		return nil
-	}
-	return (*C.int64_t)(unsafe.Pointer(&shape[0]))
-}
-
 // FromSlice copies data into a new CPU tensor of the given shape, owned by s
 // (nil: by the caller). libtorch keeps no pointer into data.
 func FromSlice[T Element](s *Scope, data []T, shape ...int64) (*Tensor, error) {
@@ -88,13 +79,9 @@ func FromSliceOn[T Element](s *Scope, dev Device, data []T, shape ...int64) (*Te
 	if n := numel(shape); int64(len(data)) != n {
 		return nil, argError("from_slice", "%d values for shape %v (%d elements)", len(data), shape, n)
 	}
-	var p unsafe.Pointer
-	if len(data) > 0 {
-		p = unsafe.Pointer(&data[0])
-	}
-	t, err := scopeOp(s, func(_ C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_from_data(p, shapePtr(shape), C.int(len(shape)), C.int(dtypeOf[T]()),
-			C.int(dev.Type), C.int(dev.Index), out)
+	bytes := elementBytes(data)
+	t, err := scopeOp(s, func(capi.Mode) (capi.Tensor, error) {
+		return capi.FromData(bytes, shape, capi.DType(dtypeOf[T]()), capi.DeviceType(dev.Type), dev.Index)
 	})
 	runtime.KeepAlive(data)
 	return t, err
@@ -111,15 +98,21 @@ func ToSlice[T Element](t *Tensor) ([]T, error) {
 		return nil, argError("to_slice", "tensor is %v, asked for %v", info.DType, want)
 	}
 	out := make([]T, numel(info.Shape))
-	var p unsafe.Pointer
-	if len(out) > 0 {
-		p = unsafe.Pointer(&out[0])
-	}
-	var z T
-	if err := t.copyOut(p, len(out)*int(unsafe.Sizeof(z))); err != nil {
+	if err := t.copyOut(elementBytes(out)); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// elementBytes views the memory of a slice of elements as bytes, for one
+// copy in or out of libtorch (the slice stays alive and unmoved during the
+// call; libtorch keeps no pointer to it).
+func elementBytes[T Element](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(z)))
 }
 
 // Item returns the value of a one-element tensor as a float64.
@@ -127,10 +120,9 @@ func (t *Tensor) Item() (float64, error) {
 	if err := t.Err(); err != nil {
 		return 0, err
 	}
-	var v C.double
-	err := takeError(C.tt_item(t.ptr(), &v))
+	v, err := capi.Item(t.ptr())
 	runtime.KeepAlive(t)
-	return float64(v), err
+	return v, fromC(err)
 }
 
 // Full returns a tensor of the given shape filled with value.
@@ -139,9 +131,8 @@ func Full(s *Scope, shape []int64, value float64, o *Options) (*Tensor, error) {
 		return nil, err
 	}
 	dt, dev := o.get()
-	return scopeOp(s, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_full(shapePtr(shape), C.int(len(shape)), C.double(value), C.int(dt),
-			C.int(dev.Type), C.int(dev.Index), mode, out)
+	return scopeOp(s, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Full(shape, value, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
 	})
 }
 
@@ -151,15 +142,29 @@ func Zeros(s *Scope, shape []int64, o *Options) (*Tensor, error) { return Full(s
 // Ones returns a tensor of ones.
 func Ones(s *Scope, shape []int64, o *Options) (*Tensor, error) { return Full(s, shape, 1, o) }
 
+// FullLike returns a tensor of t's shape, element type and device filled with
+// value (torch.full_like), in t's scope. It records no autograd history:
+// the result does not require a gradient.
+func FullLike(t *Tensor, value float64) *Tensor {
+	return op([]*Tensor{t}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.FullLike(t.ptr(), value, mode)
+	})
+}
+
+// ZerosLike is FullLike(t, 0).
+func ZerosLike(t *Tensor) *Tensor { return FullLike(t, 0) }
+
+// OnesLike is FullLike(t, 1).
+func OnesLike(t *Tensor) *Tensor { return FullLike(t, 1) }
+
 // Arange returns the values start, start+step, ... below end (as torch.arange).
 func Arange(s *Scope, start, end, step float64, o *Options) (*Tensor, error) {
 	if step == 0 || (end-start)/step > maxElements {
 		return nil, argError("arange", "bad range start=%v end=%v step=%v", start, end, step)
 	}
 	dt, dev := o.get()
-	return scopeOp(s, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_arange(C.double(start), C.double(end), C.double(step), C.int(dt),
-			C.int(dev.Type), C.int(dev.Index), mode, out)
+	return scopeOp(s, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Arange(start, end, step, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
 	})
 }
 

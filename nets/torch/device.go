@@ -1,23 +1,20 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
 // DeviceType is the kind of device a tensor lives on.
 type DeviceType int
 
-// Device types.
+// Device types. The zero value is DeviceCPU.
 const (
-	DeviceCPU  DeviceType = C.TT_CPU
-	DeviceCUDA DeviceType = C.TT_CUDA
+	DeviceCPU  DeviceType = DeviceType(capi.CPU)
+	DeviceCUDA DeviceType = DeviceType(capi.CUDA)
 )
 
 // Device is a CPU or one CUDA GPU.
@@ -59,11 +56,11 @@ func ParseDevice(s string) (Device, error) {
 // CUDADeviceCount is the number of CUDA GPUs libtorch can use (0 with a
 // CPU-only libtorch such as Debian's).
 func CUDADeviceCount() int {
-	var n C.int
-	if takeError(C.tt_cuda_device_count(&n)) != nil {
+	n, err := capi.CUDADeviceCount()
+	if err != nil {
 		return 0
 	}
-	return int(n)
+	return n
 }
 
 // CUDAAvailable reports whether at least one CUDA GPU can be used.
@@ -91,5 +88,5 @@ func Synchronize(dev Device) error {
 	if dev.Type != DeviceCUDA || dev.Index < 0 {
 		return &Error{Op: "cuda_synchronize", Msg: fmt.Sprintf("bad device (type %d, index %d)", dev.Type, dev.Index)}
 	}
-	return takeError(C.tt_cuda_synchronize(C.int(dev.Index)))
+	return fromC(capi.CUDASynchronize(dev.Index))
 }

@@ -1,24 +1,23 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
+import (
+	"fmt"
 
-import "fmt"
+	capi "github.com/gomioir/gomioir/internal/torch"
+)
 
 // DType is a tensor element type.
 type DType int
 
-// The element types the library uses.
+// The element types the library uses. The zero value is Float32.
 const (
-	Float32 DType = C.TT_FLOAT32
-	Float64 DType = C.TT_FLOAT64
-	Int64   DType = C.TT_INT64
-	Uint8   DType = C.TT_UINT8
-	Bool    DType = C.TT_BOOL
-	Int32   DType = C.TT_INT32
-	Float16 DType = C.TT_FLOAT16
+	Float32 DType = DType(capi.Float32)
+	Float64 DType = DType(capi.Float64)
+	Int64   DType = DType(capi.Int64)
+	Uint8   DType = DType(capi.Uint8)
+	Bool    DType = DType(capi.Bool)
+	Int32   DType = DType(capi.Int32)
+	Float16 DType = DType(capi.Float16)
 )
 
 var dtypeNames = map[DType]string{

@@ -1,14 +1,10 @@
 package torch
 
-/*
-#include <stdlib.h>
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"errors"
 	"fmt"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
 // ErrOutOfMemory is matched (errors.Is) by every error caused by a failed
@@ -35,19 +31,19 @@ func argError(op, format string, args ...any) error {
 	return &Error{Op: op, Msg: fmt.Sprintf(format, args...)}
 }
 
-// takeError converts and frees a shim error; nil stays nil.
-func takeError(e C.tt_error) error {
-	if e == nil {
+// fromC converts an error of the raw ABI (internal/torch) into an *Error;
+// nil stays nil. It is small enough to inline, so success costs one
+// comparison.
+func fromC(err error) error {
+	if err == nil {
 		return nil
 	}
-	defer C.tt_error_free(e)
-	msg := C.GoString(e.msg)
-	op := ""
-	for i := 0; i+1 < len(msg); i++ {
-		if msg[i] == ':' && msg[i+1] == ' ' {
-			op, msg = msg[:i], msg[i+2:]
-			break
-		}
+	return convertError(err)
+}
+
+func convertError(err error) error {
+	if ce, ok := err.(*capi.Error); ok {
+		return &Error{Op: ce.Op, Msg: ce.Msg, oom: ce.OOM}
 	}
-	return &Error{Op: op, Msg: msg, oom: e.kind == C.TT_ERR_OOM}
+	return err
 }

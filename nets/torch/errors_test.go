@@ -27,7 +27,7 @@ func TestBadArgumentsReturnErrors(t *testing.T) {
 	w3, err := Zeros(s, []int64{6, 3, 3, 3}, nil)
 	require.NoError(t, err)
 
-	y := x.Conv2d(w3, nil, ConvOptions{})
+	y := x.Conv2d(w3, nil, &ConvOptions{})
 	requireOneLine(t, y.Err(), "conv2d")
 	require.Contains(t, y.Err().Error(), "channels")
 	require.Nil(t, y.Shape())
@@ -42,7 +42,7 @@ func TestBadArgumentsReturnErrors(t *testing.T) {
 	requireOneLine(t, a.Permute(0).Err(), "permute")
 	requireOneLine(t, a.Narrow(1, 2, 5).Err(), "narrow")
 	requireOneLine(t, a.Softmax(5).Err(), "softmax")
-	requireOneLine(t, a.Interpolate(4, 4, Bicubic, InterpOptions{}).Err(), "interpolate")
+	requireOneLine(t, a.Interpolate(4, 4, Bicubic, nil).Err(), "interpolate")
 	requireOneLine(t, x.Pad([]int64{9, 9}, PadReflect, 0).Err(), "pad")
 	requireOneLine(t, x.PixelShuffle(3).Err(), "pixel_shuffle")
 	requireOneLine(t, L1Loss(a, b).Err(), "l1_loss")
@@ -84,7 +84,7 @@ func TestErrorsPropagateThroughOperations(t *testing.T) {
 	a, err := Zeros(s, []int64{2, 3}, nil)
 	require.NoError(t, err)
 	bad := a.Reshape(5)
-	chain := bad.Relu().MulScalar(2).Add(a).Softmax(0)
+	chain := bad.ReLU().MulScalar(2).Add(a).Softmax(0)
 	require.Same(t, bad.Err(), chain.Err(), "the first error is kept")
 	requireOneLine(t, chain.Err(), "reshape")
 	parts := bad.Chunk(2, 0)
@@ -102,7 +102,7 @@ func TestClosedTensors(t *testing.T) {
 	a.Close()
 	a.Close() // idempotent
 	require.ErrorIs(t, a.Err(), ErrClosed)
-	require.ErrorIs(t, a.Relu().Err(), ErrClosed)
+	require.ErrorIs(t, a.ReLU().Err(), ErrClosed)
 	_, err = ToSlice[float32](a)
 	require.ErrorIs(t, err, ErrClosed)
 	var nilT *Tensor
@@ -115,7 +115,7 @@ func TestFailedCarriesACallersError(t *testing.T) {
 	defer s.Close()
 	mine := errors.New("uformer: side of 40 pixels is too small to pad")
 	x := Failed(s, mine)
-	require.ErrorIs(t, x.Relu().Err(), mine)
+	require.ErrorIs(t, x.ReLU().Err(), mine)
 	require.ErrorIs(t, s.Err(), mine)
 	require.Error(t, Failed(nil, nil).Err())
 }

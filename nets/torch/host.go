@@ -1,14 +1,9 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"runtime"
-	"unsafe"
 
+	capi "github.com/gomioir/gomioir/internal/torch"
 	"github.com/gomioir/gomioir/nets/torch/host"
 )
 
@@ -34,12 +29,8 @@ func FromHost(s *Scope, r *host.Tensor, dev Device) (*Tensor, error) {
 	if want := numel(shape) * int64(dt.Size()); int64(len(r.Data)) != want {
 		return nil, argError("from_raw", "%s holds %d bytes, want %d", r, len(r.Data), want)
 	}
-	var p unsafe.Pointer
-	if len(r.Data) > 0 {
-		p = unsafe.Pointer(&r.Data[0])
-	}
-	t, err := scopeOp(s, func(_ C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_from_data(p, shapePtr(shape), C.int(len(shape)), C.int(dt), C.int(dev.Type), C.int(dev.Index), out)
+	t, err := scopeOp(s, func(capi.Mode) (capi.Tensor, error) {
+		return capi.FromData(r.Data, shape, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index)
 	})
 	runtime.KeepAlive(r)
 	return t, err
@@ -65,11 +56,7 @@ func ToHost(t *Tensor) (*host.Tensor, error) {
 		shape[i] = int(d)
 	}
 	data := make([]byte, numel(info.Shape)*int64(info.DType.Size()))
-	var p unsafe.Pointer
-	if len(data) > 0 {
-		p = unsafe.Pointer(&data[0])
-	}
-	if err := t.copyOut(p, len(data)); err != nil {
+	if err := t.copyOut(data); err != nil {
 		return nil, err
 	}
 	return &host.Tensor{DType: rdt, Shape: shape, Data: data}, nil

@@ -42,20 +42,20 @@ func TestTrainingLoopMemoryIsFlat(t *testing.T) {
 		return p2
 	}
 	params := []*Tensor{newParam(8, 3, 3, 3), newParam(8), newParam(3, 8, 3, 3), newParam(3)}
-	opt, err := NewAdam(params, AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99})
+	opt, err := NewAdam(params, &AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99})
 	require.NoError(t, err)
 	x, err := g.Rand(nil, []int64{2, 3, 24, 24}, nil)
 	require.NoError(t, err)
 	target, err := g.Rand(nil, []int64{2, 3, 24, 24}, nil)
 	require.NoError(t, err)
 
-	pad := ConvOptions{Padding: [2]int64{1, 1}}
+	pad := &ConvOptions{Padding: [2]int64{1, 1}}
 	var rssWarm int64
 	var first, last float64
 	for i := range iters {
 		s := NewScope(Grad)
 		in := s.Use(x)
-		h := in.Conv2d(params[0], params[1], pad).LeakyRelu(0.1)
+		h := in.Conv2d(params[0], params[1], pad).LeakyReLU(0.1)
 		out := h.Conv2d(params[2], params[3], pad).Add(in)
 		loss := L1Loss(out, s.Use(target))
 		require.NoError(t, opt.ZeroGrad())

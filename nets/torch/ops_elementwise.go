@@ -1,178 +1,175 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
+import capi "github.com/gomioir/gomioir/internal/torch"
 
-func (a *Tensor) binary(code C.int, b *Tensor) *Tensor {
-	return op([]*Tensor{a, b}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_binary(code, a.ptr(), b.ptr(), mode, out)
+func (a *Tensor) binary(code capi.BinaryOp, b *Tensor) *Tensor {
+	return op([]*Tensor{a, b}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Binary(code, a.ptr(), b.ptr(), mode)
 	})
 }
 
-func (a *Tensor) binaryScalar(code C.int, b float64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_binary_scalar(code, a.ptr(), C.double(b), mode, out)
+func (a *Tensor) binaryScalar(code capi.BinaryOp, b float64) *Tensor {
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.BinaryScalar(code, a.ptr(), b, mode)
 	})
 }
 
-func (a *Tensor) unary(code C.int) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_unary(code, a.ptr(), mode, out)
+func (a *Tensor) unary(code capi.UnaryOp) *Tensor {
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Unary(code, a.ptr(), mode)
 	})
 }
 
 // Add returns a + b (broadcasting).
-func (a *Tensor) Add(b *Tensor) *Tensor { return a.binary(C.TT_ADD, b) }
+func (a *Tensor) Add(b *Tensor) *Tensor { return a.binary(capi.Add, b) }
 
 // Sub returns a - b.
-func (a *Tensor) Sub(b *Tensor) *Tensor { return a.binary(C.TT_SUB, b) }
+func (a *Tensor) Sub(b *Tensor) *Tensor { return a.binary(capi.Sub, b) }
 
 // Mul returns a * b.
-func (a *Tensor) Mul(b *Tensor) *Tensor { return a.binary(C.TT_MUL, b) }
+func (a *Tensor) Mul(b *Tensor) *Tensor { return a.binary(capi.Mul, b) }
 
 // Div returns a / b.
-func (a *Tensor) Div(b *Tensor) *Tensor { return a.binary(C.TT_DIV, b) }
+func (a *Tensor) Div(b *Tensor) *Tensor { return a.binary(capi.Div, b) }
 
 // Pow returns a ** b.
-func (a *Tensor) Pow(b *Tensor) *Tensor { return a.binary(C.TT_POW, b) }
+func (a *Tensor) Pow(b *Tensor) *Tensor { return a.binary(capi.Pow, b) }
 
 // Maximum returns the elementwise maximum.
-func (a *Tensor) Maximum(b *Tensor) *Tensor { return a.binary(C.TT_MAXIMUM, b) }
+func (a *Tensor) Maximum(b *Tensor) *Tensor { return a.binary(capi.Maximum, b) }
 
 // Minimum returns the elementwise minimum.
-func (a *Tensor) Minimum(b *Tensor) *Tensor { return a.binary(C.TT_MINIMUM, b) }
+func (a *Tensor) Minimum(b *Tensor) *Tensor { return a.binary(capi.Minimum, b) }
 
 // Eq returns the bool tensor a == b.
-func (a *Tensor) Eq(b *Tensor) *Tensor { return a.binary(C.TT_EQ, b) }
+func (a *Tensor) Eq(b *Tensor) *Tensor { return a.binary(capi.Eq, b) }
 
 // Ne returns a != b.
-func (a *Tensor) Ne(b *Tensor) *Tensor { return a.binary(C.TT_NE, b) }
+func (a *Tensor) Ne(b *Tensor) *Tensor { return a.binary(capi.Ne, b) }
 
 // Lt returns a < b.
-func (a *Tensor) Lt(b *Tensor) *Tensor { return a.binary(C.TT_LT, b) }
+func (a *Tensor) Lt(b *Tensor) *Tensor { return a.binary(capi.Lt, b) }
 
 // Le returns a <= b.
-func (a *Tensor) Le(b *Tensor) *Tensor { return a.binary(C.TT_LE, b) }
+func (a *Tensor) Le(b *Tensor) *Tensor { return a.binary(capi.Le, b) }
 
 // Gt returns a > b.
-func (a *Tensor) Gt(b *Tensor) *Tensor { return a.binary(C.TT_GT, b) }
+func (a *Tensor) Gt(b *Tensor) *Tensor { return a.binary(capi.Gt, b) }
 
 // Ge returns a >= b.
-func (a *Tensor) Ge(b *Tensor) *Tensor { return a.binary(C.TT_GE, b) }
+func (a *Tensor) Ge(b *Tensor) *Tensor { return a.binary(capi.Ge, b) }
 
 // AddScaled returns a + alpha*b (torch.add with alpha).
 func (a *Tensor) AddScaled(b *Tensor, alpha float64) *Tensor {
-	return op([]*Tensor{a, b}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_add_scaled(a.ptr(), b.ptr(), C.double(alpha), mode, out)
+	return op([]*Tensor{a, b}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.AddScaled(a.ptr(), b.ptr(), alpha, mode)
 	})
 }
 
 // AddScalar returns a + v.
-func (a *Tensor) AddScalar(v float64) *Tensor { return a.binaryScalar(C.TT_ADD, v) }
+func (a *Tensor) AddScalar(v float64) *Tensor { return a.binaryScalar(capi.Add, v) }
 
 // SubScalar returns a - v.
-func (a *Tensor) SubScalar(v float64) *Tensor { return a.binaryScalar(C.TT_SUB, v) }
+func (a *Tensor) SubScalar(v float64) *Tensor { return a.binaryScalar(capi.Sub, v) }
 
 // MulScalar returns a * v.
-func (a *Tensor) MulScalar(v float64) *Tensor { return a.binaryScalar(C.TT_MUL, v) }
+func (a *Tensor) MulScalar(v float64) *Tensor { return a.binaryScalar(capi.Mul, v) }
 
 // DivScalar returns a / v.
-func (a *Tensor) DivScalar(v float64) *Tensor { return a.binaryScalar(C.TT_DIV, v) }
+func (a *Tensor) DivScalar(v float64) *Tensor { return a.binaryScalar(capi.Div, v) }
 
 // PowScalar returns a ** v.
-func (a *Tensor) PowScalar(v float64) *Tensor { return a.binaryScalar(C.TT_POW, v) }
+func (a *Tensor) PowScalar(v float64) *Tensor { return a.binaryScalar(capi.Pow, v) }
 
 // EqScalar returns a == v.
-func (a *Tensor) EqScalar(v float64) *Tensor { return a.binaryScalar(C.TT_EQ, v) }
+func (a *Tensor) EqScalar(v float64) *Tensor { return a.binaryScalar(capi.Eq, v) }
 
 // NeScalar returns a != v.
-func (a *Tensor) NeScalar(v float64) *Tensor { return a.binaryScalar(C.TT_NE, v) }
+func (a *Tensor) NeScalar(v float64) *Tensor { return a.binaryScalar(capi.Ne, v) }
 
 // LtScalar returns a < v.
-func (a *Tensor) LtScalar(v float64) *Tensor { return a.binaryScalar(C.TT_LT, v) }
+func (a *Tensor) LtScalar(v float64) *Tensor { return a.binaryScalar(capi.Lt, v) }
 
 // LeScalar returns a <= v.
-func (a *Tensor) LeScalar(v float64) *Tensor { return a.binaryScalar(C.TT_LE, v) }
+func (a *Tensor) LeScalar(v float64) *Tensor { return a.binaryScalar(capi.Le, v) }
 
 // GeScalar returns a >= v.
-func (a *Tensor) GeScalar(v float64) *Tensor { return a.binaryScalar(C.TT_GE, v) }
+func (a *Tensor) GeScalar(v float64) *Tensor { return a.binaryScalar(capi.Ge, v) }
 
 // GtScalar returns a > v.
-func (a *Tensor) GtScalar(v float64) *Tensor { return a.binaryScalar(C.TT_GT, v) }
+func (a *Tensor) GtScalar(v float64) *Tensor { return a.binaryScalar(capi.Gt, v) }
 
 // RSubScalar returns v - a.
 func (a *Tensor) RSubScalar(v float64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_rsub_scalar(C.double(v), a.ptr(), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.RSubScalar(v, a.ptr(), mode)
 	})
 }
 
 // Neg returns -a.
-func (a *Tensor) Neg() *Tensor { return a.unary(C.TT_NEG) }
+func (a *Tensor) Neg() *Tensor { return a.unary(capi.Neg) }
 
 // Exp returns e**a.
-func (a *Tensor) Exp() *Tensor { return a.unary(C.TT_EXP) }
+func (a *Tensor) Exp() *Tensor { return a.unary(capi.Exp) }
 
 // Log returns the natural logarithm.
-func (a *Tensor) Log() *Tensor { return a.unary(C.TT_LOG) }
+func (a *Tensor) Log() *Tensor { return a.unary(capi.Log) }
 
 // Sqrt returns the square root.
-func (a *Tensor) Sqrt() *Tensor { return a.unary(C.TT_SQRT) }
+func (a *Tensor) Sqrt() *Tensor { return a.unary(capi.Sqrt) }
 
 // Rsqrt returns 1/sqrt(a).
-func (a *Tensor) Rsqrt() *Tensor { return a.unary(C.TT_RSQRT) }
+func (a *Tensor) Rsqrt() *Tensor { return a.unary(capi.Rsqrt) }
 
 // Abs returns |a|.
-func (a *Tensor) Abs() *Tensor { return a.unary(C.TT_ABS) }
+func (a *Tensor) Abs() *Tensor { return a.unary(capi.Abs) }
 
 // Sigmoid returns 1/(1+e**-a).
-func (a *Tensor) Sigmoid() *Tensor { return a.unary(C.TT_SIGMOID) }
+func (a *Tensor) Sigmoid() *Tensor { return a.unary(capi.Sigmoid) }
 
 // Tanh returns tanh(a).
-func (a *Tensor) Tanh() *Tensor { return a.unary(C.TT_TANH) }
+func (a *Tensor) Tanh() *Tensor { return a.unary(capi.Tanh) }
 
-// Relu returns max(a, 0).
-func (a *Tensor) Relu() *Tensor { return a.unary(C.TT_RELU) }
+// ReLU returns max(a, 0).
+func (a *Tensor) ReLU() *Tensor { return a.unary(capi.ReLU) }
 
-// Gelu returns the exact (erf) GELU, as nn.GELU().
-func (a *Tensor) Gelu() *Tensor { return a.unary(C.TT_GELU) }
+// GELU returns the exact (erf) GELU, as nn.GELU().
+func (a *Tensor) GELU() *Tensor { return a.unary(capi.GELU) }
 
-// GeluTanh returns the tanh approximation of GELU.
-func (a *Tensor) GeluTanh() *Tensor { return a.unary(C.TT_GELU_TANH) }
+// GELUTanh returns the tanh approximation of GELU (nn.GELU(approximate="tanh")).
+func (a *Tensor) GELUTanh() *Tensor { return a.unary(capi.GELUTanh) }
 
 // Silu returns a*sigmoid(a).
-func (a *Tensor) Silu() *Tensor { return a.unary(C.TT_SILU) }
+func (a *Tensor) Silu() *Tensor { return a.unary(capi.SiLU) }
 
 // Sin returns sin(a).
-func (a *Tensor) Sin() *Tensor { return a.unary(C.TT_SIN) }
+func (a *Tensor) Sin() *Tensor { return a.unary(capi.Sin) }
 
 // Cos returns cos(a).
-func (a *Tensor) Cos() *Tensor { return a.unary(C.TT_COS) }
+func (a *Tensor) Cos() *Tensor { return a.unary(capi.Cos) }
 
 // Floor rounds down.
-func (a *Tensor) Floor() *Tensor { return a.unary(C.TT_FLOOR) }
+func (a *Tensor) Floor() *Tensor { return a.unary(capi.Floor) }
 
 // Round rounds to the nearest integer, halves to even (torch.round).
-func (a *Tensor) Round() *Tensor { return a.unary(C.TT_ROUND) }
+func (a *Tensor) Round() *Tensor { return a.unary(capi.Round) }
 
 // Sign returns -1, 0 or 1.
-func (a *Tensor) Sign() *Tensor { return a.unary(C.TT_SIGN) }
+func (a *Tensor) Sign() *Tensor { return a.unary(capi.Sign) }
 
 // Erfinv returns the inverse error function.
-func (a *Tensor) Erfinv() *Tensor { return a.unary(C.TT_ERFINV) }
+func (a *Tensor) Erfinv() *Tensor { return a.unary(capi.Erfinv) }
 
 // Reciprocal returns 1/a.
-func (a *Tensor) Reciprocal() *Tensor { return a.unary(C.TT_RECIPROCAL) }
+func (a *Tensor) Reciprocal() *Tensor { return a.unary(capi.Reciprocal) }
 
 // LogicalNot returns !a.
-func (a *Tensor) LogicalNot() *Tensor { return a.unary(C.TT_LOGICAL_NOT) }
+func (a *Tensor) LogicalNot() *Tensor { return a.unary(capi.LogicalNot) }
 
-// LeakyRelu returns a for a >= 0 and slope*a otherwise.
-func (a *Tensor) LeakyRelu(slope float64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_leaky_relu(a.ptr(), C.double(slope), mode, out)
+// LeakyReLU returns a for a >= 0 and slope*a otherwise.
+func (a *Tensor) LeakyReLU(slope float64) *Tensor {
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.LeakyReLU(a.ptr(), slope, mode)
 	})
 }
 
@@ -186,8 +183,8 @@ func (a *Tensor) ClampMin(lo float64) *Tensor { return a.clamp(lo, 0, true, fals
 func (a *Tensor) ClampMax(hi float64) *Tensor { return a.clamp(0, hi, false, true) }
 
 func (a *Tensor) clamp(lo, hi float64, hasLo, hasHi bool) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_clamp(a.ptr(), C.double(lo), C.double(hi), cbool(hasLo), cbool(hasHi), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Clamp(a.ptr(), lo, hi, hasLo, hasHi, mode)
 	})
 }
 
@@ -196,28 +193,21 @@ func (a *Tensor) clamp(lo, hi float64, hasLo, hasHi bool) *Tensor {
 // product, then the sum) unless the compiler fused the multiply-add into an
 // FMA in libtorch's vector kernel, which changes the last bit at most.
 func Addcmul(a, t1, t2 *Tensor, value float64) *Tensor {
-	return op([]*Tensor{a, t1, t2}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_addcmul(a.ptr(), t1.ptr(), t2.ptr(), C.double(value), mode, out)
+	return op([]*Tensor{a, t1, t2}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Addcmul(a.ptr(), t1.ptr(), t2.ptr(), value, mode)
 	})
 }
 
 // Where returns a where cond is true and b elsewhere.
 func Where(cond, a, b *Tensor) *Tensor {
-	return op([]*Tensor{cond, a, b}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_where(cond.ptr(), a.ptr(), b.ptr(), mode, out)
+	return op([]*Tensor{cond, a, b}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Where(cond.ptr(), a.ptr(), b.ptr(), mode)
 	})
 }
 
 // MaskedFill returns a with value where mask is true.
 func (a *Tensor) MaskedFill(mask *Tensor, value float64) *Tensor {
-	return op([]*Tensor{a, mask}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_masked_fill(a.ptr(), mask.ptr(), C.double(value), mode, out)
+	return op([]*Tensor{a, mask}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.MaskedFill(a.ptr(), mask.ptr(), value, mode)
 	})
-}
-
-func cbool(b bool) C.int {
-	if b {
-		return 1
-	}
-	return 0
 }

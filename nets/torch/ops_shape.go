@@ -1,86 +1,89 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
+import (
+	"runtime"
 
-import "runtime"
+	capi "github.com/gomioir/gomioir/internal/torch"
+)
 
 // Reshape returns a tensor with the same data and a new shape (one size may
 // be -1).
 func (a *Tensor) Reshape(shape ...int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_reshape(a.ptr(), ptr64(shape), C.int(len(shape)), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Reshape(a.ptr(), shape, mode)
 	})
 }
 
 // Permute reorders the dimensions.
 func (a *Tensor) Permute(dims ...int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_permute(a.ptr(), ptr64(dims), C.int(len(dims)), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Permute(a.ptr(), dims, mode)
 	})
 }
 
 // Transpose swaps two dimensions.
 func (a *Tensor) Transpose(d0, d1 int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_transpose(a.ptr(), C.int64_t(d0), C.int64_t(d1), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Transpose(a.ptr(), d0, d1, mode)
 	})
 }
 
 // Expand broadcasts size-1 dimensions to shape (-1 keeps a size).
 func (a *Tensor) Expand(shape ...int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_expand(a.ptr(), ptr64(shape), C.int(len(shape)), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Expand(a.ptr(), shape, mode)
 	})
 }
 
 // Squeeze removes dimension dim if its size is 1.
 func (a *Tensor) Squeeze(dim int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_squeeze(a.ptr(), C.int64_t(dim), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Squeeze(a.ptr(), dim, mode)
 	})
 }
 
 // Unsqueeze inserts a dimension of size 1 at dim.
 func (a *Tensor) Unsqueeze(dim int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_unsqueeze(a.ptr(), C.int64_t(dim), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Unsqueeze(a.ptr(), dim, mode)
 	})
 }
 
 // Flatten merges dimensions start..end (inclusive).
 func (a *Tensor) Flatten(start, end int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_flatten(a.ptr(), C.int64_t(start), C.int64_t(end), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Flatten(a.ptr(), start, end, mode)
 	})
 }
 
 // Narrow returns length elements of dim from start (a view).
 func (a *Tensor) Narrow(dim, start, length int64) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_narrow(a.ptr(), C.int64_t(dim), C.int64_t(start), C.int64_t(length), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Narrow(a.ptr(), dim, start, length, mode)
 	})
 }
 
 // IndexSelect picks the entries of dim given by the int64 index tensor.
 func (a *Tensor) IndexSelect(dim int64, index *Tensor) *Tensor {
-	return op([]*Tensor{a, index}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_index_select(a.ptr(), C.int64_t(dim), index.ptr(), mode, out)
+	return op([]*Tensor{a, index}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.IndexSelect(a.ptr(), dim, index.ptr(), mode)
 	})
 }
 
 func join(ts []*Tensor, dim int64, stack bool) *Tensor {
-	if len(ts) == 0 {
-		return failed(nil, argError("cat", "no tensors"))
+	name := "cat"
+	if stack {
+		name = "stack"
 	}
-	ps := make([]C.tt_tensor, len(ts))
-	return op(ts, func(mode C.int, out *C.tt_tensor) C.tt_error {
+	if len(ts) == 0 {
+		return failed(nil, argError(name, "no tensors"))
+	}
+	ps := make([]capi.Tensor, len(ts))
+	return op(ts, func(mode capi.Mode) (capi.Tensor, error) {
 		for i, t := range ts {
 			ps[i] = t.ptr()
 		}
-		return C.tt_cat(&ps[0], C.int(len(ps)), C.int64_t(dim), cbool(stack), mode, out)
+		return capi.Cat(ps, dim, stack, mode)
 	})
 }
 
@@ -100,16 +103,14 @@ func (a *Tensor) Chunk(n int, dim int64) []*Tensor {
 	if n < 1 {
 		return []*Tensor{failed(s, argError("chunk", "chunks must be >= 1, got %d", n))}
 	}
-	outs := make([]C.tt_tensor, n)
-	var got C.int
-	err := takeError(C.tt_chunk(a.ptr(), C.int64_t(n), C.int64_t(dim), s.cmode(), &outs[0], C.int(n), &got))
+	outs, err := capi.Chunk(a.ptr(), n, dim, s.cmode())
 	runtime.KeepAlive(a)
 	if err != nil {
-		return []*Tensor{failed(s, err)}
+		return []*Tensor{failed(s, fromC(err))}
 	}
-	res := make([]*Tensor, int(got))
-	for i := range res {
-		res[i] = newTensor(outs[i], s)
+	res := make([]*Tensor, len(outs))
+	for i, p := range outs {
+		res[i] = newTensor(p, s)
 	}
 	return res
 }
@@ -119,49 +120,49 @@ func (a *Tensor) Roll(shifts, dims []int64) *Tensor {
 	if len(shifts) != len(dims) || len(dims) == 0 {
 		return failed(deepest([]*Tensor{a}), argError("roll", "%d shifts for %d dims", len(shifts), len(dims)))
 	}
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_roll(a.ptr(), ptr64(shifts), ptr64(dims), C.int(len(dims)), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Roll(a.ptr(), shifts, dims, mode)
 	})
 }
 
 // To converts to another dtype and/or device.
 func (a *Tensor) To(dt DType, dev Device) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_to(a.ptr(), C.int(dt), C.int(dev.Type), C.int(dev.Index), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.To(a.ptr(), capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
 	})
 }
 
 // ToDType converts the element type, keeping the device.
 func (a *Tensor) ToDType(dt DType) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_to(a.ptr(), C.int(dt), -1, 0, mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.To(a.ptr(), capi.DType(dt), capi.KeepDevice, 0, mode)
 	})
 }
 
 // ToDevice moves to dev, keeping the element type.
 func (a *Tensor) ToDevice(dev Device) *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_to(a.ptr(), -1, C.int(dev.Type), C.int(dev.Index), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.To(a.ptr(), capi.KeepDType, capi.DeviceType(dev.Type), dev.Index, mode)
 	})
 }
 
 // Clone copies the data.
 func (a *Tensor) Clone() *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_clone(a.ptr(), mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Clone(a.ptr(), mode)
 	})
 }
 
 // Contiguous returns a tensor with row-major (NCHW) memory.
 func (a *Tensor) Contiguous() *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_contiguous(a.ptr(), 0, mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Contiguous(a.ptr(), false, mode)
 	})
 }
 
 // ChannelsLast returns a 4-D tensor with NHWC memory (same shape).
 func (a *Tensor) ChannelsLast() *Tensor {
-	return op([]*Tensor{a}, func(mode C.int, out *C.tt_tensor) C.tt_error {
-		return C.tt_contiguous(a.ptr(), 1, mode, out)
+	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
+		return capi.Contiguous(a.ptr(), true, mode)
 	})
 }

@@ -28,17 +28,17 @@ func TestElementwiseMatchesPyTorch(t *testing.T) {
 		"abs":            a.Abs(),
 		"sigmoid":        a.Sigmoid(),
 		"tanh":           a.Tanh(),
-		"relu":           a.Relu(),
-		"gelu":           a.Gelu(),
-		"gelu_tanh":      a.GeluTanh(),
+		"relu":           a.ReLU(),
+		"gelu":           a.GELU(),
+		"gelu_tanh":      a.GELUTanh(),
 		"silu":           a.Silu(),
 		"sin":            a.Sin(),
 		"cos":            a.Cos(),
 		"floor":          a.MulScalar(3).Floor(),
 		"sign":           a.Sign(),
 		"erfinv":         a.MulScalar(0.9).Erfinv(),
-		"leaky_relu_0.1": a.LeakyRelu(0.1),
-		"leaky_relu_0.2": a.LeakyRelu(0.2),
+		"leaky_relu_0.1": a.LeakyReLU(0.1),
+		"leaky_relu_0.2": a.LeakyReLU(0.2),
 		"clamp":          a.Clamp(-0.25, 0.5),
 	}
 	for name, got := range cases {
@@ -99,11 +99,11 @@ func TestLinearAlgebraAndConvMatchPyTorch(t *testing.T) {
 	closeRef(t, s, lx.Linear(lw, lb), "lin.out")
 	closeRef(t, s, lx.Linear(lw, nil), "lin.out_nobias")
 	x, w, bias := ref(t, s, "conv.x"), ref(t, s, "conv.w"), ref(t, s, "conv.b")
-	closeRef(t, s, x.Conv2d(w, bias, ConvOptions{Padding: [2]int64{1, 1}}), "conv.s1p1")
-	closeRef(t, s, x.Conv2d(w, bias, ConvOptions{Stride: [2]int64{2, 2}}), "conv.s2p0")
-	closeRef(t, s, x.Conv2d(w, nil, ConvOptions{Padding: [2]int64{2, 2}, Dilation: [2]int64{2, 2}}), "conv.d2p2")
-	closeRef(t, s, x.Conv2d(ref(t, s, "conv.dw"), nil, ConvOptions{Padding: [2]int64{1, 1}, Groups: 4}), "conv.depthwise")
-	closeRef(t, s, x.ConvTranspose2d(ref(t, s, "convt.w"), ref(t, s, "convt.b"), ConvOptions{Stride: [2]int64{2, 2}}), "convt.s2")
+	closeRef(t, s, x.Conv2d(w, bias, &ConvOptions{Padding: [2]int64{1, 1}}), "conv.s1p1")
+	closeRef(t, s, x.Conv2d(w, bias, &ConvOptions{Stride: [2]int64{2, 2}}), "conv.s2p0")
+	closeRef(t, s, x.Conv2d(w, nil, &ConvOptions{Padding: [2]int64{2, 2}, Dilation: [2]int64{2, 2}}), "conv.d2p2")
+	closeRef(t, s, x.Conv2d(ref(t, s, "conv.dw"), nil, &ConvOptions{Padding: [2]int64{1, 1}, Groups: 4}), "conv.depthwise")
+	closeRef(t, s, x.ConvTranspose2d(ref(t, s, "convt.w"), ref(t, s, "convt.b"), &ConvOptions{Stride: [2]int64{2, 2}}), "convt.s2")
 	closeRef(t, s, Embedding(ref(t, s, "emb.w"), ref(t, s, "emb.idx")), "emb.out")
 	require.NoError(t, s.Err())
 }
@@ -144,11 +144,11 @@ func TestInterpolationAndPoolingMatchPyTorch(t *testing.T) {
 	s := NewScope(Inference)
 	defer s.Close()
 	x := ref(t, s, "interp.x")
-	closeRef(t, s, x.Interpolate(7, 9, Bilinear, InterpOptions{}), "interp.bilinear")
-	closeRef(t, s, x.Interpolate(7, 9, Bilinear, InterpOptions{AlignCorners: true}), "interp.bilinear_ac")
-	closeRef(t, s, x.Interpolate(20, 30, Bicubic, InterpOptions{}), "interp.bicubic")
-	closeRef(t, s, x.Interpolate(4, 3, Bicubic, InterpOptions{ScaleH: 0.25, ScaleW: 0.25}), "interp.bicubic_sf")
-	closeRef(t, s, x.Interpolate(5, 7, Nearest, InterpOptions{}), "interp.nearest")
+	closeRef(t, s, x.Interpolate(7, 9, Bilinear, nil), "interp.bilinear")
+	closeRef(t, s, x.Interpolate(7, 9, Bilinear, &InterpOptions{AlignCorners: true}), "interp.bilinear_ac")
+	closeRef(t, s, x.Interpolate(20, 30, Bicubic, nil), "interp.bicubic")
+	closeRef(t, s, x.Interpolate(4, 3, Bicubic, &InterpOptions{ScaleH: 0.25, ScaleW: 0.25}), "interp.bicubic_sf")
+	closeRef(t, s, x.Interpolate(5, 7, Nearest, nil), "interp.nearest")
 	closeRef(t, s, x.AvgPool2d([2]int64{2, 2}, [2]int64{2, 2}, [2]int64{}), "pool.avg")
 	closeRef(t, s, x.MaxPool2d([2]int64{3, 3}, [2]int64{2, 2}, [2]int64{1, 1}), "pool.max")
 	closeRef(t, s, x.AdaptiveAvgPool2d(1, 1), "pool.adaptive")

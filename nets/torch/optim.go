@@ -1,22 +1,22 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"runtime"
-	"unsafe"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
-// AdamConfig holds the hyper-parameters of Adam and AdamW.
+// AdamConfig holds the hyper-parameters of Adam and AdamW. A nil
+// *AdamConfig given to NewAdam means torch.optim.Adam's defaults: LR 1e-3,
+// Beta1 0.9, Beta2 0.999, Eps 1e-8, no weight decay. A non-nil one is taken
+// field by field as given (a zero beta is a valid choice), except Eps, whose
+// zero means 1e-8.
 type AdamConfig struct {
-	LR          float64
-	Beta1       float64
-	Beta2       float64
-	Eps         float64 // 0 means PyTorch's default 1e-8
-	WeightDecay float64
+	LR          float64 // learning rate of the next step (SetLR changes it)
+	Beta1       float64 // decay of the first moment, in [0, 1)
+	Beta2       float64 // decay of the second moment, in [0, 1)
+	Eps         float64 // added to the denominator; 0 means PyTorch's default 1e-8
+	WeightDecay float64 // L2 penalty (Adam) or decoupled decay (AdamW); 0 is none
 	// Decoupled selects AdamW (weight decay applied to the weights, as
 	// torch.optim.AdamW) instead of Adam (decay added to the gradient).
 	Decoupled bool
@@ -32,8 +32,14 @@ type Adam struct {
 	steps  []int64   // per-parameter step counts, as PyTorch's state['step']
 }
 
-// NewAdam returns an optimiser over params (which it does not own).
-func NewAdam(params []*Tensor, cfg AdamConfig) (*Adam, error) {
+// NewAdam returns an optimiser over params (which it does not own) with the
+// hyper-parameters cfg (nil: PyTorch's defaults, see AdamConfig). Close frees
+// its moments.
+func NewAdam(params []*Tensor, c *AdamConfig) (*Adam, error) {
+	cfg := AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999}
+	if c != nil {
+		cfg = *c
+	}
 	if cfg.Eps == 0 {
 		cfg.Eps = 1e-8
 	}
@@ -84,9 +90,6 @@ func (o *Adam) Config() AdamConfig { return o.cfg }
 
 // Step updates every parameter that has a gradient.
 func (o *Adam) Step() error {
-	if len(o.params) == 0 {
-		return nil
-	}
 	p, err := ptrs(o.params)
 	if err != nil {
 		return err
@@ -100,10 +103,9 @@ func (o *Adam) Step() error {
 		return err
 	}
 	c := o.cfg
-	err = takeError(C.tt_adam_step(&p[0], &m[0], &v[0], (*C.int64_t)(unsafe.Pointer(&o.steps[0])), C.int(len(p)),
-		C.double(c.LR), C.double(c.Beta1), C.double(c.Beta2), C.double(c.Eps), C.double(c.WeightDecay), cbool(c.Decoupled)))
+	err = capi.AdamStep(p, m, v, o.steps, c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, c.Decoupled)
 	runtime.KeepAlive(o)
-	return err
+	return fromC(err)
 }
 
 // ZeroGrad drops the gradients of all parameters.

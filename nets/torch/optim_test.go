@@ -21,7 +21,7 @@ func TestAdamMatchesPyTorch(t *testing.T) {
 			defer s.Close()
 			p := ref(t, s, "optim.p0")
 			require.NoError(t, p.SetRequiresGrad(true))
-			opt, err := NewAdam([]*Tensor{p}, c.cfg)
+			opt, err := NewAdam([]*Tensor{p}, &c.cfg)
 			require.NoError(t, err)
 			defer opt.Close()
 			lrs := floats(t, ref(t, s, "optim.lrs"))
@@ -58,7 +58,7 @@ func TestAdamStateResumesExactly(t *testing.T) {
 			require.NoError(t, opt.Step())
 		}
 	}
-	cfg := AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, WeightDecay: 0.01, Decoupled: true}
+	cfg := &AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, WeightDecay: 0.01, Decoupled: true}
 	full := ref(t, s, "optim.p0")
 	require.NoError(t, full.SetRequiresGrad(true))
 	o1, err := NewAdam([]*Tensor{full}, cfg)

@@ -1,14 +1,11 @@
 package torch
 
-/*
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"errors"
 	"runtime"
 	"sync"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
 // Mode is the autograd mode of the operations whose results go to a scope.
@@ -17,12 +14,12 @@ type Mode int
 const (
 	// Grad records the autograd graph where an input requires a gradient
 	// (training).
-	Grad Mode = C.TT_MODE_GRAD
+	Grad Mode = Mode(capi.ModeGrad)
 	// NoGrad records no graph; results may still be used with autograd later.
-	NoGrad Mode = C.TT_MODE_NO_GRAD
+	NoGrad Mode = Mode(capi.ModeNoGrad)
 	// Inference is libtorch's inference mode: no graph and less bookkeeping;
 	// its results must not be used in autograd.
-	Inference Mode = C.TT_MODE_INFERENCE
+	Inference Mode = Mode(capi.ModeInference)
 )
 
 func (m Mode) String() string {
@@ -127,11 +124,11 @@ func (s *Scope) Use(t *Tensor) *Tensor {
 	if err := s.checkOpen(); err != nil {
 		return &Tensor{err: err}
 	}
-	var out C.tt_tensor
-	if err := takeError(C.tt_shallow_copy(t.ptr(), &out)); err != nil {
-		return failed(s, err)
-	}
+	out, err := capi.ShallowCopy(t.ptr())
 	runtime.KeepAlive(t)
+	if err != nil {
+		return failed(s, fromC(err))
+	}
 	return newTensor(out, s)
 }
 
@@ -178,17 +175,18 @@ func (s *Scope) checkOpen() error {
 	return nil
 }
 
-func (s *Scope) cmode() C.int {
+func (s *Scope) cmode() capi.Mode {
 	if s == nil {
-		return C.TT_MODE_GRAD
+		return capi.ModeGrad
 	}
-	return C.int(s.mode)
+	return capi.Mode(s.mode)
 }
 
-// op runs one shim call whose result is a single tensor. Inputs that are nil
-// are optional arguments left out. The result goes to the deepest scope of the
-// inputs; the first error of an input or of the call becomes the result's.
-func op(ins []*Tensor, call func(mode C.int, out *C.tt_tensor) C.tt_error) *Tensor {
+// op runs one raw ABI call whose result is a single tensor. Inputs that are
+// nil are optional arguments left out. The result goes to the deepest scope
+// of the inputs; the first error of an input or of the call becomes the
+// result's.
+func op(ins []*Tensor, call func(mode capi.Mode) (capi.Tensor, error)) *Tensor {
 	s := deepest(ins)
 	for _, t := range ins {
 		if t == nil {
@@ -201,22 +199,22 @@ func op(ins []*Tensor, call func(mode C.int, out *C.tt_tensor) C.tt_error) *Tens
 	if err := s.checkOpen(); err != nil {
 		return &Tensor{err: err}
 	}
-	var out C.tt_tensor
-	err := takeError(call(s.cmode(), &out))
+	out, err := call(s.cmode())
 	runtime.KeepAlive(ins)
 	if err != nil {
-		return failed(s, err)
+		return failed(s, fromC(err))
 	}
 	return newTensor(out, s)
 }
 
 // scopeOp runs a call with no tensor inputs (a constructor) in scope s.
-func scopeOp(s *Scope, call func(mode C.int, out *C.tt_tensor) C.tt_error) (*Tensor, error) {
+func scopeOp(s *Scope, call func(mode capi.Mode) (capi.Tensor, error)) (*Tensor, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	var out C.tt_tensor
-	if err := takeError(call(s.cmode(), &out)); err != nil {
+	out, err := call(s.cmode())
+	if err != nil {
+		err = fromC(err)
 		if s != nil {
 			s.setErr(err)
 		}

@@ -12,7 +12,7 @@ func TestScopeFreesIntermediates(t *testing.T) {
 	out, err := Run(Inference, func(s *Scope) *Tensor {
 		x, err := Ones(s, []int64{4, 4}, nil)
 		require.NoError(t, err)
-		return x.MulScalar(3).Relu().Sum(false)
+		return x.MulScalar(3).ReLU().Sum(false)
 	})
 	require.NoError(t, err)
 	require.Equal(t, start+1, LiveTensors(), "only the kept result is alive")
@@ -108,7 +108,7 @@ func TestClosedScopeRejectsNewResults(t *testing.T) {
 	inner := NewScope(NoGrad)
 	v := inner.Use(w)
 	inner.Close()
-	require.ErrorIs(t, v.Relu().Err(), ErrClosed)
+	require.ErrorIs(t, v.ReLU().Err(), ErrClosed)
 	require.NoError(t, w.Err(), "closing a scope does not free borrowed tensors")
 	require.ErrorIs(t, inner.Use(w).Err(), ErrScopeClosed)
 }

@@ -1,16 +1,11 @@
 package torch
 
-/*
-#include <stdlib.h>
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"unsafe"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
 // Tensor is an n-dimensional array held by libtorch. See the package
@@ -24,7 +19,7 @@ type Tensor struct {
 // handle owns one libtorch tensor. It is a separate allocation so that the
 // garbage collector's safety-net cleanup can free it without the Tensor.
 type handle struct {
-	p     C.tt_tensor
+	p     capi.Tensor
 	freed atomic.Bool
 }
 
@@ -45,14 +40,14 @@ func (h *handle) free() bool {
 	if h.freed.Swap(true) {
 		return false
 	}
-	C.tt_free(h.p)
+	capi.Free(h.p)
 	liveTensors.Add(-1)
 	return true
 }
 
 // newTensor takes ownership of p (which must not be NULL) and places the
 // tensor in scope s (nil: owned by the caller).
-func newTensor(p C.tt_tensor, s *Scope) *Tensor {
+func newTensor(p capi.Tensor, s *Scope) *Tensor {
 	h := &handle{p: p}
 	liveTensors.Add(1)
 	t := &Tensor{h: h}
@@ -107,11 +102,11 @@ func (t *Tensor) Close() {
 	t.h.free()
 }
 
-// ptr returns the handle for a call, or nil for a nil tensor (an absent
-// optional argument). Callers check Err first.
-func (t *Tensor) ptr() C.tt_tensor {
+// ptr returns the handle for a call, or the zero handle for a nil tensor (an
+// absent optional argument). Callers check Err first.
+func (t *Tensor) ptr() capi.Tensor {
 	if t == nil || t.h == nil {
-		return nil
+		return capi.Tensor{}
 	}
 	return t.h.p
 }
@@ -129,19 +124,13 @@ func (t *Tensor) Info() (Info, error) {
 	if err := t.Err(); err != nil {
 		return Info{}, err
 	}
-	var dt, devType, devIndex, ndim, rg C.int
-	var shape [16]C.int64_t
-	err := takeError(C.tt_info(t.ptr(), &dt, &devType, &devIndex, &ndim, &shape[0], &rg))
+	info, err := capi.TensorInfo(t.ptr())
 	runtime.KeepAlive(t)
 	if err != nil {
-		return Info{}, err
+		return Info{}, fromC(err)
 	}
-	s := make([]int64, int(ndim))
-	for i := range s {
-		s[i] = int64(shape[i])
-	}
-	return Info{DType: DType(dt), Device: Device{Type: DeviceType(devType), Index: int(devIndex)},
-		Shape: s, RequiresGrad: rg != 0}, nil
+	return Info{DType: DType(info.DType), Device: Device{Type: DeviceType(info.DeviceType), Index: info.DeviceIndex},
+		Shape: info.Shape, RequiresGrad: info.RequiresGrad}, nil
 }
 
 // Shape returns the sizes of t's dimensions (nil for an errored tensor).
@@ -214,13 +203,13 @@ func (t *Tensor) String() string {
 // Scope returns the scope that frees t, or nil when the caller owns it.
 func (t *Tensor) Scope() *Scope { return t.scope }
 
-// copyOut copies t's elements, converted to nothing, into dst (whose byte
-// size must match exactly).
-func (t *Tensor) copyOut(dst unsafe.Pointer, nbytes int) error {
+// copyOut copies t's elements, unconverted, into dst (whose length must be
+// t's size in bytes).
+func (t *Tensor) copyOut(dst []byte) error {
 	if err := t.Err(); err != nil {
 		return err
 	}
-	err := takeError(C.tt_copy_out(t.ptr(), dst, C.int64_t(nbytes)))
+	err := capi.CopyOut(t.ptr(), dst)
 	runtime.KeepAlive(t)
-	return err
+	return fromC(err)
 }

@@ -1,17 +1,12 @@
 package torch
 
-/*
-#include <stdlib.h>
-#include "shim.h"
-*/
-import "C"
-
 import (
 	"os"
 	"runtime"
 	"strconv"
 	"sync/atomic"
-	"unsafe"
+
+	capi "github.com/gomioir/gomioir/internal/torch"
 )
 
 // NumThreadsEnv names the environment variable that sets the intra-op thread
@@ -42,7 +37,7 @@ func SetNumThreads(n int) {
 		n = 1
 	}
 	numThreads.Store(int32(n))
-	C.tt_set_num_threads(C.int(n))
+	capi.SetNumThreads(n)
 }
 
 // NumThreads returns the intra-op thread count set for the library.
@@ -51,27 +46,24 @@ func NumThreads() int { return int(numThreads.Load()) }
 // EffectiveThreads returns the thread count libtorch reports on the OS thread
 // that runs this call (which, after the shim's per-call check, is NumThreads).
 func EffectiveThreads() (int, error) {
-	var n C.int
-	err := takeError(C.tt_num_threads(&n))
-	return int(n), err
+	n, err := capi.NumThreads()
+	return n, fromC(err)
 }
 
 // ProbeThreads runs a parallel loop of the given number of work items inside
 // libtorch and returns how many distinct threads executed it.
 func ProbeThreads(work int) (int, error) {
-	var n C.int
-	err := takeError(C.tt_probe_threads(C.int64_t(work), &n))
-	return int(n), err
+	n, err := capi.ProbeThreads(int64(work))
+	return n, fromC(err)
 }
 
 // Version returns the libtorch version, e.g. "1.13.1".
 func Version() string {
-	var p *C.char
-	if err := takeError(C.tt_version(&p)); err != nil {
+	v, err := capi.Version()
+	if err != nil {
 		return "unknown"
 	}
-	defer C.free(unsafe.Pointer(p))
-	return C.GoString(p)
+	return v
 }
 
 // KeepAllocationsMapped tells glibc's allocator to keep freed memory in the
@@ -82,9 +74,11 @@ func Version() string {
 // time, which costs up to a third of the CPU time of attention backbones. It
 // changes the whole process and its peak RSS stays at its high-water mark, so
 // it is a choice for the program (MIOIR_MALLOC_KEEP=1 makes it at start-up),
-// not a library default.
+// not a library default. A thread that glibc gave a secondary arena still
+// gets blocks above that arena's heap limit (64 MiB) through mmap, and gives
+// them back when they are freed.
 func KeepAllocationsMapped() error {
-	if C.tt_malloc_keep_mapped() != 1 {
+	if !capi.MallocKeepMapped() {
 		return argError("malloc", "mallopt refused the settings")
 	}
 	return nil

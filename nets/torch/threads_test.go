@@ -94,16 +94,19 @@ func TestVersionAndDevices(t *testing.T) {
 
 func TestKeepAllocationsMapped(t *testing.T) {
 	if os.Getenv("GOMIOIR_MALLOC_CHILD") == "1" {
-		// Large temporaries stay mapped: after freeing a 64 MiB tensor the
-		// RSS does not drop back.
+		// Large temporaries stay mapped: after freeing a 24 MiB tensor the
+		// RSS does not drop back. 24 MiB, not more: a thread that malloc
+		// gave a secondary arena serves a request above that arena's heap
+		// limit (64 MiB) with mmap whatever mallopt says, and which arena
+		// the goroutine's thread uses is up to the scheduler.
 		before := rssBytes(t)
-		x, err := Ones(nil, []int64{16 << 20}, nil)
+		x, err := Ones(nil, []int64{6 << 20}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		x.Close()
 		after := rssBytes(t)
-		if after-before < 48<<20 {
+		if after-before < 16<<20 {
 			t.Fatalf("RSS %d -> %d: freed memory was returned to the kernel", before, after)
 		}
 		return
@@ -115,7 +118,7 @@ func TestKeepAllocationsMapped(t *testing.T) {
 		if keep == "1" {
 			require.NoError(t, err, string(out))
 		} else {
-			require.Error(t, err, "by default glibc returns a freed 64 MiB block: %s", out)
+			require.Error(t, err, "by default glibc returns a freed 24 MiB block: %s", out)
 		}
 	}
 }

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"image"
@@ -43,7 +44,7 @@ func main() {
 		}
 	}
 	start := time.Now()
-	_, info, err := m.Restore(img, &mioir.Options{Task: degrade.Noise, Tile: *tile})
+	_, info, err := m.Restore(context.Background(), img, &mioir.Options{Task: degrade.Noise, Tile: *tile})
 	if err != nil {
 		log.Fatal(err)
 	}

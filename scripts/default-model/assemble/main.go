@@ -22,7 +22,6 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
-	"github.com/gomioir/gomioir/internal/cli"
 	"github.com/gomioir/gomioir/internal/imgconv"
 	"github.com/gomioir/gomioir/mioir"
 	_ "image/jpeg"
@@ -79,7 +78,7 @@ func run(args []string) error {
 		if !slices.Contains([]string{".png", ".jpg", ".jpeg"}, strings.ToLower(filepath.Ext(name))) {
 			continue
 		}
-		img, err := cli.DecodeImage(filepath.Join(*heldout, name))
+		img, err := decodeImage(filepath.Join(*heldout, name))
 		if err != nil {
 			return err
 		}
@@ -127,4 +126,18 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	return atomicfile.WriteFile(path, func(w io.Writer) error { return png.Encode(w, img) })
+}
+
+// decodeImage opens and decodes the image file at path (PNG or JPEG).
+func decodeImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: decode: %w", path, err)
+	}
+	return img, nil
 }

@@ -1,0 +1,421 @@
+// shim_core.cpp: errors, threads, CUDA precision settings, tensor lifetime and
+// data transfer, creation, random numbers, autograd and optimiser steps.
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <malloc.h>
+
+#include <climits>
+#include <cmath>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "shim_internal.h"
+
+namespace ttshim {
+
+std::atomic<int> g_threads{0};
+std::atomic<int> g_threads_gen{0};
+std::atomic<uint64_t> g_sequence_nr{0};
+static thread_local int t_threads_gen = -1;
+
+void ensure_threads() {
+  int gen = g_threads_gen.load(std::memory_order_acquire);
+  if (gen == t_threads_gen) return;
+  int n = g_threads.load(std::memory_order_acquire);
+  if (n > 0) at::set_num_threads(n);
+  t_threads_gen = gen;
+}
+
+// Keeps the first line of a libtorch message that is not a source location.
+static std::string one_line(const std::string &msg) {
+  std::string out;
+  size_t start = 0;
+  while (start <= msg.size()) {
+    size_t end = msg.find('\n', start);
+    if (end == std::string::npos) end = msg.size();
+    std::string line = msg.substr(start, end - start);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+    size_t first = line.find_first_not_of(' ');
+    if (first != std::string::npos && line.rfind("Exception raised from", first) != first) {
+      if (!out.empty()) out += "; ";
+      out += line.substr(first);
+    }
+    start = end + 1;
+  }
+  return out.empty() ? std::string("unknown error") : out;
+}
+
+tt_error make_error(int kind, const char *op, const std::string &msg) {
+  std::string text = std::string(op) + ": " + one_line(msg);
+  auto *e = static_cast<tt_error_s *>(std::malloc(sizeof(tt_error_s)));
+  if (e == nullptr) return nullptr;
+  e->kind = kind;
+  e->msg = static_cast<char *>(std::malloc(text.size() + 1));
+  if (e->msg != nullptr) std::memcpy(e->msg, text.c_str(), text.size() + 1);
+  return e;
+}
+
+bool looks_like_oom(const std::string &msg) {
+  for (const char *needle : {"not enough memory", "out of memory", "can't allocate memory",
+                             "Cannot allocate memory"}) {
+    if (msg.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace ttshim
+
+using ttshim::T;
+using ttshim::wrap;
+
+extern "C" {
+
+void tt_error_free(tt_error e) {
+  if (e == nullptr) return;
+  std::free(e->msg);
+  std::free(e);
+}
+
+tt_error tt_version(char **out) {
+  TT_BEGIN("version")
+  std::string v = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
+                  "." + std::to_string(TORCH_VERSION_PATCH);
+  *out = static_cast<char *>(std::malloc(v.size() + 1));
+  std::memcpy(*out, v.c_str(), v.size() + 1);
+  TT_END
+}
+
+void tt_set_num_threads(int n) {
+  ttshim::g_threads.store(n, std::memory_order_release);
+  ttshim::g_threads_gen.fetch_add(1, std::memory_order_acq_rel);
+}
+
+tt_error tt_num_threads(int *out) {
+  TT_BEGIN("num_threads")
+  *out = at::get_num_threads();
+  TT_END
+}
+
+tt_error tt_probe_threads(int64_t work, int *distinct) {
+  TT_BEGIN("probe_threads")
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  at::parallel_for(0, work, 1, [&](int64_t b, int64_t e) {
+    volatile double sink = 0;
+    for (int64_t i = b; i < e; i++) {
+      for (int k = 0; k < 20000; k++) sink = sink + std::sqrt(static_cast<double>(i + k));
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    ids.insert(std::this_thread::get_id());
+  });
+  *distinct = static_cast<int>(ids.size());
+  TT_END
+}
+
+tt_error tt_cuda_device_count(int *out) {
+  TT_BEGIN("cuda_device_count")
+  *out = at::detail::getCUDAHooks().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;
+  TT_END
+}
+
+tt_error tt_cuda_synchronize(int device_index) {
+  TT_BEGIN("cuda_synchronize")
+  // Throws c10::Error (caught by TT_END) when libtorch sees no CUDA GPU or the
+  // index is out of range.
+  torch::cuda::synchronize(device_index);
+  TT_END
+}
+
+void tt_manual_seed(uint64_t seed) {
+  try {
+    at::manual_seed(seed);
+  } catch (...) {
+  }
+}
+
+int tt_malloc_keep_mapped(void) {
+  int a = mallopt(M_MMAP_MAX, 0);
+  int b = mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  return a == 1 && b == 1;
+}
+
+// at::Context holds the same two switches in libtorch 1.13 and 2.x (PyTorch's
+// torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32);
+// on a CPU-only build they are stored and have no effect.
+tt_error tt_set_allow_tf32(int conv, int matmul) {
+  TT_BEGIN("set_allow_tf32")
+  at::globalContext().setAllowTF32CuDNN(conv != 0);
+  at::globalContext().setAllowTF32CuBLAS(matmul != 0);
+  TT_END
+}
+
+tt_error tt_allow_tf32(int *conv, int *matmul) {
+  TT_BEGIN("allow_tf32")
+  *conv = at::globalContext().allowTF32CuDNN() ? 1 : 0;
+  *matmul = at::globalContext().allowTF32CuBLAS() ? 1 : 0;
+  TT_END
+}
+
+void tt_free(tt_tensor t) { delete t; }
+
+tt_error tt_shallow_copy(tt_tensor t, tt_tensor *out) {
+  TT_BEGIN("shallow_copy")
+  *out = wrap(T(t));
+  TT_END
+}
+
+tt_error tt_info(tt_tensor t, int *dtype, int *device_type, int *device_index, int *ndim,
+                 int64_t *shape, int *requires_grad) {
+  TT_BEGIN("info")
+  const at::Tensor &x = T(t);
+  TORCH_CHECK(x.defined(), "undefined tensor");
+  TORCH_CHECK(x.dim() <= 16, "tensors of more than 16 dimensions are not supported");
+  *dtype = ttshim::dtype_code(x.scalar_type());
+  *device_type = x.device().is_cuda() ? TT_CUDA : TT_CPU;
+  *device_index = x.device().has_index() ? x.device().index() : 0;
+  *ndim = static_cast<int>(x.dim());
+  for (int64_t i = 0; i < x.dim(); i++) shape[i] = x.size(i);
+  *requires_grad = x.requires_grad() ? 1 : 0;
+  TT_END
+}
+
+tt_error tt_from_data(const void *data, const int64_t *shape, int ndim, int dtype,
+                      int device_type, int device_index, tt_tensor *out) {
+  TT_BEGIN("from_data")
+  auto opts = at::TensorOptions().dtype(ttshim::scalar_type(dtype));
+  at::Tensor x = at::empty(ttshim::ints(shape, ndim), opts);
+  if (x.numel() > 0) std::memcpy(x.data_ptr(), data, x.nbytes());
+  if (device_type != TT_CPU) x = x.to(ttshim::device(device_type, device_index));
+  *out = wrap(x);
+  TT_END
+}
+
+tt_error tt_copy_out(tt_tensor t, void *dst, int64_t nbytes) {
+  TT_BEGIN("copy_out")
+  c10::NoGradGuard no_grad;
+  at::Tensor x = T(t).detach().to(at::kCPU).contiguous();
+  TORCH_CHECK(static_cast<int64_t>(x.nbytes()) == nbytes, "destination holds ", nbytes,
+              " bytes, tensor has ", x.nbytes());
+  if (nbytes > 0) std::memcpy(dst, x.data_ptr(), nbytes);
+  TT_END
+}
+
+tt_error tt_item(tt_tensor t, double *out) {
+  TT_BEGIN("item")
+  const at::Tensor &x = T(t);
+  TORCH_CHECK(x.numel() == 1, "item needs a tensor with one element, got ", x.numel());
+  *out = x.item<double>();
+  TT_END
+}
+
+tt_error tt_full(const int64_t *shape, int ndim, double value, int dtype, int device_type,
+                 int device_index, int mode, tt_tensor *out) {
+  TT_BEGIN("full")
+  ttshim::ModeGuard g(mode);
+  *out = wrap(at::full(ttshim::ints(shape, ndim), value,
+                       ttshim::options(dtype, device_type, device_index)));
+  TT_END
+}
+
+tt_error tt_full_like(tt_tensor t, double value, int mode, tt_tensor *out) {
+  TT_BEGIN("full_like")
+  ttshim::ModeGuard g(mode);
+  *out = wrap(at::full_like(T(t), value));
+  TT_END
+}
+
+tt_error tt_arange(double start, double end, double step, int dtype, int device_type,
+                   int device_index, int mode, tt_tensor *out) {
+  TT_BEGIN("arange")
+  ttshim::ModeGuard g(mode);
+  *out = wrap(at::arange(start, end, step, ttshim::options(dtype, device_type, device_index)));
+  TT_END
+}
+
+tt_error tt_generator_new(uint64_t seed, int device_type, int device_index, tt_generator *out) {
+  TT_BEGIN("generator")
+  // Numbers are always drawn on the CPU and moved, so a seed gives the same
+  // numbers on every device.
+  (void)device_type;
+  (void)device_index;
+  *out = new tt_generator_s{at::make_generator<at::CPUGeneratorImpl>(seed)};
+  TT_END
+}
+
+void tt_generator_free(tt_generator g) { delete g; }
+
+tt_error tt_generator_get_state(tt_generator g, tt_tensor *out) {
+  TT_BEGIN("generator_get_state")
+  std::lock_guard<std::mutex> lock(g->g.mutex());
+  *out = wrap(g->g.get_state());
+  TT_END
+}
+
+tt_error tt_generator_set_state(tt_generator g, tt_tensor state) {
+  TT_BEGIN("generator_set_state")
+  std::lock_guard<std::mutex> lock(g->g.mutex());
+  g->g.set_state(T(state));
+  TT_END
+}
+
+// The random kernels lock the generator themselves.
+static void fill_random(at::Tensor &x, at::Generator &gen, int kind, double a, double b) {
+  if (kind == 0) {
+    x.uniform_(a, b, gen);
+  } else {
+    TORCH_CHECK(kind == 1, "unknown distribution ", kind);
+    x.normal_(a, b, gen);
+  }
+}
+
+tt_error tt_random(tt_generator g, int kind, const int64_t *shape, int ndim, double a, double b,
+                   int dtype, int device_type, int device_index, int mode, tt_tensor *out) {
+  TT_BEGIN(kind == 0 ? "rand" : "randn")
+  TORCH_CHECK(g != nullptr, "generator is nil or closed");
+  ttshim::ModeGuard guard(mode);
+  at::Tensor x = at::empty(ttshim::ints(shape, ndim), ttshim::options(dtype, TT_CPU, 0));
+  fill_random(x, g->g, kind, a, b);
+  if (device_type != TT_CPU) x = x.to(ttshim::device(device_type, device_index));
+  *out = wrap(x);
+  TT_END
+}
+
+tt_error tt_random_(tt_generator g, int kind, tt_tensor t, double a, double b) {
+  TT_BEGIN(kind == 0 ? "uniform_" : "normal_")
+  TORCH_CHECK(g != nullptr, "generator is nil or closed");
+  c10::NoGradGuard no_grad;
+  at::Tensor x = T(t);
+  if (x.device().is_cpu()) {
+    fill_random(x, g->g, kind, a, b);
+  } else {
+    at::Tensor cpu = at::empty(x.sizes(), x.options().device(at::kCPU));
+    fill_random(cpu, g->g, kind, a, b);
+    x.copy_(cpu);
+  }
+  TT_END
+}
+
+tt_error tt_to(tt_tensor t, int dtype, int device_type, int device_index, int mode,
+               tt_tensor *out) {
+  TT_BEGIN("to")
+  ttshim::ModeGuard g(mode);
+  const at::Tensor &x = T(t);
+  at::ScalarType st = dtype < 0 ? x.scalar_type() : ttshim::scalar_type(dtype);
+  at::Device dev = device_type < 0 ? x.device() : ttshim::device(device_type, device_index);
+  *out = wrap(x.to(dev, st));
+  TT_END
+}
+
+tt_error tt_clone(tt_tensor t, int mode, tt_tensor *out) {
+  TT_BEGIN("clone")
+  ttshim::ModeGuard g(mode);
+  *out = wrap(T(t).clone());
+  TT_END
+}
+
+tt_error tt_contiguous(tt_tensor t, int channels_last, int mode, tt_tensor *out) {
+  TT_BEGIN("contiguous")
+  ttshim::ModeGuard g(mode);
+  *out = wrap(T(t).contiguous(channels_last ? at::MemoryFormat::ChannelsLast
+                                            : at::MemoryFormat::Contiguous));
+  TT_END
+}
+
+tt_error tt_set_requires_grad(tt_tensor t, int on) {
+  TT_BEGIN("set_requires_grad")
+  T(t).set_requires_grad(on != 0);
+  TT_END
+}
+
+tt_error tt_backward(tt_tensor t, tt_tensor grad) {
+  TT_BEGIN("backward")
+  c10::AutoGradMode on(true);
+  const at::Tensor &x = T(t);
+  TORCH_CHECK(x.requires_grad(), "tensor does not require grad (built without parameters "
+                                 "that require grad, or in a no-grad scope)");
+  if (grad == nullptr) {
+    x.backward();
+  } else {
+    x.backward(T(grad));
+  }
+  TT_END
+}
+
+tt_error tt_grad(tt_tensor t, tt_tensor *out) {
+  TT_BEGIN("grad")
+  const at::Tensor &g = T(t).grad();
+  *out = g.defined() ? wrap(g) : nullptr;
+  TT_END
+}
+
+tt_error tt_zero_grad(tt_tensor t) {
+  TT_BEGIN("zero_grad")
+  // As PyTorch's zero_grad(set_to_none=True): the next backward allocates afresh.
+  T(t).mutable_grad().reset();
+  TT_END
+}
+
+tt_error tt_detach(tt_tensor t, tt_tensor *out) {
+  TT_BEGIN("detach")
+  *out = wrap(T(t).detach());
+  TT_END
+}
+
+tt_error tt_copy_(tt_tensor dst, tt_tensor src) {
+  TT_BEGIN("copy_")
+  c10::NoGradGuard no_grad;
+  at::Tensor d = T(dst);
+  const at::Tensor &s = T(src);
+  TORCH_CHECK(d.sizes() == s.sizes(), "shape mismatch: destination ", d.sizes(), ", source ",
+              s.sizes());
+  d.copy_(s);
+  TT_END
+}
+
+tt_error tt_adam_step(const tt_tensor *params, const tt_tensor *exp_avg, const tt_tensor *exp_avg_sq,
+                      int64_t *steps, int n, double lr, double beta1, double beta2, double eps,
+                      double weight_decay, int decoupled) {
+  TT_BEGIN(decoupled ? "adamw_step" : "adam_step")
+  c10::NoGradGuard no_grad;
+  for (int i = 0; i < n; i++) {
+    at::Tensor p = T(params[i]);
+    at::Tensor grad = p.grad();
+    if (!grad.defined()) continue;
+    const int64_t step = ++steps[i];
+    // The same sequence of tensor operations and the same double-precision
+    // scalars as torch.optim.Adam/AdamW (PyTorch 1.13, single-tensor path).
+    const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+    const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+    const double step_size = lr / bias_correction1;
+    const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+    at::Tensor m = T(exp_avg[i]);
+    at::Tensor v = T(exp_avg_sq[i]);
+    if (decoupled) {
+      p.mul_(1 - lr * weight_decay);
+    } else if (weight_decay != 0) {
+      grad = grad.add(p, weight_decay);
+    }
+    m.mul_(beta1).add_(grad, 1 - beta1);
+    v.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+    at::Tensor denom = (v.sqrt() / bias_correction2_sqrt).add_(eps);
+    p.addcdiv_(m, denom, -step_size);
+  }
+  TT_END
+}
+
+tt_error tt_ema_update(const tt_tensor *ema, const tt_tensor *params, int n, double decay) {
+  TT_BEGIN("ema_update")
+  c10::NoGradGuard no_grad;
+  for (int i = 0; i < n; i++) {
+    at::Tensor e = T(ema[i]);
+    e.mul_(decay).add_(T(params[i]).detach(), 1 - decay);
+  }
+  TT_END
+}
+
+}  // extern "C"
