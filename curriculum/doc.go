@@ -12,11 +12,13 @@
 // stage k-1 with a fresh optimiser and schedule. The reference's two orders
 // are OrderSBNJRHD and OrderRJBSNHD.
 //
-// Both reference budgets have ten cosine cycles of P iterations (P = 250k
-// for SRResNet, 100k for the other backbones): mixed as one stage of ten
-// cycles, sequential as six stages of one cycle and a final stage of four.
-// Preset returns the plan of each reference model by name; Mixed,
-// Sequential and New build others.
+// Both reference budgets have ten cosine cycles of P iterations: mixed as
+// one stage of ten cycles, sequential as six stages of one cycle and a
+// final stage of four (ReferenceMixed, ReferenceSequential). Mixed,
+// Sequential and New build others. This package knows no backbone: the
+// period, order and learning-rate floor of each reference model come from
+// its backbone's recipe in package nets (nets.Recipe.Plan);
+// ClassifierPlan is the task classifier's.
 //
 // # The learning rate
 //

@@ -10,7 +10,7 @@ import (
 
 // A training loop asks the plan what to do at every iteration.
 func Example() {
-	plan, err := curriculum.Preset("SwinIR-S")
+	plan, err := curriculum.ReferenceSequential(curriculum.OrderSBNJRHD(), 100_000, curriculum.WithName("S-100k"))
 	if err != nil {
 		panic(err)
 	}
@@ -21,7 +21,7 @@ func Example() {
 			s.Iter, s.Stage+1, degrade.TaskCodes(s.Tasks), s.Restart, s.Cycle, s.LR)
 	}
 	// Output:
-	// sequential plan SwinIR-S: 7 stages, 1000000 iterations, lr 0.0002 to 1e-07
+	// sequential plan S-100k: 7 stages, 1000000 iterations, lr 0.0002 to 1e-07
 	// iter       1  stage 1  tasks s        restart true   cycle 0  lr 0.0002
 	// iter       2  stage 1  tasks s        restart false  cycle 0  lr 0.0002
 	// iter  100000  stage 1  tasks s        restart false  cycle 0  lr 1e-07

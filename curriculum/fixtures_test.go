@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/stretchr/testify/require"
 )
 
@@ -108,10 +109,10 @@ func TestEveryRateMatchesTorch(t *testing.T) {
 	}
 }
 
-// TestPresetsMatchTorch ties the presets' per-iteration rates to the torch
-// schedules: a mixed preset is one scheduler over the whole run, every
-// sequential stage a fresh one.
-func TestPresetsMatchTorch(t *testing.T) {
+// TestReferencePlansMatchTorch ties the reference plans' per-iteration
+// rates to the torch schedules: a mixed plan is one scheduler over the whole
+// run, every sequential stage a fresh one.
+func TestReferencePlansMatchTorch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("steps through 5.5M iterations")
 	}
@@ -120,22 +121,27 @@ func TestPresetsMatchTorch(t *testing.T) {
 		first, last := p.StageRange(stage)
 		return lrDigest(last-first+1, func(it int) float64 { return p.At(first + it - 1).LR })
 	}
-	for _, tc := range []struct{ preset, fixture string }{
-		{"SwinIR-M", "mixed_10x100k"},
-		{"Uformer-M", "mixed_10x100k_uformer"},
-		{"SRResNet-M", "mixed_10x250k"},
+	all := degrade.AllTasks()
+	for _, tc := range []struct {
+		period  int
+		etaMin  float64
+		fixture string
+	}{
+		{100_000, 1e-7, "mixed_10x100k"},
+		{100_000, 1e-6, "mixed_10x100k_uformer"},
+		{250_000, 1e-7, "mixed_10x250k"},
 	} {
-		p, err := Preset(tc.preset)
+		p, err := ReferenceMixed(all, tc.period, WithLR(ReferenceBaseLR, tc.etaMin))
 		require.NoError(t, err)
-		require.Equal(t, cases[tc.fixture].SHA256AllCR, stageDigest(p, 0), tc.preset)
+		require.Equal(t, cases[tc.fixture].SHA256AllCR, stageDigest(p, 0), tc.fixture)
 	}
-	s, err := Preset("Restormer-S")
+	s, err := ReferenceSequential(OrderRJBSNHD(), 100_000)
 	require.NoError(t, err)
 	for k := 0; k < 6; k++ {
 		require.Equal(t, cases["stage_1x100k"].SHA256AllCR, stageDigest(s, k), "stage %d", k)
 	}
 	require.Equal(t, cases["final_4x100k"].SHA256AllCR, stageDigest(s, 6))
-	s, err = Preset("SRResNet-S")
+	s, err = ReferenceSequential(OrderSBNJRHD(), 250_000)
 	require.NoError(t, err)
 	require.Equal(t, cases["final_4x250k"].SHA256AllCR, stageDigest(s, 6))
 }

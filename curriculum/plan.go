@@ -73,8 +73,8 @@ func (s Stage) validate() error {
 // Iterations are numbered from 1 to TotalIters across all stages, as the
 // reference counts them (its current_iter).
 //
-// A Plan is an immutable value: build it with Mixed, Sequential, New or a
-// preset, query it with At, store it with encoding/json. Its zero value is
+// A Plan is an immutable value: build it with Mixed, Sequential, New or
+// their Reference variants, query it with At, store it with encoding/json. Its zero value is
 // an empty plan of zero iterations.
 type Plan struct {
 	name   string
@@ -113,7 +113,7 @@ type Step struct {
 	LR float64 `json:"lr"`
 }
 
-// Option adjusts a plan built by Mixed, Sequential, New or a preset.
+// Option adjusts a plan built by Mixed, Sequential or New.
 type Option func(*Plan)
 
 // WithLR sets the base learning rate and the floor of the cosine (eta_min).
@@ -129,8 +129,7 @@ func WithName(name string) Option {
 
 // Mixed returns a plan of one stage that trains on all of tasks at once,
 // with one cosine cycle per period. The reference's -M models use 10
-// periods of 250k (SRResNet) or 100k (others) iterations; see
-// ReferenceMixed.
+// periods of their backbone's period; see ReferenceMixed.
 func Mixed(tasks []degrade.Task, periods []int, opts ...Option) (Plan, error) {
 	return build(KindMixed, []Stage{{Tasks: slices.Clone(tasks), Periods: slices.Clone(periods)}}, opts)
 }
@@ -228,7 +227,7 @@ func (p *Plan) index() error {
 	return nil
 }
 
-// Name returns the plan's name ("" unless set by WithName or a preset).
+// Name returns the plan's name ("" unless set by WithName).
 func (p Plan) Name() string { return p.name }
 
 // Kind returns how the plan was built.
@@ -303,7 +302,7 @@ func (p Plan) At(iter int) Step {
 }
 
 // String returns a one-line summary, for example
-// "sequential plan SwinIR-S: 7 stages, 1000000 iterations, lr 0.0002 to 1e-07".
+// "sequential plan S-100k: 7 stages, 1000000 iterations, lr 0.0002 to 1e-07".
 func (p Plan) String() string {
 	name := ""
 	if p.name != "" {

@@ -3,7 +3,9 @@ package curriculum
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -17,87 +19,88 @@ func tasks(t *testing.T, codes string) []degrade.Task {
 	return ts
 }
 
-func TestPresetBudgets(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		kind   Kind
-		total  int
-		stages int
-		order  string
-		etaMin float64
-	}{
-		{"SRResNet-M", KindMixed, 2_500_000, 1, "sbnjrhd", 1e-7},
-		{"SRResNet-S", KindSequential, 2_500_000, 7, "sbnjrhd", 1e-7},
-		{"SwinIR-M", KindMixed, 1_000_000, 1, "sbnjrhd", 1e-7},
-		{"SwinIR-S", KindSequential, 1_000_000, 7, "sbnjrhd", 1e-7},
-		{"Restormer-M", KindMixed, 1_000_000, 1, "sbnjrhd", 1e-7},
-		{"Restormer-S", KindSequential, 1_000_000, 7, "rjbsnhd", 1e-7},
-		{"Uformer-M", KindMixed, 1_000_000, 1, "sbnjrhd", 1e-6},
-		{"Uformer-S", KindSequential, 1_000_000, 7, "rjbsnhd", 1e-6},
-		{"PromptIR-M", KindMixed, 1_000_000, 1, "sbnjrhd", 1e-7},
-		{"PromptIR-S", KindSequential, 1_000_000, 7, "rjbsnhd", 1e-7},
-		{"Classifier", KindMixed, 1_000_000, 1, "sbnjrhd", 1e-7},
-	} {
-		p, err := Preset(tc.name)
-		require.NoError(t, err, tc.name)
-		require.Equal(t, tc.name, p.Name())
-		require.Equal(t, tc.kind, p.Kind(), tc.name)
-		require.Equal(t, tc.total, p.TotalIters(), tc.name)
+// referencePlans are the reference's plan shapes (the per-backbone
+// choices of period, order and floor are nets' recipes, tested there).
+func referencePlans(t testing.TB) map[string]Plan {
+	out := map[string]Plan{}
+	add := func(name string, p Plan, err error) {
+		require.NoError(t, err, name)
+		out[name] = p
+	}
+	for _, period := range []int{100_000, 250_000} {
+		for _, etaMin := range []float64{1e-7, 1e-6} {
+			lr := WithLR(ReferenceBaseLR, etaMin)
+			suffix := fmt.Sprintf("-%d-%g", period, etaMin)
+			p, err := ReferenceMixed(degrade.AllTasks(), period, lr)
+			add("M"+suffix, p, err)
+			p, err = ReferenceSequential(OrderSBNJRHD(), period, lr)
+			add("S-sbnjrhd"+suffix, p, err)
+			p, err = ReferenceSequential(OrderRJBSNHD(), period, lr)
+			add("S-rjbsnhd"+suffix, p, err)
+		}
+	}
+	p, err := ClassifierPlan()
+	add("Classifier", p, err)
+	return out
+}
+
+func TestReferenceBudgets(t *testing.T) {
+	for name, p := range referencePlans(t) {
+		period := 100_000
+		if strings.Contains(name, "250000") || name == "Classifier" {
+			period = 250_000
+		}
+		cycles, kind, order := 10, KindMixed, "sbnjrhd"
+		switch {
+		case name == "Classifier":
+			cycles = 4
+		case strings.HasPrefix(name, "S-"):
+			kind, order = KindSequential, name[2:9]
+		}
+		require.Equal(t, kind, p.Kind(), name)
+		require.Equal(t, cycles*period, p.TotalIters(), name)
 		require.Equal(t, 2e-4, p.BaseLR())
-		require.Equal(t, tc.etaMin, p.EtaMin(), tc.name)
-		st := p.Stages()
-		require.Len(t, st, tc.stages, tc.name)
-		cycles := 0
-		for k, s := range st {
-			cycles += len(s.Periods)
-			if tc.kind == KindSequential {
-				require.Equal(t, tc.order[:k+1], degrade.TaskCodes(s.Tasks), tc.name)
-				n := 1
-				if k == 6 {
-					n = 4
-				}
-				require.Len(t, s.Periods, n, tc.name)
+		require.Equal(t, strings.HasSuffix(name, "1e-06"), p.EtaMin() == 1e-6, name)
+		total := 0
+		for k, s := range p.Stages() {
+			total += len(s.Periods)
+			if kind == KindSequential {
+				require.Equal(t, order[:k+1], degrade.TaskCodes(s.Tasks), name)
+				require.Len(t, s.Periods, map[bool]int{true: 4, false: 1}[k == 6], name)
 			} else {
-				require.Equal(t, tc.order, degrade.TaskCodes(s.Tasks), tc.name)
+				require.Equal(t, order, degrade.TaskCodes(s.Tasks), name)
 			}
 			require.Nil(t, s.RestartWeights)
 		}
-		want := 10
-		if tc.name == "Classifier" {
-			want = 4
-		}
-		require.Equal(t, want, cycles, tc.name)
+		require.Equal(t, cycles, total, name)
 	}
-	require.Len(t, PresetNames(), 11)
-	p, err := Preset(" swinir_s ")
-	require.NoError(t, err)
-	require.Equal(t, "SwinIR-S", p.Name())
-	_, err = Preset("SwinIR-X")
-	require.ErrorContains(t, err, "unknown preset")
-	// Options apply after the preset's own.
-	p, err = Preset("Uformer-M", WithLR(1e-3, 0), WithName("mine"))
+	// Options apply after the plan's own.
+	p, err := ClassifierPlan(WithLR(1e-3, 0), WithName("mine"))
 	require.NoError(t, err)
 	require.Equal(t, 1e-3, p.BaseLR())
 	require.Equal(t, 0.0, p.EtaMin())
 	require.Equal(t, "mine", p.Name())
+	p, err = ClassifierPlan()
+	require.NoError(t, err)
+	require.Equal(t, "Classifier", p.Name())
 }
 
 func TestReferenceOrders(t *testing.T) {
 	require.Equal(t, "sbnjrhd", degrade.TaskCodes(OrderSBNJRHD()))
 	require.Equal(t, "rjbsnhd", degrade.TaskCodes(OrderRJBSNHD()))
-	a, err := ReferenceSequential(OrderSBNJRHD(), PeriodDefault)
+	a, err := ReferenceSequential(OrderSBNJRHD(), 100_000)
 	require.NoError(t, err)
-	b, err := ReferenceMixed(degrade.AllTasks(), PeriodDefault)
+	b, err := ReferenceMixed(degrade.AllTasks(), 100_000)
 	require.NoError(t, err)
 	require.Equal(t, a.TotalIters(), b.TotalIters())
 	_, err = ReferenceMixed(degrade.AllTasks(), 0)
 	require.ErrorIs(t, err, ErrInvalid)
 }
 
-// TestSequentialTransitions walks the stage boundaries of SwinIR-S
-// (7 stages; 6 x 100k, then 4 cycles of 100k).
+// TestSequentialTransitions walks the stage boundaries of a reference
+// sequential plan (7 stages; 6 x 100k, then 4 cycles of 100k).
 func TestSequentialTransitions(t *testing.T) {
-	p, err := Preset("SwinIR-S")
+	p, err := ReferenceSequential(OrderSBNJRHD(), 100_000)
 	require.NoError(t, err)
 	const second = 0.00019999999995067664 // position 1 of a 100k cycle
 	const beforeEnd = 1.0000004932335165e-07
@@ -148,7 +151,7 @@ func TestSequentialTransitions(t *testing.T) {
 // TestMixedTransitions: a mixed plan restarts the optimiser once and its
 // cycles follow the scheduler over the whole run.
 func TestMixedTransitions(t *testing.T) {
-	p, err := Preset("Restormer-M")
+	p, err := ReferenceMixed(degrade.AllTasks(), 100_000)
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		iter, cycle      int
@@ -297,9 +300,7 @@ func TestJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"name":"tiny","kind":"sequential","base_lr":0.0002,"eta_min":0.000001,
 		"stages":[{"tasks":["rain"],"periods":[3]},{"tasks":["rain","jpeg"],"periods":[3,3]}]}`, string(b))
-	for _, name := range PresetNames() {
-		p, err := Preset(name)
-		require.NoError(t, err)
+	for name, p := range referencePlans(t) {
 		b, err := json.Marshal(p)
 		require.NoError(t, err)
 		var q Plan
@@ -335,7 +336,7 @@ func TestJSON(t *testing.T) {
 }
 
 func BenchmarkAt(b *testing.B) {
-	p, err := Preset("SwinIR-S")
+	p, err := ReferenceSequential(OrderSBNJRHD(), 100_000)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -68,8 +69,8 @@ func BenchmarkRestoreOverhead(b *testing.B) {
 	})
 	b.Run("Forward", func(b *testing.B) {
 		for b.Loop() {
-			y, err := Run(Inference, func(s *Scope) *Tensor {
-				x, err := FromImage(s, img, CPU)
+			y, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+				x, err := torch.FromImage(s, img, torch.CPU)
 				if err != nil {
 					b.Fatal(err)
 				}

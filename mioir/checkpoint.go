@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/gomioir/gomioir/internal/pth"
 	"github.com/gomioir/gomioir/internal/safetensors"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/nets/torch/host"
@@ -170,7 +173,7 @@ func sectionOf(ck *pth.Checkpoint, ema bool) (*host.StateDict, string, error) {
 
 // keysOf lists a state dict's names and shapes, without a "module." prefix
 // that wraps every key (DataParallel); it reports whether it stripped one.
-func keysOf(sd *host.StateDict) (*Keys, bool) {
+func keysOf(sd *host.StateDict) (*keys.Keys, bool) {
 	names := sd.Keys()
 	strip := len(names) > 0
 	for _, n := range names {
@@ -191,7 +194,7 @@ func keysOf(sd *host.StateDict) (*Keys, bool) {
 			names[i] = strings.TrimPrefix(n, "module.")
 		}
 	}
-	return NewKeys(names, shapes), strip
+	return keys.New(names, shapes), strip
 }
 
 // InferConfig reads a reference .pth checkpoint's keys and shapes and
@@ -216,56 +219,51 @@ func InferConfig(path, arch string) (Config, error) {
 	return cfg, nil
 }
 
-// inferKeys matches k against the registered backbones.
-func inferKeys(k *Keys, arch string) (Config, error) {
+// inferKeys matches k against the backbones registered in nets and reads
+// the prompt kind.
+func inferKeys(k *keys.Keys, arch string) (Config, error) {
 	if k.Has("CondNet.0.weight") && k.Has("lastOut.weight") {
 		return Config{}, errors.New("this is a task classifier checkpoint, not a restoration network (attach it with ImportOptions.Classifier or Model.ImportClassifier)")
-	}
-	var cands []Arch
-	if arch != "" {
-		a, err := LookupArch(arch)
-		if err != nil {
-			return Config{}, err
-		}
-		cands = []Arch{a}
-	} else {
-		for _, n := range Archs() {
-			a, _ := LookupArch(n)
-			cands = append(cands, a)
-		}
 	}
 	kind, err := inferKind(k)
 	if err != nil {
 		return Config{}, err
 	}
-	var why []string
-	for _, a := range cands {
-		if a.Infer == nil {
-			why = append(why, a.Name+": no key inference")
-			continue
-		}
-		net, err := a.Infer(k)
-		if err == nil {
-			return Config{Arch: a.Name, Net: net, Prompt: kind}, nil
-		}
-		if !errors.Is(err, ErrNoMatch) {
-			return Config{}, fmt.Errorf("looks like %s but: %w", a.Name, err)
-		}
-		why = append(why, err.Error())
+	net, err := nets.Infer(k, arch)
+	if err != nil {
+		return Config{}, err
 	}
-	names := k.Names()
-	if len(names) > 6 {
-		names = append(names[:6], fmt.Sprintf("... (%d keys)", k.Len()))
-	}
-	what := "no registered backbone matches its keys"
-	if arch != "" {
-		what = "its keys are not those of " + cands[0].Name
-	}
-	return Config{}, fmt.Errorf("cannot infer the architecture: %s (%s); first keys: %s", what, strings.Join(why, "; "), strings.Join(names, ", "))
+	return Config{Arch: net.ArchName(), Net: net, Prompt: kind}, nil
 }
 
-// Len is the number of keys.
-func (k *Keys) Len() int { return len(k.names) }
+var extractorKey = regexp.MustCompile(`^F_ext_net[0-9]*\.conv1\.weight$`)
+
+// inferKind reads the prompt kind from the prompt extractors' first
+// convolution: 1 input channel for explicit maps, 3 for adaptive prompts,
+// no extractor for a plain backbone.
+func inferKind(k *keys.Keys) (prompt.Kind, error) {
+	kind, from := prompt.None, ""
+	for _, n := range k.Names() {
+		if !extractorKey.MatchString(n) {
+			continue
+		}
+		s := k.Shape(n)
+		var kk prompt.Kind
+		switch {
+		case len(s) == 4 && s[1] == 1:
+			kk = prompt.Explicit
+		case len(s) == 4 && s[1] == 3:
+			kk = prompt.Adaptive
+		default:
+			return 0, fmt.Errorf("prompt extractor %s has shape %v: expected 1 (EP) or 3 (AP) input channels", n, s)
+		}
+		if from != "" && kk != kind {
+			return 0, fmt.Errorf("prompt extractors disagree: %s is %s, %s is %s", from, kind, n, kk)
+		}
+		kind, from = kk, n
+	}
+	return kind, nil
+}
 
 // Import reads an authors' .pth checkpoint (a BasicSR {'params',
 // 'params_ema'} dict or a bare state dict) strictly: every key used, every
@@ -288,8 +286,8 @@ func Import(path string, o *ImportOptions) (*Model, error) {
 	var cfg Config
 	if o.Config != nil {
 		cfg = *o.Config
-		if o.Arch != "" && !strings.EqualFold(o.Arch, cfg.Arch) {
-			return nil, fmt.Errorf("mioir: import %s: arch %q contradicts the configuration's %q", path, o.Arch, cfg.Arch)
+		if o.Arch != "" && !strings.EqualFold(o.Arch, cfg.arch()) {
+			return nil, fmt.Errorf("mioir: import %s: arch %q contradicts the configuration's %q", path, o.Arch, cfg.arch())
 		}
 	} else if cfg, err = inferKeys(k, o.Arch); err != nil {
 		return nil, fmt.Errorf("mioir: import %s: %w", path, err)

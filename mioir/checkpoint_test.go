@@ -16,19 +16,20 @@ import (
 	"github.com/gomioir/gomioir/internal/safetensors"
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 
 // fullKeys reads <name>.full.keys.json (the paper configuration's keys).
-func fullKeys(t *testing.T, name string) *Keys { return keysFile(t, name+".full.keys.json") }
+func fullKeys(t *testing.T, name string) *keys.Keys { return keysFile(t, name+".full.keys.json") }
 
 // reducedKeys reads <name>.keys.json (the fixture's keys).
-func reducedKeys(t *testing.T, name string) *Keys { return keysFile(t, name+".keys.json") }
+func reducedKeys(t *testing.T, name string) *keys.Keys { return keysFile(t, name+".keys.json") }
 
-func keysFile(t *testing.T, file string) *Keys {
-	return NewKeys(testutil.KeyShapes(t, file))
+func keysFile(t *testing.T, file string) *keys.Keys {
+	return keys.New(testutil.KeyShapes(t, file))
 }
 
 // TestInferPaperConfigs infers the architecture from the paper
@@ -124,13 +125,13 @@ func TestImportErrors(t *testing.T) {
 // TestImportUnknownKeys: a state dict that matches nothing gives an error
 // naming its first keys and what each backbone looked for.
 func TestImportUnknownKeys(t *testing.T) {
-	k := NewKeys([]string{"encoder.weight", "decoder.weight"}, [][]int64{{3}, {3}})
+	k := keys.New([]string{"encoder.weight", "decoder.weight"}, [][]int64{{3}, {3}})
 	_, err := inferKeys(k, "")
 	require.ErrorContains(t, err, "no registered backbone matches")
 	require.ErrorContains(t, err, "encoder.weight, decoder.weight")
 	require.ErrorContains(t, err, "SwinIR needs patch_embed.norm.weight")
 
-	k = NewKeys([]string{"F_ext_net.conv1.weight"}, [][]int64{{64, 2, 7, 7}})
+	k = keys.New([]string{"F_ext_net.conv1.weight"}, [][]int64{{64, 2, 7, 7}})
 	_, err = inferKeys(k, "")
 	require.ErrorContains(t, err, "F_ext_net.conv1.weight has shape [64 2 7 7]")
 }
@@ -293,7 +294,7 @@ func TestForwardAndKindErrors(t *testing.T) {
 	_, err = New(Config{Arch: "PromptIR", Prompt: prompt.Adaptive}, 1)
 	require.ErrorContains(t, err, "no modulation points")
 	_, err = New(Config{Arch: "SwinIR", Net: nets.SRResNetConfig{}}, 1)
-	require.ErrorContains(t, err, "expected nets.SwinIRConfig")
+	require.ErrorContains(t, err, `Arch "SwinIR" takes a nets.SwinIRConfig configuration, not a nets.SRResNetConfig`)
 }
 
 // A Restormer built with bias=True is recognised as such: the reference never
@@ -311,7 +312,7 @@ func TestInferRestormerBias(t *testing.T) {
 		}
 		m.Close()
 		require.Equal(t, bias, slices.Contains(names, "output.bias"))
-		got, err := inferKeys(NewKeys(names, shapes), "")
+		got, err := inferKeys(keys.New(names, shapes), "")
 		require.NoError(t, err)
 		require.Equal(t, bias, got.Net.(nets.RestormerConfig).Bias, "bias=%v", bias)
 	}

@@ -6,16 +6,17 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
 )
 
-// Config says which model to build: a registered backbone with its own
-// configuration struct, the prompt kind and whether a task classifier is
-// attached. It is stored (as JSON) in native model files, so that Load
-// rebuilds the model from the file alone.
+// Config says which model to build: a backbone registered in package nets
+// with its own configuration struct, the prompt kind and whether a task
+// classifier is attached. It is stored (as JSON) in native model files, so
+// that Load rebuilds the model from the file alone.
 //
-// In JSON, Net holds the backbone's configuration with the Go field names
-// of its struct, and Prompt is "none", "ep" or "ap":
+// In JSON, Arch picks the configuration type, Net holds the configuration
+// with the Go field names of its struct, and Prompt is "none", "ep" or "ap":
 //
 //	{"Arch": "SwinIR", "Net": {"EmbedDim": 60, "Depths": [2, 2], "Heads": [6, 6]}, "Prompt": "ap"}
 //
@@ -23,12 +24,13 @@ import (
 // backbone overlays the fields present in the JSON on it (how
 // examples/restore applies -config to an inferred configuration).
 type Config struct {
-	// Arch is the registered backbone name ("SRResNet", "SwinIR").
+	// Arch is the registered backbone name ("SRResNet", "SwinIR"); it may
+	// be left empty when Net is set.
 	Arch string
 	// Net is the backbone's configuration (nets.SRResNetConfig,
-	// nets.SwinIRConfig, ...; a value or a pointer); nil means its zero
-	// value, the paper configuration.
-	Net any
+	// nets.SwinIRConfig, ...), of the type registered for Arch; nil means
+	// its zero value, the paper configuration.
+	Net nets.Config
 	// Prompt is the prompt kind: prompt.None, prompt.Explicit (EP, per-task
 	// maps) or prompt.Adaptive (AP, the input itself).
 	Prompt prompt.Kind
@@ -60,11 +62,11 @@ func ParsePromptKind(s string) (prompt.Kind, error) {
 
 // MarshalJSON encodes the configuration with the prompt kind as a string.
 func (c Config) MarshalJSON() ([]byte, error) {
-	j := configJSON{Arch: c.Arch, Prompt: c.Prompt.String(), Classifier: c.Classifier}
+	j := configJSON{Arch: c.arch(), Prompt: c.Prompt.String(), Classifier: c.Classifier}
 	if c.Net != nil {
 		b, err := json.Marshal(c.Net)
 		if err != nil {
-			return nil, fmt.Errorf("mioir: encode %s configuration: %w", c.Arch, err)
+			return nil, fmt.Errorf("mioir: encode %s configuration: %w", j.Arch, err)
 		}
 		j.Net = b
 	}
@@ -82,43 +84,62 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	if j.Arch == "" {
 		return fmt.Errorf("mioir: decode configuration: no Arch")
 	}
-	a, err := LookupArch(j.Arch)
+	a, err := nets.Lookup(j.Arch)
 	if err != nil {
-		return err
+		return fmt.Errorf("mioir: decode configuration: %w", err)
 	}
 	kind, err := ParsePromptKind(j.Prompt)
 	if err != nil {
 		return err
 	}
-	net := a.NewConfig()
-	if c.Net != nil && strings.EqualFold(c.Arch, a.Name) {
+	net := reflect.New(reflect.TypeOf(a.Config)).Interface() // a pointer to decode into
+	if c.Net != nil && reflect.TypeOf(c.Net) == reflect.TypeOf(a.Config) {
 		// Overlay on the current configuration: copy it into the new
 		// pointer first.
-		cur := reflect.ValueOf(c.Net)
-		if cur.Kind() == reflect.Pointer {
-			cur = cur.Elem()
-		}
-		dst := reflect.ValueOf(net).Elem()
-		if cur.Type() == dst.Type() {
-			dst.Set(cur)
-		}
+		reflect.ValueOf(net).Elem().Set(reflect.ValueOf(c.Net))
 	}
 	if len(j.Net) > 0 && string(j.Net) != "null" {
 		dec := json.NewDecoder(strings.NewReader(string(j.Net)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(net); err != nil {
-			return fmt.Errorf("mioir: decode %s configuration: %w", a.Name, err)
+			return fmt.Errorf("mioir: decode %s configuration: %w", a.Name(), err)
 		}
 	}
-	*c = Config{Arch: a.Name, Net: reflect.ValueOf(net).Elem().Interface(), Prompt: kind, Classifier: j.Classifier}
+	*c = Config{Arch: a.Name(), Net: reflect.ValueOf(net).Elem().Interface().(nets.Config), Prompt: kind, Classifier: j.Classifier}
 	return nil
+}
+
+// arch is Arch, or the name of Net's backbone when Arch is empty.
+func (c Config) arch() string {
+	if c.Arch == "" && c.Net != nil {
+		return c.Net.ArchName()
+	}
+	return c.Arch
+}
+
+// resolve returns c with Arch set to the registered name and Net to the
+// backbone's configuration (its zero value when nil), or an error when
+// Arch is unknown or Net is not of the type registered for Arch.
+func (c Config) resolve() (Config, nets.Arch, error) {
+	a, err := nets.Lookup(c.arch())
+	if err != nil {
+		return c, a, fmt.Errorf("mioir: %w", err)
+	}
+	c.Arch = a.Name()
+	if c.Net == nil {
+		c.Net = a.Config
+	}
+	if reflect.TypeOf(c.Net) != reflect.TypeOf(a.Config) {
+		return c, a, fmt.Errorf("mioir: Arch %q takes a %T configuration, not a %T", c.Arch, a.Config, c.Net)
+	}
+	return c, a, nil
 }
 
 // Name returns the reference class name of the configuration:
 // "SwinIR", "SwinIR_EP", "SRResNet_AP", with "+Classifier" when one is
 // attached.
 func (c Config) Name() string {
-	n := c.Arch
+	n := c.arch()
 	switch c.Prompt {
 	case prompt.Explicit:
 		n += "_EP"

@@ -34,13 +34,13 @@
 // Options.Task, or from the classifier run on the full unpadded image
 // (Info.Task, Info.Probs, Info.Auto); AP models use the input itself as the
 // prompt; plain models ignore the task. Inputs are padded as the reference
-// does for the backbone (PadRule: SRResNet none, SwinIR reflect to a
+// does for the backbone (nets.Config.Pad: SRResNet none, SwinIR reflect to a
 // multiple of the window, Restormer and PromptIR to 64, Uformer to 128 then
 // symmetrically to a square) and the output is cropped back. The model's
-// device is set with Model.To (e.g. CUDA(0)); inputs are moved to it. Options.Tile
+// device is set with Model.To (e.g. torch.CUDA(0)); inputs are moved to it. Options.Tile
 // restores in overlapping tiles blended with linear ramps, so memory stays
 // bounded; the prompt vectors come from the whole image, so tiles are
-// modulated as the whole image is. On errors.Is(err, ErrOutOfMemory) Restore
+// modulated as the whole image is. On errors.Is(err, torch.ErrOutOfMemory) Restore
 // starts again with tiles of half the size, down to Options.MinTile. Restore
 // takes a context and stops between tiles once it is done;
 // Options.Progress counts the tiles (a backoff restarts the count with the
@@ -52,21 +52,15 @@
 // Forward runs the network alone on a float tensor (no padding, no tiling,
 // no 8-bit conversion); the parity tests compare it with the reference.
 //
-// # Tensors without internal packages
+// # Tensors and backbones
 //
-// The libtorch binding is private (nets/torch). This package re-exports
-// what users need to hold and pass tensors, as aliases, so every method is
-// available: Tensor, Scope (NewScope, Run, Grad/NoGrad/Inference), Device
-// (CPU, CUDA, ParseDevice), Generator, FromImage/ToImage and
-// FromSlice/ToSlice. With nets/layers and RegisterArch, a user can write a
-// backbone of their own and use it like the built-in ones (see the
-// RegisterArch example).
-//
-// # Adding a backbone
-//
-// A backbone is one Arch entry: NewConfig (its configuration struct), Build,
-// Pad (the test-time padding rule) and Infer (recognising its keys in a
-// reference checkpoint, returning an error wrapping ErrNoMatch otherwise).
-// The prompt kind is inferred for every backbone from its prompt
-// extractors (F_ext_net*.conv1.weight: 1 input channel for EP, 3 for AP).
+// Tensors, scopes, devices and generators are package nets/torch's, the
+// public tensor API. The backbones, and what is known about each (its
+// configuration type, test-time padding, checkpoint-key inference and
+// reference training recipe), are registered in package nets: this package
+// reads them from there, so a backbone of one's own, written on nets/layers
+// and registered with nets.Register, is used like the built-in ones (see
+// the ownBackbone example). Only the prompt kind is inferred here, for every
+// backbone, from its prompt extractors (F_ext_net*.conv1.weight: 1 input
+// channel for EP, 3 for AP).
 package mioir

@@ -12,6 +12,7 @@ import (
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -99,35 +100,38 @@ func (n *tinyNet) Modulation() nets.Modulation {
 	}}
 }
 
-func (n *tinyNet) Forward(x *mioir.Tensor, hook nets.Hook) *mioir.Tensor {
+func (n *tinyNet) Forward(x *torch.Tensor, hook nets.Hook) *torch.Tensor {
 	f := hook.Apply("mid", n.Conv1.Forward(x).ReLU())
 	return n.Conv2.Forward(f).Add(x)
 }
 
 func (n *tinyNet) Close() { layers.Close(n) }
 
-// A backbone of one's own is one RegisterArch call; it then gets prompts,
-// checkpoints and Restore like the built-in ones, without internal imports.
-func ExampleRegisterArch() {
-	type tinyConfig struct{ Features int64 }
-	err := mioir.RegisterArch(mioir.Arch{
-		Name:      "Tiny",
-		NewConfig: func() any { return new(tinyConfig) },
-		Build: func(g *mioir.Generator, cfg any, _ prompt.Kind) (nets.Backbone, error) {
-			c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
-			if err != nil {
-				return nil, err
-			}
-			c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
-			if err != nil {
-				c1.Close()
-				return nil, err
-			}
-			return &tinyNet{Conv1: c1, Conv2: c2}, nil
-		},
-		Pad: func(any) mioir.PadRule { return mioir.PadRule{Multiple: 4} },
-	})
+// tinyConfig configures tinyNet: the nets.Config that registers it.
+type tinyConfig struct{}
+
+func (tinyConfig) ArchName() string { return "Tiny" }
+
+func (tinyConfig) New(g *torch.Generator) (nets.Backbone, error) {
+	c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
 	if err != nil {
+		return nil, err
+	}
+	c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
+	if err != nil {
+		c1.Close()
+		return nil, err
+	}
+	return &tinyNet{Conv1: c1, Conv2: c2}, nil
+}
+
+func (tinyConfig) Pad() nets.PadRule { return nets.PadRule{Multiple: 4} }
+
+// A backbone of one's own is one nets.Register call; it then gets prompts,
+// checkpoints, Restore and the Trainer like the built-in ones, without
+// internal imports.
+func Example_ownBackbone() {
+	if err := nets.Register(nets.Arch{Config: tinyConfig{}}); err != nil {
 		fmt.Println(err)
 		return
 	}

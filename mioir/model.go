@@ -18,10 +18,9 @@ import (
 // during inference, so Forward, Classify and Restore may be called from
 // several goroutines at once; Close, To and loading wait for them.
 type Model struct {
-	mu   sync.RWMutex
-	cfg  Config
-	arch Arch
-	pad  PadRule
+	mu  sync.RWMutex
+	cfg Config
+	pad nets.PadRule
 
 	net  nets.Backbone
 	mod  *prompt.Modulator // nil for a plain backbone
@@ -30,7 +29,7 @@ type Model struct {
 	dev  torch.Device
 
 	// failTile, when set (tests), is called before each tile's forward pass
-	// and may return an error (e.g. an injected ErrOutOfMemory).
+	// and may return an error (e.g. an injected torch.ErrOutOfMemory).
 	failTile func(h, w int64) error
 }
 
@@ -59,15 +58,15 @@ func New(cfg Config, seed uint64) (*Model, error) {
 // build constructs the modules of cfg (g nil: zeros, for loading); maps are
 // left to the caller.
 func build(cfg Config, g *torch.Generator) (*Model, error) {
-	a, err := LookupArch(cfg.Arch)
+	rc, _, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
+	cfg.Arch = rc.Arch // Net stays as given (nil: the paper configuration)
 	if cfg.Prompt != prompt.None && cfg.Prompt != prompt.Explicit && cfg.Prompt != prompt.Adaptive {
 		return nil, fmt.Errorf("mioir: unknown prompt kind %v", cfg.Prompt)
 	}
-	cfg.Arch = a.Name
-	m := &Model{cfg: cfg, arch: a, pad: a.Pad(cfg.Net), dev: torch.CPU}
+	m := &Model{cfg: cfg, pad: rc.Net.Pad(), dev: torch.CPU}
 	if m.pad.Multiple < 1 {
 		m.pad.Multiple = 1
 	}
@@ -77,8 +76,11 @@ func build(cfg Config, g *torch.Generator) (*Model, error) {
 	}
 	// The reference builds the prompt modules before the backbone; for a
 	// seeded build the order only changes which numbers each tensor gets.
-	if m.net, err = a.Build(g, cfg.Net, cfg.Prompt); err != nil {
+	if m.net, err = rc.Net.New(g); err != nil {
 		return fail(err)
+	}
+	if cfg.Prompt != prompt.None && len(m.net.Modulation().Points) == 0 {
+		return fail(fmt.Errorf("%s has no modulation points, so no %s variant", cfg.Arch, cfg.Prompt))
 	}
 	if cfg.Prompt != prompt.None {
 		if m.mod, err = prompt.NewModulator(g, cfg.Prompt, m.net.Modulation()); err != nil {
@@ -101,10 +103,10 @@ func (m *Model) Config() Config {
 }
 
 // PadRule returns the test-time padding of the model's backbone.
-func (m *Model) PadRule() PadRule { return m.pad }
+func (m *Model) PadRule() nets.PadRule { return m.pad }
 
 // Device returns the device the parameters live on.
-func (m *Model) Device() Device {
+func (m *Model) Device() torch.Device {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.dev
@@ -193,8 +195,8 @@ func (m *Model) Close() {
 // ErrClosedModel is returned by calls on a closed model.
 var ErrClosedModel = errors.New("mioir: model is closed")
 
-// To moves the parameters to dev (e.g. CUDA(0)). It waits for running calls.
-func (m *Model) To(dev Device) error {
+// To moves the parameters to dev (e.g. torch.CUDA(0)). It waits for running calls.
+func (m *Model) To(dev torch.Device) error {
 	if err := dev.Check(); err != nil {
 		return fmt.Errorf("mioir: %w", err)
 	}
@@ -275,11 +277,11 @@ func (m *Model) SetClassifier(c *prompt.Classifier) error {
 }
 
 // Forward runs the network (no padding, no tiling) on x (N, 3, H, W), which
-// must belong to a Scope; the result goes to x's scope. p is the prompt:
+// must belong to a torch.Scope; the result goes to x's scope. p is the prompt:
 // ignored (may be nil) for plain models; for EP the (N, 1, h, w) maps (see
 // TaskPrompt); for AP the prompt image, nil meaning x itself. Parity with
 // the reference is checked through this call.
-func (m *Model) Forward(x, p *Tensor) (*Tensor, error) {
+func (m *Model) Forward(x, p *torch.Tensor) (*torch.Tensor, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.net == nil {
@@ -294,7 +296,7 @@ func (m *Model) Forward(x, p *Tensor) (*Tensor, error) {
 
 // hook returns the modulation hook for input x and prompt p (nil for a
 // plain model).
-func (m *Model) hook(x, p *Tensor) nets.Hook {
+func (m *Model) hook(x, p *torch.Tensor) nets.Hook {
 	switch m.cfg.Prompt {
 	case prompt.Adaptive:
 		if p == nil {
@@ -307,11 +309,11 @@ func (m *Model) hook(x, p *Tensor) nets.Hook {
 	return nil
 }
 
-func (m *Model) forward(x *Tensor, hook nets.Hook) *Tensor { return m.net.Forward(x, hook) }
+func (m *Model) forward(x *torch.Tensor, hook nets.Hook) *torch.Tensor { return m.net.Forward(x, hook) }
 
 // TaskPrompt returns the explicit prompt of the given tasks (one per sample)
 // as an (N, 1, H, W) tensor on the model's device, owned by s.
-func (m *Model) TaskPrompt(s *Scope, tasks ...degrade.Task) (*Tensor, error) {
+func (m *Model) TaskPrompt(s *torch.Scope, tasks ...degrade.Task) (*torch.Tensor, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.net == nil {
@@ -320,7 +322,7 @@ func (m *Model) TaskPrompt(s *Scope, tasks ...degrade.Task) (*Tensor, error) {
 	return m.taskPrompt(s, tasks...)
 }
 
-func (m *Model) taskPrompt(s *Scope, tasks ...degrade.Task) (*Tensor, error) {
+func (m *Model) taskPrompt(s *torch.Scope, tasks ...degrade.Task) (*torch.Tensor, error) {
 	if m.cfg.Prompt != prompt.Explicit {
 		return nil, fmt.Errorf("mioir: %s has no explicit prompt", m.cfg.Name())
 	}
@@ -333,7 +335,7 @@ func (m *Model) taskPrompt(s *Scope, tasks ...degrade.Task) (*Tensor, error) {
 // Classify runs the task classifier on x (N, 3, H, W), which should be the
 // full unpadded image as the reference does, and returns one prediction per
 // image.
-func (m *Model) Classify(x *Tensor) ([]prompt.Prediction, error) {
+func (m *Model) Classify(x *torch.Tensor) ([]prompt.Prediction, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.net == nil {
@@ -342,7 +344,7 @@ func (m *Model) Classify(x *Tensor) ([]prompt.Prediction, error) {
 	return m.classify(x)
 }
 
-func (m *Model) classify(x *Tensor) ([]prompt.Prediction, error) {
+func (m *Model) classify(x *torch.Tensor) ([]prompt.Prediction, error) {
 	if m.cls == nil {
 		return nil, fmt.Errorf("mioir: %s has no task classifier", m.cfg.Name())
 	}

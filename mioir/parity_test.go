@@ -31,10 +31,10 @@ func forwardFixtureOn(t testing.TB, m *mioir.Model, name string, dev torch.Devic
 		pv, ps = testutil.ReadNpy(t, name+".prompt.npy")
 		ps = append([]int64{ps[0], 1}, ps[1:]...) // (1,128,128) -> (1,1,128,128)
 	}
-	out, err := mioir.Run(mioir.Inference, func(s *mioir.Scope) *mioir.Tensor {
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := torch.FromSliceOn(s, dev, in, shape...)
 		require.NoError(t, err)
-		var p *mioir.Tensor
+		var p *torch.Tensor
 		if pv != nil {
 			p, err = torch.FromSliceOn(s, dev, pv, ps...)
 			require.NoError(t, err)
@@ -46,7 +46,7 @@ func forwardFixtureOn(t testing.TB, m *mioir.Model, name string, dev torch.Devic
 	})
 	require.NoError(t, err)
 	defer out.Close()
-	v, err := mioir.ToSlice[float32](out)
+	v, err := torch.ToSlice[float32](out)
 	require.NoError(t, err)
 	return v
 }
@@ -93,7 +93,7 @@ var parityCases = []struct {
 func TestImportParity(t *testing.T) {
 	for _, c := range parityCases {
 		t.Run(c.name, func(t *testing.T) {
-			live := mioir.LiveTensors()
+			live := torch.LiveTensors()
 			m, err := mioir.Import(testutil.Model(t, c.name+".pth"), nil)
 			require.NoError(t, err)
 			defer m.Close()
@@ -128,7 +128,7 @@ func TestImportParity(t *testing.T) {
 			first := forwardFixture(t, m, c.name)
 			require.Equal(t, first, again)
 			m.Close()
-			require.Equal(t, live, mioir.LiveTensors())
+			require.Equal(t, live, torch.LiveTensors())
 		})
 	}
 }

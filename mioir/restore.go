@@ -269,7 +269,7 @@ func checkFinite(x *torch.Tensor) error {
 // padInput applies the padding rule: reflect at the bottom and right to a
 // multiple, then (Square) reflect symmetrically to a square. It returns the
 // padded tensor and the offset of the original's top-left corner.
-func padInput(x *torch.Tensor, r PadRule) (xp *torch.Tensor, top, left int64) {
+func padInput(x *torch.Tensor, r nets.PadRule) (xp *torch.Tensor, top, left int64) {
 	h, w := x.Size(2), x.Size(3)
 	mult := max(r.Multiple, 1)
 	ph, pw := (mult-h%mult)%mult, (mult-w%mult)%mult

@@ -119,7 +119,7 @@ func TestRestorePadding(t *testing.T) {
 	m, err := New(smallConfigs["SwinIR_AP"], 3)
 	require.NoError(t, err)
 	defer m.Close()
-	require.Equal(t, PadRule{Multiple: 8}, m.PadRule())
+	require.Equal(t, nets.PadRule{Multiple: 8}, m.PadRule())
 	s := torch.NewScope(torch.Inference)
 	defer s.Close()
 	x := randInput(t, s, 37, 50, 5)
@@ -142,7 +142,7 @@ func TestRestorePadding(t *testing.T) {
 	require.Len(t, v, 3)
 
 	// The Uformer rule: multiple of 128, then square, cropped back.
-	xp2, top, left := padInput(randInput(t, s, 130, 300, 1), PadRule{Multiple: 128, Square: true})
+	xp2, top, left := padInput(randInput(t, s, 130, 300, 1), nets.PadRule{Multiple: 128, Square: true})
 	require.Equal(t, []int64{1, 3, 384, 384}, xp2.Shape())
 	require.Equal(t, int64(64), top)
 	require.Equal(t, int64(0), left)
@@ -323,11 +323,11 @@ func TestRestoreBadInputs(t *testing.T) {
 func TestRestorePaddingRules(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		rule PadRule
+		rule nets.PadRule
 		h, w int64
 	}{
-		{"Restormer_AP", PadRule{Multiple: 64}, 70, 50},
-		{"Uformer_AP", PadRule{Multiple: 128, Square: true}, 100, 150},
+		{"Restormer_AP", nets.PadRule{Multiple: 64}, 70, 50},
+		{"Uformer_AP", nets.PadRule{Multiple: 128, Square: true}, 100, 150},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			live := torch.LiveTensors()

@@ -3,7 +3,9 @@ package nets
 import (
 	"fmt"
 
+	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/nets/blocks"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -49,6 +51,43 @@ type PromptIRConfig struct {
 	PromptSizes [3]int64
 	// NoiseHeads is the head count of the noise-level blocks (0: Heads[2]).
 	NoiseHeads int64
+}
+
+func init() {
+	mustRegister(Arch{Config: PromptIRConfig{}, Infer: inferPromptIR,
+		Recipe: Recipe{Optimizer: torch.AdamConfig{Decoupled: true}, Order: curriculum.OrderRJBSNHD()}})
+}
+
+// ArchName is "PromptIR".
+func (PromptIRConfig) ArchName() string { return "PromptIR" }
+
+// New builds the network (NewPromptIR).
+func (c PromptIRConfig) New(g *torch.Generator) (Backbone, error) { return backbone(NewPromptIR(g, c)) }
+
+// Pad is Restormer's: reflect padding to 64 (bottom and right).
+func (PromptIRConfig) Pad() PadRule { return PadRule{Multiple: restormerPadMultiple} }
+
+// inferPromptIR reads PromptIR keys.
+func inferPromptIR(k *keys.Keys) (Config, error) {
+	if !k.Has("patch_embed.proj.weight") || !k.Has("prompt1.prompt_param") {
+		return nil, fmt.Errorf("%w: PromptIR needs patch_embed.proj.weight and prompt1.prompt_param", keys.ErrNoMatch)
+	}
+	r, err := inferRestormerBody(k)
+	if err != nil {
+		return nil, err
+	}
+	c := PromptIRConfig{InChannels: r.InChannels, OutChannels: r.OutChannels, Dim: r.Dim, Blocks: r.Blocks,
+		RefinementBlocks: r.RefinementBlocks, Heads: r.Heads, FFNExpansion: r.FFNExpansion, Bias: r.Bias, Norm: r.Norm}
+	rd := k.Reader() // promptN.prompt_param: (1, len, dim, size, size)
+	for i := range 3 {
+		key := fmt.Sprintf("prompt%d.prompt_param", i+1)
+		c.PromptDims[i], c.PromptSizes[i] = rd.Dim(key, 2), rd.Dim(key, 4)
+	}
+	c.PromptLen, c.NoiseHeads = rd.Dim("prompt1.prompt_param", 1), rd.Dim("noise_level1.attn.temperature", 0)
+	if err := rd.Err(); err != nil {
+		return nil, fmt.Errorf("PromptIR: %w", err)
+	}
+	return c, nil
 }
 
 // PromptIRPaperConfig returns the paper configuration with every field set.
@@ -123,12 +162,8 @@ func (c PromptIRConfig) validate() error {
 // EP/AP variant in the reference, so it has no modulation points: the hook
 // is never called.
 //
-// H and W must be multiples of 8 (three 2x downsamplings): Forward
-// reflect-pads other sizes at the bottom and right and crops the output, as
-// Restormer does. The reference test procedure pads every image to a
-// multiple of 64 instead (PadMultiple), which changes the values near the
-// border: to reproduce its numbers, pad to PadMultiple before Forward, as
-// mioir's Restore does.
+// Forward pads to multiples of 8 and the reference test procedure to 64
+// (PromptIRConfig.Pad), as for Restormer.
 type PromptIR struct {
 	Config PromptIRConfig
 
@@ -163,13 +198,6 @@ type PromptIR struct {
 }
 
 var _ Backbone = (*PromptIR)(nil)
-
-// PromptIRPadMultiple is the multiple that the reference test procedure
-// reflect-pads PromptIR inputs to (the same as Restormer's).
-const PromptIRPadMultiple = RestormerPadMultiple
-
-// promptIRMinMultiple is the multiple that Forward itself needs.
-const promptIRMinMultiple = 8
 
 // NewPromptIR builds a PromptIR initialised from g in the reference's
 // construction order (convolutions and linear layers with PyTorch's default,
@@ -300,28 +328,12 @@ func (n *PromptIR) Visit(v layers.Visitor) {
 // Modulation is empty: the reference has no prompted (EP/AP) PromptIR.
 func (n *PromptIR) Modulation() Modulation { return Modulation{} }
 
-// PadMultiple is the multiple that the reference test procedure
-// reflect-pads inputs to (64, bottom and right) before the forward pass and
-// crops after it. Forward itself only needs multiples of 8.
-func (n *PromptIR) PadMultiple() int64 { return PromptIRPadMultiple }
-
 // Forward restores x (N, C, H, W). hook is never called (no modulation
 // points). Sides that are not multiples of 8 are reflect-padded at the
 // bottom and right and the output cropped back. The result belongs to x's
 // scope.
 func (n *PromptIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
-	const m = promptIRMinMultiple
-	h, w := x.Size(2), x.Size(3)
-	ph, pw := (m-h%m)%m, (m-w%m)%m
-	in := x
-	if ph > 0 || pw > 0 {
-		in = x.Pad([]int64{0, pw, 0, ph}, torch.PadReflect, 0)
-	}
-	out := n.forward(in)
-	if ph > 0 || pw > 0 {
-		out = out.Narrow(2, 0, h).Narrow(3, 0, w)
-	}
-	return out
+	return padForward(x, restormerMinMultiple, 1, n.forward)
 }
 
 // promptIRPromptStep adds a prompt to f and brings the channels back: reduce(noise(

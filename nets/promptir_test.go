@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/internal/fixtures"
+	"github.com/gomioir/gomioir/internal/promptirrule"
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets/blocks"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -47,7 +48,7 @@ func promptIRFixtureWeights(t testing.TB) *host.StateDict {
 	t.Helper()
 	raw, err := os.ReadFile(fixtures.Path(t, "models", "PromptIR.weights_rule.json"))
 	require.NoError(t, err)
-	rule, err := ParsePromptIRWeightRule(raw)
+	rule, err := promptirrule.Parse(raw)
 	require.NoError(t, err)
 	sd, err := rule.StateDict()
 	require.NoError(t, err)
@@ -82,7 +83,7 @@ func TestPromptIRPaperParamsAndKeys(t *testing.T) {
 	}
 	require.Equal(t, int64(2_375_680), prompts)
 	require.Empty(t, n.Modulation().Points)
-	require.Equal(t, int64(64), n.PadMultiple())
+	require.Equal(t, int64(64), n.Config.Pad().Multiple)
 
 	c := PromptIRPaperConfig()
 	require.Equal(t, int64(48), c.Dim)
@@ -157,7 +158,7 @@ func TestPromptIRParityDevices(t *testing.T) {
 
 // TestPromptIRPads checks that sizes that are not multiples of 8 are
 // reflect-padded to the next multiple of 8 and cropped, and that the
-// reference test procedure (padding to PadMultiple, 64, before Forward)
+// reference test procedure (padding to Config.Pad, 64, before Forward)
 // gives other values near the border.
 func TestPromptIRPads(t *testing.T) {
 	n := loadPromptIRFixture(t)
@@ -185,7 +186,7 @@ func TestPromptIRPads(t *testing.T) {
 		return v
 	}
 	require.Equal(t, byHand(0, 2), got)
-	m := n.PadMultiple()
+	m := n.Config.Pad().Multiple
 	ref := byHand(m-h, 2*m-w)
 	rel, _ := testutil.RelL2(got, ref)
 	require.Greater(t, rel, 1e-6, "padding to 64 should change the values (global attention, prompt pooling)")
@@ -202,12 +203,13 @@ func TestPromptIRNeverCallsHook(t *testing.T) {
 	require.NoError(t, err)
 	defer n.Close()
 	called := 0
-	_, err = torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
+	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
 		x, err := g.Rand(s, []int64{2, 3, 64, 64}, nil)
 		require.NoError(t, err)
 		return n.Forward(x, func(string, *torch.Tensor) *torch.Tensor { called++; return nil })
 	})
 	require.NoError(t, err)
+	out.Close()
 	require.Zero(t, called)
 }
 

@@ -1,11 +1,15 @@
 package nets
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
+	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/nets/blocks"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -45,6 +49,23 @@ type RestormerConfig struct {
 	// modulation, and neither does this port).
 	DualPixelTask bool
 }
+
+func init() {
+	mustRegister(Arch{Config: RestormerConfig{}, Infer: inferRestormer,
+		Recipe: Recipe{Optimizer: torch.AdamConfig{Decoupled: true}, Order: curriculum.OrderRJBSNHD()}})
+}
+
+// ArchName is "Restormer" (the EP/AP variants included).
+func (RestormerConfig) ArchName() string { return "Restormer" }
+
+// New builds the network (NewRestormer).
+func (c RestormerConfig) New(g *torch.Generator) (Backbone, error) {
+	return backbone(NewRestormer(g, c))
+}
+
+// Pad is reflect padding to 64 (bottom and right); Forward itself only
+// needs multiples of 8.
+func (RestormerConfig) Pad() PadRule { return PadRule{Multiple: restormerPadMultiple} }
 
 // RestormerPaperConfig returns the paper configuration with every field set.
 func RestormerPaperConfig() RestormerConfig { return RestormerConfig{}.withDefaults() }
@@ -121,8 +142,8 @@ func (c RestormerConfig) validate() error {
 // H and W must be multiples of 8 (three 2x downsamplings): Forward
 // reflect-pads other sizes at the bottom and right and crops the output.
 // The reference test procedure pads every image to a multiple of 64 instead
-// (PadMultiple), which changes the values near the border: to reproduce
-// its numbers, pad to PadMultiple before Forward (and, for AP, compute the
+// (RestormerConfig.Pad), which changes the values near the border: to reproduce
+// its numbers, pad so before Forward (and, for AP, compute the
 // prompt from the padded image), as mioir's Restore does.
 type Restormer struct {
 	Config     RestormerConfig
@@ -143,14 +164,11 @@ type Restormer struct {
 	Output     *layers.Conv2d
 
 	// ChannelsFirst skips the conversion of the input to channels-last
-	// (NHWC) memory. By default the forward pass converts it, so that every
-	// convolution works channels-last (same shapes, same values to
-	// rounding), which is faster on the CPU for the depthwise convolutions.
-	// The blocks' fused LayerNorm and MDTA return channels-last maps in any
-	// case, so with ChannelsFirst the layout only differs until the first
-	// block; it remains for measurements (paper 256x256 forward, 2
-	// threads: 10.8-11.7 s of CPU time by default, 11.8 s with it). The
-	// result is NCHW either way.
+	// (NHWC) memory, which makes the depthwise convolutions faster on the
+	// CPU. The blocks return channels-last maps in any case, so it only
+	// changes the layout until the first block; it remains for measurements
+	// (paper 256x256 forward, 2 threads: 10.8-11.7 s of CPU time by
+	// default, 11.8 s with it). The result is NCHW either way.
 	ChannelsFirst bool
 }
 
@@ -167,13 +185,10 @@ const (
 	RestormerOut        = "out"
 )
 
-// RestormerPadMultiple is the multiple of 64 that the reference test
-// procedure reflect-pads Restormer (and PromptIR) inputs to.
-const RestormerPadMultiple = 64
-
-// restormerMinMultiple is what the architecture itself needs: three 2x
-// pixel-unshuffle downsamplings.
-const restormerMinMultiple = 8
+const (
+	restormerPadMultiple = 64 // the reference test procedure's (and PromptIR's)
+	restormerMinMultiple = 8  // the network's: three 2x pixel-unshuffle downsamplings
+)
 
 // NewRestormer builds a Restormer initialised from g as the reference does
 // (every convolution with PyTorch's default init, in construction order;
@@ -304,24 +319,12 @@ func (c RestormerConfig) Modulation() Modulation {
 	return m
 }
 
-// PadMultiple is the multiple that the reference test procedure
-// reflect-pads inputs to (64, bottom and right) before the forward pass and
-// crops after it. Forward itself only needs multiples of 8.
-func (n *Restormer) PadMultiple() int64 { return RestormerPadMultiple }
-
 // Forward restores x (N, InChannels, H, W), calling hook at every
 // modulation point (nil: the plain network). Sizes that are not multiples
 // of 8 are reflect-padded at the bottom and right and the output cropped.
 // The result is (N, OutChannels, H, W) and belongs to x's scope.
 func (n *Restormer) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
-	h, w := x.Size(2), x.Size(3)
-	const m = restormerMinMultiple
-	ph, pw := (m-h%m)%m, (m-w%m)%m
-	if ph == 0 && pw == 0 {
-		return n.forward(x, hook)
-	}
-	out := n.forward(x.Pad([]int64{0, pw, 0, ph}, torch.PadReflect, 0), hook)
-	return out.Narrow(2, 0, h).Narrow(3, 0, w)
+	return padForward(x, restormerMinMultiple, 1, func(x *torch.Tensor) *torch.Tensor { return n.forward(x, hook) })
 }
 
 func (n *Restormer) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
@@ -361,4 +364,69 @@ func (n *Restormer) Close() {
 	if n != nil {
 		layers.Close(n)
 	}
+}
+
+// inferRestormer reads Restormer, Restormer_EP and Restormer_AP keys.
+func inferRestormer(k *keys.Keys) (Config, error) {
+	if !k.Has("patch_embed.proj.weight") || !k.Has("encoder_level1.0.attn.temperature") {
+		return nil, fmt.Errorf("%w: Restormer needs patch_embed.proj.weight and encoder_level1.*", keys.ErrNoMatch)
+	}
+	if k.Has("prompt1.prompt_param") {
+		return nil, fmt.Errorf("%w: prompt1.prompt_param is PromptIR's", keys.ErrNoMatch)
+	}
+	c, err := inferRestormerBody(k)
+	if err != nil {
+		return nil, err
+	}
+	if c.RefinementBlocks == 0 {
+		c.RefinementBlocks = -1
+	}
+	c.DualPixelTask = k.Has("skip_conv.weight")
+	return c, nil
+}
+
+// inferRestormerBody reads what Restormer and PromptIR share: widths, block
+// and head counts, the FFN expansion, bias and LayerNorm variant.
+func inferRestormerBody(k *keys.Keys) (RestormerConfig, error) {
+	r := k.Reader()
+	c := RestormerConfig{Dim: r.Dim("patch_embed.proj.weight", 0), InChannels: r.Dim("patch_embed.proj.weight", 1),
+		OutChannels: r.Dim("output.weight", 0)}
+	lo, hi := 0.0, math.Inf(1)
+	var hidden []int64
+	for i, l := range []string{"encoder_level1", "encoder_level2", "encoder_level3", "latent"} {
+		c.Blocks, c.Heads = append(c.Blocks, r.Count(l+".")), append(c.Heads, r.Dim(l+".0.attn.temperature", 0))
+		h := r.Dim(l+".0.ffn.project_out.weight", 1)
+		hidden = append(hidden, h)
+		d := float64(c.Dim << i)
+		lo, hi = max(lo, float64(h)/d), min(hi, float64(h+1)/d)
+	}
+	if err := r.Err(); err != nil {
+		return c, err
+	}
+	// The FFN expansion: the paper's 2.66 when it gives every level's
+	// hidden width, else a value inside the interval they allow.
+	fits := func(e float64) bool {
+		for i, h := range hidden {
+			if blocks.GDFNHidden(c.Dim<<i, e) != h {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case fits(blocks.DefaultFFNExpansion):
+		c.FFNExpansion = blocks.DefaultFFNExpansion
+	case lo < hi && fits((lo+hi)/2):
+		c.FFNExpansion = (lo + hi) / 2
+	default:
+		return c, errors.New("no FFN expansion factor gives the hidden widths of *.ffn.project_out.weight")
+	}
+	c.RefinementBlocks = len(k.Indices("refinement."))
+	// The reference never gives the patch embedding a bias; the output conv
+	// has one exactly when the network was built with bias=True.
+	c.Bias = k.Has("output.bias")
+	if !k.Has("encoder_level1.0.norm1.body.bias") {
+		c.Norm = blocks.NormBiasFree
+	}
+	return c, nil
 }

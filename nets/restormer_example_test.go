@@ -32,7 +32,7 @@ func ExampleRestormer_Forward() {
 	}
 	defer net.Close()
 	fmt.Println("parameters:", layers.NumParams(layers.Modules{mod, net}))
-	fmt.Println("pad test images to a multiple of", net.PadMultiple())
+	fmt.Println("pad test images to a multiple of", net.Config.Pad().Multiple)
 	for _, p := range net.Modulation().Points {
 		fmt.Println("point", p.Name, p.Channels, net.Modulation().Extractors[p.Extractor], p.ScaleKey)
 	}

@@ -70,7 +70,7 @@ func TestRestormerPaperParamsAndKeys(t *testing.T) {
 	defer n.Close()
 	require.Equal(t, int64(26_126_644), layers.NumParams(n))
 	require.Equal(t, testutil.Keys(t, "Restormer.full.keys.json"), swinModuleKeys(n))
-	require.Equal(t, int64(64), n.PadMultiple())
+	require.Equal(t, int64(64), n.Config.Pad().Multiple)
 
 	c := RestormerPaperConfig()
 	require.Equal(t, RestormerConfig{InChannels: 3, OutChannels: 3, Dim: 48, Blocks: []int{4, 6, 6, 8},

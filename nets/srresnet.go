@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/gomioir/gomioir/curriculum"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -23,6 +25,46 @@ type SRResNetConfig struct {
 	// conv_first, conv_hr and conv_last keep PyTorch's default init instead
 	// of BasicSR's Kaiming-normal x0.1. The computation is the same.
 	Prompted bool
+}
+
+func init() {
+	mustRegister(Arch{Config: SRResNetConfig{}, Infer: inferSRResNet,
+		Recipe: Recipe{Period: 250_000, Order: curriculum.OrderSBNJRHD()}})
+}
+
+// ArchName is "SRResNet" (the EP/AP variants included).
+func (SRResNetConfig) ArchName() string { return "SRResNet" }
+
+// New builds the network (NewSRResNet).
+func (c SRResNetConfig) New(g *torch.Generator) (Backbone, error) { return backbone(NewSRResNet(g, c)) }
+
+// Pad is none: the reference feeds the whole image.
+func (SRResNetConfig) Pad() PadRule { return PadRule{Multiple: 1} }
+
+// inferSRResNet reads SRResNet, SRResNet_EP and SRResNet_AP keys; the
+// body1..body16 naming of the latter two sets Prompted.
+func inferSRResNet(k *keys.Keys) (Config, error) {
+	if !k.Has("conv_first.weight") || !k.Has("conv_hr.weight") || !k.Has("conv_last.weight") {
+		return nil, fmt.Errorf("%w: SRResNet needs conv_first, conv_hr and conv_last", keys.ErrNoMatch)
+	}
+	r := k.Reader()
+	c := SRResNetConfig{Upscale: 1, Features: r.Dim("conv_first.weight", 0), InChannels: r.Dim("conv_first.weight", 1),
+		OutChannels: r.Dim("conv_last.weight", 0)}
+	switch {
+	case len(k.Indices("body.")) > 0:
+		c.Blocks = r.Count("body.")
+	case k.Has("body1.0.conv1.weight"):
+		c.Prompted = true
+		for k.Has("body" + strconv.Itoa(c.Blocks+1) + ".0.conv1.weight") {
+			c.Blocks++
+		}
+	default:
+		return nil, fmt.Errorf("%w: SRResNet needs body.0.* or body1.0.*", keys.ErrNoMatch)
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c SRResNetConfig) withDefaults() SRResNetConfig {
@@ -157,10 +199,6 @@ func pointName(suffix string) string {
 	}
 	return "body" + suffix
 }
-
-// PadMultiple is the multiple inputs must be padded to: 1, SRResNet takes
-// any size (the reference feeds the whole image).
-func (n *SRResNet) PadMultiple() int64 { return 1 }
 
 // Forward restores x (N, 3, H, W), calling hook at every modulation point
 // (nil: the plain network).

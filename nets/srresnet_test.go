@@ -116,7 +116,7 @@ func TestSRResNetConfig(t *testing.T) {
 	n, err := NewSRResNet(nil, SRResNetConfig{Blocks: 2, Features: 8})
 	require.NoError(t, err)
 	defer n.Close()
-	require.Equal(t, int64(1), n.PadMultiple())
+	require.Equal(t, int64(1), n.Config.Pad().Multiple)
 	m := n.Modulation()
 	require.Equal(t, []string{"F_ext_net"}, m.Extractors)
 	require.Len(t, m.Points, 4)

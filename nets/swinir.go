@@ -1,12 +1,15 @@
 package nets
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
 	"strconv"
 
+	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/nets/blocks"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -57,6 +60,19 @@ type SwinIRConfig struct {
 	// turns stochastic depth off.
 	DropPathRate float64
 }
+
+func init() {
+	mustRegister(Arch{Config: SwinIRConfig{}, Infer: inferSwinIR, Recipe: Recipe{Order: curriculum.OrderSBNJRHD()}})
+}
+
+// ArchName is "SwinIR" (the EP/AP variants included).
+func (SwinIRConfig) ArchName() string { return "SwinIR" }
+
+// New builds the network (NewSwinIR).
+func (c SwinIRConfig) New(g *torch.Generator) (Backbone, error) { return backbone(NewSwinIR(g, c)) }
+
+// Pad is reflect padding to the window.
+func (c SwinIRConfig) Pad() PadRule { return PadRule{Multiple: c.withDefaults().WindowSize} }
 
 // SwinIRPaperConfig returns the paper configuration with every field set.
 func SwinIRPaperConfig() SwinIRConfig { return SwinIRConfig{}.withDefaults() }
@@ -177,7 +193,7 @@ func (r *RSTB) Forward(x *torch.Tensor, h, w int64) *torch.Tensor {
 // Inputs whose sides are not multiples of the window are reflect-padded at
 // the bottom and right and the output cropped, as the reference test
 // procedure does (for AP prompts, pad the image before computing the prompt:
-// see PadMultiple).
+// see SwinIRConfig.Pad).
 type SwinIR struct {
 	Config             SwinIRConfig
 	ConvFirst          *layers.Conv2d
@@ -377,9 +393,6 @@ func (n *SwinIR) Modulation() Modulation {
 	return m
 }
 
-// PadMultiple is the multiple that inputs are padded to (the window size).
-func (n *SwinIR) PadMultiple() int64 { return n.Config.WindowSize }
-
 // Forward restores x (N, C, H, W), calling hook at every modulation point
 // (nil: the plain network). The result is (N, C, H*upscale, W*upscale) and
 // belongs to x's scope.
@@ -387,19 +400,7 @@ func (n *SwinIR) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 	if x.Err() != nil {
 		return x
 	}
-	h, w := x.Size(2), x.Size(3)
-	ws := n.Config.WindowSize
-	ph, pw := (ws-h%ws)%ws, (ws-w%ws)%ws
-	in := x
-	if ph > 0 || pw > 0 {
-		in = x.Pad([]int64{0, pw, 0, ph}, torch.PadReflect, 0)
-	}
-	out := n.forward(in, hook)
-	if ph > 0 || pw > 0 {
-		up := int64(n.Config.Upscale)
-		out = out.Narrow(2, 0, h*up).Narrow(3, 0, w*up)
-	}
-	return out
+	return padForward(x, n.Config.WindowSize, int64(n.Config.Upscale), func(x *torch.Tensor) *torch.Tensor { return n.forward(x, hook) })
 }
 
 func (n *SwinIR) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
@@ -456,4 +457,63 @@ func (n *SwinIR) Close() {
 	if n.masks != nil {
 		n.masks.Close()
 	}
+}
+
+// inferSwinIR reads SwinIR, SwinIR_EP and SwinIR_AP keys. ImgRange and Mean
+// leave no trace: they take the paper's values (zeros but for 3 channels).
+func inferSwinIR(k *keys.Keys) (Config, error) {
+	if !k.Has("patch_embed.norm.weight") || !k.Has("conv_first.weight") {
+		return nil, fmt.Errorf("%w: SwinIR needs patch_embed.norm.weight and conv_first.weight", keys.ErrNoMatch)
+	}
+	r := k.Reader()
+	c := SwinIRPaperConfig()
+	c.EmbedDim, c.InChannels = r.Dim("conv_first.weight", 0), r.Dim("conv_first.weight", 1)
+	if c.InChannels != 3 {
+		c.Mean = make([]float32, c.InChannels)
+	}
+	c.Depths, c.Heads, c.WindowSize = nil, nil, 0
+	sized := false
+	for i := range r.Count("layers.") {
+		p := "layers." + strconv.Itoa(i) + ".residual_group.blocks."
+		tab := p + "0.attn.relative_position_bias_table"
+		c.Depths, c.Heads = append(c.Depths, r.Count(p)), append(c.Heads, r.Dim(tab, 1))
+		c.MLPRatio = float64(r.Dim(p+"0.mlp.fc1.weight", 0)) / float64(c.EmbedDim)
+		w := r.Window(tab)
+		if err := r.Err(); err != nil {
+			return nil, fmt.Errorf("SwinIR: %w", err)
+		}
+		if c.WindowSize != 0 && w != c.WindowSize {
+			return nil, fmt.Errorf("SwinIR: %s gives window %d, earlier layers %d", tab, w, c.WindowSize)
+		}
+		c.WindowSize = w
+		// The attn_mask buffers hold (ImgSize/window)^2 windows.
+		if m := k.Shape(p + "1.attn_mask"); len(m) == 3 && !sized {
+			side, ok := keys.Sqrt(m[0])
+			if !ok {
+				return nil, fmt.Errorf("SwinIR: %s1.attn_mask has %d windows, not a square", p, m[0])
+			}
+			c.ImgSize, sized = side*w, true
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("SwinIR: %w", err)
+	}
+	c.NoQKVBias = !k.Has("layers.0.residual_group.blocks.0.attn.qkv.bias")
+	switch {
+	case k.Has("layers.0.conv.weight"):
+		c.ResiConnection = "1conv"
+	case k.Has("layers.0.conv.0.weight"):
+		c.ResiConnection = "3conv"
+	default:
+		return nil, errors.New("SwinIR: neither layers.0.conv.weight (1conv) nor layers.0.conv.0.weight (3conv)")
+	}
+	switch up := k.Indices("upsample."); {
+	case len(up) == 0:
+		c.Upscale = 1
+	case len(up) == 2 && k.Shape("upsample.0.weight") != nil && k.Shape("upsample.0.weight")[0] == 9*64:
+		c.Upscale = 3
+	default:
+		c.Upscale = 1 << (len(up) / 2)
+	}
+	return c, nil
 }

@@ -80,7 +80,7 @@ func TestSwinIRPaperParamsAndKeys(t *testing.T) {
 	require.Equal(t, []int{6, 6, 6, 6, 6, 6}, c.Depths)
 	require.Equal(t, []int64{6, 6, 6, 6, 6, 6}, c.Heads)
 	require.Equal(t, []float32{0.4488, 0.4371, 0.4040}, c.Mean)
-	require.Equal(t, int64(8), n.PadMultiple())
+	require.Equal(t, int64(8), n.Config.Pad().Multiple)
 }
 
 func TestSwinIRFixtureKeys(t *testing.T) {

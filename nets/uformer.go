@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/nets/blocks"
+	"github.com/gomioir/gomioir/nets/keys"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -58,6 +60,55 @@ type UformerConfig struct {
 	// NoModulator drops the decoder blocks' learned window modulators
 	// (modulator False; MiOIR trains with them).
 	NoModulator bool
+}
+
+func init() {
+	mustRegister(Arch{Config: UformerConfig{}, Infer: inferUformer, Recipe: Recipe{
+		Optimizer: torch.AdamConfig{Decoupled: true, WeightDecay: 0.02}, EtaMin: 1e-6, Order: curriculum.OrderRJBSNHD()}})
+}
+
+// ArchName is "Uformer" (the EP/AP variants included).
+func (UformerConfig) ArchName() string { return "Uformer" }
+
+// New builds the network (NewUformer).
+func (c UformerConfig) New(g *torch.Generator) (Backbone, error) { return backbone(NewUformer(g, c)) }
+
+// Pad is the reference's hard-coded test padding: reflect to multiples of 16
+// windows (128), then to a square (see Uformer.Padding).
+func (c UformerConfig) Pad() PadRule {
+	return PadRule{Multiple: 16 * c.withDefaults().WindowSize, Square: true}
+}
+
+// inferUformer reads Uformer, Uformer_EP and Uformer_AP keys; TokenProjection,
+// TokenMLP, ImgSize, DropPathRate and NoShift take the paper's values.
+func inferUformer(k *keys.Keys) (Config, error) {
+	if !k.Has("input_proj.proj.0.weight") || !k.Has("output_proj.proj.0.weight") {
+		return nil, fmt.Errorf("%w: Uformer needs input_proj.proj.0.weight and output_proj.proj.0.weight", keys.ErrNoMatch)
+	}
+	r := k.Reader()
+	c := UformerPaperConfig()
+	c.EmbedDim, c.DDIn = r.Dim("input_proj.proj.0.weight", 0), r.Dim("input_proj.proj.0.weight", 1)
+	c.InChannels = r.Dim("output_proj.proj.0.weight", 0)
+	c.Depths, c.Heads = nil, nil
+	for i := range uformerLayers {
+		p := "conv.blocks." // the bottleneck, layer 4
+		switch {
+		case i < 4:
+			p = "encoderlayer_" + strconv.Itoa(i) + ".blocks."
+		case i > 4:
+			p = "decoderlayer_" + strconv.Itoa(i-5) + ".blocks."
+		}
+		c.Depths, c.Heads = append(c.Depths, r.Count(p)), append(c.Heads, r.Dim(p+"0.attn.relative_position_bias_table", 1))
+	}
+	first := "encoderlayer_0.blocks.0."
+	c.WindowSize = r.Window(first + "attn.relative_position_bias_table")
+	c.MLPRatio = float64(r.Dim(first+"mlp.linear1.0.weight", 0)) / float64(c.EmbedDim)
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("Uformer: %w", err)
+	}
+	c.NoQKVBias = !k.Has(first + "attn.qkv.to_q.bias")
+	c.NoModulator = !k.Has("decoderlayer_0.blocks.0.modulator.weight")
+	return c, nil
 }
 
 // UformerPaperConfig returns the configuration MiOIR trains (Uformer-B) with
@@ -390,15 +441,10 @@ func (c UformerConfig) Modulation() Modulation {
 	return m
 }
 
-// PadMultiple is the multiple the sides of an input are padded to: 16 times
-// the window (128 for the paper's window of 8, the reference's hard-coded
-// test padding).
-func (n *Uformer) PadMultiple() int64 { return 16 * n.Config.WindowSize }
-
 // UformerPadding is the reference test-time padding of a Uformer input of
 // H x W: first reflect-pad the bottom and right to multiples of
-// Uformer.PadMultiple, 128 (Bottom, Right), then reflect-pad the shorter side symmetrically to a
-// square (Top = BottomSq on the height, or Left = RightSq on the width).
+// UformerConfig.Pad, 128 (Bottom, Right), then reflect-pad the shorter side
+// symmetrically to a square (Top = BottomSq on the height, or Left = RightSq on the width).
 // Crop undoes both.
 type UformerPadding struct {
 	H, W          int64 // the original size
@@ -438,7 +484,7 @@ func (p UformerPadding) Crop(y *torch.Tensor) *torch.Tensor {
 // pixels or fewer, or padded sides of which one is at least three times the
 // other), the sizes the reference cannot restore.
 func (n *Uformer) Padding(h, w int64) (UformerPadding, error) {
-	m := n.PadMultiple()
+	m := n.Config.Pad().Multiple
 	p := UformerPadding{H: h, W: w}
 	if h < 1 || w < 1 {
 		return p, fmt.Errorf("nets: Uformer: empty input %dx%d", h, w)
@@ -471,7 +517,7 @@ func (n *Uformer) Padding(h, w int64) (UformerPadding, error) {
 
 // Forward restores x (N, DDIn, H, W), calling hook at every modulation point
 // (nil: the plain network). An input that is not a square with sides a
-// multiple of PadMultiple is padded as Padding says and the result cropped;
+// multiple of the Pad multiple is padded as Padding says and the result cropped;
 // for a size Padding refuses, the result carries the padding's error (call
 // Padding for a descriptive one). The result is (N, InChannels, H, W) and
 // belongs to x's scope.
@@ -495,7 +541,7 @@ func (n *Uformer) Forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 }
 
 // forward runs the network on a square input whose side is a multiple of
-// PadMultiple.
+// the Pad multiple.
 func (n *Uformer) forward(x *torch.Tensor, hook Hook) *torch.Tensor {
 	s := x.Size(2)
 	var skips [4]*torch.Tensor

@@ -77,7 +77,7 @@ func TestUformerPaperParamsAndKeys(t *testing.T) {
 	require.Equal(t, "leff", c.TokenMLP)
 	require.False(t, c.NoShift)
 	require.False(t, c.NoModulator)
-	require.Equal(t, int64(128), n.PadMultiple())
+	require.Equal(t, int64(128), n.Config.Pad().Multiple)
 	// Shifted windows on the odd blocks of every layer, modulators only in
 	// the decoder.
 	require.Equal(t, int64(4), n.Encoder[1].Blocks[1].Shift)

@@ -70,6 +70,7 @@ import (
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/eval"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 func main() {
@@ -187,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		defer base.Close()
 	}
 	for _, mm := range []*mioir.Model{m, base} {
-		if mm != nil && dev != mioir.CPU {
+		if mm != nil && dev != torch.CPU {
 			if err := mm.To(dev); err != nil {
 				return err
 			}

@@ -66,6 +66,8 @@ import (
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/pretrained"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
@@ -97,7 +99,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.out, "out", "", "output image or folder (required; -sample: default restored.png)")
 	fs.BoolVar(&f.sample, "sample", false, "restore the bundled degraded sample and print the PSNR gain")
 	fs.StringVar(&f.task, "task", "auto", "task of EP models: auto (classifier) or one of s b n j r h d")
-	fs.StringVar(&f.arch, "arch", "", "backbone of a .pth checkpoint ("+strings.Join(mioir.Archs(), ", ")+"); inferred when empty")
+	fs.StringVar(&f.arch, "arch", "", "backbone of a .pth checkpoint ("+strings.Join(nets.Archs(), ", ")+"); inferred when empty")
 	fs.StringVar(&f.config, "config", "", "JSON file with non-default hyper-parameters (mioir.Config field names)")
 	fs.StringVar(&f.maps, "typemaps", "", "explicit-prompt maps (.npy, the reference's data/type7.npy)")
 	fs.StringVar(&f.classifier, "classifier", "", "reference task classifier (Classifier.pth) for -task auto")
@@ -141,7 +143,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		return err
 	}
 	defer m.Close()
-	if dev != mioir.CPU {
+	if dev != torch.CPU {
 		if err := m.To(dev); err != nil {
 			return err
 		}

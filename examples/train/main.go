@@ -16,15 +16,16 @@
 // which a fixed validation set per task is made (seeded); validation runs
 // every -val-every iterations and at every stage end, PSNR with crop 4.
 //
-// The schedule follows the reference (method spec section 3): Adam (Uformer,
-// Restormer, PromptIR: AdamW, Uformer with weight decay 0.02), lr 2e-4 (-lr) with
-// cosine restarts down to 1e-7 (Uformer 1e-6), stage length -stage-iters
-// (default: 250000 for SRResNet, 100000 for the others), a sequential final
-// stage of -final-cycles cycles, EMA 0.999, L1 loss. -order is the
-// sequential order (default sbnjrhd for SRResNet and SwinIR, rjbsnhd for
-// the rest); -tasks the tasks of a mixed run (default all seven). -config is
-// a JSON file with mioir.Config fields, e.g. {"Net": {"Features": 16,
-// "Blocks": 2}}. -init starts from the weights of a model file (a model, or
+// The schedule is the backbone's reference recipe (nets.Arch.Recipe, method
+// spec section 3): Adam or AdamW with its weight decay, lr 2e-4 (-lr) with
+// cosine restarts down to the recipe's minimum, stage length -stage-iters
+// (default: the recipe's period, 250000 for SRResNet, 100000 for the others),
+// a sequential final stage of -final-cycles cycles (default 4; a mixed run
+// then has 10 cycles), EMA 0.999, L1 loss. -order is the sequential order
+// (default: the recipe's, sbnjrhd or rjbsnhd); -tasks the tasks of a mixed
+// run (default all seven). The classifier trains with Adam down to 1e-7.
+// -config is a JSON file with mioir.Config fields, e.g. {"Net": {"Features":
+// 16, "Blocks": 2}}. -init starts from the weights of a model file (a model, or
 // with -classifier a classifier, written by this program) instead of a
 // seeded initialisation, for fine-tuning. -init-match keeps -backbone,
 // -prompt and -config and copies from the file only the tensors whose names
@@ -60,6 +61,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,6 +71,8 @@ import (
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/mioir/train"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
 
@@ -97,6 +101,7 @@ type flags struct {
 	exposureSpec                                                             string
 	exposure                                                                 *data.Exposure
 	resume, classifier                                                       bool
+	set                                                                      map[string]bool // flags given
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
@@ -106,13 +111,13 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.data, "data", "", "training data: paired layout (DIR/GT + task folders) or clean images (required)")
 	fs.StringVar(&f.val, "val", "", "clean validation images (a fixed degraded set per task is made from them)")
 	fs.StringVar(&f.out, "out", "", "output folder for checkpoints, models, logs and the curve (required)")
-	fs.StringVar(&f.backbone, "backbone", "srresnet", "backbone: "+strings.Join(mioir.Archs(), ", "))
+	fs.StringVar(&f.backbone, "backbone", "srresnet", "backbone: "+strings.Join(nets.Archs(), ", "))
 	fs.StringVar(&f.prompt, "prompt", "none", "prompt: none, ep or ap")
 	fs.StringVar(&f.schedule, "schedule", "mixed", "mixed or sequential")
-	fs.StringVar(&f.order, "order", "", "sequential order as task letters (default by backbone: sbnjrhd or rjbsnhd)")
+	fs.StringVar(&f.order, "order", "", "sequential order as task letters (default: the backbone's recipe, sbnjrhd or rjbsnhd)")
 	fs.StringVar(&f.tasks, "tasks", "sbnjrhd", "tasks of a mixed schedule")
-	fs.IntVar(&f.stageIters, "stage-iters", 0, "iterations per stage / cosine cycle (0: the reference's 250000 or 100000)")
-	fs.IntVar(&f.finalCycles, "final-cycles", curriculum.ReferenceFinalCycles, "cycles of the last sequential stage")
+	fs.IntVar(&f.stageIters, "stage-iters", 0, "iterations per stage / cosine cycle (0: the backbone's recipe, 250000 or 100000)")
+	fs.IntVar(&f.finalCycles, "final-cycles", nets.DefaultRecipe().FinalCycles, "cycles of the last sequential stage (default: the backbone's recipe)")
 	fs.IntVar(&f.batch, "batch", 4, "batch size")
 	fs.IntVar(&f.patch, "patch", 128, "patch side")
 	fs.StringVar(&f.config, "config", "", "JSON file with mioir.Config fields (e.g. {\"Net\": {\"Features\": 16}})")
@@ -128,11 +133,13 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.valEvery, "val-every", 0, "validate every N iterations (0: 25000; always at stage ends)")
 	fs.IntVar(&f.valLimit, "val-limit", 0, "validation images per task (0: all)")
 	fs.IntVar(&f.logEvery, "log-every", 100, "log the loss per task every N iterations")
-	fs.Float64Var(&f.lr, "lr", curriculum.ReferenceBaseLR, "initial learning rate of every cosine cycle")
+	fs.Float64Var(&f.lr, "lr", nets.DefaultRecipe().Optimizer.LR, "initial learning rate of every cosine cycle (default: the backbone's recipe)")
 	fs.BoolVar(&f.classifier, "classifier", false, "train the task classifier instead of a restoration model")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if f.data == "" || f.out == "" {
 		return nil, errors.New("-data and -out are required")
 	}
@@ -170,28 +177,6 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	return f, nil
 }
 
-// backboneDefaults are the reference's per-backbone settings.
-type backboneDefaults struct {
-	period int
-	order  []degrade.Task
-	adamW  bool
-	decay  float64
-	etaMin float64
-}
-
-func defaultsOf(arch string) backboneDefaults {
-	d := backboneDefaults{period: curriculum.PeriodDefault, order: curriculum.OrderRJBSNHD(), adamW: true, etaMin: curriculum.ReferenceEtaMin}
-	switch strings.ToLower(arch) {
-	case "srresnet":
-		d.period, d.order, d.adamW = curriculum.PeriodSRResNet, curriculum.OrderSBNJRHD(), false
-	case "swinir":
-		d.order, d.adamW = curriculum.OrderSBNJRHD(), false
-	case "uformer":
-		d.decay, d.etaMin = 0.02, curriculum.UformerEtaMin
-	}
-	return d
-}
-
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	f, err := parse(args, stderr)
 	if err != nil {
@@ -207,22 +192,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer logFile.Close()
 	logger := slog.New(teeHandler{slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)})
 
-	arch, err := mioir.LookupArch(f.backbone)
+	arch, err := nets.Lookup(f.backbone)
 	if err != nil {
 		return err
 	}
-	def := defaultsOf(arch.Name)
-	if f.stageIters == 0 {
-		f.stageIters = def.period
-	}
+	recipe := arch.Recipe
 	if f.classifier {
-		def.adamW, def.decay, def.etaMin = false, 0, curriculum.ReferenceEtaMin
+		// Adam (the classifier trainer's default), down to 1e-7.
+		recipe.EtaMin = curriculum.ReferenceEtaMin
 	}
-	plan, err := makePlan(f, def)
+	plan, err := makePlan(f, recipe)
 	if err != nil {
 		return err
 	}
-	dev, err := mioir.ParseDevice(f.device)
+	dev, err := torch.ParseDevice(f.device)
 	if err != nil {
 		return err
 	}
@@ -249,9 +232,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			logger.Warn("curve plot", "err", err)
 		}
 	}
+	// Optimizer nil: the model's backbone recipe (the classifier's: Adam).
 	cfg := train.TrainConfig{TaskWeights: f.weights,
-		Plan: plan, Batch: f.batch, Patch: f.patch, Seed: f.seed, Workers: f.workers,
-		AdamW: def.adamW, WeightDecay: def.decay, Dir: f.out,
+		Plan: plan, Batch: f.batch, Patch: f.patch, Seed: f.seed, Workers: f.workers, Dir: f.out,
 		CheckpointEvery: every(f.ckptEvery), LogEvery: f.logEvery, ValEvery: every(f.valEvery),
 		Val: val, ValLimit: f.valLimit, Logger: logger,
 		// The curve follows the history: redrawn whenever a loss record or
@@ -259,7 +242,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		OnProgress: func(train.Progress) { drawCurve() },
 	}
 	if f.classifier {
-		g, err := mioir.NewGenerator(f.seed)
+		g, err := torch.NewGenerator(f.seed)
 		if err != nil {
 			return err
 		}
@@ -283,7 +266,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		mc := mioir.Config{Arch: arch.Name, Prompt: kind}
+		mc := mioir.Config{Arch: arch.Name(), Prompt: kind}
 		if f.config != "" {
 			b, err := os.ReadFile(f.config)
 			if err != nil {
@@ -335,36 +318,44 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
-func makePlan(f *flags, def backboneDefaults) (curriculum.Plan, error) {
-	if f.lr <= def.etaMin || math.IsInf(f.lr, 0) || math.IsNaN(f.lr) {
-		return curriculum.Plan{}, fmt.Errorf("-lr %g must be a finite number above the schedule's minimum %g", f.lr, def.etaMin)
+// makePlan is the recipe's plan with the flags' changes.
+func makePlan(f *flags, r nets.Recipe) (curriculum.Plan, error) {
+	if f.set["lr"] {
+		r.Optimizer.LR = f.lr
 	}
-	opts := []curriculum.Option{curriculum.WithLR(f.lr, def.etaMin)}
+	if r.Optimizer.LR <= r.EtaMin || math.IsInf(r.Optimizer.LR, 0) || math.IsNaN(r.Optimizer.LR) {
+		return curriculum.Plan{}, fmt.Errorf("-lr %g must be a finite number above the schedule's minimum %g", r.Optimizer.LR, r.EtaMin)
+	}
+	if f.stageIters != 0 {
+		r.Period = f.stageIters
+	}
+	refFinal := r.FinalCycles
+	if f.set["final-cycles"] {
+		r.FinalCycles = f.finalCycles
+	}
+	opts := []curriculum.Option{curriculum.WithLR(r.Optimizer.LR, r.EtaMin)}
 	switch f.schedule {
 	case "mixed":
 		tasks, err := degrade.ParseTasks(f.tasks)
 		if err != nil {
 			return curriculum.Plan{}, err
 		}
-		periods := make([]int, curriculum.ReferenceMixedCycles)
-		for i := range periods {
-			periods[i] = f.stageIters
+		cycles := r.MixedCycles
+		if r.FinalCycles != refFinal {
+			// Another budget: as many cycles as a sequential run over the
+			// same tasks would have.
+			cycles = max(1, len(tasks)-1+f.finalCycles)
 		}
-		if f.finalCycles != curriculum.ReferenceFinalCycles {
-			// A shorter budget: as many cycles as a sequential run over
-			// the same tasks would have.
-			periods = periods[:max(1, len(tasks)-1+f.finalCycles)]
-		}
-		return curriculum.Mixed(tasks, periods, opts...)
+		return curriculum.Mixed(tasks, slices.Repeat([]int{r.Period}, cycles), opts...)
 	case "sequential":
-		order := def.order
+		order := r.Order
 		if f.order != "" {
 			var err error
 			if order, err = degrade.ParseTasks(f.order); err != nil {
 				return curriculum.Plan{}, err
 			}
 		}
-		return curriculum.Sequential(order, f.stageIters, f.finalCycles, opts...)
+		return curriculum.Sequential(order, r.Period, r.FinalCycles, opts...)
 	}
 	return curriculum.Plan{}, fmt.Errorf("-schedule %q: want mixed or sequential", f.schedule)
 }

@@ -77,7 +77,7 @@ func (t *Trainer) writeState(path string) error {
 	}
 	st := trainState{
 		Version: 1, Kind: t.target.kind(), Iter: t.iter, Plan: planJSON, Seed: t.cfg.Seed,
-		Batch: t.cfg.Batch, Patch: t.cfg.Patch, AdamW: t.cfg.AdamW, Decay: t.cfg.WeightDecay,
+		Batch: t.cfg.Batch, Patch: t.cfg.Patch, AdamW: t.cfg.Optimizer.Decoupled, Decay: t.cfg.Optimizer.WeightDecay,
 		EMADecay: t.cfg.EMADecay, History: t.history,
 	}
 	if st.Model, err = t.target.config(); err != nil {
@@ -209,7 +209,7 @@ func (t *Trainer) Resume(path string) error {
 		return fail("seed %d, trainer %d", st.Seed, t.cfg.Seed)
 	case st.Batch != t.cfg.Batch || st.Patch != t.cfg.Patch:
 		return fail("batch %d patch %d, trainer batch %d patch %d", st.Batch, st.Patch, t.cfg.Batch, t.cfg.Patch)
-	case st.AdamW != t.cfg.AdamW || st.Decay != t.cfg.WeightDecay || st.EMADecay != t.cfg.EMADecay:
+	case st.AdamW != t.cfg.Optimizer.Decoupled || st.Decay != t.cfg.Optimizer.WeightDecay || st.EMADecay != t.cfg.EMADecay:
 		return fail("optimiser or EMA settings differ")
 	case st.Iter < 0 || st.Iter > plan.TotalIters():
 		return fail("iteration %d outside the plan", st.Iter)

@@ -17,9 +17,9 @@ import (
 // NewClassifierTrainer prepares the training of a task classifier on the
 // LQ patches of src (labels: each sample's prompt index), with the same
 // curriculum, optimiser, EMA, checkpoints and Resume as NewTrainer. The
-// reference trains it with batch 16 of 256 x 256 crops, Adam and 4 cosine
-// cycles of 250k (curriculum.Preset("Classifier"); set Batch and Patch
-// accordingly).
+// reference trains it with batch 16 of 256 x 256 crops, Adam (a nil
+// TrainConfig.Optimizer) and 4 cosine cycles of 250k
+// (curriculum.ClassifierPlan; set Batch and Patch accordingly).
 //
 // The loss is the cross-entropy of the classifier's logits (the output of
 // lastOut, before the softmax). The reference instead applied
@@ -40,6 +40,10 @@ func NewClassifierTrainer(c *prompt.Classifier, src data.Source, cfg TrainConfig
 type classifier struct{ c *prompt.Classifier }
 
 func (c classifier) kind() string { return "classifier" }
+
+// optimizer is the reference's for the classifier: Adam, betas 0.9 and
+// 0.99, no weight decay.
+func (classifier) optimizer() (torch.AdamConfig, error) { return torch.AdamConfig{}, nil }
 
 func (c classifier) device() torch.Device {
 	if c.c.LastOut != nil && c.c.LastOut.Weight != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/mioir/eval"
+	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
@@ -27,6 +28,9 @@ type target interface {
 	// model also its explicit maps and classifier).
 	module() layers.Module
 	root() layers.Module
+	// optimizer is the reference optimiser (TrainConfig.Optimizer's
+	// default): the backbone's recipe, or Adam for a classifier.
+	optimizer() (torch.AdamConfig, error)
 	// lqOnly: the loader needs only the degraded inputs.
 	lqOnly() bool
 	// stochastic reports stochastic depth; setTraining turns it on with g
@@ -77,6 +81,14 @@ func (r *restoration) module() layers.Module { return r.m.Network() }
 func (r *restoration) root() layers.Module   { return r.m }
 func (r *restoration) lqOnly() bool          { return false }
 func (r *restoration) stochastic() bool      { return r.sd != nil }
+
+func (r *restoration) optimizer() (torch.AdamConfig, error) {
+	a, err := nets.Lookup(r.m.Config().Arch)
+	if err != nil {
+		return torch.AdamConfig{}, fmt.Errorf("train: %w", err)
+	}
+	return a.Recipe.Optimizer, nil
+}
 
 func (r *restoration) setTraining(g *torch.Generator) {
 	if r.sd != nil {

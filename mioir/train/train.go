@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,14 +18,14 @@ import (
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/mioir/eval"
+	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
-// Reference training hyper-parameters (method spec section 3).
+// Reference training hyper-parameters (method spec section 3); the
+// optimiser's are each backbone's recipe (nets.Recipe).
 const (
-	DefaultBeta1    = 0.9
-	DefaultBeta2    = 0.99
 	DefaultEMADecay = 0.999
 	DefaultLogEvery = 100
 )
@@ -48,7 +49,8 @@ const (
 )
 
 // TrainConfig configures a Trainer. The zero value of every field but Plan
-// takes the reference's setting.
+// takes the reference's setting (for the backbone's: nets.Recipe, whose
+// Plan method gives the reference plan).
 type TrainConfig struct {
 	// Plan is the curriculum: active tasks, learning rate, optimiser
 	// restarts (sequential stages) and stage ends.
@@ -64,12 +66,11 @@ type TrainConfig struct {
 	// TaskWeights, when set, draws the tasks of a batch in proportion to
 	// these weights instead of uniformly (data.LoaderOptions.TaskWeights).
 	TaskWeights map[degrade.Task]float64
-	// AdamW selects AdamW (decoupled weight decay) instead of Adam;
-	// WeightDecay is the decay (reference: 0, Uformer 0.02).
-	AdamW       bool
-	WeightDecay float64
-	// Beta1 and Beta2 are Adam's betas (0: 0.9 and 0.99).
-	Beta1, Beta2 float64
+	// Optimizer is Adam, or AdamW when Decoupled, with its weight decay and
+	// betas (zero betas: 0.9 and 0.99). Nil takes the backbone's reference
+	// recipe (nets.Arch.Recipe.Optimizer; the classifier's: Adam). The
+	// learning rate comes from Plan: LR must be 0 or Plan.BaseLR().
+	Optimizer *torch.AdamConfig
 	// EMADecay is the decay of the parameters' exponential moving average
 	// (0: 0.999; negative: no EMA).
 	EMADecay float64
@@ -229,6 +230,14 @@ func NewTrainer(m *mioir.Model, src data.Source, cfg TrainConfig) (*Trainer, err
 // NewClassifierTrainer).
 func newTrainer(tg target, src data.Source, cfg TrainConfig) (*Trainer, error) {
 	t := &Trainer{target: tg, dev: tg.device(), module: tg.module()}
+	if cfg.Optimizer == nil {
+		opt, err := tg.optimizer()
+		if err != nil {
+			return nil, err
+		}
+		opt.LR = 0 // the plan's
+		cfg.Optimizer = &opt
+	}
 	if err := t.init(src, cfg); err != nil {
 		return nil, err
 	}
@@ -245,12 +254,13 @@ func (t *Trainer) init(src data.Source, cfg TrainConfig) (err error) {
 	if cfg.Patch == 0 {
 		cfg.Patch = 128
 	}
-	if cfg.Beta1 == 0 {
-		cfg.Beta1 = DefaultBeta1
+	opt, ref := *cfg.Optimizer, nets.DefaultRecipe().Optimizer
+	opt.Beta1, opt.Beta2 = cmp.Or(opt.Beta1, ref.Beta1), cmp.Or(opt.Beta2, ref.Beta2)
+	if opt.LR != 0 && opt.LR != cfg.Plan.BaseLR() {
+		return fmt.Errorf("mioir: train: the optimiser's learning rate %g is not the plan's %g (set it in the plan: curriculum.WithLR)", opt.LR, cfg.Plan.BaseLR())
 	}
-	if cfg.Beta2 == 0 {
-		cfg.Beta2 = DefaultBeta2
-	}
+	opt.LR = cfg.Plan.BaseLR()
+	cfg.Optimizer = &opt
 	if cfg.EMADecay == 0 {
 		cfg.EMADecay = DefaultEMADecay
 	}
@@ -379,10 +389,7 @@ func (t *Trainer) newOptimizer() error {
 		t.opt.Close()
 		t.opt = nil
 	}
-	opt, err := torch.NewAdam(t.params, &torch.AdamConfig{
-		LR: t.cfg.Plan.BaseLR(), Beta1: t.cfg.Beta1, Beta2: t.cfg.Beta2,
-		WeightDecay: t.cfg.WeightDecay, Decoupled: t.cfg.AdamW,
-	})
+	opt, err := torch.NewAdam(t.params, t.cfg.Optimizer)
 	if err != nil {
 		return fmt.Errorf("train: optimiser: %w", err)
 	}

@@ -35,28 +35,31 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 var registerTrainTinyOnce sync.Once
 
 // registerTrainTiny registers "TrainTiny", a user-defined backbone (two
-// convolutions and one modulation point, see tinyNet) built with
-// mioir.RegisterArch.
+// convolutions and one modulation point, see tinyNet) with nets.Register.
 func registerTrainTiny(t *testing.T) {
 	registerTrainTinyOnce.Do(func() {
-		require.NoError(t, mioir.RegisterArch(mioir.Arch{
-			Name:      "TrainTiny",
-			NewConfig: func() any { return new(struct{}) },
-			Build: func(g *torch.Generator, _ any, _ prompt.Kind) (nets.Backbone, error) {
-				c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
-				if err != nil {
-					return nil, err
-				}
-				c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
-				if err != nil {
-					c1.Close()
-					return nil, err
-				}
-				return &tinyNet{Conv1: c1, Conv2: c2}, nil
-			},
-			Pad: func(any) mioir.PadRule { return mioir.PadRule{Multiple: 1} },
-		}))
+		require.NoError(t, nets.Register(nets.Arch{Config: trainTinyConfig{}}))
 	})
+}
+
+// trainTinyConfig configures tinyNet.
+type trainTinyConfig struct{}
+
+func (trainTinyConfig) ArchName() string { return "TrainTiny" }
+
+func (trainTinyConfig) Pad() nets.PadRule { return nets.PadRule{Multiple: 1} }
+
+func (trainTinyConfig) New(g *torch.Generator) (nets.Backbone, error) {
+	c1, err := layers.NewConv2d(g, 3, 8, 3, &layers.ConvConfig{Padding: 1})
+	if err != nil {
+		return nil, err
+	}
+	c2, err := layers.NewConv2d(g, 8, 3, 3, &layers.ConvConfig{Padding: 1})
+	if err != nil {
+		c1.Close()
+		return nil, err
+	}
+	return &tinyNet{Conv1: c1, Conv2: c2}, nil
 }
 
 // tinyNet is a user-written backbone built from nets/layers: two
@@ -110,7 +113,7 @@ func resumeCases(t *testing.T) []resumeCase {
 		PromptDims: [3]int64{4, 8, 12}, PromptSizes: [3]int64{8, 4, 2}}
 	var cases []resumeCase
 	for _, k := range []prompt.Kind{prompt.None, prompt.Explicit, prompt.Adaptive} {
-		net := any(sr)
+		var net nets.Config = sr
 		if k != prompt.None {
 			net = srP
 		}
@@ -188,7 +191,7 @@ func TestTrainerResumeExact(t *testing.T) {
 			t.Parallel()
 			cfg := train.TrainConfig{Plan: plan, Batch: 2, Patch: c.patch, Seed: 5, LogEvery: 2, CheckpointEvery: 2, Logger: quiet}
 			if c.adamW {
-				cfg.AdamW, cfg.WeightDecay = true, 0.02
+				cfg.Optimizer = &torch.AdamConfig{Decoupled: true, WeightDecay: 0.02}
 			}
 			// run trains in dir (resuming when it holds a state) and
 			// stops after iteration stopAt (-1: runs to the end).

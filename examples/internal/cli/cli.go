@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 // IsTerminal tells whether f is a character device (a terminal).
@@ -62,8 +63,8 @@ func (l *Line) Clear() {
 }
 
 // Device parses a -device value and checks that the device can be used.
-func Device(s string) (mioir.Device, error) {
-	dev, err := mioir.ParseDevice(s)
+func Device(s string) (torch.Device, error) {
+	dev, err := torch.ParseDevice(s)
 	if err != nil {
 		return dev, err
 	}

@@ -1,4 +1,4 @@
-package nets
+package promptirrule
 
 import (
 	"math"
@@ -11,10 +11,10 @@ import (
 	"github.com/gomioir/gomioir/internal/testutil"
 )
 
-// TestPromptIRRuleValueByHand checks elements worked out by hand from the
+// TestValueByHand checks elements worked out by hand from the
 // rule: exact ones (offset 0, 0.5) and ones that round, including both
 // directions of a tie (round half to even).
-func TestPromptIRRuleValueByHand(t *testing.T) {
+func TestValueByHand(t *testing.T) {
 	for _, c := range []struct {
 		k, j     int
 		offset   float64
@@ -40,7 +40,7 @@ func TestPromptIRRuleValueByHand(t *testing.T) {
 		// encoder_level1.0.attn.temperature: 1 + m*2^-25: 428932.75 ulps, to 428933.
 		{15, 0, 1, -2, 1715731, 0x3f800000 + 428933},
 	} {
-		got := PromptIRRuleValue(c.k, c.j, c.offset, c.scaleExp)
+		got := Value(c.k, c.j, c.offset, c.scaleExp)
 		require.Equal(t, c.bits, math.Float32bits(got), "k=%d j=%d: %v", c.k, c.j, got)
 		// The value is the exact one rounded once.
 		exact := c.offset + float64(c.m)*math.Pow(2, float64(c.scaleExp-23))
@@ -48,13 +48,13 @@ func TestPromptIRRuleValueByHand(t *testing.T) {
 	}
 }
 
-// TestPromptIRRuleStateDict checks the generated state dict against the
+// TestStateDict checks the generated state dict against the
 // fixture's key list (names, shapes, order) and the value ranges the rule
 // promises.
-func TestPromptIRRuleStateDict(t *testing.T) {
+func TestStateDict(t *testing.T) {
 	raw, err := os.ReadFile(fixtures.Path(t, "models", "PromptIR.weights_rule.json"))
 	require.NoError(t, err)
-	rule, err := ParsePromptIRWeightRule(raw)
+	rule, err := Parse(raw)
 	require.NoError(t, err)
 	keys := testutil.Keys(t, "PromptIR.keys.json")
 	require.Len(t, rule.Tensors, len(keys))
@@ -79,7 +79,7 @@ func TestPromptIRRuleStateDict(t *testing.T) {
 			}
 		}
 		// Spot-check the first element against the scalar function.
-		require.Equal(t, PromptIRRuleValue(i, 0, r.Offset, r.ScaleExp), v[0], e.Name)
+		require.Equal(t, Value(i, 0, r.Offset, r.ScaleExp), v[0], e.Name)
 	}
 	require.Equal(t, 16_259_522, total)
 	got, _ := sd.Get("encoder_level1.0.norm1.body.weight")
@@ -87,14 +87,14 @@ func TestPromptIRRuleStateDict(t *testing.T) {
 	require.Equal(t, uint32(0x3f800000+748550), math.Float32bits(v[13]))
 }
 
-func TestParsePromptIRWeightRuleErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for _, doc := range []string{
 		`{`,
 		`{"tensors":[{"k":1,"key":"a","shape":[1],"dtype":"float32"}]}`,
 		`{"tensors":[{"k":0,"key":"a","shape":[1],"dtype":"float64"}]}`,
 		`{"tensors":[{"k":0,"key":"a","shape":[-1],"dtype":"float32"}]}`,
 	} {
-		_, err := ParsePromptIRWeightRule([]byte(doc))
+		_, err := Parse([]byte(doc))
 		require.Error(t, err, doc)
 	}
 }
