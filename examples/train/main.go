@@ -233,7 +233,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	// Optimizer nil: the model's backbone recipe (the classifier's: Adam).
-	cfg := train.TrainConfig{TaskWeights: f.weights,
+	cfg := train.Config{TaskWeights: f.weights,
 		Plan: plan, Batch: f.batch, Patch: f.patch, Seed: f.seed, Workers: f.workers, Dir: f.out,
 		CheckpointEvery: every(f.ckptEvery), LogEvery: f.logEvery, ValEvery: every(f.valEvery),
 		Val: val, ValLimit: f.valLimit, Logger: logger,

@@ -74,7 +74,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tr, err := NewTrainer(m, src, TrainConfig{Plan: plan, Batch: 4, Patch: 128, Seed: 1, Workers: workers,
+		tr, err := NewTrainer(m, src, Config{Plan: plan, Batch: 4, Patch: 128, Seed: 1, Workers: workers,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			m.Close()

@@ -173,7 +173,7 @@ func (t *Trainer) Resume(path string) error {
 	}
 	if path == "" {
 		if t.cfg.Dir == "" {
-			return errors.New("train: resume: no path and no TrainConfig.Dir")
+			return errors.New("train: resume: no path and no Config.Dir")
 		}
 		path = filepath.Join(t.cfg.Dir, StateFile)
 	}

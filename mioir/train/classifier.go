@@ -18,7 +18,7 @@ import (
 // LQ patches of src (labels: each sample's prompt index), with the same
 // curriculum, optimiser, EMA, checkpoints and Resume as NewTrainer. The
 // reference trains it with batch 16 of 256 x 256 crops, Adam (a nil
-// TrainConfig.Optimizer) and 4 cosine cycles of 250k
+// Config.Optimizer) and 4 cosine cycles of 250k
 // (curriculum.ClassifierPlan; set Batch and Patch accordingly).
 //
 // The loss is the cross-entropy of the classifier's logits (the output of
@@ -26,10 +26,10 @@ import (
 // nn.CrossEntropyLoss to the softmax outputs (a double softmax, method spec
 // 4.5), which flattens the gradients; this trainer does not reproduce that
 // quirk. The logged per-task loss is each sample's cross-entropy;
-// validation (TrainConfig.Val) reports the accuracy per task in percent
+// validation (Config.Val) reports the accuracy per task in percent
 // (eval.Classify). Exported weights (stage files) are classifier files
 // (mioir.SaveClassifier); mioir.LoadClassifier reads them.
-func NewClassifierTrainer(c *prompt.Classifier, src data.Source, cfg TrainConfig) (*Trainer, error) {
+func NewClassifierTrainer(c *prompt.Classifier, src data.Source, cfg Config) (*Trainer, error) {
 	if c == nil {
 		return nil, errors.New("train: nil classifier")
 	}

@@ -8,7 +8,7 @@
 // backbone, Model.Network) or NewClassifierTrainer (a prompt.Classifier); the
 // two differ only in their step, their validation and the file format of
 // their exported weights, and share everything else. It writes into
-// TrainConfig.Dir the training state (StateFile), the stages' model files
+// Config.Dir the training state (StateFile), the stages' model files
 // (mioir.Load or mioir.LoadClassifier read them) and the history of losses
 // and validations (HistoryFile, also Trainer.History); drawing curves is left
 // to programs (examples/train draws curve.png from the history).

@@ -58,7 +58,7 @@ func ExampleTrainer() {
 	}
 	defer m.Close()
 	out := filepath.Join(dir, "out")
-	tr, err := train.NewTrainer(m, src, train.TrainConfig{
+	tr, err := train.NewTrainer(m, src, train.Config{
 		Plan: plan, Batch: 2, Patch: 32, Seed: 1, Dir: out, LogEvery: 5,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), // or slog.Default()
 	})

@@ -28,7 +28,7 @@ type target interface {
 	// model also its explicit maps and classifier).
 	module() layers.Module
 	root() layers.Module
-	// optimizer is the reference optimiser (TrainConfig.Optimizer's
+	// optimizer is the reference optimiser (Config.Optimizer's
 	// default): the backbone's recipe, or Adam for a classifier.
 	optimizer() (torch.AdamConfig, error)
 	// lqOnly: the loader needs only the degraded inputs.

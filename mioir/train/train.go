@@ -30,7 +30,7 @@ const (
 	DefaultLogEvery = 100
 )
 
-// File names the trainer writes in TrainConfig.Dir.
+// File names the trainer writes in Config.Dir.
 const (
 	// StateFile is the training state (weights, EMA, optimiser moments,
 	// iteration, generator state, history), rewritten atomically at every
@@ -48,10 +48,10 @@ const (
 	HistoryFile = "history.json"
 )
 
-// TrainConfig configures a Trainer. The zero value of every field but Plan
+// Config configures a Trainer. The zero value of every field but Plan
 // takes the reference's setting (for the backbone's: nets.Recipe, whose
 // Plan method gives the reference plan).
-type TrainConfig struct {
+type Config struct {
 	// Plan is the curriculum: active tasks, learning rate, optimiser
 	// restarts (sequential stages) and stage ends.
 	Plan curriculum.Plan
@@ -181,11 +181,11 @@ type History struct {
 // differences are the machine's load, not the loader), while one worker makes
 // about 30 batches of 4 x 128 x 128 per second from cached Clean images of
 // all seven tasks (data.BenchmarkLoader): the loader is three orders of
-// magnitude faster than the step, so TrainConfig.Workers defaults to
+// magnitude faster than the step, so Config.Workers defaults to
 // data.DefaultWorkers() (GOMAXPROCS/4, at least 1) and leaves the cores to
 // libtorch.
 type Trainer struct {
-	cfg    TrainConfig
+	cfg    Config
 	log    *slog.Logger
 	target target // what is trained: a restoration model or a classifier
 	dev    torch.Device
@@ -216,7 +216,7 @@ type Trainer struct {
 // of the parameters. It turns on gradient tracking and stochastic depth
 // (where the backbone has it); Close turns them off again. The model stays
 // on its device and must not be used elsewhere until Close.
-func NewTrainer(m *mioir.Model, src data.Source, cfg TrainConfig) (*Trainer, error) {
+func NewTrainer(m *mioir.Model, src data.Source, cfg Config) (*Trainer, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model")
 	}
@@ -228,7 +228,7 @@ func NewTrainer(m *mioir.Model, src data.Source, cfg TrainConfig) (*Trainer, err
 
 // newTrainer prepares the training of tg (see NewTrainer and
 // NewClassifierTrainer).
-func newTrainer(tg target, src data.Source, cfg TrainConfig) (*Trainer, error) {
+func newTrainer(tg target, src data.Source, cfg Config) (*Trainer, error) {
 	t := &Trainer{target: tg, dev: tg.device(), module: tg.module()}
 	if cfg.Optimizer == nil {
 		opt, err := tg.optimizer()
@@ -244,7 +244,7 @@ func newTrainer(tg target, src data.Source, cfg TrainConfig) (*Trainer, error) {
 	return t, nil
 }
 
-func (t *Trainer) init(src data.Source, cfg TrainConfig) (err error) {
+func (t *Trainer) init(src data.Source, cfg Config) (err error) {
 	if cfg.Plan.TotalIters() < 1 {
 		return errors.New("train: the plan has no iterations")
 	}

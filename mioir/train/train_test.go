@@ -189,7 +189,7 @@ func TestTrainerResumeExact(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.cfg.Name(), func(t *testing.T) {
 			t.Parallel()
-			cfg := train.TrainConfig{Plan: plan, Batch: 2, Patch: c.patch, Seed: 5, LogEvery: 2, CheckpointEvery: 2, Logger: quiet}
+			cfg := train.Config{Plan: plan, Batch: 2, Patch: c.patch, Seed: 5, LogEvery: 2, CheckpointEvery: 2, Logger: quiet}
 			if c.adamW {
 				cfg.Optimizer = &torch.AdamConfig{Decoupled: true, WeightDecay: 0.02}
 			}
@@ -300,7 +300,7 @@ func TestTrainerLearns(t *testing.T) {
 	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 16, Blocks: 1}}, 1)
 	require.NoError(t, err)
 	defer m.Close()
-	tr, err := train.NewTrainer(m, src, train.TrainConfig{Plan: plan, Batch: 4, Patch: 32, Seed: 1,
+	tr, err := train.NewTrainer(m, src, train.Config{Plan: plan, Batch: 4, Patch: 32, Seed: 1,
 		LogEvery: 10, ValEvery: 30, Val: val, Logger: quiet, Dir: t.TempDir()})
 	require.NoError(t, err)
 	defer tr.Close()
@@ -331,7 +331,7 @@ func TestTrainerResumeMismatch(t *testing.T) {
 		registerTrainTiny(t)
 		m, err := mioir.New(mioir.Config{Arch: "TrainTiny"}, 1)
 		require.NoError(t, err)
-		tr, err := train.NewTrainer(m, src, train.TrainConfig{Plan: p, Batch: 1, Patch: 32, Dir: dir, Logger: quiet})
+		tr, err := train.NewTrainer(m, src, train.Config{Plan: p, Batch: 1, Patch: 32, Dir: dir, Logger: quiet})
 		require.NoError(t, err)
 		if i == 0 {
 			require.NoError(t, tr.Run(context.Background()))
@@ -365,7 +365,7 @@ func TestClassifierTrainer(t *testing.T) {
 		defer c.Close()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		tr, err := train.NewClassifierTrainer(c, src, train.TrainConfig{Plan: plan, Batch: 4, Patch: 36, Seed: 2,
+		tr, err := train.NewClassifierTrainer(c, src, train.Config{Plan: plan, Batch: 4, Patch: 36, Seed: 2,
 			LogEvery: 2, Dir: dir, Val: val, Logger: quiet,
 			OnProgress: func(p train.Progress) {
 				if p.Iter == stop {
