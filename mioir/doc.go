@@ -27,6 +27,14 @@
 // Config, so Load(path) needs no other argument; explicit-prompt maps and
 // the classifier are stored in it.
 //
+// Open is the one door for all of them: it tells a native model from an
+// authors' checkpoint by content, and opens a model compiled into the
+// program by name (BundledPrefix; pretrained.DefaultName once package
+// mioir/pretrained is imported, which registers it as image/png registers
+// its format):
+//
+//	m, err := mioir.Open(path, nil) // native, .pth, or "bundled:default"
+//
 // # Restoring
 //
 // Restore takes an image.Image and returns the restored *image.NRGBA (8-bit,

@@ -340,13 +340,10 @@ func rowName(path string, m *mioir.Model) string {
 	return fmt.Sprintf("%s (%s)", strings.TrimSuffix(b, filepath.Ext(b)), m.Config().Name())
 }
 
-// openModel loads a native model or imports a .pth checkpoint, with optional
-// explicit-prompt maps and classifier.
+// openModel opens a native model or a .pth checkpoint (mioir.Open), with
+// optional explicit-prompt maps and classifier.
 func openModel(path string, ema bool, maps, classifier string) (*mioir.Model, error) {
-	if cli.IsPTH(path) {
-		return mioir.Import(path, &mioir.ImportOptions{EMA: ema, Maps: maps, Classifier: classifier})
-	}
-	return cli.LoadNative(path, maps, classifier)
+	return mioir.Open(path, &mioir.ImportOptions{EMA: ema, Maps: maps, Classifier: classifier})
 }
 
 // progress prints one line per image, or an updating line on a terminal.

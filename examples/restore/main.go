@@ -248,35 +248,34 @@ func restoreSample(ctx context.Context, m *mioir.Model, out string, o *mioir.Opt
 	return nil
 }
 
-// openModel loads a native model, imports a .pth checkpoint, or returns the
-// bundled default model when no path is given.
+// openModel opens -model, a native model or a .pth checkpoint, or the
+// bundled default model when no path is given (mioir.Open tells them apart).
 func openModel(f *flags) (*mioir.Model, error) {
-	if f.model == "" {
+	name := f.model
+	if name == "" {
 		if f.config != "" || f.arch != "" || f.ema || f.maps != "" || f.classifier != "" {
 			return nil, errors.New("-config, -arch, -ema, -typemaps and -classifier need -model")
 		}
-		return pretrained.Default()
+		name = pretrained.DefaultName
 	}
-	if cli.IsPTH(f.model) {
+	o := &mioir.ImportOptions{Arch: f.arch, EMA: f.ema, Maps: f.maps, Classifier: f.classifier}
+	if f.config != "" {
+		// The file's fields overlay the configuration inferred from the
+		// checkpoint.
 		cfg, err := mioir.InferConfig(f.model, f.arch)
 		if err != nil {
 			return nil, err
 		}
-		if f.config != "" {
-			b, err := os.ReadFile(f.config)
-			if err != nil {
-				return nil, err
-			}
-			if err := json.Unmarshal(b, &cfg); err != nil {
-				return nil, fmt.Errorf("-config %s: %w", f.config, err)
-			}
+		b, err := os.ReadFile(f.config)
+		if err != nil {
+			return nil, err
 		}
-		return mioir.Import(f.model, &mioir.ImportOptions{Config: &cfg, EMA: f.ema, Maps: f.maps, Classifier: f.classifier})
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			return nil, fmt.Errorf("-config %s: %w", f.config, err)
+		}
+		o.Config = &cfg
 	}
-	if f.config != "" || f.arch != "" || f.ema {
-		return nil, errors.New("-config, -arch and -ema apply to .pth checkpoints; a native model carries its configuration")
-	}
-	return cli.LoadNative(f.model, f.maps, f.classifier)
+	return mioir.Open(name, o)
 }
 
 var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}

@@ -16,6 +16,16 @@ import (
 //go:embed default.safetensors
 var weights []byte
 
+// DefaultName is the default model's name for mioir.Open, which knows it
+// once this package is linked in.
+const DefaultName = mioir.BundledPrefix + "default"
+
+func init() {
+	if err := mioir.RegisterBundled("default", func() ([]byte, error) { return weights, nil }); err != nil {
+		panic(err)
+	}
+}
+
 // Default returns a fresh copy of the default model: SRResNet-EP with 48
 // features and 6 blocks, its explicit-prompt maps and a task classifier, so
 // that Restore with Options.Auto picks the task by itself (the package

@@ -152,6 +152,28 @@ func TestSample(t *testing.T) {
 // was assembled.
 const sampleBefore, sampleAfter = 15.464539802796049, 20.770
 
+// mioir.Open knows the default model by name once this package is linked
+// in, and opens the same model as Default.
+func TestOpenDefault(t *testing.T) {
+	require.Contains(t, mioir.Bundled(), pretrained.DefaultName)
+	a, err := mioir.Open(pretrained.DefaultName, nil)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := pretrained.Default()
+	require.NoError(t, err)
+	defer b.Close()
+	require.Equal(t, b.Config(), a.Config())
+	lq, _, err := pretrained.Sample()
+	require.NoError(t, err)
+	want, wi, err := b.Restore(context.Background(), lq, &mioir.Options{Auto: true})
+	require.NoError(t, err)
+	got, gi, err := a.Restore(context.Background(), lq, &mioir.Options{Auto: true})
+	require.NoError(t, err)
+	require.Equal(t, degrade.Rain, gi.Task)
+	require.Equal(t, wi.Probs, gi.Probs)
+	require.Equal(t, want.Pix, got.Pix)
+}
+
 // Default models are independent copies: closing one leaves the other
 // working, with the same output.
 func TestDefaultCopies(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package cli holds the pieces that the example commands share: telling a
-// terminal, a progress line that updates in place on one, and opening a
-// model file of either format.
+// terminal, a progress line that updates in place on one, parsing a device
+// and decoding an image.
 package cli
 
 import (
@@ -8,10 +8,7 @@ import (
 	"image"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
-	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -19,21 +16,6 @@ import (
 func IsTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// IsPTH tells a PyTorch zip checkpoint from a safetensors file by content
-// (zip magic), falling back to the extension.
-func IsPTH(path string) bool {
-	fh, err := os.Open(path)
-	if err == nil {
-		defer fh.Close()
-		var magic [4]byte
-		if _, err := io.ReadFull(fh, magic[:]); err == nil {
-			return string(magic[:]) == "PK\x03\x04"
-		}
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	return ext == ".pth" || ext == ".pt"
 }
 
 // Line prints progress messages to W: one line each, or, on a terminal, one
@@ -69,26 +51,6 @@ func Device(s string) (torch.Device, error) {
 		return dev, err
 	}
 	return dev, dev.Check()
-}
-
-// LoadNative loads a native model file and, where given, its explicit-prompt
-// maps and a classifier to import; on error nothing stays open.
-func LoadNative(path, maps, classifier string) (*mioir.Model, error) {
-	m, err := mioir.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if maps != "" {
-		err = m.LoadMaps(maps)
-	}
-	if err == nil && classifier != "" {
-		err = m.ImportClassifier(classifier)
-	}
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
 }
 
 // DecodeImage opens and decodes the image file at path (in any format whose

@@ -9,18 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestIsPTH(t *testing.T) {
-	dir := t.TempDir()
-	zip := filepath.Join(dir, "model.bin")
-	require.NoError(t, os.WriteFile(zip, []byte("PK\x03\x04rest"), 0o644))
-	require.True(t, IsPTH(zip))
-	st := filepath.Join(dir, "model.pth")
-	require.NoError(t, os.WriteFile(st, []byte("{\"__metadata__\"}"), 0o644))
-	require.False(t, IsPTH(st), "content decides when the file can be read")
-	require.True(t, IsPTH(filepath.Join(dir, "missing.PT")), "the extension decides otherwise")
-	require.False(t, IsPTH(filepath.Join(dir, "missing.safetensors")))
-}
-
 func TestLine(t *testing.T) {
 	var b bytes.Buffer
 	l := Line{W: &b}
