@@ -81,7 +81,7 @@ func FromSliceOn[T Element](s *Scope, dev Device, data []T, shape ...int64) (*Te
 	}
 	bytes := elementBytes(data)
 	t, err := scopeOp(s, func(capi.Mode) (capi.Tensor, error) {
-		return capi.FromData(bytes, shape, capi.DType(dtypeOf[T]()), capi.DeviceType(dev.Type), dev.Index)
+		return capi.FromData(bytes, shape, capi.DType(dtypeOf[T]()), capi.DeviceType(dev.Type()), dev.Index())
 	})
 	runtime.KeepAlive(data)
 	return t, err
@@ -132,7 +132,7 @@ func Full(s *Scope, shape []int64, value float64, o *Options) (*Tensor, error) {
 	}
 	dt, dev := o.get()
 	return scopeOp(s, func(mode capi.Mode) (capi.Tensor, error) {
-		return capi.Full(shape, value, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
+		return capi.Full(shape, value, capi.DType(dt), capi.DeviceType(dev.Type()), dev.Index(), mode)
 	})
 }
 
@@ -164,7 +164,7 @@ func Arange(s *Scope, start, end, step float64, o *Options) (*Tensor, error) {
 	}
 	dt, dev := o.get()
 	return scopeOp(s, func(mode capi.Mode) (capi.Tensor, error) {
-		return capi.Arange(start, end, step, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
+		return capi.Arange(start, end, step, capi.DType(dt), capi.DeviceType(dev.Type()), dev.Index(), mode)
 	})
 }
 

@@ -17,23 +17,55 @@ const (
 	DeviceCUDA DeviceType = DeviceType(capi.CUDA)
 )
 
-// Device is a CPU or one CUDA GPU.
-type Device struct {
-	Type  DeviceType
-	Index int // the GPU ordinal for CUDA; 0 for the CPU
-}
+// Device is the CPU or one CUDA GPU. The zero value is the CPU; Device is
+// a small integer so that CPU can be a constant.
+type Device int32 // 0: the CPU; n > 0: CUDA GPU n-1; negative: invalid
 
 // CPU is the host.
-var CPU = Device{Type: DeviceCPU}
+const CPU Device = 0
 
-// CUDA returns the i-th CUDA GPU.
-func CUDA(i int) Device { return Device{Type: DeviceCUDA, Index: i} }
+// CUDA returns the i-th CUDA GPU (a negative i gives an invalid device,
+// which Check and every operation report).
+func CUDA(i int) Device {
+	if i < 0 {
+		return -1
+	}
+	return Device(i + 1)
+}
+
+// Type is DeviceCPU or DeviceCUDA.
+func (d Device) Type() DeviceType {
+	if d == CPU {
+		return DeviceCPU
+	}
+	return DeviceCUDA
+}
+
+// Index is the GPU ordinal for CUDA, 0 for the CPU (negative for an invalid
+// device).
+func (d Device) Index() int {
+	if d <= CPU {
+		return int(d)
+	}
+	return int(d) - 1
+}
+
+// deviceOf is the Device of a libtorch device type and index.
+func deviceOf(t DeviceType, i int) Device {
+	if t == DeviceCPU {
+		return CPU
+	}
+	return CUDA(i)
+}
 
 func (d Device) String() string {
-	if d.Type == DeviceCUDA {
-		return "cuda:" + strconv.Itoa(d.Index)
+	switch {
+	case d == CPU:
+		return "cpu"
+	case d < CPU:
+		return "invalid"
 	}
-	return "cpu"
+	return "cuda:" + strconv.Itoa(d.Index())
 }
 
 // ParseDevice reads "cpu", "cuda" or "cuda:N".
@@ -46,11 +78,11 @@ func ParseDevice(s string) (Device, error) {
 	case strings.HasPrefix(s, "cuda:"):
 		i, err := strconv.Atoi(s[len("cuda:"):])
 		if err != nil || i < 0 {
-			return Device{}, fmt.Errorf("torch: bad device %q", s)
+			return CPU, fmt.Errorf("torch: bad device %q", s)
 		}
 		return CUDA(i), nil
 	}
-	return Device{}, fmt.Errorf("torch: bad device %q (want cpu, cuda or cuda:N)", s)
+	return CPU, fmt.Errorf("torch: bad device %q (want cpu, cuda or cuda:N)", s)
 }
 
 // CUDADeviceCount is the number of CUDA GPUs libtorch can use (0 with a
@@ -68,10 +100,13 @@ func CUDAAvailable() bool { return CUDADeviceCount() > 0 }
 
 // Check returns an error when d cannot be used by this libtorch.
 func (d Device) Check() error {
-	if d.Type == DeviceCPU {
+	if d == CPU {
 		return nil
 	}
-	if n := CUDADeviceCount(); d.Index >= n {
+	if d < CPU {
+		return &Error{Op: "device", Msg: "invalid device (a negative CUDA ordinal)"}
+	}
+	if n := CUDADeviceCount(); d.Index() >= n {
 		return &Error{Op: "device", Msg: fmt.Sprintf("%s is not available (libtorch sees %d CUDA devices)", d, n)}
 	}
 	return nil
@@ -82,11 +117,11 @@ func (d Device) Check() error {
 // run, so a timing of GPU work reads the clock after Synchronize. A no-op
 // for the CPU; an error, never a crash, for a GPU that libtorch cannot use.
 func Synchronize(dev Device) error {
-	if dev.Type == DeviceCPU {
+	if dev == CPU {
 		return nil
 	}
-	if dev.Type != DeviceCUDA || dev.Index < 0 {
-		return &Error{Op: "cuda_synchronize", Msg: fmt.Sprintf("bad device (type %d, index %d)", dev.Type, dev.Index)}
+	if dev < CPU {
+		return &Error{Op: "cuda_synchronize", Msg: "invalid device (a negative CUDA ordinal)"}
 	}
-	return fromC(capi.CUDASynchronize(dev.Index))
+	return fromC(capi.CUDASynchronize(dev.Index()))
 }

@@ -59,7 +59,7 @@ func (g *Generator) draw(s *Scope, kind capi.Distribution, shape []int64, a, b f
 	}
 	dt, dev := o.get()
 	return scopeOp(s, func(mode capi.Mode) (capi.Tensor, error) {
-		return capi.Random(g.p, kind, shape, a, b, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
+		return capi.Random(g.p, kind, shape, a, b, capi.DType(dt), capi.DeviceType(dev.Type()), dev.Index(), mode)
 	})
 }
 

@@ -30,7 +30,7 @@ func FromHost(s *Scope, r *host.Tensor, dev Device) (*Tensor, error) {
 		return nil, argError("from_raw", "%s holds %d bytes, want %d", r, len(r.Data), want)
 	}
 	t, err := scopeOp(s, func(capi.Mode) (capi.Tensor, error) {
-		return capi.FromData(r.Data, shape, capi.DType(dt), capi.DeviceType(dev.Type), dev.Index)
+		return capi.FromData(r.Data, shape, capi.DType(dt), capi.DeviceType(dev.Type()), dev.Index())
 	})
 	runtime.KeepAlive(r)
 	return t, err

@@ -128,7 +128,7 @@ func (a *Tensor) Roll(shifts, dims []int64) *Tensor {
 // To converts to another dtype and/or device.
 func (a *Tensor) To(dt DType, dev Device) *Tensor {
 	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
-		return capi.To(a.ptr(), capi.DType(dt), capi.DeviceType(dev.Type), dev.Index, mode)
+		return capi.To(a.ptr(), capi.DType(dt), capi.DeviceType(dev.Type()), dev.Index(), mode)
 	})
 }
 
@@ -142,7 +142,7 @@ func (a *Tensor) ToDType(dt DType) *Tensor {
 // ToDevice moves to dev, keeping the element type.
 func (a *Tensor) ToDevice(dev Device) *Tensor {
 	return op([]*Tensor{a}, func(mode capi.Mode) (capi.Tensor, error) {
-		return capi.To(a.ptr(), capi.KeepDType, capi.DeviceType(dev.Type), dev.Index, mode)
+		return capi.To(a.ptr(), capi.KeepDType, capi.DeviceType(dev.Type()), dev.Index(), mode)
 	})
 }
 

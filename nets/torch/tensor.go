@@ -129,7 +129,7 @@ func (t *Tensor) Info() (Info, error) {
 	if err != nil {
 		return Info{}, fromC(err)
 	}
-	return Info{DType: DType(info.DType), Device: Device{Type: DeviceType(info.DeviceType), Index: info.DeviceIndex},
+	return Info{DType: DType(info.DType), Device: deviceOf(DeviceType(info.DeviceType), info.DeviceIndex),
 		Shape: info.Shape, RequiresGrad: info.RequiresGrad}, nil
 }
 

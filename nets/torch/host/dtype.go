@@ -17,9 +17,6 @@ const (
 	Bool     DType = "bool"
 )
 
-// DTypes lists every supported element type.
-var DTypes = []DType{Float32, Float64, Float16, BFloat16, Int64, Int32, Uint8, Bool}
-
 // Size returns the size in bytes of one element, or 0 for an unknown dtype.
 func (d DType) Size() int {
 	switch d {
