@@ -141,23 +141,34 @@ func (x *Tensor) Conv2d(weight, bias *Tensor, o *ConvOptions) *Tensor {
 	})
 }
 
-// Activation is an activation fused into an operation (Conv2dFused): one of
-// NoActivation, ReLU or LeakyReLU(slope).
-type Activation struct {
-	kind  capi.Act
-	slope float64
-}
+// Activation is an activation fused into an operation (Conv2dFused),
+// given by its slope for negative inputs: ReLU (0), NoActivation (1, the
+// identity) or LeakyReLU(slope). Being a number, the named ones are
+// constants.
+type Activation float64
 
 // Activations for Conv2dFused.
-var (
-	NoActivation = Activation{kind: capi.ActNone} // the identity
-	ReLU         = Activation{kind: capi.ActReLU} // max(x, 0), as Tensor.ReLU
+const (
+	ReLU         Activation = 0 // max(x, 0), as Tensor.ReLU
+	NoActivation Activation = 1 // the identity
 )
 
 // LeakyReLU is the leaky ReLU activation with the given negative slope
 // (which must not be negative when gradients are recorded), as
-// Tensor.LeakyReLU.
-func LeakyReLU(slope float64) Activation { return Activation{kind: capi.ActLeakyReLU, slope: slope} }
+// Tensor.LeakyReLU; slopes 0 and 1 are ReLU and NoActivation.
+func LeakyReLU(slope float64) Activation { return Activation(slope) }
+
+// kind is the shim's activation for a: the plain kernels for ReLU and the
+// identity.
+func (a Activation) kind() capi.Act {
+	switch a {
+	case ReLU:
+		return capi.ActReLU
+	case NoActivation:
+		return capi.ActNone
+	}
+	return capi.ActLeakyReLU
+}
 
 // Conv2dFused returns act(x.Conv2d(weight, bias, o)) + residual, residual
 // being nil or of the output's exact shape. The values equal the unfused
@@ -170,7 +181,7 @@ func (x *Tensor) Conv2dFused(weight, bias *Tensor, o *ConvOptions, act Activatio
 	n := o.norm()
 	return op([]*Tensor{x, weight, bias, residual}, func(mode capi.Mode) (capi.Tensor, error) {
 		return capi.Conv2dFused(x.ptr(), weight.ptr(), bias.ptr(), n.Stride, n.Padding, n.Dilation, n.Groups,
-			act.kind, act.slope, residual.ptr(), mode)
+			act.kind(), float64(act), residual.ptr(), mode)
 	})
 }
 
