@@ -71,4 +71,12 @@
 // the ownBackbone example). Only the prompt kind is inferred here, for every
 // backbone, from its prompt extractors (F_ext_net*.conv1.weight: 1 input
 // channel for EP, 3 for AP).
+//
+// # Zero and negative settings
+//
+// The zero value of every setting is the reference's (or the library's)
+// default, so a zero or nil configuration reproduces the paper; a setting
+// that can also be switched off takes a negative number for "off", as
+// net.Dialer.KeepAlive does, rather than a second field that could
+// contradict the first. The fields' docs say which ones.
 package mioir

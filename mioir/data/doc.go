@@ -71,4 +71,12 @@
 //
 // Hence DefaultWorkers: one worker per four cores, at least one. A second
 // worker on two cores only slows both the loader and the step.
+//
+// # Zero and negative settings
+//
+// The zero value of every setting is the reference's (or the library's)
+// default, so a zero or nil configuration reproduces the paper; a setting
+// that can also be switched off takes a negative number for "off", as
+// net.Dialer.KeepAlive does, rather than a second field that could
+// contradict the first. The fields' docs say which ones.
 package data

@@ -16,4 +16,12 @@
 // Validation is an evaluation: package eval measures the model on the
 // validation pairs exactly as an evaluation of the same images would
 // (eval.Evaluate; a classifier: eval.Classify).
+//
+// # Zero and negative settings
+//
+// The zero value of every setting is the reference's (or the library's)
+// default, so a zero or nil configuration reproduces the paper; a setting
+// that can also be switched off takes a negative number for "off", as
+// net.Dialer.KeepAlive does, rather than a second field that could
+// contradict the first. The fields' docs say which ones.
 package train
