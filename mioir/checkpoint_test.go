@@ -186,16 +186,7 @@ func TestSaveLoadKeepsEverything(t *testing.T) {
 	require.True(t, l.HasMaps())
 	require.True(t, l.HasClassifier())
 	require.Equal(t, "SwinIR_EP+Classifier", l.Config().Name())
-	a, err := layers.StateDict(m)
-	require.NoError(t, err)
-	b, err := layers.StateDict(l)
-	require.NoError(t, err)
-	require.Equal(t, a.Keys(), b.Keys())
-	for _, k := range a.Keys() {
-		x, _ := a.Get(k)
-		y, _ := b.Get(k)
-		require.Equal(t, x, y, k)
-	}
+	sameWeights(t, m, l)
 	img := testImage(21, 19, 4)
 	o1, i1, err := m.Restore(context.Background(), img, nil)
 	require.NoError(t, err)
