@@ -87,7 +87,7 @@ func Open(name string, o *ImportOptions) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		return m, m.attach(o)
+		return m.attach(o)
 	}
 	isNative, err := sniffNative(name)
 	if err != nil {
@@ -103,12 +103,12 @@ func Open(name string, o *ImportOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m, m.attach(o)
+	return m.attach(o)
 }
 
-// attach loads o's maps and classifier into a freshly opened model; on
-// error the model is closed.
-func (m *Model) attach(o *ImportOptions) error {
+// attach loads o's maps and classifier into a freshly opened model and
+// returns it; on error the model is closed and nil returned.
+func (m *Model) attach(o *ImportOptions) (*Model, error) {
 	var err error
 	if o.Maps != "" {
 		err = m.LoadMaps(o.Maps)
@@ -118,8 +118,9 @@ func (m *Model) attach(o *ImportOptions) error {
 	}
 	if err != nil {
 		m.Close()
+		return nil, err
 	}
-	return err
+	return m, nil
 }
 
 // sniffNative reports whether the file at path looks like safetensors (an

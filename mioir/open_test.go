@@ -48,6 +48,9 @@ func TestOpen(t *testing.T) {
 	require.True(t, o.HasMaps(), "Maps apply to native models too")
 	sameWeights(t, m.Network(), o.Network())
 	o.Close()
+	bad, err := Open(native, &ImportOptions{Maps: filepath.Join(dir, "missing.npy")})
+	require.Error(t, err, "a failed attachment fails the open")
+	require.Nil(t, bad, "and leaves no half-opened model")
 	_, err = Open(native, &ImportOptions{EMA: true})
 	require.ErrorContains(t, err, "carries its configuration")
 
