@@ -106,20 +106,33 @@ func ModelJSON(tb testing.TB, file string, v any) {
 	require.NoError(tb, json.Unmarshal(raw, v))
 }
 
+// Tensor is torch.FromSlice(s, vals, shape...) that fails tb on error (a
+// nil s: the caller closes the tensor).
+func Tensor(tb testing.TB, s *torch.Scope, vals []float32, shape ...int64) *torch.Tensor {
+	tb.Helper()
+	x, err := torch.FromSlice(s, vals, shape...)
+	require.NoError(tb, err)
+	return x
+}
+
+// Values is torch.ToSlice[float32](x) that fails tb on error.
+func Values(tb testing.TB, x *torch.Tensor) []float32 {
+	tb.Helper()
+	v, err := torch.ToSlice[float32](x)
+	require.NoError(tb, err)
+	return v
+}
+
 // Forward builds a tensor of vals (shape) in an inference scope, runs f on
 // it and returns the output's values and shape.
 func Forward(tb testing.TB, vals []float32, shape []int64, f func(x *torch.Tensor) *torch.Tensor) ([]float32, []int64) {
 	tb.Helper()
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		x, err := torch.FromSlice(s, vals, shape...)
-		require.NoError(tb, err)
-		return f(x)
+		return f(Tensor(tb, s, vals, shape...))
 	})
 	require.NoError(tb, err)
 	defer out.Close()
-	got, err := torch.ToSlice[float32](out)
-	require.NoError(tb, err)
-	return got, out.Shape()
+	return Values(tb, out), out.Shape()
 }
 
 // WritePNG encodes img as a PNG file at path, creating its folder.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 )
@@ -57,7 +58,7 @@ func TestUformerAttentionEqualsWindowAttention(t *testing.T) {
 	mask, err := shiftedWindowMaskTensor(s, 8, 8, ws, ws/2, torch.CPU)
 	require.NoError(t, err)
 	for _, m := range []*torch.Tensor{nil, mask} {
-		got, want := values(t, a.Forward(x, m)), values(t, w.Forward(x, m))
+		got, want := testutil.Values(t, a.Forward(x, m)), testutil.Values(t, w.Forward(x, m))
 		require.Len(t, got, 2*4*ws*ws*dim)
 		for i := range got {
 			require.InDelta(t, want[i], got[i], 1e-6)
@@ -80,10 +81,10 @@ func ufNames(m layers.Module) []string {
 // order.
 func TestLeFFValues(t *testing.T) {
 	l := &LeFF{
-		Linear1: &layers.Linear{Weight: tensorOf(t, []float32{1}, 1, 1), Bias: tensorOf(t, []float32{0}, 1)},
-		DWConv: &layers.Conv2d{Weight: tensorOf(t, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3),
-			Bias: tensorOf(t, []float32{0.25}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}, Groups: 1}},
-		Linear2: &layers.Linear{Weight: tensorOf(t, []float32{2}, 1, 1), Bias: tensorOf(t, []float32{-1}, 1)},
+		Linear1: &layers.Linear{Weight: testutil.Tensor(t, nil, []float32{1}, 1, 1), Bias: testutil.Tensor(t, nil, []float32{0}, 1)},
+		DWConv: &layers.Conv2d{Weight: testutil.Tensor(t, nil, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3),
+			Bias: testutil.Tensor(t, nil, []float32{0.25}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}, Groups: 1}},
+		Linear2: &layers.Linear{Weight: testutil.Tensor(t, nil, []float32{2}, 1, 1), Bias: testutil.Tensor(t, nil, []float32{-1}, 1)},
 	}
 	defer l.Close()
 	require.Equal(t, []string{"linear1.0.weight", "linear1.0.bias", "dwconv.0.weight", "dwconv.0.bias",
@@ -92,7 +93,7 @@ func TestLeFFValues(t *testing.T) {
 	in := []float32{-1, 0.5, 2, 1, -0.25, 0.75}
 	s := torch.NewScope(torch.Inference)
 	defer s.Close()
-	got := values(t, l.Forward(scoped(t, s, in, 1, h*w, 1), h, w))
+	got := testutil.Values(t, l.Forward(testutil.Tensor(t, s, in, 1, h*w, 1), h, w))
 	for y := range h {
 		for x := range w {
 			sum := 0.25
@@ -138,7 +139,7 @@ func TestLeWinBlockModulator(t *testing.T) {
 		require.NoError(t, err)
 		defer out.Close()
 		require.Equal(t, []int64{2, 96, 8}, out.Shape())
-		return values(t, out)
+		return testutil.Values(t, out)
 	}
 	state, err := g.State()
 	require.NoError(t, err)
@@ -184,41 +185,41 @@ func TestUformerSampling(t *testing.T) {
 
 	// Downsample: a 4x4 kernel of ones, stride 2, padding 1, on a 4x6 map of
 	// ones: corner outputs cover 3x3 pixels, edge ones 3x4.
-	d := &UformerDownsample{Conv: &layers.Conv2d{Weight: tensorOf(t, ufOnes(16), 1, 1, 4, 4),
-		Bias: tensorOf(t, []float32{0}, 1), Opts: torch.ConvOptions{Stride: [2]int64{2, 2}, Padding: [2]int64{1, 1}}}}
+	d := &UformerDownsample{Conv: &layers.Conv2d{Weight: testutil.Tensor(t, nil, ufOnes(16), 1, 1, 4, 4),
+		Bias: testutil.Tensor(t, nil, []float32{0}, 1), Opts: torch.ConvOptions{Stride: [2]int64{2, 2}, Padding: [2]int64{1, 1}}}}
 	defer d.Close()
 	require.Equal(t, []string{"conv.0.weight", "conv.0.bias"}, ufNames(d))
-	out := d.Forward(scoped(t, s, ufOnes(24), 1, 24, 1), 4, 6)
+	out := d.Forward(testutil.Tensor(t, s, ufOnes(24), 1, 24, 1), 4, 6)
 	require.Equal(t, []int64{1, 6, 1}, out.Shape())
-	require.Equal(t, []float32{9, 12, 9, 9, 12, 9}, values(t, out))
+	require.Equal(t, []float32{9, 12, 9, 9, 12, 9}, testutil.Values(t, out))
 
 	// Upsample: each token becomes a 2x2 block scaled by the kernel.
-	u := &UformerUpsample{Deconv: &layers.ConvTranspose2d{Weight: tensorOf(t, []float32{1, 2, 3, 4}, 1, 1, 2, 2),
+	u := &UformerUpsample{Deconv: &layers.ConvTranspose2d{Weight: testutil.Tensor(t, nil, []float32{1, 2, 3, 4}, 1, 1, 2, 2),
 		Opts: torch.ConvOptions{Stride: [2]int64{2, 2}}}}
 	defer u.Close()
 	require.Equal(t, []string{"deconv.0.weight"}, ufNames(u))
-	up := u.Forward(scoped(t, s, []float32{1, 10}, 1, 2, 1), 1, 2)
+	up := u.Forward(testutil.Tensor(t, s, []float32{1, 10}, 1, 2, 1), 1, 2)
 	require.Equal(t, []int64{1, 8, 1}, up.Shape())
-	require.Equal(t, []float32{1, 2, 10, 20, 3, 4, 30, 40}, values(t, up))
+	require.Equal(t, []float32{1, 2, 10, 20, 3, 4, 30, 40}, testutil.Values(t, up))
 
 	// Input projection: convolution then LeakyReLU(0.01), as tokens.
 	centre := make([]float32, 9)
 	centre[4] = 1
-	ip := &UformerInputProj{Conv: &layers.Conv2d{Weight: tensorOf(t, centre, 1, 1, 3, 3),
-		Bias: tensorOf(t, []float32{0}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}}}}
+	ip := &UformerInputProj{Conv: &layers.Conv2d{Weight: testutil.Tensor(t, nil, centre, 1, 1, 3, 3),
+		Bias: testutil.Tensor(t, nil, []float32{0}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}}}}
 	defer ip.Close()
 	require.Equal(t, []string{"proj.0.weight", "proj.0.bias"}, ufNames(ip))
-	tok := ip.Forward(scoped(t, s, []float32{-2, 1, 3, -4}, 1, 1, 2, 2))
+	tok := ip.Forward(testutil.Tensor(t, s, []float32{-2, 1, 3, -4}, 1, 1, 2, 2))
 	require.Equal(t, []int64{1, 4, 1}, tok.Shape())
-	require.InDeltaSlice(t, []float32{-0.02, 1, 3, -0.04}, values(t, tok), 1e-7)
+	require.InDeltaSlice(t, []float32{-0.02, 1, 3, -0.04}, testutil.Values(t, tok), 1e-7)
 
 	// Output projection: tokens back to an image.
-	op := &UformerOutputProj{Conv: &layers.Conv2d{Weight: tensorOf(t, centre, 1, 1, 3, 3),
-		Bias: tensorOf(t, []float32{0.5}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}}}}
+	op := &UformerOutputProj{Conv: &layers.Conv2d{Weight: testutil.Tensor(t, nil, centre, 1, 1, 3, 3),
+		Bias: testutil.Tensor(t, nil, []float32{0.5}, 1), Opts: torch.ConvOptions{Padding: [2]int64{1, 1}}}}
 	defer op.Close()
-	img := op.Forward(scoped(t, s, []float32{1, 2, 3, 4, 5, 6}, 1, 6, 1), 2, 3)
+	img := op.Forward(testutil.Tensor(t, s, []float32{1, 2, 3, 4, 5, 6}, 1, 6, 1), 2, 3)
 	require.Equal(t, []int64{1, 1, 2, 3}, img.Shape())
-	require.Equal(t, []float32{1.5, 2.5, 3.5, 4.5, 5.5, 6.5}, values(t, img))
+	require.Equal(t, []float32{1.5, 2.5, 3.5, 4.5, 5.5, 6.5}, testutil.Values(t, img))
 	require.NoError(t, s.Err())
 }
 

@@ -4,56 +4,36 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/stretchr/testify/require"
 )
-
-func tensorOf(t *testing.T, v []float32, shape ...int64) *torch.Tensor {
-	t.Helper()
-	x, err := torch.FromSlice(nil, v, shape...)
-	require.NoError(t, err)
-	return x
-}
-
-func scoped(t *testing.T, s *torch.Scope, v []float32, shape ...int64) *torch.Tensor {
-	t.Helper()
-	x, err := torch.FromSlice(s, v, shape...)
-	require.NoError(t, err)
-	return x
-}
-
-func values(t *testing.T, x *torch.Tensor) []float32 {
-	t.Helper()
-	v, err := torch.ToSlice[float32](x)
-	require.NoError(t, err)
-	return v
-}
 
 func TestLayerValues(t *testing.T) {
 	live := torch.LiveTensors()
 	s := torch.NewScope(torch.Inference)
 
 	// Linear: x W^T + b.
-	lin := &Linear{Weight: tensorOf(t, []float32{1, 2, 3, 4, 5, 6}, 2, 3), Bias: tensorOf(t, []float32{0.5, -1}, 2)}
-	x := scoped(t, s, []float32{1, 0, -1}, 1, 3)
-	require.Equal(t, []float32{1 - 3 + 0.5, 4 - 6 - 1}, values(t, lin.Forward(x)))
+	lin := &Linear{Weight: testutil.Tensor(t, nil, []float32{1, 2, 3, 4, 5, 6}, 2, 3), Bias: testutil.Tensor(t, nil, []float32{0.5, -1}, 2)}
+	x := testutil.Tensor(t, s, []float32{1, 0, -1}, 1, 3)
+	require.Equal(t, []float32{1 - 3 + 0.5, 4 - 6 - 1}, testutil.Values(t, lin.Forward(x)))
 
 	// Conv2d 2x2 kernel, stride 1, no padding, on a 3x3 ramp.
-	conv := &Conv2d{Weight: tensorOf(t, []float32{1, 0, 0, -1}, 1, 1, 2, 2), Bias: tensorOf(t, []float32{10}, 1),
+	conv := &Conv2d{Weight: testutil.Tensor(t, nil, []float32{1, 0, 0, -1}, 1, 1, 2, 2), Bias: testutil.Tensor(t, nil, []float32{10}, 1),
 		Opts: ConvConfig{}.options()}
-	img := scoped(t, s, []float32{0, 1, 2, 3, 4, 5, 6, 7, 8}, 1, 1, 3, 3)
-	require.Equal(t, []float32{6, 6, 6, 6}, values(t, conv.Forward(img)))
+	img := testutil.Tensor(t, s, []float32{0, 1, 2, 3, 4, 5, 6, 7, 8}, 1, 1, 3, 3)
+	require.Equal(t, []float32{6, 6, 6, 6}, testutil.Values(t, conv.Forward(img)))
 
 	// ConvTranspose2d with stride 2 scatters each input pixel into a 2x2 block.
-	ct := &ConvTranspose2d{Weight: tensorOf(t, []float32{1, 2, 3, 4}, 1, 1, 2, 2),
+	ct := &ConvTranspose2d{Weight: testutil.Tensor(t, nil, []float32{1, 2, 3, 4}, 1, 1, 2, 2),
 		Opts: ConvConfig{Stride: 2}.options()}
-	one := scoped(t, s, []float32{1, 10}, 1, 1, 1, 2)
-	require.Equal(t, []float32{1, 2, 10, 20, 3, 4, 30, 40}, values(t, ct.Forward(one)))
+	one := testutil.Tensor(t, s, []float32{1, 10}, 1, 1, 1, 2)
+	require.Equal(t, []float32{1, 2, 10, 20, 3, 4, 30, 40}, testutil.Values(t, ct.Forward(one)))
 
 	// LayerNorm: zero mean, unit (biased) variance, then weight and bias.
 	ln, err := NewLayerNorm(4, 0, false)
 	require.NoError(t, err)
-	y := values(t, ln.Forward(scoped(t, s, []float32{1, 2, 3, 4}, 1, 4)))
+	y := testutil.Values(t, ln.Forward(testutil.Tensor(t, s, []float32{1, 2, 3, 4}, 1, 4)))
 	inv := 1 / math.Sqrt(1.25+1e-5)
 	for i, v := range y {
 		require.InDelta(t, (float64(i)-1.5)*inv, float64(v), 1e-6)
@@ -61,7 +41,7 @@ func TestLayerValues(t *testing.T) {
 
 	// ZeroPad2d and LeakyReLU as sequence members.
 	seq := Sequential{ZeroPad2d(1), LeakyReLU(0.5)}
-	p := values(t, seq.Forward(scoped(t, s, []float32{-2}, 1, 1, 1, 1)))
+	p := testutil.Values(t, seq.Forward(testutil.Tensor(t, s, []float32{-2}, 1, 1, 1, 1)))
 	require.Equal(t, []float32{0, 0, 0, 0, -1, 0, 0, 0, 0}, p)
 	require.NoError(t, s.Err())
 	s.Close()
@@ -78,7 +58,7 @@ func TestKaimingNormalScale(t *testing.T) {
 	defer w.Close()
 	require.NoError(t, KaimingNormal(g, w, 64*9, 0.1))
 	var s2 float64
-	v := values(t, w)
+	v := testutil.Values(t, w)
 	for _, x := range v {
 		s2 += float64(x) * float64(x)
 	}
@@ -98,7 +78,7 @@ func TestRequiresGradCopyAndTo(t *testing.T) {
 	require.NoError(t, SetRequiresGrad(a, true))
 	require.True(t, a.Weight.RequiresGrad() && a.Bias.RequiresGrad())
 	require.NoError(t, CopyParams(b, a))
-	require.Equal(t, values(t, a.Weight), values(t, b.Weight))
+	require.Equal(t, testutil.Values(t, a.Weight), testutil.Values(t, b.Weight))
 	require.NoError(t, To(a, torch.CPU))
 	require.True(t, a.Weight.RequiresGrad())
 	c, err := NewLinear(nil, 3, 2, true) // no bias
@@ -118,11 +98,11 @@ func TestToCUDA(t *testing.T) {
 	defer g.Close()
 	a, err := NewConv2d(g, 3, 4, 3, &ConvConfig{Padding: 1})
 	require.NoError(t, err)
-	want := values(t, a.Weight)
+	want := testutil.Values(t, a.Weight)
 	require.NoError(t, To(a, torch.CUDA(0)))
 	require.Equal(t, torch.CUDA(0), a.Weight.Device())
 	require.NoError(t, To(a, torch.CPU))
-	require.Equal(t, want, values(t, a.Weight))
+	require.Equal(t, want, testutil.Values(t, a.Weight))
 	a.Close()
 	require.Equal(t, live, torch.LiveTensors())
 }
