@@ -39,30 +39,7 @@ const (
 // Format), atomically: the backbone and prompt modules under the
 // reference's names, the explicit maps as "prompt.maps" and the classifier
 // under "classifier.". Load reads it back without any other argument.
-func (m *Model) Save(path string) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.net == nil {
-		return ErrClosedModel
-	}
-	cfg, err := json.Marshal(m.cfg)
-	if err != nil {
-		return err
-	}
-	sd, err := layers.StateDict(m)
-	if err != nil {
-		return fmt.Errorf("mioir: save %s: %w", path, err)
-	}
-	meta := map[string]string{
-		metaFormat:  Format,
-		metaVersion: strconv.Itoa(FormatVersion),
-		metaConfig:  string(cfg),
-	}
-	if err := safetensors.WriteFile(path, sd, meta); err != nil {
-		return fmt.Errorf("mioir: save: %w", err)
-	}
-	return nil
-}
+func (m *Model) Save(path string) error { return m.SaveWith(path, nil) }
 
 // Load reads a model written by Save: the configuration comes from the
 // file's metadata, every tensor is checked strictly (names and shapes).
