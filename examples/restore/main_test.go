@@ -44,20 +44,29 @@ func writeTestImage(t *testing.T, path string, w, h int) *image.NRGBA {
 	return m
 }
 
-// TestFolderNativeModel restores a folder with a native AP model, in tiles,
-// skipping a corrupt file, and gets what the library gives.
-func TestFolderNativeModel(t *testing.T) {
+// apFolder saves a small native AP model and makes an input folder with
+// a.png (40x30, returned) and b.png (17x23); the model is closed at the
+// test's end.
+func apFolder(t *testing.T) (m *mioir.Model, model, in, out string, a *image.NRGBA) {
+	t.Helper()
 	dir := t.TempDir()
 	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
 		Prompt: prompt.Adaptive}, 3)
 	require.NoError(t, err)
-	defer m.Close()
-	model := filepath.Join(dir, "model.safetensors")
+	t.Cleanup(m.Close)
+	model = filepath.Join(dir, "model.safetensors")
 	require.NoError(t, m.Save(model))
-	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	in, out = filepath.Join(dir, "in"), filepath.Join(dir, "out")
 	require.NoError(t, os.Mkdir(in, 0o755))
-	a := writeTestImage(t, filepath.Join(in, "a.png"), 40, 30)
+	a = writeTestImage(t, filepath.Join(in, "a.png"), 40, 30)
 	writeTestImage(t, filepath.Join(in, "b.png"), 17, 23)
+	return m, model, in, out, a
+}
+
+// TestFolderNativeModel restores a folder with a native AP model, in tiles,
+// skipping a corrupt file, and gets what the library gives.
+func TestFolderNativeModel(t *testing.T) {
+	m, model, in, out, a := apFolder(t)
 	require.NoError(t, os.WriteFile(filepath.Join(in, "broken.png"), []byte("not a png"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(in, "notes.txt"), []byte("ignored"), 0o644))
 
@@ -92,7 +101,7 @@ func TestFolderNativeModel(t *testing.T) {
 	defer ap.Close()
 	require.NoError(t, ap.Save(model))
 	stdout.Reset()
-	one := filepath.Join(dir, "one.png")
+	one := filepath.Join(t.TempDir(), "one.png")
 	require.NoError(t, run(context.Background(), []string{"-model", model, "-in", filepath.Join(in, "a.png"), "-out", one}, &stdout, &stderr, false))
 	require.Regexp(t, `a\.png: task \w+ \(classifier: .*; reported only, the model reads the degradation from the image\n`, stdout.String())
 	want, _, err = ap.Restore(context.Background(), a, nil)
@@ -215,17 +224,7 @@ func toNRGBA(img image.Image) *image.NRGBA {
 // TestTileProgressAndInterrupt: a terminal shows the tiles of each image;
 // a cancelled context stops the folder with an error, not a skip per image.
 func TestTileProgressAndInterrupt(t *testing.T) {
-	dir := t.TempDir()
-	m, err := mioir.New(mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
-		Prompt: prompt.Adaptive}, 3)
-	require.NoError(t, err)
-	defer m.Close()
-	model := filepath.Join(dir, "model.safetensors")
-	require.NoError(t, m.Save(model))
-	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
-	require.NoError(t, os.Mkdir(in, 0o755))
-	writeTestImage(t, filepath.Join(in, "a.png"), 40, 30)
-	writeTestImage(t, filepath.Join(in, "b.png"), 17, 23)
+	_, model, in, out, _ := apFolder(t)
 	args := []string{"-model", model, "-in", in, "-out", out, "-tile", "16", "-overlap", "4"}
 
 	var stdout, stderr bytes.Buffer
@@ -237,7 +236,7 @@ func TestTileProgressAndInterrupt(t *testing.T) {
 	cancel()
 	stdout.Reset()
 	stderr.Reset()
-	err = run(ctx, args, &stdout, &stderr, false)
+	err := run(ctx, args, &stdout, &stderr, false)
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorContains(t, err, "interrupted at "+filepath.Join(in, "a.png")+" (0 of 2 images restored)")
 	require.NotContains(t, stderr.String(), "skipped")
