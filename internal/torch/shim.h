@@ -201,6 +201,32 @@ tt_error tt_adam_step(const tt_tensor *params, const tt_tensor *exp_avg, const t
 // ema = ema*decay + p*(1-decay), in place, without autograd.
 tt_error tt_ema_update(const tt_tensor *ema, const tt_tensor *params, int n, double decay);
 
+
+// ---- distributed (c10d): shim_dist.cpp ----
+typedef struct tt_store_s *tt_store;
+typedef struct tt_group_s *tt_group;
+enum { TT_GLOO = 0, TT_NCCL = 1 };
+enum { TT_REDUCE_SUM = 0, TT_REDUCE_MEAN = 1 };
+tt_error tt_dist_available(int backend, int *out);
+// A TCPStore: the server (rank 0) listens on port; clients connect to host:port,
+// retrying until timeout_ms.
+tt_error tt_store_tcp(const char *host, int port, int is_server, int world, int64_t timeout_ms,
+                      tt_store *out);
+void tt_store_free(tt_store s);
+tt_error tt_store_set(tt_store s, const char *key, const uint8_t *val, int64_t n);
+// Waits up to timeout_ms for key; *val is malloc'ed (caller frees with free()).
+tt_error tt_store_get(tt_store s, const char *key, int64_t timeout_ms, uint8_t **val, int64_t *n);
+// A process group over the store's keys under prefix. Gloo binds to the
+// network interface iface when given, else to the address host resolves to
+// when given, else to the one the machine's hostname resolves to.
+tt_error tt_group_new(tt_store s, const char *prefix, int backend, int rank, int world,
+                      int64_t timeout_ms, const char *iface, const char *host, tt_group *out);
+void tt_group_free(tt_group g);
+// Collectives over ts in buckets of at most bucket_bytes, in place.
+tt_error tt_group_allreduce(tt_group g, tt_tensor *ts, int n, int op, int64_t bucket_bytes);
+tt_error tt_group_broadcast(tt_group g, tt_tensor *ts, int n, int root, int64_t bucket_bytes);
+tt_error tt_group_barrier(tt_group g);
+
 #ifdef __cplusplus
 }
 #endif
