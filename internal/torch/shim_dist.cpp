@@ -18,10 +18,10 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
-#include <torch/version.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -29,7 +29,7 @@
 
 #include "shim_internal.h"
 
-#if TORCH_VERSION_MAJOR >= 2
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
 using tt_pg_base = c10d::Backend;
 #else
 using tt_pg_base = c10d::ProcessGroup;
@@ -121,6 +121,18 @@ tt_error tt_store_tcp(const char *host, int port, int is_server, int world, int6
   o.numWorkers = static_cast<std::size_t>(world);
   o.waitWorkers = false;  // the rendezvous waits on keys, with its own timeout
   o.timeout = ms(timeout_ms);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
+  // 2.x asks for the libuv server by default and refuses where it was built
+  // without it (Debian's 2.6, whose check is not exported): then the
+  // classic server.
+  try {
+    *out = new tt_store_s{c10::make_intrusive<c10d::TCPStore>(std::string(host), o)};
+    return nullptr;
+  } catch (const c10::Error &e) {
+    if (std::string(e.what()).find("libuv") == std::string::npos) throw;
+  }
+  o.useLibUV = false;
+#endif
   *out = new tt_store_s{c10::make_intrusive<c10d::TCPStore>(std::string(host), o)};
   TT_END
 }

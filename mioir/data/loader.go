@@ -54,6 +54,12 @@ type LoaderOptions struct {
 	// Patch is the side of the square crops (default 128; the classifier
 	// uses 256).
 	Patch int
+	// Offset is the first slot of an iteration's global batch this loader
+	// draws: its batch holds slots Offset..Offset+Batch-1. Rank r of a
+	// data-parallel run sets it to r*Batch, so that the ranks' batches are
+	// disjoint shards of one global batch of Batch*World samples, the
+	// very samples a single process with that batch would draw (default 0).
+	Offset int
 	// Seed makes the data: batch k is a function of (Seed, k, tasks, source).
 	Seed uint64
 	// Workers is the number of goroutines preparing samples (default
@@ -169,8 +175,8 @@ func NewLoader(src Source, o LoaderOptions) (*Loader, error) {
 	if o.Prefetch == 0 {
 		o.Prefetch = 2
 	}
-	if o.Batch < 0 || o.Patch < 0 || o.Workers < 0 {
-		return nil, fmt.Errorf("data: NewLoader: negative batch %d, patch %d or workers %d", o.Batch, o.Patch, o.Workers)
+	if o.Batch < 0 || o.Patch < 0 || o.Workers < 0 || o.Offset < 0 {
+		return nil, fmt.Errorf("data: NewLoader: negative batch %d, patch %d, workers %d or offset %d", o.Batch, o.Patch, o.Workers, o.Offset)
 	}
 	if o.TaskWeights != nil && o.Proportional {
 		return nil, fmt.Errorf("data: NewLoader: TaskWeights and Proportional both set")
@@ -415,7 +421,7 @@ func (l *Loader) weight(t degrade.Task) float64 {
 // sample draws slot j of p's batch and writes it.
 func (l *Loader) sample(p *pending, j int) error {
 	b := p.b
-	r := l.rng(b.Iter, j)
+	r := l.rng(b.Iter, l.opt.Offset+j)
 	t := l.drawTask(r, p.active)
 	n, s := l.src.Len(t), l.opt.Patch
 	for range maxAttempts {

@@ -410,3 +410,52 @@ func (s *unevenSource) Len(t degrade.Task) int {
 	}
 	return 0
 }
+
+// Two loaders with Offset 0 and 2 and batch 2 draw exactly the two halves of
+// the batch of 4 that one loader draws: data-parallel shards.
+func TestLoaderShards(t *testing.T) {
+	dir := cleanDir(t, 3, 176, 144)
+	src, err := Clean(dir, degrade.Train(), 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := LoaderOptions{Batch: 4, Patch: 64, Seed: 3, Workers: 2}
+	whole, err := NewLoader(src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	var shards [2]*Loader
+	for r := range shards {
+		o := opts
+		o.Batch, o.Offset = 2, 2*r
+		if shards[r], err = NewLoader(src, o); err != nil {
+			t.Fatal(err)
+		}
+		defer shards[r].Close()
+	}
+	tasks := degrade.AllTasks()
+	for it := 1; it <= 5; it++ {
+		w, err := whole.Batch(it, tasks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := w.C * w.H * w.W
+		for r, l := range shards {
+			b, err := l.Batch(it, tasks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(b.LQ, w.LQ[2*r*n:(2*r+2)*n]) || !slices.Equal(b.GT, w.GT[2*r*n:(2*r+2)*n]) ||
+				!slices.Equal(b.Tasks, w.Tasks[2*r:2*r+2]) || !slices.Equal(b.Names, w.Names[2*r:2*r+2]) {
+				t.Fatalf("iteration %d: shard %d is not samples %d..%d of the whole batch", it, r, 2*r, 2*r+1)
+			}
+		}
+		if slices.Equal(w.LQ[:2*n], w.LQ[2*n:]) {
+			t.Fatalf("iteration %d: the two halves are equal", it)
+		}
+	}
+	if _, err := NewLoader(src, LoaderOptions{Offset: -1}); err == nil {
+		t.Fatal("a negative offset was accepted")
+	}
+}

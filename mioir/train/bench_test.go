@@ -94,7 +94,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.Fatal(err)
 		}
 		one := func() {
-			if _, _, err := tr.target.step(tr.opt, batch); err != nil {
+			if _, _, err := tr.target.step(tr.opt, batch, nil); err != nil {
 				b.Fatal(err)
 			}
 			if err := tr.emaUpdate(); err != nil {
@@ -119,7 +119,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, _, err := tr.target.step(tr.opt, batch); err != nil {
+				if _, _, err := tr.target.step(tr.opt, batch, nil); err != nil {
 					b.Fatal(err)
 				}
 				if err := tr.emaUpdate(); err != nil {

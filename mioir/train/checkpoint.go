@@ -33,7 +33,8 @@ type trainState struct {
 	Iter     int             `json:"iter"`
 	Plan     json.RawMessage `json:"plan"`
 	Seed     uint64          `json:"seed,string"`
-	Batch    int             `json:"batch"`
+	Batch    int             `json:"batch"`           // per rank
+	World    int             `json:"world,omitempty"` // ranks (0: 1)
 	Patch    int             `json:"patch"`
 	Model    json.RawMessage `json:"model,omitempty"` // the Config of a restoration model
 	AdamW    bool            `json:"adamw"`
@@ -47,7 +48,7 @@ type trainState struct {
 // checkpoint writes the training state atomically to Dir/StateFile, then
 // the history to Dir/HistoryFile.
 func (t *Trainer) checkpoint() error {
-	if t.cfg.Dir == "" {
+	if t.cfg.Dir == "" || !t.leader() {
 		return nil
 	}
 	path := filepath.Join(t.cfg.Dir, StateFile)
@@ -77,7 +78,7 @@ func (t *Trainer) writeState(path string) error {
 	}
 	st := trainState{
 		Version: 1, Kind: t.target.kind(), Iter: t.iter, Plan: planJSON, Seed: t.cfg.Seed,
-		Batch: t.cfg.Batch, Patch: t.cfg.Patch, AdamW: t.cfg.Optimizer.Decoupled, Decay: t.cfg.Optimizer.WeightDecay,
+		Batch: t.cfg.Batch, World: t.world(), Patch: t.cfg.Patch, AdamW: t.cfg.Optimizer.Decoupled, Decay: t.cfg.Optimizer.WeightDecay,
 		EMADecay: t.cfg.EMADecay, History: t.history,
 	}
 	if st.Model, err = t.target.config(); err != nil {
@@ -128,7 +129,7 @@ func (t *Trainer) writeState(path string) error {
 			}
 		}
 	}
-	if t.gen != nil {
+	if t.gen != nil && t.cfg.Group == nil { // data-parallel runs reseed per iteration
 		if st.Gen, err = t.gen.State(); err != nil {
 			return err
 		}
@@ -171,6 +172,12 @@ func (t *Trainer) Resume(path string) error {
 	if t.closed {
 		return errors.New("train: trainer is closed")
 	}
+	if !t.leader() {
+		// Run takes rank 0's state (syncFromLeader); this rank's files,
+		// possibly on another machine, are not read.
+		t.synced = false
+		return nil
+	}
 	if path == "" {
 		if t.cfg.Dir == "" {
 			return errors.New("train: resume: no path and no Config.Dir")
@@ -207,13 +214,16 @@ func (t *Trainer) Resume(path string) error {
 		return fail("the plan differs: state %s, trainer %s", plan, t.cfg.Plan)
 	case st.Seed != t.cfg.Seed:
 		return fail("seed %d, trainer %d", st.Seed, t.cfg.Seed)
-	case st.Batch != t.cfg.Batch || st.Patch != t.cfg.Patch:
-		return fail("batch %d patch %d, trainer batch %d patch %d", st.Batch, st.Patch, t.cfg.Batch, t.cfg.Patch)
+	case st.Batch*max(1, st.World) != t.cfg.Batch*t.world() || st.Patch != t.cfg.Patch:
+		// The global batch decides the data (data.LoaderOptions.Offset):
+		// 2 ranks x 4 resume as 1 x 8 and back.
+		return fail("batch %d x %d ranks, patch %d; trainer batch %d x %d ranks, patch %d",
+			st.Batch, max(1, st.World), st.Patch, t.cfg.Batch, t.world(), t.cfg.Patch)
 	case st.AdamW != t.cfg.Optimizer.Decoupled || st.Decay != t.cfg.Optimizer.WeightDecay || st.EMADecay != t.cfg.EMADecay:
 		return fail("optimiser or EMA settings differ")
 	case st.Iter < 0 || st.Iter > plan.TotalIters():
 		return fail("iteration %d outside the plan", st.Iter)
-	case (st.Gen != nil) != (t.gen != nil):
+	case t.cfg.Group == nil && (st.Gen != nil) != (t.gen != nil):
 		return fail("stochastic-depth generator state does not match the network")
 	}
 	if err := t.target.sameConfig(st.Model); err != nil {
@@ -291,7 +301,7 @@ func (t *Trainer) Resume(path string) error {
 				return err
 			}
 		}
-		if t.gen != nil {
+		if t.gen != nil && st.Gen != nil && t.cfg.Group == nil {
 			if err := t.gen.SetState(st.Gen); err != nil {
 				return err
 			}
@@ -308,6 +318,7 @@ func (t *Trainer) Resume(path string) error {
 	t.pending = os
 	t.iter = st.Iter
 	t.history = st.History
+	t.synced = false
 	t.log.Info("resumed", "path", path, "iter", t.iter, "optimiser", os != nil)
 	return nil
 }

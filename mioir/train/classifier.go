@@ -69,7 +69,7 @@ func classifierLogits(c *prompt.Classifier, x *torch.Tensor) *torch.Tensor {
 	return c.LastOut.Forward(f)
 }
 
-func (c classifier) step(opt *torch.Adam, b *data.Batch) (float64, []float32, error) {
+func (c classifier) step(opt *torch.Adam, b *data.Batch, reduce func() error) (float64, []float32, error) {
 	s := torch.NewScope(torch.Grad)
 	defer s.Close()
 	if err := opt.ZeroGrad(); err != nil {
@@ -96,7 +96,7 @@ func (c classifier) step(opt *torch.Adam, b *data.Batch) (float64, []float32, er
 		return 0, nil, err
 	}
 	logits := classifierLogits(c.c, x)
-	return finishStep(s, opt, torch.CrossEntropy(logits, y), logits.Detach().LogSoftmax(1).Mul(oh).Sum(false, 1).Neg())
+	return finishStep(s, opt, reduce, torch.CrossEntropy(logits, y), logits.Detach().LogSoftmax(1).Mul(oh).Sum(false, 1).Neg())
 }
 
 // validate is the accuracy per set (eval.Classify).

@@ -38,8 +38,9 @@ type target interface {
 	stochastic() bool
 	setTraining(g *torch.Generator)
 	// step runs one training step with opt on b and returns the mean loss
-	// and each sample's own loss.
-	step(opt *torch.Adam, b *data.Batch) (loss float64, perSample []float32, err error)
+	// and each sample's own loss; reduce, when not nil, runs between
+	// backward and the optimiser step (the gradients' all-reduce).
+	step(opt *torch.Adam, b *data.Batch, reduce func() error) (loss float64, perSample []float32, err error)
 	// validate scores the target on sets (by set name) and renders the
 	// scores as a Markdown table.
 	validate(ctx context.Context, sets []eval.Set) (validation, error)
@@ -97,7 +98,7 @@ func (r *restoration) setTraining(g *torch.Generator) {
 }
 
 // step is one L1 training step of the model.
-func (r *restoration) step(opt *torch.Adam, b *data.Batch) (float64, []float32, error) {
+func (r *restoration) step(opt *torch.Adam, b *data.Batch, reduce func() error) (float64, []float32, error) {
 	s := torch.NewScope(torch.Grad)
 	defer s.Close()
 	if err := opt.ZeroGrad(); err != nil {
@@ -123,12 +124,12 @@ func (r *restoration) step(opt *torch.Adam, b *data.Batch) (float64, []float32, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return finishStep(s, opt, torch.L1Loss(out, gt), out.Detach().Sub(gt).Abs().Mean(false, 1, 2, 3))
+	return finishStep(s, opt, reduce, torch.L1Loss(out, gt), out.Detach().Sub(gt).Abs().Mean(false, 1, 2, 3))
 }
 
-// finishStep back-propagates loss, reads it and the per-sample losses, and
-// steps the optimiser.
-func finishStep(s *torch.Scope, opt *torch.Adam, loss, perSample *torch.Tensor) (float64, []float32, error) {
+// finishStep back-propagates loss, reads it and the per-sample losses, runs
+// reduce (when not nil) and steps the optimiser.
+func finishStep(s *torch.Scope, opt *torch.Adam, reduce func() error, loss, perSample *torch.Tensor) (float64, []float32, error) {
 	if err := loss.Backward(); err != nil {
 		return 0, nil, err
 	}
@@ -143,6 +144,11 @@ func finishStep(s *torch.Scope, opt *torch.Adam, loss, perSample *torch.Tensor) 
 	ps, err := torch.ToSlice[float32](per)
 	if err != nil {
 		return 0, nil, err
+	}
+	if reduce != nil {
+		if err := reduce(); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := opt.Step(); err != nil {
 		return 0, nil, err

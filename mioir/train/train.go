@@ -93,6 +93,15 @@ type Config struct {
 	ValLimit int
 	// Logger receives structured progress records (nil: slog.Default()).
 	Logger *slog.Logger
+	// Group, when set, makes the trainer one rank of a data-parallel run
+	// (see the package documentation): every rank of the group runs the
+	// same program with the same Config but for the group, trains on its
+	// shard of each global batch of Batch*World samples, and averages the
+	// gradients with the others before every optimiser step; rank 0 alone
+	// validates and writes files. NewTrainer refuses a rank whose setup
+	// differs from rank 0's. The group's timeout must exceed the longest
+	// validation and checkpoint, during which the other ranks wait.
+	Group *torch.Group
 	// OnProgress, when set, is called at the end of every iteration, after
 	// its log record, validation and checkpoint (so Trainer.History
 	// includes them), on the goroutine that runs Run.
@@ -200,6 +209,7 @@ type Trainer struct {
 
 	iter     int              // last finished iteration
 	pending  *torch.AdamState // optimiser state read by Resume
+	synced   bool             // data-parallel: the ranks start from rank 0's state
 	history  History
 	acc      map[degrade.Task]*[2]float64
 	accAll   [2]float64
@@ -305,14 +315,26 @@ func (t *Trainer) init(src data.Source, cfg Config) (err error) {
 		}
 	}
 	if t.target.stochastic() {
-		if t.gen, err = torch.NewGenerator(cfg.Seed ^ 0x9e3779b97f4a7c15); err != nil {
+		if cfg.Group != nil {
+			err = t.reseed(0)
+		} else {
+			t.gen, err = torch.NewGenerator(cfg.Seed ^ 0x9e3779b97f4a7c15)
+		}
+		if err != nil {
 			return err
 		}
 		t.target.setTraining(t.gen)
 	}
+	if cfg.Group != nil {
+		t.log = t.log.With("rank", cfg.Group.Rank())
+		if err := t.rendezvous(); err != nil {
+			return err
+		}
+	}
 	plan := cfg.Plan
 	t.loader, err = data.NewLoader(src, data.LoaderOptions{
 		Batch: cfg.Batch, Patch: cfg.Patch, Seed: cfg.Seed, Workers: cfg.Workers, Prefetch: cfg.Prefetch,
+		Offset: t.rank() * cfg.Batch,
 		LQOnly: t.target.lqOnly(), TaskWeights: cfg.TaskWeights,
 		Plan: func(i int) []degrade.Task {
 			if i < 1 || i > plan.TotalIters() {
@@ -413,13 +435,28 @@ func (t *Trainer) Run(ctx context.Context) error {
 	// 3.42 s unpinned, 3.04-3.17 s pinned).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if t.cfg.Group != nil && !t.synced {
+		if err := t.syncFromLeader(); err != nil {
+			return err
+		}
+		t.synced = true
+	}
 	plan := t.cfg.Plan
 	total := plan.TotalIters()
 	t.started, t.startIt = time.Now(), t.iter
 	t.log.Info("train start", "kind", t.target.kind(), "plan", plan.String(), "from_iter", t.iter+1,
-		"total", total, "batch", t.cfg.Batch, "patch", t.cfg.Patch, "params", paramCount(t.params))
+		"total", total, "batch", t.cfg.Batch, "world", t.world(), "patch", t.cfg.Patch, "params", paramCount(t.params))
+	// In a data-parallel run a rank's own cancellation reaches the others
+	// through the statistics every step exchanges, so that all stop after
+	// the same iteration; until then its loader and step go on.
+	stepCtx := ctx
+	var reduce func() error
+	if t.cfg.Group != nil {
+		stepCtx = context.WithoutCancel(ctx)
+		reduce = t.averageGradients
+	}
 	for t.iter < total {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil && t.cfg.Group == nil {
 			return t.interrupted(err)
 		}
 		st := plan.At(t.iter + 1)
@@ -433,28 +470,39 @@ func (t *Trainer) Run(ctx context.Context) error {
 				}
 			}
 			t.pending = nil
-			if st.Restart {
+			if st.Restart && t.leader() {
 				t.log.Info("stage start", "stage", st.Stage+1, "tasks", taskNames(st.Tasks), "iters", stageLen(plan, st.Stage))
 			}
 		}
-		b, err := t.loader.BatchContext(ctx, st.Iter, st.Tasks)
+		b, err := t.loader.BatchContext(stepCtx, st.Iter, st.Tasks)
 		if err != nil {
 			if ctx.Err() != nil {
 				return t.interrupted(ctx.Err())
 			}
 			return fmt.Errorf("train: iteration %d: %w", st.Iter, err)
 		}
+		if t.cfg.Group != nil && t.gen != nil {
+			if err := t.reseed(st.Iter); err != nil {
+				return err
+			}
+		}
 		t.opt.SetLR(st.LR)
-		loss, per, err := t.target.step(t.opt, b)
+		loss, per, err := t.target.step(t.opt, b, reduce)
 		if err != nil {
 			return fmt.Errorf("train: iteration %d: %w", st.Iter, err)
 		}
 		if err := t.emaUpdate(); err != nil {
 			return fmt.Errorf("train: EMA: %w", err)
 		}
+		stats := localStats(loss, per, b.Tasks, ctx.Err() != nil)
+		if t.cfg.Group != nil {
+			if stats, err = t.reduceStats(stats); err != nil {
+				return err
+			}
+		}
 		t.iter = st.Iter
-		t.lastLoss = loss
-		t.accumulate(loss, per, b.Tasks)
+		t.lastLoss = stats.loss
+		t.accumulate(stats)
 		pr := t.progress(st)
 		if t.iter%t.cfg.LogEvery == 0 || st.StageEnd {
 			t.flushLog(st, pr)
@@ -476,6 +524,13 @@ func (t *Trainer) Run(ctx context.Context) error {
 		}
 		if t.cfg.OnProgress != nil {
 			t.cfg.OnProgress(pr)
+		}
+		if stats.stop && t.iter < total {
+			cause := ctx.Err()
+			if cause == nil {
+				cause = ErrStoppedByPeer
+			}
+			return t.interrupted(cause)
 		}
 	}
 	t.log.Info("train end", "iter", t.iter, "elapsed", time.Since(t.started).Round(time.Millisecond))
@@ -501,20 +556,21 @@ func (t *Trainer) progress(st curriculum.Step) Progress {
 	return pr
 }
 
-func (t *Trainer) accumulate(loss float64, per []float32, tasks []degrade.Task) {
-	t.accAll[0] += loss
+func (t *Trainer) accumulate(st stepStats) {
+	t.accAll[0] += st.loss
 	t.accAll[1]++
-	for i, v := range per {
-		if i >= len(tasks) {
-			break
+	for _, task := range degrade.AllTasks() {
+		k := task.PromptIndex()
+		if st.perTask[numTasks+k] == 0 {
+			continue
 		}
-		a := t.acc[tasks[i]]
+		a := t.acc[task]
 		if a == nil {
 			a = new([2]float64)
-			t.acc[tasks[i]] = a
+			t.acc[task] = a
 		}
-		a[0] += float64(v)
-		a[1]++
+		a[0] += st.perTask[k]
+		a[1] += st.perTask[numTasks+k]
 	}
 }
 
@@ -533,7 +589,9 @@ func (t *Trainer) flushLog(st curriculum.Step, pr Progress) {
 	}
 	attrs = append(attrs, "it_per_s", math.Round(pr.ItersPerSec*1000)/1000, "eta", pr.ETA.Round(time.Second).String())
 	t.history.Loss = append(t.history.Loss, lp)
-	t.log.Info("train", attrs...)
+	if t.leader() {
+		t.log.Info("train", attrs...)
+	}
 	t.acc = map[degrade.Task]*[2]float64{}
 	t.accAll = [2]float64{}
 }
@@ -546,7 +604,7 @@ func (t *Trainer) flushLog(st curriculum.Step, pr Progress) {
 // history must be that of an uninterrupted run.
 func (t *Trainer) validate(ctx context.Context) error {
 	sets := eval.TaskSets(t.cfg.Val, t.cfg.ValLimit)
-	if len(sets) == 0 {
+	if len(sets) == 0 || !t.leader() {
 		return nil
 	}
 	// Stochastic depth off during validation.
@@ -574,7 +632,7 @@ func (t *Trainer) validate(ctx context.Context) error {
 // saveStage writes the stage's model files (raw and EMA weights) and the
 // latest copies.
 func (t *Trainer) saveStage(stage int) error {
-	if t.cfg.Dir == "" {
+	if t.cfg.Dir == "" || !t.leader() {
 		return nil
 	}
 	k := stage + 1

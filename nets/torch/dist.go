@@ -138,7 +138,7 @@ func NewGroup(ctx context.Context, master string, rank, world int, o *GroupOptio
 	if err != nil {
 		return nil, fmt.Errorf("torch: rendezvous at %s as rank %d of %d: %w", master, rank, world, fromC(err))
 	}
-	g.group, err = capi.NewGroup(g.store, "gomioir/", capi.Backend(opt.Backend), rank, world, timeout, iface, bind)
+	g.group, err = capi.NewGroup(g.store, "gomioir", capi.Backend(opt.Backend), rank, world, timeout, iface, bind)
 	if err != nil {
 		capi.FreeStore(g.store)
 		return nil, fmt.Errorf("torch: %v process group at %s as rank %d of %d: %w", opt.Backend, master, rank, world, fromC(err))
