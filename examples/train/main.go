@@ -61,10 +61,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gomioir/gomioir/curriculum"
 	"github.com/gomioir/gomioir/degrade"
@@ -76,13 +78,20 @@ import (
 	"github.com/gomioir/gomioir/prompt"
 )
 
+// exitInterrupted is the exit status of a run stopped by SIGINT or SIGTERM
+// (or, in a data-parallel run, by another rank's), its state saved.
+const exitInterrupted = 130
+
+// spawn starts the local workers of -nproc.
+var spawn spawner = selfSpawner
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stderr)
 	stop()
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, train.ErrStoppedByPeer) {
 		fmt.Fprintln(os.Stderr, "train: interrupted; the state is saved, continue with -resume")
-		os.Exit(130)
+		os.Exit(exitInterrupted)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "train:", err)
@@ -102,6 +111,11 @@ type flags struct {
 	exposure                                                                 *data.Exposure
 	resume, classifier                                                       bool
 	set                                                                      map[string]bool // flags given
+
+	// Data parallelism (launch.go).
+	nproc, nnodes, nodeRank, rank, worldSize, localRank, masterPort int
+	masterAddr                                                      string
+	distTimeout                                                     time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
@@ -135,6 +149,15 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.logEvery, "log-every", 100, "log the loss per task every N iterations")
 	fs.Float64Var(&f.lr, "lr", nets.DefaultRecipe().Optimizer.LR, "initial learning rate of every cosine cycle (default: the backbone's recipe)")
 	fs.BoolVar(&f.classifier, "classifier", false, "train the task classifier instead of a restoration model")
+	fs.IntVar(&f.nproc, "nproc", 1, "data-parallel workers to start on this machine (each trains -batch samples of every global batch)")
+	fs.IntVar(&f.nnodes, "nnodes", 1, "machines of the run, each starting -nproc workers")
+	fs.IntVar(&f.nodeRank, "node-rank", 0, "this machine's index among -nnodes (0 serves the rendezvous)")
+	fs.IntVar(&f.rank, "rank", 0, "this worker's rank (default RANK)")
+	fs.IntVar(&f.worldSize, "world-size", 0, "number of workers of the run (default WORLD_SIZE; unset: one process)")
+	fs.IntVar(&f.localRank, "local-rank", 0, "this worker's rank on its machine (default LOCAL_RANK)")
+	fs.StringVar(&f.masterAddr, "master-addr", "", "address of rank 0's machine (default MASTER_ADDR, else 127.0.0.1)")
+	fs.IntVar(&f.masterPort, "master-port", 0, "rendezvous port on the master (default MASTER_PORT, else 29500; -nproc on one machine: a free port)")
+	fs.DurationVar(&f.distTimeout, "dist-timeout", torch.DefaultGroupTimeout, "how long a rank waits for the others (rendezvous, every all-reduce, rank 0's validations and checkpoints)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -145,6 +168,9 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if f.nproc < 1 || f.distTimeout <= 0 {
+		return nil, fmt.Errorf("-nproc %d and -dist-timeout %v must be positive", f.nproc, f.distTimeout)
 	}
 	if f.init != "" && f.initMatch != "" {
 		return nil, errors.New("-init and -init-match exclude each other")
@@ -182,15 +208,38 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return err
+	if f.nproc > 1 {
+		return launchLocal(ctx, f, args, spawn, stderr)
 	}
-	logFile, err := os.OpenFile(filepath.Join(f.out, "train.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	launch, parallel, err := launchOf(f)
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
-	logger := slog.New(teeHandler{slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)})
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	if !parallel || launch.Rank == 0 {
+		logFile, err := os.OpenFile(filepath.Join(f.out, "train.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer logFile.Close()
+		logger = slog.New(teeHandler{slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)})
+	} else {
+		logger = slog.New(slog.NewTextHandler(stderr, nil)) // rank 0 alone writes files
+	}
+	var group *torch.Group
+	if parallel && launch.World > 1 {
+		if os.Getenv(torch.NumThreadsEnv) == "" {
+			torch.SetNumThreads(launch.Threads(runtime.NumCPU()))
+		}
+		logger.Info("joining", "rank", launch.Rank, "world", launch.World, "master", launch.Master(), "threads", torch.NumThreads())
+		if group, err = launch.Join(ctx, &torch.GroupOptions{Timeout: f.distTimeout}); err != nil {
+			return err
+		}
+		defer group.Close()
+	}
 
 	arch, err := nets.Lookup(f.backbone)
 	if err != nil {
@@ -228,6 +277,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	var tr *train.Trainer
 	crv := newCurve(filepath.Join(f.out, curveFile))
 	drawCurve := func() {
+		if group != nil && group.Rank() != 0 {
+			return
+		}
 		if err := crv.update(tr.History()); err != nil {
 			logger.Warn("curve plot", "err", err)
 		}
@@ -236,7 +288,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg := train.Config{TaskWeights: f.weights,
 		Plan: plan, Batch: f.batch, Patch: f.patch, Seed: f.seed, Workers: f.workers, Dir: f.out,
 		CheckpointEvery: every(f.ckptEvery), LogEvery: f.logEvery, ValEvery: every(f.valEvery),
-		Val: val, ValLimit: f.valLimit, Logger: logger,
+		Val: val, ValLimit: f.valLimit, Logger: logger, Group: group,
 		// The curve follows the history: redrawn whenever a loss record or
 		// a validation was added.
 		OnProgress: func(train.Progress) { drawCurve() },
