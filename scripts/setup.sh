@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for gomioir: installs Debian's libtorch-dev
-# (libtorch 1.13.1, headers and shared libraries) and OpenBLAS when they are
-# missing. Go and a C++ compiler are expected to be present (the Go toolchain from go.dev, g++
+# (libtorch 1.13.1, headers and shared libraries), gloo's headers and
+# OpenBLAS when they are missing. Go and a C++ compiler are expected to be present (the Go toolchain from go.dev, g++
 # from Debian's build-essential).
 set -euo pipefail
 
@@ -14,6 +14,9 @@ dpkg -s libtorch-dev >/dev/null 2>&1 || missing+=(libtorch-dev)
 # netlib reference library, and matmul-heavy backbones (SwinIR, Uformer) run
 # about ten times slower; OpenBLAS takes the libblas.so.3 alternative.
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || missing+=(libopenblas0-pthread)
+# The c10d binding (data-parallel training) includes ProcessGroupGloo.hpp,
+# which includes gloo's headers; libtorch-dev does not depend on them.
+dpkg -s libgloo-dev >/dev/null 2>&1 || missing+=(libgloo-dev)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} from Debian" >&2

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/nets/layers"
@@ -257,7 +258,10 @@ func (t *Trainer) averageGradients() error {
 		}
 		grads = append(grads, g)
 	}
-	if err := t.cfg.Group.AllReduce(grads, torch.Mean); err != nil {
+	start := time.Now()
+	err := t.cfg.Group.AllReduce(grads, torch.Mean)
+	t.comm += time.Since(start)
+	if err != nil {
 		return fmt.Errorf("train: gradient all-reduce: %w", err)
 	}
 	return nil
@@ -301,7 +305,10 @@ func (t *Trainer) reduceStats(st stepStats) (stepStats, error) {
 		return st, err
 	}
 	x = x.ToDevice(t.dev)
-	if err := t.cfg.Group.AllReduce([]*torch.Tensor{x}, torch.Sum); err != nil {
+	start := time.Now()
+	err = t.cfg.Group.AllReduce([]*torch.Tensor{x}, torch.Sum)
+	t.comm += time.Since(start)
+	if err != nil {
 		return st, fmt.Errorf("train: iteration %d: %w", t.iter+1, err)
 	}
 	out, err := torch.ToSlice[float64](x.ToDevice(torch.CPU))

@@ -28,6 +28,7 @@ import (
 	"github.com/gomioir/gomioir/mioir/data"
 	"github.com/gomioir/gomioir/mioir/train"
 	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/layers"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
@@ -49,6 +50,11 @@ type distJob struct {
 	HoldAt      int // after this iteration, print "HOLD" and wait to be killed
 	CancelAt    int // after this iteration, cancel this rank's context
 	Timeout     time.Duration
+	// BenchModel, when set, makes the rank the peer of
+	// BenchmarkAllReduceGradients: BenchN all-reduces of that paper model's
+	// gradients.
+	BenchModel string
+	BenchN     int
 }
 
 // distPlan is the tests' curriculum: two sequential stages of 3 iterations
@@ -100,6 +106,22 @@ func distWork(t *testing.T, job distJob) error {
 		return err
 	}
 	defer g.Close()
+	if job.BenchModel != "" {
+		grads, err := paperGradients(job.BenchModel)
+		if err != nil {
+			return err
+		}
+		defer closeAll(grads)
+		if err := g.AllReduce(grads[:1], torch.Sum); err != nil { // as the benchmark's warm-up
+			return err
+		}
+		for range job.BenchN {
+			if err := g.AllReduce(grads, torch.Mean); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	m, err := mioir.New(distModelConfig(job.Features), 11+uint64(job.Rank)) // rank 0's weights must win
 	if err != nil {
 		return err
@@ -426,4 +448,76 @@ func TestDataParallelCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, f.Metadata["state"], `"iter":5`)
 	require.False(t, errors.Is(context.Canceled, train.ErrStoppedByPeer))
+}
+
+// paperGradients returns tensors shaped as the trained parameters of a
+// paper-configuration model ("SRResNet_EP" or "SwinIR"), filled with ones.
+func paperGradients(name string) ([]*torch.Tensor, error) {
+	cfg := mioir.Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Prompted: true}, Prompt: prompt.Explicit}
+	if name == "SwinIR" {
+		cfg = mioir.Config{Arch: "SwinIR", Net: nets.SwinIRPaperConfig()}
+	}
+	m, err := mioir.New(cfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	var out []*torch.Tensor
+	for _, p := range layers.Parameters(m.Network()) {
+		x, err := torch.Full(nil, p.Shape(), 1, nil)
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func closeAll(ts []*torch.Tensor) {
+	for _, x := range ts {
+		x.Close()
+	}
+}
+
+// BenchmarkAllReduceGradients times the gradients' all-reduce of a
+// data-parallel step (bucketed, mean) between this process and a peer
+// process over loopback, one intra-op thread each, for the paper's
+// SRResNet_EP and SwinIR; MB/s counts the gradient's bytes once per
+// all-reduce.
+func BenchmarkAllReduceGradients(b *testing.B) {
+	for _, name := range []string{"SRResNet_EP", "SwinIR"} {
+		b.Run(name, func(b *testing.B) {
+			grads, err := paperGradients(name)
+			require.NoError(b, err)
+			defer closeAll(grads)
+			var size int64
+			for _, g := range grads {
+				size += 4 * g.Numel()
+			}
+			b.SetBytes(size)
+			master := loopbackMaster(b)
+			job := distJob{Rank: 1, World: 2, Master: master, Timeout: time.Minute, BenchModel: name, BenchN: b.N}
+			js, err := json.Marshal(job)
+			require.NoError(b, err)
+			peer := exec.Command(os.Args[0], "-test.run=^TestDistWorker$")
+			peer.Env = append(os.Environ(), distJobEnv+"="+string(js), "MIOIR_NUM_THREADS=1")
+			var out bytes.Buffer
+			peer.Stdout = &out
+			require.NoError(b, peer.Start())
+			defer func() { _ = peer.Wait() }()
+			g, err := torch.NewGroup(context.Background(), master, 0, 2, &torch.GroupOptions{Timeout: time.Minute})
+			require.NoError(b, err)
+			defer g.Close()
+			require.NoError(b, g.AllReduce(grads[:1], torch.Sum)) // connections up
+			b.ResetTimer()
+			for range b.N {
+				if err := g.AllReduce(grads, torch.Mean); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(size)/1e6, "MB/grad")
+		})
+	}
 }

@@ -210,6 +210,8 @@ type Trainer struct {
 	iter     int              // last finished iteration
 	pending  *torch.AdamState // optimiser state read by Resume
 	synced   bool             // data-parallel: the ranks start from rank 0's state
+	comm     time.Duration    // data-parallel: time in collectives since the last log record
+	logStart time.Time        // start of the current logging interval
 	history  History
 	acc      map[degrade.Task]*[2]float64
 	accAll   [2]float64
@@ -444,6 +446,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	plan := t.cfg.Plan
 	total := plan.TotalIters()
 	t.started, t.startIt = time.Now(), t.iter
+	t.logStart, t.comm = t.started, 0
 	t.log.Info("train start", "kind", t.target.kind(), "plan", plan.String(), "from_iter", t.iter+1,
 		"total", total, "batch", t.cfg.Batch, "world", t.world(), "patch", t.cfg.Patch, "params", paramCount(t.params))
 	// In a data-parallel run a rank's own cancellation reaches the others
@@ -588,6 +591,14 @@ func (t *Trainer) flushLog(st curriculum.Step, pr Progress) {
 		}
 	}
 	attrs = append(attrs, "it_per_s", math.Round(pr.ItersPerSec*1000)/1000, "eta", pr.ETA.Round(time.Second).String())
+	if t.cfg.Group != nil {
+		// The share of the interval's wall time spent waiting in
+		// collectives: the all-reduces themselves and the waits for slower ranks.
+		if el := time.Since(t.logStart); el > 0 {
+			attrs = append(attrs, "comm_share", math.Round(float64(t.comm)/float64(el)*1e4)/1e4)
+		}
+	}
+	t.logStart, t.comm = time.Now(), 0
 	t.history.Loss = append(t.history.Loss, lp)
 	if t.leader() {
 		t.log.Info("train", attrs...)
