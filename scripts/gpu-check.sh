@@ -78,6 +78,21 @@ if [ -f "$lib/libtorch_cuda.so" ]; then
 elif [ "$mode" = gpu ]; then
   say "$lib has no libtorch_cuda.so: a CPU-only torch (use --rehearse)"; exit 2
 fi
+# NCCL: the shim compiles its c10d NCCL process group when the wheel ships
+# ProcessGroupNCCL.hpp and the NCCL and CUDA runtime headers are found (the
+# nvidia-* wheels torch depends on carry them); its symbols are in libtorch_cuda.
+if [ -f "$lib/libtorch_cuda.so" ] && [ -f "$inc/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp" ]; then
+  site=$(dirname "$LIBTORCH")
+  nccl_h=$(find "$site/nvidia" -name nccl.h -path '*include*' 2>/dev/null | head -1)
+  cudart_h=$(find "$site/nvidia" -name cuda_runtime_api.h -path '*include*' 2>/dev/null | head -1)
+  [ -z "$cudart_h" ] && [ -f /usr/local/cuda/include/cuda_runtime_api.h ] && cudart_h=/usr/local/cuda/include/cuda_runtime_api.h
+  if [ -n "$nccl_h" ] && [ -n "$cudart_h" ]; then
+    CGO_CXXFLAGS+=" -DUSE_C10D_NCCL -I$(dirname "$nccl_h") -I$(dirname "$cudart_h")"
+    say "NCCL: compiling the c10d NCCL binding (nccl.h in $(dirname "$nccl_h"))"
+  else
+    say "NCCL: headers not found (nccl.h: ${nccl_h:-none}, cuda_runtime_api.h: ${cudart_h:-none}); Gloo only"
+  fi
+fi
 
 # 3. Build: the test binaries of the packages with CUDA tests, the examples
 # and the benchmark binary, all at once (the shim is compiled once).
@@ -130,6 +145,18 @@ else
     --sizes 64 --rounds 1 --iters 1 --go-test-bin "$work/gobin"
 fi
 sed -n '/^paper configurations/,$p' "$out/bench.txt" | grep -v '^#' | sed 's/^/  /' | tee -a "$summary" >&2 || true
+
+# 5b. Data parallelism on one rank: the c10d group test (NCCL on CUDA where
+# compiled in, Gloo always) and a few steps of examples/train as rank 0 of 1
+# (NCCL for CUDA tensors; the rehearsal: Gloo).
+step dist 90 go test -count=1 -v -run 'TestGroupOneRank' ./nets/torch
+if [ "$mode" = gpu ]; then ddev=cuda; else ddev=cpu; fi
+mkdir -p "$work/dist-data"
+cp mioir/pretrained/sample/clean.png "$work/dist-data/a.png"
+step dist-train 90 env WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=29533 go run ./examples/train \
+  -data "$work/dist-data" -out "$work/dist-out" -backbone srresnet -prompt ep -schedule mixed -tasks n -stage-iters 3 \
+  -final-cycles 0 -batch 2 -patch 64 -device "$ddev" -log-every 1 -seed 1
+grep -h 'backend=' "$out/dist-train.txt" | head -1 | sed 's/^/  /' | tee -a "$summary" >&2 || true
 
 # 6. A 200-step SRResNet-EP training run over the seven tasks, mixed (8
 # cosine cycles of 25 steps; the rehearsal: 8 of 3 steps at 64x64).

@@ -229,13 +229,23 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	} else {
 		logger = slog.New(slog.NewTextHandler(stderr, nil)) // rank 0 alone writes files
 	}
+	dev, err := torch.ParseDevice(f.device)
+	if err != nil {
+		return err
+	}
 	var group *torch.Group
-	if parallel && launch.World > 1 {
+	if parallel {
+		// Gloo for CPU tensors, NCCL for CUDA ones (torch.distributed's choice).
+		backend := torch.Gloo
+		if dev.Type() == torch.DeviceCUDA {
+			backend = torch.NCCL
+		}
 		if os.Getenv(torch.NumThreadsEnv) == "" {
 			torch.SetNumThreads(launch.Threads(runtime.NumCPU()))
 		}
-		logger.Info("joining", "rank", launch.Rank, "world", launch.World, "master", launch.Master(), "threads", torch.NumThreads())
-		if group, err = launch.Join(ctx, &torch.GroupOptions{Timeout: f.distTimeout}); err != nil {
+		logger.Info("joining", "rank", launch.Rank, "world", launch.World, "master", launch.Master(),
+			"backend", backend.String(), "threads", torch.NumThreads())
+		if group, err = launch.Join(ctx, &torch.GroupOptions{Backend: backend, Timeout: f.distTimeout}); err != nil {
 			return err
 		}
 		defer group.Close()
@@ -251,10 +261,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		recipe.EtaMin = curriculum.ReferenceEtaMin
 	}
 	plan, err := makePlan(f, recipe)
-	if err != nil {
-		return err
-	}
-	dev, err := torch.ParseDevice(f.device)
 	if err != nil {
 		return err
 	}

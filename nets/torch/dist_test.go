@@ -236,3 +236,46 @@ func TestGroupBadArguments(t *testing.T) {
 		require.ErrorContains(t, err, "not compiled")
 	}
 }
+
+// TestGroupOneRank: a group of one (Gloo on the CPU; NCCL on a GPU where the
+// binding has it, which scripts/gpu-check.sh runs) reduces to itself:
+// all-reduce sum and mean return the input, broadcast and barrier return.
+func TestGroupOneRank(t *testing.T) {
+	backends := []torch.Backend{torch.Gloo}
+	if torch.BackendAvailable(torch.NCCL) && torch.CUDAAvailable() {
+		backends = append(backends, torch.NCCL)
+	} else {
+		t.Log("NCCL: not compiled in or no GPU; Gloo only")
+	}
+	for _, b := range backends {
+		t.Run(b.String(), func(t *testing.T) {
+			dev := torch.CPU
+			if b == torch.NCCL {
+				dev = torch.CUDA(0)
+			}
+			g, err := torch.NewGroup(context.Background(), fmt.Sprintf("127.0.0.1:%d", freePort(t)), 0, 1,
+				&torch.GroupOptions{Backend: b, Timeout: time.Minute})
+			require.NoError(t, err)
+			defer g.Close()
+			s := torch.NewScope(torch.NoGrad)
+			defer s.Close()
+			x, err := torch.FromSlice(s, []float32{1, 2, 3}, 3)
+			require.NoError(t, err)
+			x = x.ToDevice(dev)
+			y, err := torch.FromSlice(s, []float32{4, 5}, 2)
+			require.NoError(t, err)
+			y = y.ToDevice(dev)
+			require.NoError(t, g.AllReduce([]*torch.Tensor{x, y}, torch.Sum))
+			require.NoError(t, g.AllReduce([]*torch.Tensor{x, y}, torch.Mean))
+			require.NoError(t, g.Broadcast([]*torch.Tensor{x}, 0))
+			require.NoError(t, g.Barrier())
+			xv, err := torch.ToSlice[float32](x.ToDevice(torch.CPU))
+			require.NoError(t, err)
+			yv, err := torch.ToSlice[float32](y.ToDevice(torch.CPU))
+			require.NoError(t, err)
+			require.Equal(t, []float32{1, 2, 3}, xv)
+			require.Equal(t, []float32{4, 5}, yv)
+			t.Logf("%v on %v: one-rank all-reduce, broadcast and barrier", b, dev)
+		})
+	}
+}
