@@ -8,6 +8,9 @@
 # seconds per sample, and rank 0's share of time in collectives.
 #
 #   bash scripts/bench_dataparallel.sh [ITERS [ROUNDS [B]]]
+#
+# BACKBONE and PROMPT (default srresnet, ep) choose the model; ONLY=many runs
+# the data-parallel side alone (for its share of time in collectives).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -33,7 +36,7 @@ for i in range(8):
             px += [(x + 20*i + r.randrange(16)) % 256, (y + r.randrange(16)) % 256, ((x ^ y) + r.randrange(16)) % 256]
     png(os.path.join(d, '%d.png' % i), 256, 256, px)
 EOF
-common=(-data "$tmp/imgs" -backbone srresnet -prompt ep -schedule mixed -tasks n -stage-iters "$iters" -final-cycles 0
+common=(-data "$tmp/imgs" -backbone "${BACKBONE:-srresnet}" -prompt "${PROMPT:-ep}" -schedule mixed -tasks n -stage-iters "$iters" -final-cycles 0
   -patch 128 -log-every 1 -ckpt-every 100000 -seed 1 -workers 1)
 report() { # $1 label, $2 out dir, $3 global batch
   python3 - "$1" "$2/train.log" "$3" <<'EOF'
@@ -49,8 +52,10 @@ EOF
 }
 for r in $(seq "$rounds"); do
   rm -rf "$tmp/one" "$tmp/many"
-  MIOIR_NUM_THREADS=$n "$tmp/train" "${common[@]}" -batch $((batch * n)) -out "$tmp/one" 2>/dev/null
-  report "round $r, 1 process x $n threads" "$tmp/one" $((batch * n))
+  if [ "${ONLY:-}" != many ]; then
+    MIOIR_NUM_THREADS=$n "$tmp/train" "${common[@]}" -batch $((batch * n)) -out "$tmp/one" 2>/dev/null
+    report "round $r, 1 process x $n threads" "$tmp/one" $((batch * n))
+  fi
   "$tmp/train" "${common[@]}" -batch "$batch" -nproc "$n" -out "$tmp/many" 2>/dev/null
   report "round $r, $n processes x 1 thread" "$tmp/many" $((batch * n))
 done

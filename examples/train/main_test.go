@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,7 +129,7 @@ func TestSmoke(t *testing.T) {
 		a := append([]string{"-data", imgs, "-out", dir, "-schedule", "mixed", "-tasks", "n", "-lr", "2e-7",
 			"-stage-iters", "3", "-final-cycles", "0", "-batch", "2", "-patch", "48", "-seed", "4"}, extra...)
 		require.NoError(t, run(context.Background(), a, io.Discard))
-		return weights(t, filepath.Join(dir, train.LatestModel))
+		return testutil.FileTensors(t, filepath.Join(dir, train.LatestModel))
 	}
 	var cfg string
 	for i, a := range smokeArgs(t, imgs, out) {
@@ -138,7 +137,7 @@ func TestSmoke(t *testing.T) {
 			cfg = smokeArgs(t, imgs, out)[i+1]
 		}
 	}
-	initial := weights(t, filepath.Join(out, train.LatestEMAModel))
+	initial := testutil.FileTensors(t, filepath.Join(out, train.LatestEMAModel))
 	maxDiff := func(w map[string][]float32) float64 {
 		d := 0.0
 		for k, v := range initial {
@@ -155,22 +154,6 @@ func TestSmoke(t *testing.T) {
 	require.Less(t, maxDiff(tune("-init-match", filepath.Join(out, train.LatestEMAModel), "-config", cfg,
 		"-tasks", "nb", "-task-weights", "b=2", "-exposure", "0.5:2:n")), 1e-4)
 	require.Greater(t, maxDiff(tune("-config", cfg)), 1e-2)
-}
-
-// weights reads a model file's float32 tensors.
-func weights(t *testing.T, path string) map[string][]float32 {
-	f, err := safetensors.ReadFile(path)
-	require.NoError(t, err)
-	out := map[string][]float32{}
-	for _, k := range f.Tensors.Keys() {
-		r, _ := f.Tensors.Get(k)
-		v := make([]float32, len(r.Data)/4)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(r.Data[4*i:]))
-		}
-		out[k] = v
-	}
-	return out
 }
 
 func stateIter(t *testing.T, path string) int {
@@ -333,20 +316,10 @@ func TestDataParallel(t *testing.T) {
 	whole.Env = append(whole.Env, "MIOIR_NUM_THREADS=1")
 	require.NoError(t, whole.Run())
 	for _, name := range []string{train.LatestModel, train.LatestEMAModel} {
-		a, b := weights(t, filepath.Join(full, name)), weights(t, filepath.Join(out, name))
+		a, b := testutil.FileTensors(t, filepath.Join(full, name)), testutil.FileTensors(t, filepath.Join(out, name))
 		require.Equal(t, len(a), len(b))
 		for k, x := range a {
-			requireBits(t, x, b[k], name+" "+k)
-		}
-	}
-}
-
-func requireBits(t *testing.T, a, b []float32, what string) {
-	t.Helper()
-	require.Len(t, b, len(a), what)
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			t.Fatalf("%s[%d]: %v uninterrupted, %v interrupted and resumed", what, i, a[i], b[i])
+			testutil.RequireSameBits(t, x, b[k], name+" "+k+", uninterrupted and resumed")
 		}
 	}
 }

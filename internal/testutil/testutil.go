@@ -20,6 +20,7 @@ import (
 
 	"github.com/gomioir/gomioir/internal/fixtures"
 	"github.com/gomioir/gomioir/internal/npy"
+	"github.com/gomioir/gomioir/internal/safetensors"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -172,4 +173,32 @@ func NoisyImages(tb testing.TB, n, w, h int, seed uint64) string {
 		WritePNG(tb, filepath.Join(dir, fmt.Sprintf("%02d.png", i)), m)
 	}
 	return dir
+}
+
+// FileTensors reads every tensor of a safetensors file (a model file, a
+// training state) as float32 values, by name.
+func FileTensors(tb testing.TB, path string) map[string][]float32 {
+	tb.Helper()
+	f, err := safetensors.ReadFile(path)
+	require.NoError(tb, err)
+	out := map[string][]float32{}
+	for _, k := range f.Tensors.Keys() {
+		r, _ := f.Tensors.Get(k)
+		v, err := r.Float32s()
+		require.NoError(tb, err, k)
+		out[k] = v
+	}
+	return out
+}
+
+// RequireSameBits fails unless a and b hold the same float32 bit patterns
+// (exactness, where equality of values would let -0 pass for +0).
+func RequireSameBits(tb testing.TB, a, b []float32, what string) {
+	tb.Helper()
+	require.Len(tb, b, len(a), what)
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			require.Failf(tb, "not bit-identical", "%s[%d]: %v and %v", what, i, a[i], b[i])
+		}
+	}
 }

@@ -10,8 +10,11 @@ package capi
 // TORCH_VERSION_MAJOR / MINOR, never into Go. -fopenmp matters only to ProbeThreads, whose
 // parallel loop is an ATen template compiled here.
 //
-// The shim is two translation units (shim_core.cpp, shim_ops.cpp): each file
-// that includes the torch headers costs tens of seconds to compile cold.
+// The shim is three translation units (shim_core.cpp, shim_ops.cpp,
+// shim_dist.cpp for c10d): each file that includes the torch headers costs
+// tens of seconds to compile cold, and separate files compile in parallel.
+// shim_dist.cpp needs gloo's headers (Debian's libgloo-dev); the gloo code
+// itself is inside libtorch, so nothing more is linked.
 
 /*
 #cgo CXXFLAGS: -std=c++17 -O2 -fopenmp -I/usr/include/torch/csrc/api/include -Wno-deprecated-declarations

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -247,19 +246,6 @@ func jobsFor(t *testing.T, world, batch int, dir, out string) []distJob {
 	return jobs
 }
 
-func tensorsOf(t *testing.T, path string) map[string][]float32 {
-	f, err := safetensors.ReadFile(path)
-	require.NoError(t, err)
-	out := map[string][]float32{}
-	for _, k := range f.Tensors.Keys() {
-		r, _ := f.Tensors.Get(k)
-		v, err := r.Float32s()
-		require.NoError(t, err)
-		out[k] = v
-	}
-	return out
-}
-
 // TestDataParallelMatchesOneProcess: two ranks with batch 2 end with the
 // weights one process with batch 4 reaches (same samples, averaged
 // gradients), within 1e-5 relative, and with bit-identical weights on both
@@ -286,19 +272,13 @@ func TestDataParallelMatchesOneProcess(t *testing.T) {
 	for r, s := range wait(t, ps, 5*time.Minute) {
 		require.Equal(t, "DONE", s, "rank %d", r)
 	}
-	r0, r1, one := tensorsOf(t, filepath.Join(out, "rank0.safetensors")), tensorsOf(t, filepath.Join(out, "rank1.safetensors")), tensorsOf(t, ref)
+	r0, r1, one := testutil.FileTensors(t, filepath.Join(out, "rank0.safetensors")), testutil.FileTensors(t, filepath.Join(out, "rank1.safetensors")), testutil.FileTensors(t, ref)
 	require.Equal(t, len(one), len(r0))
 	worst, worstName := 0.0, ""
 	for k, v := range r0 {
-		requireSameBits(t, v, r1[k], "rank 1's "+k)
-		var d, n float64
-		for i := range v {
-			e := float64(v[i]) - float64(one[k][i])
-			d += e * e
-			n += float64(one[k][i]) * float64(one[k][i])
-		}
-		if n > 0 && math.Sqrt(d/n) > worst {
-			worst, worstName = math.Sqrt(d/n), k
+		testutil.RequireSameBits(t, v, r1[k], "rank 0's and rank 1's "+k)
+		if rel, _ := testutil.RelL2(v, one[k]); rel > worst {
+			worst, worstName = rel, k
 		}
 	}
 	t.Logf("2 ranks x batch 2 vs 1 process x batch 4 after %d iterations: worst relative L2 %.2e (%s)", distPlan(t).TotalIters(), worst, worstName)

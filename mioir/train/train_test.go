@@ -8,7 +8,6 @@ import (
 	"image"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -139,16 +138,6 @@ func weightsOf(t *testing.T, path string) map[string][]byte {
 	return out
 }
 
-// requireSameBits fails unless a and b hold the same float32 bit patterns.
-func requireSameBits(t *testing.T, a, b []float32, what string) {
-	require.Len(t, b, len(a), what)
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			require.Failf(t, "not bit-identical", "%s[%d]: %v, resumed %v", what, i, a[i], b[i])
-		}
-	}
-}
-
 // finalState is what an exact resume must reproduce.
 type finalState struct {
 	raw, ema map[string][]byte // LatestModel and LatestEMAModel tensors
@@ -257,8 +246,8 @@ func TestTrainerResumeExact(t *testing.T) {
 			require.Equal(t, a.opt.Steps, b.opt.Steps, "optimiser step counts")
 			require.Equal(t, int64(3), a.opt.Steps[0], "stage 2's optimiser made 3 steps")
 			for i := range a.opt.ExpAvg {
-				requireSameBits(t, a.opt.ExpAvg[i], b.opt.ExpAvg[i], "exp_avg")
-				requireSameBits(t, a.opt.ExpAvgSq[i], b.opt.ExpAvgSq[i], "exp_avg_sq")
+				testutil.RequireSameBits(t, a.opt.ExpAvg[i], b.opt.ExpAvg[i], "exp_avg")
+				testutil.RequireSameBits(t, a.opt.ExpAvgSq[i], b.opt.ExpAvgSq[i], "exp_avg_sq")
 			}
 			require.Equal(t, c.stochastic, a.gen != nil, "stochastic depth")
 			require.Equal(t, a.gen, b.gen, "stochastic-depth generator state")

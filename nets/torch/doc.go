@@ -113,6 +113,26 @@
 // (or MIOIR_MALLOC_KEEP=1) trades peak memory for fewer page faults in
 // attention backbones.
 //
+// # Several processes
+//
+// Group binds c10d, PyTorch's distributed engine: a TCPStore served by rank
+// 0 for the rendezvous and a process group over Gloo (CPU tensors, TCP) or
+// NCCL (CUDA tensors, in CUDA builds compiled with USE_C10D_NCCL) for
+// AllReduce (bucketed, sum or mean), Broadcast and Barrier, on libtorch 1.13
+// and 2.x alike. Every call has the group's timeout, and a peer that dies
+// fails the others' next collective at once. Launch is torchrun's "env://"
+// convention (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT):
+//
+//	l, ok, err := torch.LaunchFromEnv()
+//	g, err := l.Join(ctx, nil) // every rank; rank 0 serves the rendezvous
+//	defer g.Close()
+//	err = g.AllReduce(grads, torch.Mean)
+//
+// Gloo binds to GroupOptions.Interface or GLOO_SOCKET_IFNAME; when both are
+// unset, to the interface that routes to the master, not to whatever the
+// hostname resolves to (often a loopback address). mioir/train builds
+// data-parallel training on it.
+//
 // # Writing a module
 //
 // A module is a Go value that owns its parameters and has a forward method
