@@ -65,6 +65,26 @@ func Byte(x float32) uint8 {
 // computes it. NaN gives 0.
 func Quantize(x float32) float32 { return floatOf[Byte(x)] }
 
+// FromWord returns v/65535 in float32: a 16-bit sample as a float, the
+// counterpart of FromByte for 16-bit files.
+func FromWord(v uint16) float32 { return float32(v) / 65535 }
+
+// Word is Byte at 16 bits: clamp to [0,1], x*65535 in float32, rounded half
+// to even; NaN gives 0. Word(FromWord(v)) == v for every v: the float32
+// product is within 0.01 of v, far from a rounding boundary.
+func Word(x float32) uint16 {
+	v := x * 65535
+	if !(v > 0) { // also NaN
+		return 0
+	}
+	if v >= 65535 {
+		return 65535
+	}
+	// As in Byte: 0 < v < 2^16 < 2^23, so after adding 2^23 the low
+	// mantissa bits hold v rounded half to even.
+	return uint16(math.Float32bits(v + 0x1p23))
+}
+
 // CHW converts img to float32 RGB in CHW layout (R plane, G plane, B plane,
 // each h rows of w values) with values v/255, v the 8-bit non-premultiplied
 // R, G, B samples (alpha dropped, as cv2.imread does for a 3-channel read).

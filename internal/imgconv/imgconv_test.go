@@ -52,6 +52,21 @@ func TestByteTies(t *testing.T) {
 // TestByteSweep compares Byte and Quantize with the reference rounding on a
 // dense sweep of [0,1) and on a strided walk over the float32 bit patterns
 // from 0 to past 1 (both signs).
+// TestWord: Word inverts FromWord for every 16-bit value, clamps, and
+// rounds ties to even as Byte does.
+func TestWord(t *testing.T) {
+	for v := range 1 << 16 {
+		if got := Word(FromWord(uint16(v))); got != uint16(v) {
+			t.Fatalf("Word(FromWord(%d)) = %d", v, got)
+		}
+	}
+	require.Equal(t, uint16(0), Word(float32(math.NaN())))
+	require.Equal(t, uint16(0), Word(-1))
+	require.Equal(t, uint16(65535), Word(2))
+	require.Equal(t, uint16(2), Word(float32(2.5)/65535))
+	require.Equal(t, uint16(4), Word(float32(3.5)/65535))
+}
+
 func TestByteSweep(t *testing.T) {
 	check := func(x float32) {
 		want := refByte(x)
