@@ -37,7 +37,7 @@ for i in range(8):
     png(os.path.join(d, '%d.png' % i), 256, 256, px)
 EOF
 common=(-data "$tmp/imgs" -backbone "${BACKBONE:-srresnet}" -prompt "${PROMPT:-ep}" -schedule mixed -tasks n -stage-iters "$iters" -final-cycles 0
-  -patch 128 -log-every 1 -ckpt-every 100000 -seed 1 -workers 1)
+  -patch "${PATCH:-128}" -log-every 1 -ckpt-every 100000 -seed 1 -workers 1)
 report() { # $1 label, $2 out dir, $3 global batch
   python3 - "$1" "$2/train.log" "$3" <<'EOF'
 import json, sys, statistics, datetime
@@ -56,6 +56,6 @@ for r in $(seq "$rounds"); do
     MIOIR_NUM_THREADS=$n "$tmp/train" "${common[@]}" -batch $((batch * n)) -out "$tmp/one" 2>/dev/null
     report "round $r, 1 process x $n threads" "$tmp/one" $((batch * n))
   fi
-  "$tmp/train" "${common[@]}" -batch "$batch" -nproc "$n" -out "$tmp/many" 2>/dev/null
+  "$tmp/train" "${common[@]}" -batch "$batch" -nproc "$n" -out "$tmp/many" 2>"$tmp/many.err" || { tail -5 "$tmp/many.err" >&2; exit 1; }
   report "round $r, $n processes x 1 thread" "$tmp/many" $((batch * n))
 done
