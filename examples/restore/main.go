@@ -29,10 +29,16 @@
 //
 // -in may be a file or a folder (PNG, JPEG, GIF, BMP, TIFF, WebP); for a
 // folder, -out is a folder and every output is <stem>.png; for a file, -out
-// is a file (.png or .jpg) or an existing folder. Inputs that cannot be
-// read are reported and skipped. Outputs are written atomically. Progress
-// is one line per image, or a single updating line when stderr is a
-// terminal (-q: none).
+// is a file (.png, .jpg or .tif; another extension keeps the input's
+// format) or an existing folder. Files are read and written with package
+// mioir/imagefile, so nothing of them is lost: a 16-bit PNG or TIFF is
+// restored from its 16-bit values and written 16-bit, the alpha channel
+// passes through unchanged, a gray image stays gray, EXIF and the ICC
+// profile are copied (to PNG and JPEG outputs), and a JPEG's EXIF
+// orientation is applied. Files whose header declares more than 100
+// megapixels are refused before decoding. Inputs that cannot be read are
+// reported and skipped. Outputs are written atomically. Progress is one line
+// per image, or a single updating line when stderr is a terminal (-q: none).
 //
 // -tile N restores in N-pixel tiles overlapping by -overlap pixels (memory
 // stays bounded on large images); without it the whole image is restored at
@@ -47,10 +53,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	_ "image/gif"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"os"
 	"os/signal"
@@ -62,16 +64,13 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/examples/internal/cli"
-	"github.com/gomioir/gomioir/internal/atomicfile"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/imagefile"
 	"github.com/gomioir/gomioir/mioir/pretrained"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 )
 
 func main() {
@@ -224,7 +223,7 @@ func restoreSample(ctx context.Context, m *mioir.Model, out string, o *mioir.Opt
 	if err != nil {
 		return err
 	}
-	if err := writeImage(out, res); err != nil {
+	if err := imagefile.Write(out, imagefile.FromImage(res), nil); err != nil {
 		return err
 	}
 	gt8, err := metrics.ToRGB8(gt)
@@ -318,29 +317,18 @@ func stem(p string) string {
 	return strings.TrimSuffix(b, filepath.Ext(b))
 }
 
-// restoreFile decodes, restores and writes one image atomically.
+// restoreFile reads, restores and writes one image atomically, keeping its
+// depth, alpha, grayscale and metadata.
 func restoreFile(ctx context.Context, m *mioir.Model, in, out string, o *mioir.Options) (*mioir.Info, error) {
-	img, err := cli.DecodeImage(in)
+	im, err := imagefile.Read(in, nil)
 	if err != nil {
 		return nil, err
 	}
-	res, info, err := m.Restore(ctx, img, o)
+	res, info, err := m.RestoreImageFile(ctx, im, o)
 	if err != nil {
 		return nil, err
 	}
-	return info, writeImage(out, res)
-}
-
-// writeImage writes img atomically as JPEG (.jpg, .jpeg) or PNG.
-func writeImage(out string, img image.Image) error {
-	return atomicfile.WriteFile(out, func(w io.Writer) error {
-		switch strings.ToLower(filepath.Ext(out)) {
-		case ".jpg", ".jpeg":
-			return jpeg.Encode(w, img, &jpeg.Options{Quality: 95})
-		default:
-			return png.Encode(w, img)
-		}
-	})
+	return info, imagefile.Write(out, res, nil)
 }
 
 func probsString(p []float32) string {

@@ -19,6 +19,7 @@ import (
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/imagefile"
 	"github.com/gomioir/gomioir/mioir/pretrained"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/prompt"
@@ -160,7 +161,7 @@ func TestUsageErrors(t *testing.T) {
 	m.Close()
 	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", filepath.Join(dir, "o.png")}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "no image could be restored")
-	require.Contains(t, stderr.String(), "decode:")
+	require.Contains(t, stderr.String(), "bad.png: not an image in a known format")
 	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", dir, "-ema"}, &stdout, &stderr, false)
 	require.ErrorContains(t, err, "apply to .pth checkpoints")
 	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", dir, "-task", "q"}, &stdout, &stderr, false)
@@ -240,4 +241,69 @@ func TestTileProgressAndInterrupt(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorContains(t, err, "interrupted at "+filepath.Join(in, "a.png")+" (0 of 2 images restored)")
 	require.NotContains(t, stderr.String(), "skipped")
+}
+
+// TestKeepsTheFile: -in x.png -out y.png keeps 16 bits, alpha, EXIF and ICC;
+// a gray PNG stays gray; a JPEG stored sideways (EXIF orientation 6) comes
+// out upright with orientation 1 and its ICC profile.
+func TestKeepsTheFile(t *testing.T) {
+	m, model, _, _, _ := apFolder(t)
+	dir := t.TempDir()
+	run1 := func(in, out string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		require.NoError(t, run(context.Background(), []string{"-model", model, "-in", in, "-out", out, "-q"}, &stdout, &stderr, false))
+		require.Contains(t, stdout.String(), "restored 1 of 1 images")
+	}
+	// EXIF with only an orientation tag, big-endian.
+	exif := func(o byte) []byte {
+		return []byte("MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00" + string(rune(o)) + "\x00\x00\x00\x00\x00\x00")
+	}
+	icc := []byte("an ICC profile, kept byte for byte")
+
+	src := image.NewNRGBA64(image.Rect(0, 0, 24, 18))
+	for y := range 18 {
+		for x := range 24 {
+			src.SetNRGBA64(x, y, color.NRGBA64{uint16(x * 2731), uint16(y * 3607), uint16(x*y*97 + 5), uint16(x*y*1013 + 1)})
+		}
+	}
+	im := imagefile.FromImage(src)
+	im.EXIF, im.ICC = exif(1), icc
+	in, out := filepath.Join(dir, "x.png"), filepath.Join(dir, "y.png")
+	require.NoError(t, imagefile.Write(in, im, nil))
+	run1(in, out)
+	got, err := imagefile.Read(out, nil)
+	require.NoError(t, err)
+	require.Equal(t, 16, got.Depth)
+	require.Equal(t, im.Alpha, got.Alpha, "alpha unchanged")
+	require.Equal(t, exif(1), got.EXIF)
+	require.Equal(t, icc, got.ICC)
+	want, _, err := m.RestoreImageFile(context.Background(), im, nil)
+	require.NoError(t, err)
+	for i, v := range want.Pix {
+		require.InDelta(t, v, got.Pix[i], 0.5/65535+1e-7, "sample %d: written at 16 bits", i)
+	}
+
+	g := image.NewGray(image.Rect(0, 0, 20, 12))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 3)
+	}
+	in, out = filepath.Join(dir, "g.png"), filepath.Join(dir, "g-out.png")
+	require.NoError(t, imagefile.Write(in, imagefile.FromImage(g), nil))
+	run1(in, out)
+	got, err = imagefile.Read(out, nil)
+	require.NoError(t, err)
+	require.True(t, got.Gray)
+	require.IsType(t, &image.Gray{}, testutil.ReadPNG(t, out))
+
+	side := imagefile.FromImage(writeTestImage(t, filepath.Join(dir, "side.png"), 32, 16))
+	side.EXIF, side.ICC = exif(6), icc
+	in, out = filepath.Join(dir, "side.jpg"), filepath.Join(dir, "upright.png")
+	require.NoError(t, imagefile.Write(in, side, nil))
+	run1(in, out)
+	got, err = imagefile.Read(out, nil)
+	require.NoError(t, err)
+	require.Equal(t, [2]int{16, 32}, [2]int{got.Width, got.Height}, "turned upright")
+	require.Equal(t, exif(1), got.EXIF)
+	require.Equal(t, icc, got.ICC)
 }
