@@ -29,7 +29,9 @@
 //     upright, and the EXIF kept says orientation 1.
 //   - Metadata: EXIF (JPEG APP1, PNG eXIf) and the ICC profile (JPEG APP2,
 //     possibly in several parts; PNG iCCP, compressed) are copied byte for
-//     byte into JPEG and PNG outputs, in either direction.
+//     byte into JPEG and PNG outputs, in either direction; a profile for
+//     another colour space than the pixels written (a CMYK JPEG's) is left
+//     out, as readers would reject it.
 //
 // Untrusted files: the size declared in the header is checked against
 // Options.MaxPixels before anything is decoded, so a small file that claims

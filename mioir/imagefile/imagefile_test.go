@@ -350,6 +350,43 @@ func TestMetadataKept(t *testing.T) {
 	}
 }
 
+// TestICCColourSpace: a profile is written only where its header's colour
+// space is the pixels': RGB on RGB, gray on gray, never CMYK.
+func TestICCColourSpace(t *testing.T) {
+	profile := func(cs string) []byte {
+		p := make([]byte, 128)
+		copy(p[16:], cs)
+		return p
+	}
+	rgb := FromImage(upright(1))
+	gray := FromImage(image.NewGray(image.Rect(0, 0, 4, 4)))
+	grayAlpha := *gray
+	grayAlpha.Alpha = make([]uint16, 16)
+	for _, c := range []struct {
+		name   string
+		im     *Image
+		cs     string
+		format string
+		kept   bool
+	}{
+		{"RGB on RGB", rgb, "RGB ", "png", true},
+		{"gray on RGB", rgb, "GRAY", "png", false},
+		{"CMYK on RGB", rgb, "CMYK", "jpeg", false},
+		{"gray on gray", gray, "GRAY", "png", true},
+		{"RGB on gray", gray, "RGB ", "jpeg", false},
+		{"gray on gray+alpha PNG (RGBA)", &grayAlpha, "GRAY", "png", false},
+		{"gray on gray+alpha JPEG (gray)", &grayAlpha, "GRAY", "jpeg", true},
+	} {
+		im := *c.im
+		im.ICC = profile(c.cs)
+		var b bytes.Buffer
+		require.NoError(t, Encode(&b, &im, &Options{Format: c.format}), c.name)
+		back, err := Decode(&b, nil)
+		require.NoError(t, err, c.name)
+		require.Equal(t, c.kept, back.ICC != nil, c.name)
+	}
+}
+
 // TestBombRefused: a 0.9 MB PNG whose header declares 30000x30000 pixels
 // (3.6 GB decoded) is refused from its header, within milliseconds and
 // without allocating more than the file; so is a JPEG declaring 60000x60000,

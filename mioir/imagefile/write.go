@@ -58,6 +58,10 @@ func Write(path string, im *Image, o *Options) error {
 //     and ICC profile (APP2); no alpha, which JPEG cannot hold;
 //   - TIFF: 8 or 16 bits, grayscale, alpha, deflate-compressed; no
 //     metadata (Go's TIFF encoder writes no extra tags).
+//
+// An ICC profile whose header names a colour space other than the pixels'
+// (RGB, or gray) is left out, since readers reject it: a CMYK JPEG's profile,
+// or a gray profile on a gray+alpha image, which is written as RGBA.
 func Encode(w io.Writer, im *Image, o *Options) error {
 	format := ""
 	if o != nil {
@@ -95,9 +99,12 @@ func encode(w io.Writer, im *Image, format string, o *Options) error {
 	if err := im.check(); err != nil {
 		return err
 	}
+	// JPEG drops the alpha channel, so a gray image is written gray; PNG
+	// and TIFF write gray+alpha as RGBA.
+	icc := iccFor(im.ICC, im.Gray && (format == "jpeg" || im.Alpha == nil))
 	switch format {
 	case "png":
-		extra, err := pngChunks(im.EXIF, im.ICC)
+		extra, err := pngChunks(im.EXIF, icc)
 		if err != nil {
 			return err
 		}
@@ -112,7 +119,7 @@ func encode(w io.Writer, im *Image, format string, o *Options) error {
 		}
 		return s.close()
 	case "jpeg":
-		extra, err := jpegSegments(im.EXIF, im.ICC)
+		extra, err := jpegSegments(im.EXIF, icc)
 		if err != nil {
 			return err
 		}
@@ -140,4 +147,29 @@ func encode(w io.Writer, im *Image, format string, o *Options) error {
 		return tiff.Encode(w, im.image(im.Depth, true), &tiff.Options{Compression: tiff.Deflate})
 	}
 	return fmt.Errorf("cannot write %s images", format)
+}
+
+// iccColourSpaces are the data colour spaces an ICC profile's header names
+// (bytes 16 to 19).
+var iccColourSpaces = map[string]bool{
+	"XYZ ": true, "Lab ": true, "Luv ": true, "YCbr": true, "Yxy ": true, "RGB ": true, "GRAY": true,
+	"HSV ": true, "HLS ": true, "CMYK": true, "CMY ": true,
+}
+
+// iccFor returns icc for pixels written gray or RGB, or nil when its header
+// names another colour space: the CMYK profile of a CMYK JPEG, whose pixels
+// were converted to RGB, or the gray profile of a gray+alpha image written as
+// RGBA. Readers reject a profile that does not describe the pixels.
+func iccFor(icc []byte, gray bool) []byte {
+	if len(icc) < 20 || !iccColourSpaces[string(icc[16:20])] {
+		return icc // no header to judge by: kept as it was
+	}
+	want := "RGB "
+	if gray {
+		want = "GRAY"
+	}
+	if string(icc[16:20]) != want {
+		return nil
+	}
+	return icc
 }
