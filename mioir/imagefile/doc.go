@@ -35,10 +35,10 @@
 //
 // Untrusted files: the size declared in the header is checked against
 // Options.MaxPixels before anything is decoded, so a small file that claims
-// 30000x30000 pixels is refused with a *TooLargeError in microseconds
-// instead of allocating gigabytes. Truncated or corrupt files give a
-// *CorruptError, data of no known format ErrUnknownFormat; no input makes
-// Read panic.
+// 30000x30000 pixels is refused with a *TooLargeError in well under a
+// millisecond instead of allocating gigabytes. Truncated or corrupt files
+// give a *CorruptError, data of no known format ErrUnknownFormat; no input
+// makes Read panic.
 //
 // Not kept: XMP and other metadata segments, PNG text and colour chunks
 // other than iCCP (gAMA, cHRM, sRGB), metadata of TIFF files, 12-bit JPEG,
