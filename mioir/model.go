@@ -31,6 +31,15 @@ type Model struct {
 	// failTile, when set (tests), is called before each tile's forward pass
 	// and may return an error (e.g. an injected torch.ErrOutOfMemory).
 	failTile func(h, w int64) error
+
+	// need is the network's measured memory per input pixel (memory.go).
+	need struct {
+		once    sync.Once
+		perPix  float64 // peak CPU tensor bytes per input pixel of a forward pass
+		largest float64 // the largest tensor block per input pixel
+		scale   int64   // output side / input side
+		err     error
+	}
 }
 
 // New builds a model from cfg with weights initialised from seed (the

@@ -34,7 +34,8 @@ type Options struct {
 	// EP models. Info reports the probabilities.
 	Auto bool
 	// Tile is the tile side in input pixels (rounded down to the backbone's
-	// padding multiple). 0 restores the whole image at once.
+	// padding multiple). 0 lets MemoryBudget choose (on a GPU: the whole
+	// image at once).
 	Tile int
 	// Overlap is the overlap between neighbouring tiles in input pixels
 	// (0: DefaultOverlap; negative: none). Overlapping outputs are blended
@@ -45,6 +46,13 @@ type Options struct {
 	MinTile int
 	// MaxPixels refuses larger inputs (0: DefaultMaxPixels).
 	MaxPixels int
+	// MemoryBudget bounds, in bytes, the CPU memory of a restoration on the
+	// CPU when Tile is 0: Restore picks the largest tile whose need fits,
+	// from the network's measured peak memory per pixel, or the whole image
+	// when it fits (0: DefaultMemoryBudget(); negative: no bound, the whole
+	// image in one pass). GPU restorations are not budgeted; the
+	// out-of-memory backoff bounds them.
+	MemoryBudget int64
 	// Progress, if set, is called on the goroutine that called Restore:
 	// with (0, total) before the first tile of a pass, then with
 	// (done, total) after each tile, total being the number of tiles of the
@@ -225,6 +233,15 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 		minTile = 64
 	}
 	minTile = max(minTile, m.pad.Multiple)
+	if tile == 0 && m.dev == torch.CPU && o.MemoryBudget >= 0 {
+		budget := o.MemoryBudget
+		if budget == 0 {
+			budget = DefaultMemoryBudget()
+		}
+		if tile, err = m.budgetTile(s, xp, hook, budget, minTile); err != nil {
+			return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
+		}
+	}
 	for {
 		out, scale, tiles, err := m.runTiles(ctx, s, xp, hook, tile, overlap, o.Progress)
 		if err == nil {

@@ -71,6 +71,13 @@ func (c *Classifier) Forward(x *torch.Tensor) *torch.Tensor {
 	return c.LastOut.Forward(f).Softmax(1)
 }
 
+// Classify's strips: blockSide is the input block one CondNet output reads
+// (two stride-3 convolutions), stripPixels the input pixels of a strip.
+const (
+	blockSide   = 9
+	stripPixels = 1 << 20
+)
+
 // Prediction is the classifier's answer for one image.
 type Prediction struct {
 	// Probs are the softmax outputs, indexed by prompt index.
@@ -82,9 +89,41 @@ type Prediction struct {
 // Classify runs the classifier on x (N, 3, H, W) in inference mode (use the
 // full, unpadded image, as the reference does) and returns one Prediction per
 // image.
+//
+// A large image goes through CondNet in strips of rows: its two first
+// convolutions have stride equal to their kernel (3) and the rest are 1x1,
+// so each output value reads its own 9x9 block of input and the image is
+// exactly the union of strips whose heights are multiples of 9 (the rows
+// below the last full block are never read, as in one pass). The average
+// pooling is then the sum of the strips' sums over the count, which equals
+// one pass up to the order of the additions, with memory bounded by the
+// strip instead of the image (CondNet's first layer alone holds 57 bytes per
+// input pixel).
 func (c *Classifier) Classify(x *torch.Tensor) ([]Prediction, error) {
 	out, err := torch.Run(torch.Inference, func(s *torch.Scope) *torch.Tensor {
-		return c.Forward(s.Use(x)).ToDevice(torch.CPU)
+		x := s.Use(x)
+		if x.Err() != nil || x.Dim() != 4 {
+			return c.Forward(x).ToDevice(torch.CPU)
+		}
+		h, w := x.Size(2), x.Size(3)
+		rows := max(blockSide, stripPixels/max(w, 1)/blockSide*blockSide)
+		if h <= rows || w < blockSide {
+			return c.Forward(x).ToDevice(torch.CPU)
+		}
+		used := h / blockSide * blockSide
+		var sum *torch.Tensor
+		for y := int64(0); y < used; y += rows {
+			strip := s.Child(torch.Inference) // frees the strip's activations
+			f := strip.Keep(c.CondNet.Forward(strip.Use(x).Narrow(2, y, min(rows, used-y))).Sum(false, 2, 3))
+			strip.Close()
+			if sum == nil {
+				sum = f
+			} else {
+				sum = sum.Add(f)
+			}
+		}
+		count := float64((used / blockSide) * (w / blockSide))
+		return c.LastOut.Forward(sum.DivScalar(count)).Softmax(1).ToDevice(torch.CPU)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("prompt: classify: %w", err)

@@ -86,6 +86,7 @@ func main() {
 type flags struct {
 	model, in, out, task, arch, config, maps, classifier, device string
 	tile, overlap                                                int
+	memory                                                       int64
 	ema, quiet, sample                                           bool
 }
 
@@ -103,7 +104,8 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.maps, "typemaps", "", "explicit-prompt maps (.npy, the reference's data/type7.npy)")
 	fs.StringVar(&f.classifier, "classifier", "", "reference task classifier (Classifier.pth) for -task auto")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
-	fs.IntVar(&f.tile, "tile", 0, "tile side in pixels (0: whole image)")
+	fs.IntVar(&f.tile, "tile", 0, "tile side in pixels (0: chosen from -memory)")
+	fs.Int64Var(&f.memory, "memory", 0, "memory budget of a restoration on the CPU, in MiB (0: mioir.DefaultMemoryBudget(); -1: none, the whole image at once)")
 	fs.IntVar(&f.overlap, "overlap", mioir.DefaultOverlap, "tile overlap in pixels")
 	fs.BoolVar(&f.ema, "ema", false, "load params_ema instead of params from a .pth")
 	fs.BoolVar(&f.quiet, "q", false, "no progress output")
@@ -147,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 			return err
 		}
 	}
-	opts := &mioir.Options{Tile: f.tile, Overlap: f.overlap}
+	opts := &mioir.Options{Tile: f.tile, Overlap: f.overlap, MemoryBudget: f.memory << 20}
 	if f.overlap <= 0 {
 		opts.Overlap = -1
 	}

@@ -59,6 +59,19 @@ func ManualSeed(seed uint64) { C.tt_manual_seed(C.uint64_t(seed)) }
 // both settings.
 func MallocKeepMapped() bool { return C.tt_malloc_keep_mapped() == 1 }
 
+// CountCPUMemory installs the counting CPU allocator; false if libtorch
+// kept another one.
+func CountCPUMemory() bool { return C.tt_count_cpu_memory() == 1 }
+
+// CPUMemory returns the counted bytes of live CPU tensors, their
+// high-water mark number mark (0 or 1) and the largest block since that
+// mark's reset, which resetPeak then performs.
+func CPUMemory(mark int, resetPeak bool) (current, peak, largest int64) {
+	var c, p, l C.int64_t
+	C.tt_cpu_memory(&c, &p, &l, C.int(mark), cbool(resetPeak))
+	return int64(c), int64(p), int64(l)
+}
+
 // SetAllowTF32 sets whether cuDNN convolutions (conv) and cuBLAS matrix
 // products (matmul) may use TF32 for float32 work, process-wide.
 func SetAllowTF32(conv, matmul bool) error {

@@ -53,6 +53,14 @@ void tt_manual_seed(uint64_t seed);
 // so the large temporaries of a forward pass are reused instead of being
 // returned to the kernel and faulted in again. Process-wide. 1 on success.
 int tt_malloc_keep_mapped(void);
+// Makes libtorch's CPU tensors come from an allocator that counts their
+// bytes (process-wide, from now on). 1 on success.
+int tt_count_cpu_memory(void);
+// Bytes of live CPU tensor storage counted so far, their high-water mark
+// number mark (0 or 1, reset independently) and the largest block allocated
+// since that mark's reset; reset_peak resets the mark (to the current bytes,
+// and the largest block to 0) after reading.
+void tt_cpu_memory(int64_t *current, int64_t *peak, int64_t *largest, int mark, int reset_peak);
 // Float32 precision on CUDA: whether cuDNN convolutions and cuBLAS matrix
 // products may round their inputs to TF32 (Ampere and later GPUs).
 tt_error tt_set_allow_tf32(int conv, int matmul);

@@ -3,6 +3,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -135,6 +137,81 @@ void tt_manual_seed(uint64_t seed) {
   try {
     at::manual_seed(seed);
   } catch (...) {
+  }
+}
+
+// ---- CPU memory accounting ----
+// A CPU allocator around c10's own alloc_cpu/free_cpu (the default
+// allocator's) that counts the bytes of live tensor storage and keeps two
+// high-water marks that reset independently (the program's, and one for
+// measurements inside the library). Each block has a 64-byte header with its
+// size before the data, so the data pointer is also the deleter's context,
+// as raw_allocate requires.
+namespace {
+
+std::atomic<int64_t> g_cpu_bytes{0};
+std::atomic<int64_t> g_cpu_peak[2] = {{0}, {0}};
+std::atomic<int64_t> g_cpu_largest[2] = {{0}, {0}};  // largest block since each mark's reset
+constexpr size_t kHeader = 64;  // keeps alloc_cpu's 64-byte alignment
+
+void raise(std::atomic<int64_t> &mark, int64_t v) {
+  int64_t cur = mark.load(std::memory_order_relaxed);
+  while (v > cur && !mark.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+void counted_free(void *p) {
+  if (p == nullptr) return;
+  char *base = static_cast<char *>(p) - kHeader;
+  size_t n = *reinterpret_cast<size_t *>(base);
+  g_cpu_bytes.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+  c10::free_cpu(base);
+}
+
+struct CountingCPUAllocator final : public at::Allocator {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+  at::DataPtr allocate(size_t n) override { return alloc(n); }
+  void copy_data(void *dest, const void *src, std::size_t count) const override {
+    default_copy_data(dest, src, count);
+  }
+#else
+  at::DataPtr allocate(size_t n) const override { return alloc(n); }
+#endif
+  at::DeleterFnPtr raw_deleter() const override { return &counted_free; }
+
+ private:
+  static at::DataPtr alloc(size_t n) {
+    char *base = static_cast<char *>(c10::alloc_cpu(n + kHeader));
+    *reinterpret_cast<size_t *>(base) = n;
+    int64_t now = g_cpu_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed) + static_cast<int64_t>(n);
+    for (int i = 0; i < 2; i++) {
+      raise(g_cpu_peak[i], now);
+      raise(g_cpu_largest[i], static_cast<int64_t>(n));
+    }
+    void *data = base + kHeader;
+    return {data, data, &counted_free, at::Device(at::DeviceType::CPU)};
+  }
+};
+
+CountingCPUAllocator g_counting_allocator;
+
+}  // namespace
+
+int tt_count_cpu_memory(void) {
+  // Priority above the default allocator's 0; tensors allocated before keep
+  // their own deleter.
+  c10::SetCPUAllocator(&g_counting_allocator, 1);
+  return c10::GetCPUAllocator() == &g_counting_allocator;
+}
+
+void tt_cpu_memory(int64_t *current, int64_t *peak, int64_t *largest, int mark, int reset_peak) {
+  int i = mark == 0 ? 0 : 1;
+  *current = g_cpu_bytes.load(std::memory_order_relaxed);
+  *peak = g_cpu_peak[i].load(std::memory_order_relaxed);
+  *largest = g_cpu_largest[i].load(std::memory_order_relaxed);
+  if (reset_peak) {
+    g_cpu_peak[i].store(*current, std::memory_order_relaxed);
+    g_cpu_largest[i].store(0, std::memory_order_relaxed);
   }
 }
 

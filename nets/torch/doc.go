@@ -110,8 +110,8 @@
 // issued from any goroutine; the environment variable MIOIR_NUM_THREADS or
 // SetNumThreads override it. Goroutines may issue operations concurrently;
 // a Scope and a Generator are safe for concurrent use. KeepAllocationsMapped
-// (or MIOIR_MALLOC_KEEP=1) trades peak memory for fewer page faults in
-// attention backbones.
+// (on by default; MIOIR_MALLOC_KEEP=0 turns it off) trades a resident size
+// that stays at its high-water mark for far fewer page faults.
 //
 // # Several processes
 //

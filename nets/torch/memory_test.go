@@ -91,3 +91,51 @@ func TestTrainingLoopMemoryIsFlat(t *testing.T) {
 	require.Equal(t, start, LiveTensors(), "every tensor created was freed")
 	require.Equal(t, startGC, GCFreedTensors(), "nothing was left to the garbage collector")
 }
+
+// TestCPUMemoryCounts: a tensor's storage is counted while it lives, the peak
+// holds the largest moment and resets to the current bytes.
+func TestCPUMemoryCounts(t *testing.T) {
+	require.True(t, CPUMemory().Counted, "the counting allocator is not installed")
+	ResetPeakMemory()
+	before := CPUMemory()
+	x, err := Zeros(nil, []int64{1000, 1000}, nil) // 4 MB of float32
+	require.NoError(t, err)
+	during := CPUMemory()
+	require.Equal(t, int64(4_000_000), during.Current-before.Current)
+	y := x.MulScalar(2) // another 4 MB, freed with y
+	require.NoError(t, y.Err())
+	y.Close()
+	x.Close()
+	after := CPUMemory()
+	require.Equal(t, before.Current, after.Current, "freed storage is uncounted")
+	// Both tensors at once, and the few bytes of the wrapped scalar 2.
+	require.InDelta(t, 8_000_000, after.Peak-before.Current, 64, "the peak holds both tensors")
+	ResetPeakMemory()
+	require.Equal(t, after.Current, CPUMemory().Peak)
+}
+
+// TestPeakDuring measures the peak of a function alone, and leaves the
+// package's peak mark alone.
+func TestPeakDuring(t *testing.T) {
+	keep, err := Zeros(nil, []int64{1 << 20}, nil) // 4 MB alive before and after
+	require.NoError(t, err)
+	defer keep.Close()
+	ResetPeakMemory()
+	big, err := Zeros(nil, []int64{2 << 20}, nil) // 8 MB, freed: raises the package's mark
+	require.NoError(t, err)
+	big.Close()
+	markBefore := CPUMemory().Peak
+	peak, err := PeakDuring(func() error {
+		a, err := Zeros(nil, []int64{1 << 19}, nil) // 2 MB
+		if err != nil {
+			return err
+		}
+		b := a.AddScalar(1) // 2 MB more
+		b.Close()
+		a.Close()
+		return nil
+	})
+	require.NoError(t, err)
+	require.InDelta(t, 4<<20, peak, 64)
+	require.Equal(t, markBefore, CPUMemory().Peak, "PeakDuring moved the package's mark")
+}

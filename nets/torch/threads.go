@@ -21,13 +21,14 @@ func init() {
 		n = v
 	}
 	SetNumThreads(n)
-	if os.Getenv(MallocKeepEnv) == "1" {
+	if os.Getenv(MallocKeepEnv) != "0" {
 		_ = KeepAllocationsMapped()
 	}
 }
 
-// MallocKeepEnv names the environment variable that, set to 1, calls
-// KeepAllocationsMapped when the package initialises.
+// MallocKeepEnv names the environment variable that, set to 0, keeps glibc's
+// default allocation policy instead of calling KeepAllocationsMapped when
+// the package initialises.
 const MallocKeepEnv = "MIOIR_MALLOC_KEEP"
 
 // SetNumThreads sets how many threads one libtorch operation may use, for work
@@ -70,13 +71,17 @@ func Version() string {
 // process (no mmap for large blocks, no trimming), as
 // GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=... does.
 // A forward pass frees and allocates the same large temporaries again and
-// again; by default glibc unmaps them and the kernel faults them in anew each
-// time, which costs up to a third of the CPU time of attention backbones. It
-// changes the whole process and its peak RSS stays at its high-water mark, so
-// it is a choice for the program (MIOIR_MALLOC_KEEP=1 makes it at start-up),
-// not a library default. A thread that glibc gave a secondary arena still
-// gets blocks above that arena's heap limit (64 MiB) through mmap, and gives
-// them back when they are freed.
+// again (tensors, and oneDNN's own scratch buffers, which no tensor
+// allocator sees); by default glibc unmaps them and the kernel faults them in
+// anew each time. The package calls it when it initialises, unless
+// MIOIR_MALLOC_KEEP=0: restoring a 12-megapixel photo in 512-pixel tiles with
+// the bundled model took 50 s with it, where 754-pixel tiles without it took
+// 95 s, 80 of them in the kernel. The process's resident size then stays at
+// its high-water mark, which Restore's memory budget bounds. A thread that
+// glibc gave a secondary arena still gets blocks above that arena's heap
+// limit (64 MiB) through mmap, and gives them back when they are freed (the
+// same 754-pixel tiles: 68 s, 37 in the kernel); Restore's budgeted tiles
+// stay below it (mioir.Options.MemoryBudget).
 func KeepAllocationsMapped() error {
 	if !capi.MallocKeepMapped() {
 		return argError("malloc", "mallopt refused the settings")

@@ -1,9 +1,12 @@
-// Command peakrss restores one synthetic image with a paper-configuration
-// model (random weights) and prints the time and the process's peak resident
-// memory, for the inference-memory figures of the README. Run one backbone per
-// process so each peak is its own:
+// Command peakrss restores one image and prints the time, the process's
+// peak resident memory, the CPU time split into user and system (page
+// faults show as system time) and the backbone's arithmetic rate against
+// this machine's measured peak (a float32 matrix product). Run one
+// configuration per process so each peak is its own:
 //
-//	go run ./scripts/peakrss -arch Restormer -size 1024 -tile 512
+//	go run ./scripts/peakrss -arch Restormer -size 1024 -tile 512      # paper configuration, random weights
+//	go run ./scripts/peakrss -model bundled:default -in photo.jpg       # default options: the memory budget picks tiles
+//	go run ./scripts/peakrss -model bundled:default -in photo.jpg -budget -1   # the whole image in one pass
 package main
 
 import (
@@ -13,46 +16,155 @@ import (
 	"image"
 	"image/color"
 	"log"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/imagefile"
+	_ "github.com/gomioir/gomioir/mioir/pretrained" // bundled:default
+	"github.com/gomioir/gomioir/nets/layers"
+	"github.com/gomioir/gomioir/nets/torch"
 )
 
 func main() {
-	arch := flag.String("arch", "Restormer", "registered backbone (SRResNet, SwinIR, Restormer, Uformer, PromptIR)")
-	kind := flag.String("prompt", "none", "prompt kind: none, ep or ap")
-	size := flag.Int("size", 1024, "image side in pixels")
-	tile := flag.Int("tile", 0, "tile side (0: whole image)")
+	arch := flag.String("arch", "Restormer", "registered backbone (SRResNet, SwinIR, Restormer, Uformer, PromptIR) of a paper-configuration model")
+	kind := flag.String("prompt", "none", "prompt kind of the paper-configuration model: none, ep or ap")
+	model := flag.String("model", "", "a model to open instead (a file, or bundled:default)")
+	in := flag.String("in", "", "an image file to restore (default: a synthetic -size square)")
+	size := flag.Int("size", 1024, "side of the synthetic image")
+	tile := flag.Int("tile", 0, "tile side (0: chosen from the memory budget)")
+	budget := flag.Int64("budget", 0, "memory budget in bytes (0: mioir.DefaultMemoryBudget(); -1: none)")
+	auto := flag.Bool("auto", false, "let the classifier choose the task (default: noise)")
 	flag.Parse()
 	log.SetFlags(0)
 
-	k, err := mioir.ParsePromptKind(*kind)
-	if err != nil {
-		log.Fatal(err)
+	var m *mioir.Model
+	var err error
+	if *model != "" {
+		m, err = mioir.Open(*model, nil)
+	} else {
+		k, perr := mioir.ParsePromptKind(*kind)
+		if err = perr; err == nil {
+			m, err = mioir.New(mioir.Config{Arch: *arch, Prompt: k}, 1)
+		}
 	}
-	m, err := mioir.New(mioir.Config{Arch: *arch, Prompt: k}, 1)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer m.Close()
-	img := image.NewNRGBA(image.Rect(0, 0, *size, *size))
-	for y := range *size {
-		for x := range *size {
-			img.SetNRGBA(x, y, color.NRGBA{uint8(x ^ y), uint8(x * 3), uint8(y * 5), 255})
+	var img image.Image
+	if *in != "" {
+		f, err := imagefile.Read(*in, nil)
+		if err != nil {
+			log.Fatal(err)
 		}
+		if img, err = f.Image(); err != nil {
+			log.Fatal(err)
+		}
+	} else {
+		g := image.NewNRGBA(image.Rect(0, 0, *size, *size))
+		for y := range *size {
+			for x := range *size {
+				g.SetNRGBA(x, y, color.NRGBA{uint8(x ^ y), uint8(x * 3), uint8(y * 5), 255})
+			}
+		}
+		img = g
+	}
+	peak := peakGFLOPs()
+	o := &mioir.Options{Task: degrade.Noise, Tile: *tile, MemoryBudget: *budget}
+	if *auto {
+		o.Task, o.Auto = 0, true
 	}
 	start := time.Now()
-	_, info, err := m.Restore(context.Background(), img, &mioir.Options{Task: degrade.Noise, Tile: *tile})
+	_, info, err := m.Restore(context.Background(), img, o)
 	if err != nil {
 		log.Fatal(err)
 	}
+	el := time.Since(start).Seconds()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s %s %dx%d tile %d (%d tiles, %d retries): %.1f s, peak RSS %.2f GiB\n",
-		m.Config().Name(), *kind, *size, *size, info.Tile, info.Tiles, info.Retries,
-		time.Since(start).Seconds(), float64(ru.Maxrss)/(1<<20))
+	b := img.Bounds()
+	px := float64(b.Dx() * b.Dy())
+	name := m.Config().Name()
+	if *model != "" {
+		name = *model + " (" + name + ")"
+	}
+	fmt.Printf("%s %dx%d task %v tile %d (%d tiles, %d retries): %.1f s, peak RSS %.2f GiB, CPU user %.1f s system %.1f s\n",
+		name, b.Dx(), b.Dy(), info.Task, info.Tile, info.Tiles, info.Retries, el,
+		float64(ru.Maxrss)/(1<<20), tv(ru.Utime), tv(ru.Stime))
+	if f := convFLOPsPerPixel(m); f > 0 {
+		rate := f * px / el / 1e9
+		fmt.Printf("backbone convolutions: %.1f GFLOP per megapixel, %.1f GFLOP/s over the whole restoration; measured float32 peak %.1f GFLOP/s (%.0f %%)\n",
+			f*1e6/1e9, rate, peak, 100*rate/peak)
+	} else {
+		fmt.Printf("measured float32 peak %.1f GFLOP/s\n", peak)
+	}
+}
+
+func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+
+// convFLOPsPerPixel counts 2 x the weights of every 2-d convolution of the
+// backbone: the multiply-adds per output pixel of a network whose
+// convolutions all run at the input's resolution (SRResNet); 0 for others.
+func convFLOPsPerPixel(m *mioir.Model) float64 {
+	if !strings.HasPrefix(m.Config().Arch, "SRResNet") {
+		return 0
+	}
+	var n int64
+	for _, p := range layers.Params(m.Backbone()) {
+		if t := *p.Ref; !p.Buffer && strings.HasSuffix(p.Name, ".weight") && len(t.Shape()) == 4 {
+			n += t.Numel()
+		}
+	}
+	return 2 * float64(n)
+}
+
+// peakGFLOPs is this machine's measured float32 peak: the best of 5 runs of
+// a 2048 x 2048 matrix product and of a 64-to-64-channel 3x3 convolution
+// on 512 x 512 pixels, the kernels a restoration spends its time in.
+func peakGFLOPs() float64 {
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	g, err := torch.NewGenerator(1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer g.Close()
+	a, err := g.Rand(s, []int64{2048, 2048}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x, err := g.Rand(s, []int64{1, 64, 512, 512}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := g.Rand(s, []int64{64, 64, 3, 3}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	best := 0.0
+	for _, k := range []struct {
+		flops float64
+		run   func() *torch.Tensor
+	}{
+		{2 * 2048 * 2048 * 2048, func() *torch.Tensor { return a.Matmul(a) }},
+		{2 * 64 * 64 * 9 * 512 * 512, func() *torch.Tensor {
+			return x.Conv2d(w, nil, &torch.ConvOptions{Padding: [2]int64{1, 1}})
+		}},
+	} {
+		for range 5 {
+			c := s.Child(torch.Inference)
+			t := time.Now()
+			if err := k.run().Err(); err != nil {
+				log.Fatal(err)
+			}
+			best = max(best, k.flops/time.Since(t).Seconds()/1e9)
+			c.Close()
+		}
+	}
+	return best
 }
