@@ -20,74 +20,50 @@ import (
 	"github.com/gomioir/gomioir/internal/imgconv"
 )
 
-// TestPNG16RoundTrip: 16-bit PNGs (RGB, RGBA, gray), read and written
-// without restoration, come back with every 16-bit sample equal.
-func TestPNG16RoundTrip(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		img   image.Image
-		gray  bool
-		alpha bool
+// Test16BitRoundTrip: 16-bit PNGs and TIFFs (RGB, RGBA, gray), read and
+// written without restoration, come back with every 16-bit sample equal.
+func Test16BitRoundTrip(t *testing.T) {
+	for _, f := range []struct {
+		format, ext string
+		encode      func(testing.TB, image.Image) []byte
+		w, h        int
 	}{
-		{"RGB", rgba64(37, 23, true), false, false},
-		{"RGBA", rgba64(37, 23, false), false, true},
-		{"Gray", gray16(37, 23), true, false},
+		{"png", "png", encodePNG, 37, 23},
+		{"tiff", "tiff", encodeTIFF, 29, 31},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			in := writeFile(t, "in.png", encodePNG(t, c.img))
-			im, err := Read(in, nil)
-			require.NoError(t, err)
-			require.Equal(t, 16, im.Depth)
-			require.Equal(t, c.gray, im.Gray)
-			require.Equal(t, c.alpha, im.Alpha != nil)
-			require.Equal(t, "png", im.Format)
-			require.Equal(t, [2]int{37, 23}, [2]int{im.Width, im.Height})
-			// The float is the sample over 65535, not over 255.
-			v := color.NRGBA64Model.Convert(c.img.At(0, 0)).(color.NRGBA64)
-			require.Equal(t, imgconv.FromWord(v.R), im.Pix[0])
+		for _, c := range []struct {
+			name  string
+			img   image.Image
+			gray  bool
+			alpha bool
+		}{
+			{"RGB", rgba64(f.w, f.h, true), false, false},
+			{"RGBA", rgba64(f.w, f.h, false), false, true},
+			{"Gray", gray16(f.w, f.h), true, false},
+		} {
+			t.Run(f.format+"/"+c.name, func(t *testing.T) {
+				in := writeFile(t, "in."+f.ext, f.encode(t, c.img))
+				im, err := Read(in, nil)
+				require.NoError(t, err)
+				require.Equal(t, 16, im.Depth)
+				require.Equal(t, c.gray, im.Gray)
+				require.Equal(t, c.alpha, im.Alpha != nil)
+				require.Equal(t, f.format, im.Format)
+				require.Equal(t, [2]int{f.w, f.h}, [2]int{im.Width, im.Height})
+				// The float is the sample over 65535, not over 255.
+				v := color.NRGBA64Model.Convert(c.img.At(0, 0)).(color.NRGBA64)
+				require.Equal(t, imgconv.FromWord(v.R), im.Pix[0])
 
-			out := filepath.Join(t.TempDir(), "out.png")
-			require.NoError(t, Write(out, im, nil))
-			got, format := decodeFile(t, out)
-			require.Equal(t, "png", format)
-			requireSame16(t, c.img, got)
-			if c.gray {
-				require.IsType(t, &image.Gray16{}, got)
-			}
-		})
-	}
-}
-
-// TestTIFF16RoundTrip: the same for 16-bit TIFFs.
-func TestTIFF16RoundTrip(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		img   image.Image
-		gray  bool
-		alpha bool
-	}{
-		{"RGB", rgba64(29, 31, true), false, false},
-		{"RGBA", rgba64(29, 31, false), false, true},
-		{"Gray", gray16(29, 31), true, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			in := writeFile(t, "in.tif", encodeTIFF(t, c.img))
-			im, err := Read(in, nil)
-			require.NoError(t, err)
-			require.Equal(t, 16, im.Depth)
-			require.Equal(t, c.gray, im.Gray)
-			require.Equal(t, c.alpha, im.Alpha != nil)
-			require.Equal(t, "tiff", im.Format)
-
-			out := filepath.Join(t.TempDir(), "out.tiff")
-			require.NoError(t, Write(out, im, nil))
-			got, format := decodeFile(t, out)
-			require.Equal(t, "tiff", format)
-			requireSame16(t, c.img, got)
-			if c.gray {
-				require.IsType(t, &image.Gray16{}, got)
-			}
-		})
+				out := filepath.Join(t.TempDir(), "out."+f.ext)
+				require.NoError(t, Write(out, im, nil))
+				got, format := decodeFile(t, out)
+				require.Equal(t, f.format, format)
+				requireSame16(t, c.img, got)
+				if c.gray {
+					require.IsType(t, &image.Gray16{}, got)
+				}
+			})
+		}
 	}
 }
 
