@@ -33,6 +33,11 @@ type Options struct {
 	// Auto runs the classifier even when Task is set; its choice wins for
 	// EP models. Info reports the probabilities.
 	Auto bool
+	// Guard checks the classifier's choice before an EP model uses it; a
+	// choice that fails gives way to Task if set, else leaves the image
+	// unchanged (Info.Fallback). nil means DefaultGuard(); &Guard{} trusts
+	// every choice.
+	Guard *Guard
 	// Tile is the tile side in input pixels (rounded down to the backbone's
 	// padding multiple). 0 lets MemoryBudget choose (on a GPU: the whole
 	// image at once).
@@ -75,6 +80,9 @@ type Info struct {
 	// Probs are the classifier's softmax outputs, indexed by prompt index
 	// (degrade.Task.PromptIndex); nil when the classifier did not run.
 	Probs []float32
+	// Fallback is set when the classifier's choice failed Options.Guard:
+	// Task is then Options.Task, or zero with the input returned unchanged.
+	Fallback *Fallback
 	// Tile is the tile side used (0: the whole image in one pass), Tiles the
 	// number of tiles, Retries how many times an out-of-memory error made
 	// Restore start again with smaller tiles.
@@ -189,6 +197,20 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 		}
 		info.Probs = append([]float32(nil), preds[0].Probs[:]...)
 		task, info.Auto = preds[0].Task, true
+		if ep {
+			if info.Fallback, err = m.guard(xs, preds[0], o.Guard); err != nil {
+				return nil, 0, 0, info, err
+			}
+			if info.Fallback != nil && o.Task != 0 {
+				task = o.Task
+			} else if info.Fallback != nil {
+				chw, err := torch.ToSlice[float32](xs.ToDevice(torch.CPU).Contiguous())
+				if err != nil {
+					return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
+				}
+				return chw, int(sh[3]), int(sh[2]), info, nil
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, 0, 0, info, fmt.Errorf("mioir: restore: after the classifier: %w", err)
 		}

@@ -384,6 +384,12 @@ func evalPair(ctx context.Context, m *mioir.Model, models []*mioir.Model, names 
 			return nil, sample, err
 		}
 		ro.Task, ro.Auto = to.Task, to.Auto
+		if ro.Guard == nil {
+			// The reference's test trusts the classifier (and a guard's
+			// fallback to the set's task would hide its mistakes);
+			// Options.Restore.Guard sets one.
+			ro.Guard = &mioir.Guard{}
+		}
 		res, info, err := restore(ctx, models[i], lq, &ro)
 		if err != nil {
 			return nil, sample, fmt.Errorf("%s: %w", names[i], err)

@@ -1,0 +1,96 @@
+package mioir
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// TestDarkChannel: a 32x32 image at 0.6 with one black pixel has dark
+// channel 0 over the 15x15 patch around that pixel and 0.6 elsewhere.
+func TestDarkChannel(t *testing.T) {
+	v := make([]float32, 3*32*32)
+	for i := range v {
+		v[i] = 0.6
+	}
+	v[32*32+16*32+16] = 0 // green of pixel (16, 16)
+	x, err := torch.FromSlice(nil, v, 1, 3, 32, 32)
+	require.NoError(t, err)
+	defer x.Close()
+	dc, err := darkChannel(x)
+	require.NoError(t, err)
+	require.InDelta(t, 0.6*(1-225.0/1024), dc, 1e-6)
+}
+
+// TestGuard: with a small random EP model, a choice whose probability is
+// under Guard.MinProb falls back (the input unchanged, or Options.Task when
+// given) and Info says so; at or over it, or with a zero Guard, the choice
+// is used.
+func TestGuard(t *testing.T) {
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Explicit, Classifier: true}, 7)
+	require.NoError(t, err)
+	defer m.Close()
+	img := testImage(40, 36, 3)
+	ctx := context.Background()
+	all := []degrade.Task{degrade.SR, degrade.Blur, degrade.Noise, degrade.JPEG, degrade.Rain, degrade.Haze, degrade.LowLight}
+
+	raw, info, err := m.Restore(ctx, img, &Options{Auto: true, Guard: &Guard{}})
+	require.NoError(t, err)
+	require.Nil(t, info.Fallback)
+	chosen := info.Task
+	p := info.Probs[chosen.PromptIndex()]
+
+	// Under the threshold: unchanged input, Fallback reported.
+	out, info, err := m.Restore(ctx, img, &Options{Auto: true, Guard: &Guard{Risky: all, MinProb: p + 1e-4}})
+	require.NoError(t, err)
+	require.NotNil(t, info.Fallback)
+	require.Equal(t, chosen, info.Fallback.Chosen)
+	require.Contains(t, info.Fallback.Reason, "probability")
+	require.Zero(t, info.Task)
+	require.True(t, info.Auto)
+	require.Equal(t, img.Pix, out.Pix)
+
+	// Under the threshold with a task given: that task's restoration.
+	withTask, info, err := m.Restore(ctx, img, &Options{Auto: true, Task: degrade.Noise, Guard: &Guard{Risky: all, MinProb: p + 1e-4}})
+	require.NoError(t, err)
+	require.NotNil(t, info.Fallback)
+	require.Equal(t, degrade.Noise, info.Task)
+	noise, _, err := m.Restore(ctx, img, &Options{Task: degrade.Noise})
+	require.NoError(t, err)
+	require.Equal(t, noise.Pix, withTask.Pix)
+
+	// At the threshold, or the chosen task not risky: used as chosen.
+	for _, g := range []*Guard{{Risky: all, MinProb: p}, {Risky: []degrade.Task{otherTask(chosen)}, MinProb: 2}} {
+		out, info, err := m.Restore(ctx, img, &Options{Auto: true, Guard: g})
+		require.NoError(t, err)
+		require.Nil(t, info.Fallback)
+		require.Equal(t, chosen, info.Task)
+		require.Equal(t, raw.Pix, out.Pix)
+	}
+
+	// Five agreeing quadrants of four can never be had.
+	_, info, err = m.Restore(ctx, img, &Options{Auto: true, Guard: &Guard{Risky: all, MinAgree: 5}})
+	require.NoError(t, err)
+	require.NotNil(t, info.Fallback)
+	require.Contains(t, info.Fallback.Reason, "quadrants")
+
+	// A given task without Auto never runs the guard.
+	_, info, err = m.Restore(ctx, img, &Options{Task: degrade.Haze, Guard: &Guard{Risky: all, MinProb: 2}})
+	require.NoError(t, err)
+	require.Nil(t, info.Fallback)
+	require.Equal(t, degrade.Haze, info.Task)
+}
+
+func otherTask(t degrade.Task) degrade.Task {
+	if t == degrade.SR {
+		return degrade.Blur
+	}
+	return degrade.SR
+}

@@ -1,0 +1,78 @@
+package pretrained_test
+
+import (
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/mioir"
+	"github.com/gomioir/gomioir/mioir/pretrained"
+)
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
+}
+
+// TestAutoGuard: on a held-out photo (Go's video-001) degraded by
+// libjpeg-turbo's cjpeg/djpeg and darkened by scripts/autoeval's own code,
+// auto mode with the default guard never loses more than 0.5 dB, where the
+// unguarded classifier takes the JPEG inputs for rain and loses over 5 dB;
+// a confident, agreed low-light choice is kept.
+func TestAutoGuard(t *testing.T) {
+	m, err := pretrained.Default()
+	require.NoError(t, err)
+	defer m.Close()
+	clean := readPNG(t, "testdata/heldout/go-video-001.png")
+	for _, c := range []struct {
+		file     string
+		raw      degrade.Task
+		rawBelow float64 // the unguarded gain is below this
+		fallback bool
+		atLeast  float64 // the guarded gain
+	}{
+		{"go-video-001-0_cjpeg-q20.png", degrade.Rain, -5, true, 0},
+		{"go-video-001-0_cjpeg-q40.png", degrade.Rain, -6, true, 0},
+		{"go-video-001-0_exposure-x0.4.png", degrade.LowLight, 4, false, 3.5},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			lq := readPNG(t, "testdata/autoeval/"+c.file)
+			before, err := psnr(lq, clean)
+			require.NoError(t, err)
+			out, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true})
+			require.NoError(t, err)
+			after, err := psnr(out, clean)
+			require.NoError(t, err)
+			raw, rinfo, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true, Guard: &mioir.Guard{}})
+			require.NoError(t, err)
+			rawAfter, err := psnr(raw, clean)
+			require.NoError(t, err)
+			t.Logf("guarded %+.2f dB (%v, %+v), unguarded %s %+.2f dB", after-before, info.Task, info.Fallback, rinfo.Task, rawAfter-before)
+
+			require.Equal(t, c.raw, rinfo.Task)
+			require.Nil(t, rinfo.Fallback)
+			require.Less(t, rawAfter-before, c.rawBelow)
+			require.GreaterOrEqual(t, after-before, -0.5)
+			require.GreaterOrEqual(t, after-before, c.atLeast)
+			if c.fallback {
+				require.NotNil(t, info.Fallback)
+				require.Equal(t, c.raw, info.Fallback.Chosen)
+				require.Zero(t, info.Task)
+				require.Equal(t, before, after) // the input, unchanged
+			} else {
+				require.Nil(t, info.Fallback)
+				require.Equal(t, c.raw, info.Task)
+			}
+		})
+	}
+}
