@@ -302,7 +302,7 @@ func TestParseTaskChoice(t *testing.T) {
 
 // TestEvaluateTaskChoice: an EP model with a classifier asks it by default
 // (also on sets without a task), uses the set's task with TaskFromSet, and
-// its rows equal Restore with the same options.
+// its rows equal Restore with the same options (no guard).
 func TestEvaluateTaskChoice(t *testing.T) {
 	dir := evalCleanDir(t, 40)
 	sets, err := eval.CleanTestSets(dir, 1, []degrade.Task{degrade.Blur, degrade.LowLight})
@@ -327,7 +327,8 @@ func TestEvaluateTaskChoice(t *testing.T) {
 			require.Equal(t, s.Task, o[i].Task)
 			lq, gt, err := p.Load()
 			require.NoError(t, err)
-			out, info, err := m.Restore(context.Background(), lq.ToImage(), nil)
+			// Evaluate trusts the classifier, as the reference's test does.
+			out, info, err := m.Restore(context.Background(), lq.ToImage(), &mioir.Options{Guard: &mioir.Guard{}})
 			require.NoError(t, err)
 			require.True(t, info.Auto || info.Task != 0)
 			require.Equal(t, info.Task, a[i].Task)
