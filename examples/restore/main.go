@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		}
 		if info.Auto {
 			p.Clear()
-			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)%s\n", filepath.Base(in), info.Task.Name(), probsString(info.Probs), reportOnly(m))
+			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)%s\n", filepath.Base(in), taskName(info), probsString(info.Probs), reportOnly(m))
 		}
 	}
 	p.Clear()
@@ -243,7 +243,7 @@ func restoreSample(ctx context.Context, m *mioir.Model, out string, o *mioir.Opt
 	}
 	fmt.Fprintf(stdout, "sample: %s\n", pretrained.SampleName)
 	if info.Auto {
-		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)%s\n", info.Task.Name(), probsString(info.Probs), reportOnly(m))
+		fmt.Fprintf(stdout, "detected task: %s (classifier: %s)%s\n", taskName(info), probsString(info.Probs), reportOnly(m))
 	}
 	fmt.Fprintf(stdout, "PSNR %.2f dB -> %.2f dB (%+.2f dB); wrote %s\n", before.PSNR, after.PSNR, after.PSNR-before.PSNR, out)
 	return nil
@@ -388,4 +388,15 @@ func reportOnly(m *mioir.Model) string {
 		return ""
 	}
 	return "; reported only, the model reads the degradation from the image"
+}
+
+// taskName names the task used, or says why the classifier's choice was not
+// (mioir.Guard).
+func taskName(info *mioir.Info) string {
+	if f := info.Fallback; f != nil && info.Task == 0 {
+		return fmt.Sprintf("none, image left unchanged (classifier chose %s, but %s)", f.Chosen, f.Reason)
+	} else if f != nil {
+		return fmt.Sprintf("%s (classifier chose %s, but %s)", info.Task, f.Chosen, f.Reason)
+	}
+	return info.Task.Name()
 }
