@@ -96,7 +96,10 @@ func main() {
 	fmt.Printf("%s %dx%d task %v tile %d (%d tiles, %d retries): %.1f s, peak RSS %.2f GiB, CPU user %.1f s system %.1f s\n",
 		name, b.Dx(), b.Dy(), info.Task, info.Tile, info.Tiles, info.Retries, el,
 		float64(ru.Maxrss)/(1<<20), tv(ru.Utime), tv(ru.Stime))
-	if f := convFLOPsPerPixel(m); f > 0 {
+	if fb := info.Fallback; fb != nil {
+		fmt.Printf("the guard refused the classifier's %v: %s\n", fb.Chosen, fb.Reason)
+	}
+	if f := convFLOPsPerPixel(m); f > 0 && info.Tiles > 0 {
 		rate := f * px / el / 1e9
 		fmt.Printf("backbone convolutions: %.1f GFLOP per megapixel, %.1f GFLOP/s over the whole restoration; measured float32 peak %.1f GFLOP/s (%.0f %%)\n",
 			f*1e6/1e9, rate, peak, 100*rate/peak)
