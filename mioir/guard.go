@@ -122,15 +122,36 @@ func (m *Model) quadrantVotes(x *torch.Tensor, t degrade.Task) (int, error) {
 
 // darkChannel returns the mean over pixels of the minimum over the colour
 // channels and the 15x15 patch around the pixel (the image border clipped).
+// It pools strips of darkStripRows rows with their 7-row halos, so that a
+// large photo needs the strip's memory, not three more image planes.
 func darkChannel(x *torch.Tensor) (float64, error) {
 	s := torch.NewScope(torch.Inference)
 	defer s.Close()
-	// min-pool as max-pool of the negation; max-pool pads with -inf, which
-	// clips the patch at the border.
-	dc := s.Use(x).Amin(true, 1).Neg().MaxPool2d([2]int64{15, 15}, [2]int64{1, 1}, [2]int64{7, 7}).Neg().Mean(false).ToDType(torch.Float64)
-	v, err := dc.Item()
-	if err != nil {
-		return 0, fmt.Errorf("mioir: restore: dark channel: %w", err)
+	lo := s.Use(x).Amin(true, 1) // (N, 1, H, W)
+	h := lo.Size(2)
+	sum := 0.0
+	for y0 := int64(0); y0 < h; y0 += darkStripRows {
+		y1 := min(h, y0+darkStripRows)
+		a, b := max(0, y0-darkHalo), min(h, y1+darkHalo)
+		c := s.Child(torch.Inference)
+		// min-pool as max-pool of the negation; max-pool pads with -inf,
+		// which clips the patch at the border, and the halo rows give the
+		// strip's edge rows their whole patch.
+		p := c.Use(lo).Narrow(2, a, b-a).Neg().
+			MaxPool2d([2]int64{2*darkHalo + 1, 2*darkHalo + 1}, [2]int64{1, 1}, [2]int64{darkHalo, darkHalo}).
+			Narrow(2, y0-a, y1-y0).Sum(false).ToDType(torch.Float64)
+		v, err := p.Item()
+		c.Close()
+		if err != nil {
+			return 0, fmt.Errorf("mioir: restore: dark channel: %w", err)
+		}
+		sum -= v
 	}
-	return v, nil
+	return sum / float64(lo.Numel()), nil
 }
+
+// The dark channel's patch half-side (15x15 patches) and strip height.
+const (
+	darkHalo      = 7
+	darkStripRows = 256
+)

@@ -28,6 +28,32 @@ func TestDarkChannel(t *testing.T) {
 	require.InDelta(t, 0.6*(1-225.0/1024), dc, 1e-6)
 }
 
+// TestDarkChannelStrips: an image of 700 rows (strips of 256, 256 and 188
+// rows, with black dots near the strip edges) has the one-pass dark channel.
+func TestDarkChannelStrips(t *testing.T) {
+	g, err := torch.NewGenerator(5)
+	require.NoError(t, err)
+	defer g.Close()
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x, err := g.Rand(s, []int64{1, 3, 700, 48}, nil)
+	require.NoError(t, err)
+	x = x.MulScalar(0.5).AddScalar(0.5)
+	v, err := torch.ToSlice[float32](x)
+	require.NoError(t, err)
+	for _, y := range []int{250, 255, 256, 262, 511, 513} {
+		v[700*48+y*48+20] = 0 // green, near the strip edges
+	}
+	x, err = torch.FromSlice(s, v, 1, 3, 700, 48)
+	require.NoError(t, err)
+	got, err := darkChannel(x)
+	require.NoError(t, err)
+	want, err := x.Amin(true, 1).Neg().MaxPool2d([2]int64{15, 15}, [2]int64{1, 1}, [2]int64{7, 7}).Neg().
+		Mean(false).ToDType(torch.Float64).Item()
+	require.NoError(t, err)
+	require.InDelta(t, want, got, 1e-6) // float32 sums in another order
+}
+
 // TestGuard: with a small random EP model, a choice whose probability is
 // under Guard.MinProb falls back (the input unchanged, or Options.Task when
 // given) and Info says so; at or over it, or with a zero Guard, the choice
