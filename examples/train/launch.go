@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func launchLocal(ctx context.Context, f *flags, args []string, spawn spawner, st
 	}
 	addr, port := f.masterAddr, f.masterPort
 	if !f.set["master-addr"] {
-		addr = cmpOr(os.Getenv(torch.EnvMasterAddr), "127.0.0.1")
+		addr = cmp.Or(os.Getenv(torch.EnvMasterAddr), "127.0.0.1")
 	}
 	if !f.set["master-port"] {
 		if p, err := strconv.Atoi(os.Getenv(torch.EnvMasterPort)); err == nil {
@@ -212,11 +213,4 @@ func launchLocal(ctx context.Context, f *flags, args []string, spawn spawner, st
 		return context.Canceled
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -56,8 +56,9 @@ func (t *Trainer) setup() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	params := layers.Params(t.target.root())
 	h := sha256.New()
-	for _, p := range layers.Params(t.target.root()) {
+	for _, p := range params {
 		fmt.Fprintf(h, "%s %v %v %v;", p.Name, (*p.Ref).Shape(), (*p.Ref).DType(), p.Buffer)
 	}
 	var weights []string
@@ -69,7 +70,7 @@ func (t *Trainer) setup() ([]string, error) {
 	return []string{
 		"kind: " + t.target.kind(),
 		"model: " + string(model),
-		fmt.Sprintf("tensors: %d, layout %s", len(layers.Params(t.target.root())), hex.EncodeToString(h.Sum(nil))[:16]),
+		fmt.Sprintf("tensors: %d, layout %s", len(params), hex.EncodeToString(h.Sum(nil))[:16]),
 		"device: " + t.dev.String(),
 		"plan: " + string(plan),
 		fmt.Sprintf("batch per rank: %d", t.cfg.Batch),
