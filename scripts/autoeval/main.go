@@ -13,7 +13,7 @@
 // (dB, RGB, crop 4) for the task given, the raw classifier choice and the
 // guarded auto mode:
 //
-//	go run ./scripts/autoeval -photos a.png,b.png [-crop 192] [-json out.jsonl] [-write dir]
+//	go run ./scripts/autoeval -photos a.png,b.png [-model M] [-classifier C] [-crop 192] [-json out.jsonl] [-write dir]
 //
 // -write saves every clean crop and degraded input as PNG (a manifest.tsv
 // names them), e.g. for test fixtures. Without cjpeg on the PATH the libjpeg
@@ -28,24 +28,21 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image"
-	"image/jpeg"
-	"image/png"
 	"log"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/metrics"
 	"github.com/gomioir/gomioir/mioir"
-	"github.com/gomioir/gomioir/mioir/pretrained"
+	_ "github.com/gomioir/gomioir/mioir/pretrained" // bundled:default
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
+	"github.com/gomioir/gomioir/scripts/internal/outside"
 )
 
 // A case is one way of degrading a photo.
@@ -126,15 +123,26 @@ func main() {
 	jsonOut := flag.String("json", "", "write one JSON record per degraded image here")
 	write := flag.String("write", "", "save clean crops and degraded inputs as PNG in this folder")
 	statsOnly := flag.Bool("stats-only", false, "classify and measure the inputs only (no restoration; no tables)")
+	model := flag.String("model", "bundled:default", "model to measure (any name mioir.Open takes)")
+	classifier := flag.String("classifier", "", "a classifier file (examples/train -classifier) to use instead of the model's")
 	flag.Parse()
 	if *photos == "" {
 		log.Fatal("autoeval: -photos is required")
 	}
-	m, err := pretrained.Default()
+	m, err := mioir.Open(*model, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer m.Close()
+	if *classifier != "" {
+		c, err := mioir.LoadClassifier(*classifier)
+		if err == nil {
+			err = m.SetClassifier(c)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
 
 	cases := externalCases()
 	var recs []Record
@@ -166,10 +174,10 @@ func main() {
 				if *write != "" {
 					base := strings.NewReplacer("#", "-", " ", "-").Replace(id)
 					dn := base + "_" + strings.ReplaceAll(c.name, " ", "-") + ".png"
-					if err := savePNG(filepath.Join(*write, "clean", base+".png"), ref); err != nil {
+					if err := outside.SavePNG(filepath.Join(*write, "clean", base+".png"), ref); err != nil {
 						log.Fatal(err)
 					}
-					if err := savePNG(filepath.Join(*write, dn), deg); err != nil {
+					if err := outside.SavePNG(filepath.Join(*write, dn), deg); err != nil {
 						log.Fatal(err)
 					}
 					manifest = append(manifest, fmt.Sprintf("%s\t%s\tclean/%s.png\t%s", dn, c.task, base, c.name))
@@ -399,31 +407,37 @@ func externalCases() []dcase {
 	if _, err := exec.LookPath("cjpeg"); err == nil {
 		for _, q := range []int{10, 20, 40} {
 			cs = append(cs, dcase{fmt.Sprintf("cjpeg q%d", q), degrade.JPEG, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
-				return libjpeg(m, q, false)
+				return outside.LibJPEG(m, q, outside.LibJPEGOptions{})
 			}})
 		}
 		cs = append(cs, dcase{"cjpeg q20 444", degrade.JPEG, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
-			return libjpeg(m, 20, true)
+			return outside.LibJPEG(m, 20, outside.LibJPEGOptions{Sample: "1x1"})
 		}})
 	} else {
 		fmt.Fprintln(os.Stderr, "autoeval: cjpeg not found (apt-get install libjpeg-turbo-progs): libjpeg rows left out")
 	}
 	cs = append(cs,
-		dcase{"go-jpeg q15", degrade.JPEG, func(m *degrade.Image, _ uint64) (*degrade.Image, error) { return goJPEG(m, 15) }},
-		dcase{"noise s15", degrade.Noise, func(m *degrade.Image, k uint64) (*degrade.Image, error) { return noise(m, 15, k), nil }},
-		dcase{"noise s25", degrade.Noise, func(m *degrade.Image, k uint64) (*degrade.Image, error) { return noise(m, 25, k), nil }},
-		dcase{"noise s40", degrade.Noise, func(m *degrade.Image, k uint64) (*degrade.Image, error) { return noise(m, 40, k), nil }},
-		dcase{"gauss blur s1.5", degrade.Blur, func(m *degrade.Image, _ uint64) (*degrade.Image, error) { return convolve(m, gaussKernel(1.5)), nil }},
-		dcase{"gauss blur s2.5", degrade.Blur, func(m *degrade.Image, _ uint64) (*degrade.Image, error) { return convolve(m, gaussKernel(2.5)), nil }},
-		dcase{"defocus r3", degrade.Blur, func(m *degrade.Image, _ uint64) (*degrade.Image, error) { return convolve(m, diskKernel(3)), nil }},
+		dcase{"go-jpeg q15", degrade.JPEG, func(m *degrade.Image, _ uint64) (*degrade.Image, error) { return outside.GoJPEG(m, 15) }},
+		dcase{"noise s15", degrade.Noise, func(m *degrade.Image, k uint64) (*degrade.Image, error) { return outside.Noise(m, 15, k), nil }},
+		dcase{"noise s25", degrade.Noise, func(m *degrade.Image, k uint64) (*degrade.Image, error) { return outside.Noise(m, 25, k), nil }},
+		dcase{"noise s40", degrade.Noise, func(m *degrade.Image, k uint64) (*degrade.Image, error) { return outside.Noise(m, 40, k), nil }},
+		dcase{"gauss blur s1.5", degrade.Blur, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
+			return outside.Convolve(m, outside.GaussKernel(1.5)), nil
+		}},
+		dcase{"gauss blur s2.5", degrade.Blur, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
+			return outside.Convolve(m, outside.GaussKernel(2.5)), nil
+		}},
+		dcase{"defocus r3", degrade.Blur, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
+			return outside.Convolve(m, outside.DiskKernel(3)), nil
+		}},
 		dcase{"gamma 1.6", degrade.LowLight, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
-			return pointwise(m, func(v float64) float64 { return math.Pow(v, 1.6) }), nil
+			return outside.Pointwise(m, func(v float64) float64 { return math.Pow(v, 1.6) }), nil
 		}},
 		dcase{"gamma 2.4", degrade.LowLight, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
-			return pointwise(m, func(v float64) float64 { return math.Pow(v, 2.4) }), nil
+			return outside.Pointwise(m, func(v float64) float64 { return math.Pow(v, 2.4) }), nil
 		}},
 		dcase{"exposure x0.4", degrade.LowLight, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
-			return pointwise(m, func(v float64) float64 { return 0.4 * v }), nil
+			return outside.Pointwise(m, func(v float64) float64 { return 0.4 * v }), nil
 		}},
 	)
 	lib := degrade.NewSampler(degrade.InDis(), 1)
@@ -434,194 +448,4 @@ func externalCases() []dcase {
 		}})
 	}
 	return cs
-}
-
-// libjpeg compresses with cjpeg and decodes with djpeg (Debian's
-// libjpeg-turbo-progs), through binary PPM.
-func libjpeg(m *degrade.Image, q int, full bool) (*degrade.Image, error) {
-	var ppm bytes.Buffer
-	fmt.Fprintf(&ppm, "P6\n%d %d\n255\n", m.W, m.H)
-	ppm.Write(toRGB(m))
-	args := []string{"-quality", strconv.Itoa(q)}
-	if full {
-		args = append(args, "-sample", "1x1")
-	}
-	enc := exec.Command("cjpeg", args...)
-	enc.Stdin = &ppm
-	jpg, err := enc.Output()
-	if err != nil {
-		return nil, fmt.Errorf("cjpeg: %w", err)
-	}
-	dec := exec.Command("djpeg", "-ppm")
-	dec.Stdin = bytes.NewReader(jpg)
-	out, err := dec.Output()
-	if err != nil {
-		return nil, fmt.Errorf("djpeg: %w", err)
-	}
-	return readPPM(out)
-}
-
-// toRGB returns interleaved 8-bit RGB.
-func toRGB(m *degrade.Image) []byte {
-	b := make([]byte, 0, 3*m.W*m.H)
-	img := m.ToImage()
-	for y := 0; y < m.H; y++ {
-		for x := 0; x < m.W; x++ {
-			i := img.PixOffset(x, y)
-			b = append(b, img.Pix[i], img.Pix[i+1], img.Pix[i+2])
-		}
-	}
-	return b
-}
-
-func readPPM(b []byte) (*degrade.Image, error) {
-	var w, h, maxv int
-	r := bytes.NewReader(b)
-	var magic string
-	if _, err := fmt.Fscan(r, &magic, &w, &h, &maxv); err != nil || magic != "P6" || maxv != 255 {
-		return nil, fmt.Errorf("djpeg: unexpected PPM header (%v)", err)
-	}
-	r.ReadByte() // the single whitespace after maxval
-	pix := make([]byte, 3*w*h)
-	if _, err := r.Read(pix); err != nil {
-		return nil, err
-	}
-	m := degrade.NewImage(w, h)
-	for i := 0; i < w*h; i++ {
-		for c := 0; c < 3; c++ {
-			m.Pix[c*w*h+i] = float32(pix[3*i+c]) / 255
-		}
-	}
-	return m, nil
-}
-
-func goJPEG(m *degrade.Image, q int) (*degrade.Image, error) {
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, m.ToImage(), &jpeg.Options{Quality: q}); err != nil {
-		return nil, err
-	}
-	img, err := jpeg.Decode(&b)
-	if err != nil {
-		return nil, err
-	}
-	return degrade.FromImage(img), nil
-}
-
-// q8 rounds to the 8-bit grid, clamped.
-func q8(v float64) float32 {
-	return float32(math.RoundToEven(min(max(v, 0), 1)*255) / 255)
-}
-
-// noise adds Gaussian noise of standard deviation sigma/255 per sample from
-// math/rand/v2's PCG (not the degrade package's generator).
-func noise(m *degrade.Image, sigma float64, key uint64) *degrade.Image {
-	rng := rand.New(rand.NewPCG(key, 0x6e6f697365))
-	out := degrade.NewImage(m.W, m.H)
-	for i, v := range m.Pix {
-		out.Pix[i] = q8(float64(v) + rng.NormFloat64()*sigma/255)
-	}
-	return out
-}
-
-func pointwise(m *degrade.Image, f func(float64) float64) *degrade.Image {
-	out := degrade.NewImage(m.W, m.H)
-	for i, v := range m.Pix {
-		out.Pix[i] = q8(f(float64(v)))
-	}
-	return out
-}
-
-// kernel is a square odd-sided 2D kernel summing to 1.
-type kernel struct {
-	r int
-	w []float64
-}
-
-func gaussKernel(sigma float64) kernel {
-	r := int(math.Ceil(3 * sigma))
-	k := kernel{r, make([]float64, (2*r+1)*(2*r+1))}
-	sum := 0.0
-	for y := -r; y <= r; y++ {
-		for x := -r; x <= r; x++ {
-			v := math.Exp(-float64(x*x+y*y) / (2 * sigma * sigma))
-			k.w[(y+r)*(2*r+1)+x+r] = v
-			sum += v
-		}
-	}
-	for i := range k.w {
-		k.w[i] /= sum
-	}
-	return k
-}
-
-// diskKernel is a uniform disk of radius r (defocus), with partial pixels at
-// its edge from 4x4 supersampling.
-func diskKernel(r int) kernel {
-	k := kernel{r, make([]float64, (2*r+1)*(2*r+1))}
-	sum := 0.0
-	for y := -r; y <= r; y++ {
-		for x := -r; x <= r; x++ {
-			in := 0
-			for sy := 0; sy < 4; sy++ {
-				for sx := 0; sx < 4; sx++ {
-					fx, fy := float64(x)+(float64(sx)+0.5)/4-0.5, float64(y)+(float64(sy)+0.5)/4-0.5
-					if fx*fx+fy*fy <= float64(r*r)+0.25 {
-						in++
-					}
-				}
-			}
-			k.w[(y+r)*(2*r+1)+x+r] = float64(in) / 16
-			sum += float64(in) / 16
-		}
-	}
-	for i := range k.w {
-		k.w[i] /= sum
-	}
-	return k
-}
-
-// convolve filters each plane with k, mirroring at the borders (reflect
-// without repeating the edge pixel).
-func convolve(m *degrade.Image, k kernel) *degrade.Image {
-	out := degrade.NewImage(m.W, m.H)
-	mirror := func(i, n int) int {
-		for i < 0 || i >= n {
-			if i < 0 {
-				i = -i
-			}
-			if i >= n {
-				i = 2*(n-1) - i
-			}
-		}
-		return i
-	}
-	side := 2*k.r + 1
-	for c := 0; c < 3; c++ {
-		p := m.Plane(c)
-		o := out.Plane(c)
-		for y := 0; y < m.H; y++ {
-			for x := 0; x < m.W; x++ {
-				s := 0.0
-				for dy := -k.r; dy <= k.r; dy++ {
-					row := mirror(y+dy, m.H) * m.W
-					for dx := -k.r; dx <= k.r; dx++ {
-						s += k.w[(dy+k.r)*side+dx+k.r] * float64(p[row+mirror(x+dx, m.W)])
-					}
-				}
-				o[y*m.W+x] = q8(s)
-			}
-		}
-	}
-	return out
-}
-
-func savePNG(path string, m *degrade.Image) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, m.ToImage()); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
 }
