@@ -96,7 +96,8 @@
 //
 // Shutdown drains: new restorations are answered 503 (with Retry-After) and
 // /healthz 503, those admitted before finish and are answered, then the
-// workers stop and Shutdown returns. Call it before http.Server.Shutdown, so
+// workers stop and Shutdown returns (Drain starts the same and returns at
+// once). Call it before http.Server.Shutdown, so
 // that the listener stays open while draining and late requests are told
 // 503 rather than refused a connection. The model is the caller's: close it
 // after Shutdown.

@@ -153,7 +153,7 @@ func New(m *mioir.Model, o *Options) (*Handler, error) {
 // the listener stays open meanwhile, so that new requests get a 503 with a
 // message rather than a refused connection.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	h.pool.drain()
+	h.Drain()
 	select {
 	case <-h.pool.stopped:
 		return nil
@@ -161,6 +161,10 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// Drain starts Shutdown's draining and returns at once: from now on new
+// restorations are answered 503, while those admitted go on.
+func (h *Handler) Drain() { h.pool.drain() }
 
 // Stats is a snapshot of the handler's state.
 type Stats struct {

@@ -385,6 +385,18 @@ func TestShutdown(t *testing.T) {
 	waitFor(t, 5*time.Second, "goroutines back", func() bool { return runtime.NumGoroutine() <= goroutines })
 }
 
+// TestDrain: Drain refuses new restorations at once and does not wait.
+func TestDrain(t *testing.T) {
+	h, srv := start(t, nil)
+	h.Drain()
+	require.True(t, h.Stats().Draining)
+	r := post(t, nil, srv.URL+"/v1/restore?task=n", "image/png", encodePNG(t, crop(t, 0, 0, 64, 64)))
+	require.Equal(t, http.StatusServiceUnavailable, r.status)
+	require.Equal(t, serve.CodeDraining, errorOf(t, r).Code)
+	require.Equal(t, 1.0, scrape(t, srv.URL).value("mioir_draining"))
+	require.NoError(t, h.Shutdown(context.Background()))
+}
+
 // TestShutdownDeadline: Shutdown with a context that ends first returns its
 // error, and the restoration still finishes.
 func TestShutdownDeadline(t *testing.T) {
