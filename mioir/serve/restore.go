@@ -121,10 +121,6 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 	if r.ContentLength > h.o.MaxBodyBytes {
 		return h.fail(w, h.bodyTooLarge(r.ContentLength)), false
 	}
-	if p.task == 0 && h.model.Config().Prompt == prompt.Explicit && !h.model.HasClassifier() {
-		return h.fail(w, &Error{Status: http.StatusBadRequest, Code: CodeNeedsTask,
-			Message: "this explicit-prompt model has no classifier: name the task (s b n j r h d)"}), false
-	}
 	if err := h.pool.admit(); err != nil {
 		if errors.Is(err, ErrShuttingDown) {
 			return h.fail(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeDraining, Err: err,
@@ -149,6 +145,10 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 	_ = rc.SetReadDeadline(time.Time{})
 	if e != nil {
 		return h.fail(w, e), false
+	}
+	if p.task == 0 && h.model.Config().Prompt == prompt.Explicit && !h.model.HasClassifier() {
+		return h.fail(w, &Error{Status: http.StatusBadRequest, Code: CodeNeedsTask,
+			Message: "this explicit-prompt model has no classifier: name the task (s b n j r h d)"}), false
 	}
 
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(p.timeout))

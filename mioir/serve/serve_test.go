@@ -479,6 +479,10 @@ func TestNeedsTask(t *testing.T) {
 	require.Equal(t, 200, r.status, string(r.body))
 	require.Equal(t, "haze", r.header.Get("X-Mioir-Task"))
 	require.Equal(t, "false", r.header.Get("X-Mioir-Auto"))
+	ct, body := multipartBody(t, "a.png", file, map[string]string{"task": "b"})
+	r = post(t, nil, srv+"/v1/restore", ct, body)
+	require.Equal(t, 200, r.status, "the form's task: %s", r.body)
+	require.Equal(t, "blur", r.header.Get("X-Mioir-Task"))
 }
 
 // TestModelsAndHealth: GET /v1/models describes the model, the tasks and the
