@@ -4,7 +4,7 @@
 //
 //	go run ./examples/train -data DIR [-val DIR] -out DIR -backbone srresnet|swinir|restormer|uformer|promptir
 //		-prompt none|ep|ap -schedule mixed|sequential [-order sbnjrhd] [-tasks sbnjrhd]
-//		[-stage-iters N] [-final-cycles N] [-batch N] [-patch N] [-config FILE.json]
+//		[-stage-iters N] [-final-cycles N] [-cycles N] [-batch N] [-patch N] [-config FILE.json]
 //		[-resume] [-seed N] [-device cpu|cuda] [-workers N] [-ckpt-every N]
 //		[-val-every N] [-val-limit N] [-log-every N] [-lr F] [-init FILE | -init-match FILE]
 //		[-task-weights b=3,j=2] [-exposure P:G[:TASKS]] [-classifier]
@@ -21,7 +21,7 @@
 // cosine restarts down to the recipe's minimum, stage length -stage-iters
 // (default: the recipe's period, 250000 for SRResNet, 100000 for the others),
 // a sequential final stage of -final-cycles cycles (default 4; a mixed run
-// then has 10 cycles), EMA 0.999, L1 loss. -order is the sequential order
+// then has 10 cycles, or -cycles), EMA 0.999, L1 loss. -order is the sequential order
 // (default: the recipe's, sbnjrhd or rjbsnhd); -tasks the tasks of a mixed
 // run (default all seven). The classifier trains with Adam down to 1e-7.
 // -config is a JSON file with mioir.Config fields, e.g. {"Net": {"Features":
@@ -102,7 +102,7 @@ func main() {
 type flags struct {
 	data, val, out, backbone, prompt, schedule, order, tasks, config, device string
 	init, initMatch, taskWeights                                             string
-	stageIters, finalCycles, batch, patch, workers                           int
+	stageIters, finalCycles, cycles, batch, patch, workers                   int
 	ckptEvery, valEvery, valLimit, logEvery                                  int
 	seed                                                                     uint64
 	lr                                                                       float64
@@ -132,6 +132,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.tasks, "tasks", "sbnjrhd", "tasks of a mixed schedule")
 	fs.IntVar(&f.stageIters, "stage-iters", 0, "iterations per stage / cosine cycle (0: the backbone's recipe, 250000 or 100000)")
 	fs.IntVar(&f.finalCycles, "final-cycles", nets.DefaultRecipe().FinalCycles, "cycles of the last sequential stage (default: the backbone's recipe)")
+	fs.IntVar(&f.cycles, "cycles", 0, "cosine cycles of a mixed schedule (0: the recipe's, or as many as a sequential run with -final-cycles has)")
 	fs.IntVar(&f.batch, "batch", 4, "batch size")
 	fs.IntVar(&f.patch, "patch", 128, "patch side")
 	fs.StringVar(&f.config, "config", "", "JSON file with mioir.Config fields (e.g. {\"Net\": {\"Features\": 16}})")
@@ -168,6 +169,9 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if f.cycles < 0 || f.cycles > 0 && f.schedule != "mixed" {
+		return nil, fmt.Errorf("-cycles %d: a positive number of cycles, for -schedule mixed only", f.cycles)
 	}
 	if f.nproc < 1 || f.distTimeout <= 0 {
 		return nil, fmt.Errorf("-nproc %d and -dist-timeout %v must be positive", f.nproc, f.distTimeout)
@@ -403,6 +407,9 @@ func makePlan(f *flags, r nets.Recipe) (curriculum.Plan, error) {
 			// Another budget: as many cycles as a sequential run over the
 			// same tasks would have.
 			cycles = max(1, len(tasks)-1+f.finalCycles)
+		}
+		if f.cycles > 0 {
+			cycles = f.cycles
 		}
 		return curriculum.Mixed(tasks, slices.Repeat([]int{r.Period}, cycles), opts...)
 	case "sequential":

@@ -24,6 +24,7 @@ import (
 	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/mioir"
 	"github.com/gomioir/gomioir/mioir/train"
+	"github.com/gomioir/gomioir/nets"
 )
 
 // childEnv, when set, makes the test binary run the command with the
@@ -240,6 +241,27 @@ func TestFlags(t *testing.T) {
 	require.ErrorContains(t, err, "exclude each other")
 	err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-classifier", "-init-match", "b"}, io.Discard)
 	require.ErrorContains(t, err, "-init-match is for restoration models")
+	for _, c := range [][]string{{"-cycles", "-1"}, {"-cycles", "2", "-schedule", "sequential"}} {
+		err = run(context.Background(), append([]string{"-data", "x", "-out", t.TempDir()}, c...), io.Discard)
+		require.ErrorContains(t, err, "-cycles", c)
+	}
+	// -cycles sets a mixed run's length; the first cycles are those of a
+	// longer run (same learning rates, same draws).
+	for _, c := range []struct {
+		args  []string
+		total int
+	}{
+		{[]string{"-stage-iters", "1000", "-cycles", "4"}, 4000},
+		{[]string{"-stage-iters", "1000", "-final-cycles", "1"}, 7000},
+		{[]string{"-stage-iters", "1000", "-final-cycles", "1", "-cycles", "2"}, 2000},
+	} {
+		f, err := parse(append([]string{"-data", "x", "-out", "y"}, c.args...), io.Discard)
+		require.NoError(t, err)
+		plan, err := makePlan(f, nets.DefaultRecipe())
+		require.NoError(t, err)
+		require.Equal(t, c.total, plan.TotalIters(), c.args)
+		require.Equal(t, 1000, plan.Stages()[0].Periods[0], c.args)
+	}
 	for _, lr := range []string{"0", "-1", "1e-8", "NaN", "+Inf"} {
 		err = run(context.Background(), []string{"-data", "x", "-out", t.TempDir(), "-lr", lr}, io.Discard)
 		require.ErrorContains(t, err, "-lr", lr)
