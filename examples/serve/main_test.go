@@ -246,6 +246,7 @@ func TestSIGTERM(t *testing.T) {
 	require.NoError(t, err)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
+	start := time.Now()
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
 	lines := make(chan string, 16)
@@ -289,6 +290,7 @@ func TestSIGTERM(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the restoration did not start")
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("restoration in flight at %s", time.Since(start).Round(time.Millisecond))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case line := <-lines:
@@ -305,7 +307,9 @@ func TestSIGTERM(t *testing.T) {
 	require.Contains(t, e.Message, "shutting down")
 	require.Equal(t, http.StatusServiceUnavailable, do(t, "GET", url+"/healthz", "", nil).status)
 
+	t.Logf("SIGTERM sent, a new request answered 503 at %s", time.Since(start).Round(time.Millisecond))
 	res := <-inflight
+	t.Logf("the restoration in flight answered at %s", time.Since(start).Round(time.Millisecond))
 	require.NoError(t, res.err)
 	require.Equal(t, 200, res.r.status, brief(res.r.body))
 	require.Equal(t, "noise", res.r.header.Get("X-Mioir-Task"))
@@ -316,6 +320,7 @@ func TestSIGTERM(t *testing.T) {
 	select {
 	case err := <-exited:
 		require.NoError(t, err, "exit status; stderr: %s", stderr.String())
+		t.Logf("exited at %s", time.Since(start).Round(time.Millisecond))
 	case <-time.After(30 * time.Second):
 		t.Fatal("the process did not exit after the restoration")
 	}

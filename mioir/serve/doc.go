@@ -80,7 +80,8 @@
 // before its body is read, and decoded only by a worker, so the memory is
 // bounded: at most Workers+Queue bodies of MaxBodyBytes, and Workers
 // decoded images of MaxPixels (about 40 bytes a pixel for the decoded file,
-// the float pixels and the output) besides each restoration's tiles, which
+// the float pixels and the output), besides the answers being sent and each
+// restoration's tiles, which
 // Options.MemoryBudget bounds (mioir.Options.MemoryBudget). With the defaults
 // that is 9 x 64 MiB of bodies and one 25-megapixel image.
 //

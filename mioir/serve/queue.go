@@ -4,7 +4,6 @@ import (
 	"context"
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // pool is the bounded worker pool with its queue. A request is admitted
@@ -18,18 +17,17 @@ type pool struct {
 	workers  int
 
 	mu       sync.Mutex
-	admitted int
+	admitted int // requests holding a place: reading, queued or running
+	running  int // jobs in a worker
 	draining bool
 	idle     chan struct{} // closed once draining with nothing admitted
 	quit     chan struct{} // closed to stop the workers
 	stopped  chan struct{} // closed once every worker returned
 	wg       sync.WaitGroup
-
-	running atomic.Int64
 }
 
 // job is one restoration handed to a worker. The worker sets res or err,
-// closes done and releases the request's admission.
+// gives back the request's place and closes done.
 type job struct {
 	ctx  context.Context
 	run  func(ctx context.Context) (*result, error)
@@ -72,11 +70,12 @@ func (p *pool) work(run func(*job)) {
 	for {
 		select {
 		case j := <-p.jobs:
-			p.running.Add(1)
+			p.mu.Lock()
+			p.running++
+			p.mu.Unlock()
 			run(j)
-			p.running.Add(-1)
+			p.finish()
 			close(j.done)
-			p.release()
 		case <-p.quit:
 			return
 		}
@@ -101,10 +100,24 @@ func (p *pool) admit() error {
 func (p *pool) release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.releaseLocked()
+}
+
+func (p *pool) releaseLocked() {
 	p.admitted--
 	if p.draining && p.admitted == 0 {
 		close(p.idle)
 	}
+}
+
+// finish ends a job in a worker and gives back its place, at once, so that
+// the counts never show it queued, and its place is free before its answer
+// is sent.
+func (p *pool) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.running--
+	p.releaseLocked()
 }
 
 // submit hands j to a worker, which then releases its place; false when
@@ -130,12 +143,9 @@ func (p *pool) drain() {
 	}
 }
 
-// state returns the admitted, queued and running counts and whether the pool
-// drains.
+// state returns the queued and running counts and whether the pool drains.
 func (p *pool) state() (queued, running int, draining bool) {
 	p.mu.Lock()
-	admitted, draining := p.admitted, p.draining
-	p.mu.Unlock()
-	r := int(p.running.Load())
-	return max(admitted-r, 0), r, draining
+	defer p.mu.Unlock()
+	return p.admitted - p.running, p.running, p.draining
 }
