@@ -109,10 +109,12 @@
 // (0.0.4), with no dependency:
 //
 //   - mioir_http_requests_total{route,code}: answers by route (restore,
-//     models, healthz, metrics, other) and status code; 499 counts clients
-//     that went away;
+//     models, healthz, metrics, other) and status code, counted as their
+//     header is sent (a scrape counts itself); 499 counts clients that went
+//     away;
 //   - mioir_restore_duration_seconds: a histogram (DurationBuckets) of the
-//     time from arrival to answer of the restorations answered 200;
+//     time from arrival to the answer's header of the restorations answered
+//     200 (the image follows at once: it is encoded before);
 //   - mioir_queue_depth, mioir_queue_capacity, mioir_restores_in_flight,
 //     mioir_workers: the pool's state;
 //   - mioir_tiles_total and mioir_tiles_per_second (over the last 10

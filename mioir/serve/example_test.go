@@ -79,7 +79,7 @@ func Example() {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "mioir_http_requests_total{") || strings.HasPrefix(sc.Text(), "mioir_tiles_total ") {
+		if strings.HasPrefix(sc.Text(), `mioir_http_requests_total{route="restore"`) || strings.HasPrefix(sc.Text(), "mioir_tiles_total ") {
 			fmt.Println(sc.Text())
 		}
 	}

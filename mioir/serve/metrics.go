@@ -138,7 +138,7 @@ func (m *metrics) write(w io.Writer, g gauges, now time.Time) error {
 	for i, k := range keys {
 		p.line(fmt.Sprintf(`mioir_http_requests_total{route=%q,code="%d"}`, k.route, k.code), float64(reqs[i]))
 	}
-	p.family("mioir_restore_duration_seconds", "histogram", "Time from arrival to answer of the restorations answered 200, queue wait included.")
+	p.family("mioir_restore_duration_seconds", "histogram", "Time from arrival to the answer's header of the restorations answered 200, queue wait included.")
 	var cum int64
 	for i, b := range DurationBuckets {
 		cum += hist[i]

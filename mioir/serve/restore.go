@@ -106,29 +106,28 @@ func wantsJSON(accept string) bool {
 	return json
 }
 
-// restore answers POST /v1/restore; it returns the status and whether an
-// image was restored.
-func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Time) (int, bool) {
+// restore answers POST /v1/restore and returns the status.
+func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Time) int {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		return h.fail(w, &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethod,
-			Message: fmt.Sprintf("%s /v1/restore: send the image with POST", r.Method)}), false
+			Message: fmt.Sprintf("%s /v1/restore: send the image with POST", r.Method)})
 	}
 	p, e := h.query(r)
 	if e != nil {
-		return h.fail(w, e), false
+		return h.fail(w, e)
 	}
 	if r.ContentLength > h.o.MaxBodyBytes {
-		return h.fail(w, h.bodyTooLarge(r.ContentLength)), false
+		return h.fail(w, h.bodyTooLarge(r.ContentLength))
 	}
 	if err := h.pool.admit(); err != nil {
 		if errors.Is(err, ErrShuttingDown) {
 			return h.fail(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeDraining, Err: err,
-				Message: "the server is shutting down and takes no new restorations; retry on another instance"}), false
+				Message: "the server is shutting down and takes no new restorations; retry on another instance"})
 		}
 		return h.fail(w, &Error{Status: http.StatusTooManyRequests, Code: CodeQueueFull, Err: err,
 			Message: fmt.Sprintf("every worker is busy and the queue is full (%d requests admitted); retry after %s s",
-				h.pool.capacity, h.retryAfter)}), false
+				h.pool.capacity, h.retryAfter)})
 	}
 	handed := false
 	defer func() {
@@ -144,11 +143,11 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 	img, p, e := h.readBody(w, r, p)
 	_ = rc.SetReadDeadline(time.Time{})
 	if e != nil {
-		return h.fail(w, e), false
+		return h.fail(w, e)
 	}
 	if p.task == 0 && h.model.Config().Prompt == prompt.Explicit && !h.model.HasClassifier() {
 		return h.fail(w, &Error{Status: http.StatusBadRequest, Code: CodeNeedsTask,
-			Message: "this explicit-prompt model has no classifier: name the task (s b n j r h d)"}), false
+			Message: "this explicit-prompt model has no classifier: name the task (s b n j r h d)"})
 	}
 
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(p.timeout))
@@ -157,7 +156,7 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 		return h.process(ctx, img, p)
 	}}
 	if handed = h.pool.submit(j); !handed {
-		return h.fail(w, h.stopped(ctx, p, "while waiting for a worker")), false
+		return h.fail(w, h.stopped(ctx, p, "while waiting for a worker"))
 	}
 	select {
 	case <-j.done:
@@ -166,7 +165,7 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 		case <-j.done: // finished as the deadline came
 		default:
 			// The worker stops at its next tile and gives the place back.
-			return h.fail(w, h.stopped(ctx, p, "while restoring")), false
+			return h.fail(w, h.stopped(ctx, p, "while restoring"))
 		}
 	}
 	if j.err != nil {
@@ -174,10 +173,10 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 		if !errors.As(j.err, &e) {
 			e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: j.err.Error(), Err: j.err}
 		}
-		return h.fail(w, e), false
+		return h.fail(w, e)
 	}
 	h.answer(w, j.res, p, start)
-	return http.StatusOK, true
+	return http.StatusOK
 }
 
 // stopped is the error of a request whose context ended: its deadline (504)

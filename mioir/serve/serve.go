@@ -200,26 +200,62 @@ const (
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	route, code, restored := routeOther, 0, false
+	rw := &counted{ResponseWriter: w, m: h.metrics, route: routeOther, start: start}
+	var code int
 	switch r.URL.Path {
 	case "/v1/restore":
-		route = routeRestore
-		code, restored = h.restore(w, r, start)
+		rw.route = routeRestore
+		code = h.restore(rw, r, start)
 	case "/v1/models":
-		route = routeModels
-		code = h.get(w, r, h.models)
+		rw.route = routeModels
+		code = h.get(rw, r, h.models)
 	case "/healthz":
-		route = routeHealth
-		code = h.get(w, r, h.health)
+		rw.route = routeHealth
+		code = h.get(rw, r, h.health)
 	case "/metrics":
-		route = routeMetrics
-		code = h.get(w, r, h.writeMetrics)
+		rw.route = routeMetrics
+		code = h.get(rw, r, h.writeMetrics)
 	default:
-		code = h.fail(w, &Error{Status: http.StatusNotFound, Code: CodeNotFound,
+		code = h.fail(rw, &Error{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: fmt.Sprintf("no such path %q: POST /v1/restore, GET /v1/models, /healthz or /metrics", r.URL.Path)})
 	}
-	h.metrics.request(route, code, time.Since(start), restored)
+	if !rw.counted { // nothing was sent (the client went away)
+		rw.count(code)
+	}
 }
+
+// counted counts an answer in the metrics when its header is written, so
+// that a client that has its answer finds it in /metrics, and a restoration's
+// latency is the time to its answer's header.
+type counted struct {
+	http.ResponseWriter
+	m       *metrics
+	route   string
+	start   time.Time
+	counted bool
+}
+
+func (c *counted) count(code int) {
+	c.counted = true
+	c.m.request(c.route, code, time.Since(c.start), c.route == routeRestore && code == http.StatusOK)
+}
+
+func (c *counted) WriteHeader(code int) {
+	if !c.counted {
+		c.count(code)
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *counted) Write(b []byte) (int, error) {
+	if !c.counted {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (c *counted) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // get answers a GET or HEAD route.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, f func(http.ResponseWriter) int) int {
