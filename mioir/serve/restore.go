@@ -129,9 +129,19 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 			Message: fmt.Sprintf("every worker is busy and the queue is full (%d requests admitted); retry after %s s",
 				h.pool.capacity, h.retryAfter)})
 	}
-	handed := false
+	// The place is given back before a refusal is sent (or by the worker,
+	// once the job is handed over), so that a client holding its answer
+	// finds the place free.
+	held := true
+	refuse := func(e *Error) int {
+		if held {
+			held = false
+			h.pool.release()
+		}
+		return h.fail(w, e)
+	}
 	defer func() {
-		if !handed {
+		if held {
 			h.pool.release()
 		}
 	}()
@@ -143,10 +153,10 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 	img, p, e := h.readBody(w, r, p)
 	_ = rc.SetReadDeadline(time.Time{})
 	if e != nil {
-		return h.fail(w, e)
+		return refuse(e)
 	}
 	if p.task == 0 && h.model.Config().Prompt == prompt.Explicit && !h.model.HasClassifier() {
-		return h.fail(w, &Error{Status: http.StatusBadRequest, Code: CodeNeedsTask,
+		return refuse(&Error{Status: http.StatusBadRequest, Code: CodeNeedsTask,
 			Message: "this explicit-prompt model has no classifier: name the task (s b n j r h d)"})
 	}
 
@@ -155,9 +165,10 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request, start time.Tim
 	j := &job{ctx: ctx, done: make(chan struct{}), run: func(ctx context.Context) (*result, error) {
 		return h.process(ctx, img, p)
 	}}
-	if handed = h.pool.submit(j); !handed {
-		return h.fail(w, h.stopped(ctx, p, "while waiting for a worker"))
+	if !h.pool.submit(j) {
+		return refuse(h.stopped(ctx, p, "while waiting for a worker"))
 	}
+	held = false // the worker gives the place back
 	select {
 	case <-j.done:
 	case <-ctx.Done():
