@@ -218,8 +218,8 @@ func TestFallback(t *testing.T) {
 	require.Equal(t, file, r.body, "the image comes back unchanged")
 }
 
-// slowImage is a 512x512 PNG that takes 441 tiles (a few seconds) with
-// tile=32.
+// slowImage is a 512x512 PNG that takes 441 tiles with tile=32, 121 with
+// tile=64 (about three seconds on two cores).
 func slowImage(t testing.TB) []byte {
 	t.Helper()
 	s, _ := sample(t)
@@ -274,10 +274,9 @@ func errorOf(t testing.TB, r reply) serve.Error {
 // answered 429 at once with Retry-After, while the two admitted finish.
 func TestQueueFull(t *testing.T) {
 	h, srv := start(t, &serve.Options{Queue: 1, RetryAfter: 2 * time.Second})
-	slow := slowImage(t)
-	first := async(t, srv.URL+"/v1/restore?task=n&tile=32", slow)
+	first := async(t, srv.URL+"/v1/restore?task=n&tile=64", slowImage(t))
 	waitFor(t, 10*time.Second, "first restoration running", func() bool { return h.Stats().Running == 1 })
-	second := async(t, srv.URL+"/v1/restore?task=n&tile=64", slow)
+	second := async(t, srv.URL+"/v1/restore?task=j", encodePNG(t, crop(t, 64, 0, 96, 96)))
 	waitFor(t, 10*time.Second, "second request queued", func() bool { return h.Stats().Queued == 1 })
 	require.Equal(t, serve.Stats{Workers: 1, Capacity: 2, Queued: 1, Running: 1}, h.Stats())
 	m := scrape(t, srv.URL)
@@ -295,9 +294,10 @@ func TestQueueFull(t *testing.T) {
 
 	a, b := <-first, <-second
 	require.Equal(t, 200, a.status, string(a.body))
-	require.Equal(t, "441", a.header.Get("X-Mioir-Tiles"))
+	require.Equal(t, "121", a.header.Get("X-Mioir-Tiles"))
 	require.Equal(t, 200, b.status, string(b.body))
-	require.Equal(t, serve.Stats{Workers: 1, Capacity: 2, Restored: 2, Tiles: 441 + 121}, h.Stats())
+	require.Equal(t, "jpeg", b.header.Get("X-Mioir-Task"))
+	require.Equal(t, serve.Stats{Workers: 1, Capacity: 2, Restored: 2, Tiles: 121 + 1}, h.Stats())
 	require.Equal(t, 1.0, scrape(t, srv.URL).value(`mioir_http_requests_total{route="restore",code="429"}`))
 }
 
