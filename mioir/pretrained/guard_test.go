@@ -43,7 +43,7 @@ func TestAutoGuard(t *testing.T) {
 	}{
 		{"go-video-001-0_cjpeg-q20.png", degrade.Rain, -5, true, 0},
 		{"go-video-001-0_cjpeg-q40.png", degrade.Rain, -6, true, 0},
-		{"go-video-001-0_exposure-x0.4.png", degrade.LowLight, 4, false, 3.5},
+		{"go-video-001-0_exposure-x0.4.png", degrade.LowLight, 4.5, false, 3.5},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			lq := readPNG(t, "testdata/autoeval/"+c.file)
