@@ -38,18 +38,26 @@ type Guard struct {
 	// (0: not checked). It refuses haze on dark or low-contrast images,
 	// where the haze prompt darkens everything.
 	MinHazeDarkChannel float32
+	// MaxDarkMean is the largest mean luminance (0.299 R + 0.587 G +
+	// 0.114 B, in [0, 1]) of an image the low-light prompt may brighten (0:
+	// not checked). A low-light input is dark by definition; a mid-grey
+	// photo the classifier takes for one (smooth, saturated close-ups) loses
+	// 15-20 dB when brightened.
+	MaxDarkMean float32
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
 // blur, rain, haze and low light need probability 0.7 and three of four
-// quadrants agreeing, haze a mean dark channel of at least 0.3 (scripts/autoeval
-// measured these choices; README "Automatic task choice").
+// quadrants agreeing, haze a mean dark channel of at least 0.3, low light a
+// mean luminance of at most 0.4 (scripts/autoeval measured these choices;
+// README "Automatic task choice").
 func DefaultGuard() *Guard {
 	return &Guard{
 		Risky:              []degrade.Task{degrade.Blur, degrade.Rain, degrade.Haze, degrade.LowLight},
 		MinProb:            0.7,
 		MinAgree:           3,
 		MinHazeDarkChannel: 0.3,
+		MaxDarkMean:        0.4,
 	}
 }
 
@@ -92,7 +100,32 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 			return &Fallback{t, fmt.Sprintf("mean dark channel %.3f < %.3f", dc, g.MinHazeDarkChannel)}, nil
 		}
 	}
+	if t == degrade.LowLight && g.MaxDarkMean > 0 {
+		lum, err := meanLuminance(x)
+		if err != nil {
+			return nil, err
+		}
+		if lum > float64(g.MaxDarkMean) {
+			return &Fallback{t, fmt.Sprintf("mean luminance %.3f > %.3f", lum, g.MaxDarkMean)}, nil
+		}
+	}
 	return nil, nil
+}
+
+// meanLuminance returns the mean of 0.299 R + 0.587 G + 0.114 B over x (1,
+// 3, H, W): three channel sums, no image-sized temporary.
+func meanLuminance(x *torch.Tensor) (float64, error) {
+	lum := 0.0
+	for c, w := range []float64{0.299, 0.587, 0.114} {
+		s := torch.NewScope(torch.Inference)
+		v, err := s.Use(x).Narrow(1, int64(c), 1).Sum(false).ToDType(torch.Float64).Item()
+		s.Close()
+		if err != nil {
+			return 0, fmt.Errorf("mioir: restore: mean luminance: %w", err)
+		}
+		lum += w * v
+	}
+	return lum / float64(x.Numel()/3), nil
 }
 
 // quadrantVotes classifies the four quadrants of x and counts those that

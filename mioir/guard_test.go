@@ -120,3 +120,59 @@ func otherTask(t degrade.Task) degrade.Task {
 	}
 	return degrade.SR
 }
+
+// TestMeanLuminance: an image with constant channels (0.2, 0.5, 0.9) has
+// mean luminance 0.299*0.2 + 0.587*0.5 + 0.114*0.9.
+func TestMeanLuminance(t *testing.T) {
+	const h, w = 37, 23
+	v := make([]float32, 3*h*w)
+	for c, val := range []float32{0.2, 0.5, 0.9} {
+		for i := range h * w {
+			v[c*h*w+i] = val
+		}
+	}
+	x, err := torch.FromSlice(nil, v, 1, 3, h, w)
+	require.NoError(t, err)
+	defer x.Close()
+	lum, err := meanLuminance(x)
+	require.NoError(t, err)
+	require.InDelta(t, 0.299*0.2+0.587*0.5+0.114*0.9, lum, 1e-6)
+}
+
+// TestGuardDarkMean: a low-light choice on an image brighter than
+// Guard.MaxDarkMean falls back, naming the luminance; on a darker one, or
+// with the check off, it passes.
+func TestGuardDarkMean(t *testing.T) {
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Explicit, Classifier: true}, 7)
+	require.NoError(t, err)
+	defer m.Close()
+	var probs [prompt.NumTasks]float32
+	probs[degrade.LowLight.PromptIndex()] = 1
+	p := prompt.Prediction{Task: degrade.LowLight, Probs: probs}
+	g := &Guard{Risky: []degrade.Task{degrade.LowLight}, MaxDarkMean: 0.4}
+	grey := func(val float32) *torch.Tensor {
+		v := make([]float32, 3*16*16)
+		for i := range v {
+			v[i] = val
+		}
+		x, err := torch.FromSlice(nil, v, 1, 3, 16, 16)
+		require.NoError(t, err)
+		return x
+	}
+	bright, dark := grey(0.6), grey(0.25)
+	defer bright.Close()
+	defer dark.Close()
+	fb, err := m.guard(bright, p, g)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Equal(t, degrade.LowLight, fb.Chosen)
+	require.Equal(t, "mean luminance 0.600 > 0.400", fb.Reason)
+	fb, err = m.guard(dark, p, g)
+	require.NoError(t, err)
+	require.Nil(t, fb)
+	fb, err = m.guard(bright, p, &Guard{Risky: []degrade.Task{degrade.LowLight}})
+	require.NoError(t, err)
+	require.Nil(t, fb)
+	require.Equal(t, float32(0.4), DefaultGuard().MaxDarkMean)
+}
