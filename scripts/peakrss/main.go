@@ -102,36 +102,32 @@ func main() {
 	}
 	_, info, err := m.Restore(ctx, img, o)
 	el := time.Since(start).Seconds()
-	if err != nil && ctx.Err() != nil {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			log.Fatal(err)
-		}
-		per := (el - firstTile.Seconds()) / float64(max(done-1, 1))
-		if done == 1 {
-			per = el
-		}
-		fmt.Printf("%s %dx%d: stopped after %d of %d tiles in %.1f s (first tile %.1f s, then %.1f s per tile; all %d tiles: about %.0f s), peak RSS %.2f GiB, CPU user %.1f s system %.1f s\n",
-			m.Config().Name(), img.Bounds().Dx(), img.Bounds().Dy(), done, total, el, firstTile.Seconds(), per, total,
-			firstTile.Seconds()+per*float64(total-1), float64(ru.Maxrss)/(1<<20), tv(ru.Utime), tv(ru.Stime))
-		return
-	}
-	if err != nil {
+	stopped := err != nil && ctx.Err() != nil
+	if err != nil && !stopped {
 		log.Fatal(err)
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		log.Fatal(err)
 	}
+	usage := fmt.Sprintf("peak RSS %.2f GiB, CPU user %.1f s system %.1f s", float64(ru.Maxrss)/(1<<20), tv(ru.Utime), tv(ru.Stime))
 	b := img.Bounds()
 	px := float64(b.Dx() * b.Dy())
 	name := m.Config().Name()
 	if *model != "" {
 		name = *model + " (" + name + ")"
 	}
-	fmt.Printf("%s %dx%d task %v tile %d (%d tiles, %d retries): %.1f s, peak RSS %.2f GiB, CPU user %.1f s system %.1f s\n",
-		name, b.Dx(), b.Dy(), info.Task, info.Tile, info.Tiles, info.Retries, el,
-		float64(ru.Maxrss)/(1<<20), tv(ru.Utime), tv(ru.Stime))
+	if stopped {
+		per := el // one tile: its time
+		if done > 1 {
+			per = (el - firstTile.Seconds()) / float64(done-1)
+		}
+		fmt.Printf("%s %dx%d: stopped after %d of %d tiles in %.1f s (first tile %.1f s, then %.1f s per tile; all %d tiles: about %.0f s), %s\n",
+			name, b.Dx(), b.Dy(), done, total, el, firstTile.Seconds(), per, total, firstTile.Seconds()+per*float64(total-1), usage)
+		return
+	}
+	fmt.Printf("%s %dx%d task %v tile %d (%d tiles, %d retries): %.1f s, %s\n",
+		name, b.Dx(), b.Dy(), info.Task, info.Tile, info.Tiles, info.Retries, el, usage)
 	if fb := info.Fallback; fb != nil {
 		fmt.Printf("the guard refused the classifier's %v: %s\n", fb.Chosen, fb.Reason)
 	}
