@@ -9,21 +9,28 @@ import (
 	"github.com/gomioir/gomioir/prompt"
 )
 
-// Guard is the check the classifier's choice must pass before Restore uses
-// it to pick an EP model's prompt (Options.Auto, or no Options.Task). When
-// the check fails, Restore leaves the image as it is and says why in
-// Info.Fallback. Options.Guard nil means DefaultGuard(); a zero Guard checks
-// nothing and trusts the classifier, as the reference does.
+// Guard is the rule between the classifier and the prompt Restore uses
+// when it picks an EP model's task itself (Options.Auto, or no
+// Options.Task). The classifier sees 9x9-pixel blocks and is often wrong on
+// photos degraded by other programs. The guard first looks for physical
+// traces that do not depend on the program (the noise level, the JPEG
+// grid, an underexposed histogram) and takes the task they show: the method
+// restores one degradation per image, so a clear trace of one settles it.
+// Otherwise it checks the classifier's choice against the input's
+// statistics and leaves the image as it is when they disagree.
+// Info.Fallback says when and why the classifier's choice was not used.
+// Options.Guard nil means DefaultGuard(); a zero Guard checks nothing and
+// trusts the classifier, as the reference does.
 //
-// Only Risky choices are checked: a wrong prompt from the others costs
-// little, while a wrong blur, rain, haze or low-light prompt can cost many
-// dB (on held-out photos degraded by outside code, scripts/autoeval: the
-// bundled model's haze prompt on a blurred or compressed image -26 to -36 dB,
-// low light on a compressed dark scene -9 to -15, rain -4 to -7, blur on an
-// x4-downscaled image -1.3; noise, JPEG and SR prompts cost at most 1.7 dB
-// on any image).
+// A wrong prompt from the noise, JPEG and SR tasks costs little; a wrong
+// blur, rain, haze or low-light prompt can cost many dB (on held-out photos
+// degraded by outside code, scripts/autoeval: the bundled model's haze or
+// low-light prompt on a blurred or compressed image -10 to -36 dB, rain -4
+// to -13, blur on an x4-downscaled image -1 to -3.5; noise, JPEG and SR
+// prompts at most 1.7 dB on any image). So only the Risky choices must
+// pass the classifier checks.
 type Guard struct {
-	// Risky are the tasks that must pass the checks below.
+	// Risky are the tasks that must pass the classifier checks below.
 	Risky []degrade.Task
 	// MinProb is the least classifier probability of a risky choice.
 	MinProb float32
@@ -35,38 +42,80 @@ type Guard struct {
 	// MinHazeDarkChannel is the least mean dark channel (the minimum over
 	// the colour channels and a 15x15 patch, He et al.'s prior: near 0 in
 	// clear daylight images, lifted by the airlight in hazy ones) for haze
-	// (0: not checked). It refuses haze on dark or low-contrast images,
-	// where the haze prompt darkens everything.
+	// (0: not checked).
 	MinHazeDarkChannel float32
-	// MaxDarkMean is the largest mean luminance (0.299 R + 0.587 G +
-	// 0.114 B, in [0, 1]) of an image the low-light prompt may brighten (0:
-	// not checked). A low-light input is dark by definition; a mid-grey
-	// photo the classifier takes for one (smooth, saturated close-ups) loses
-	// 15-20 dB when brightened.
+	// MaxDarkMean is the largest mean brightness (the mean over pixels of
+	// the largest colour channel, HSV's value, in [0, 1]) of an image the
+	// low-light prompt may brighten (0: not checked). A low-light input is
+	// dark by definition; a saturated red or a mid-grey close-up that the
+	// classifier takes for one loses 10-20 dB when brightened. Brightness,
+	// not luminance: pure red has luminance 0.3 but is not dark.
 	MaxDarkMean float32
+
+	// NoiseSigma selects the noise prompt, whatever the classifier chose,
+	// when the estimated noise standard deviation (0-1 units; the 10th
+	// percentile over 16x16-pixel blocks of the RMS of the luminance's
+	// finest diagonal Haar coefficients, which texture does not lift) is at
+	// least this (0: not used). MinNoiseSigma is the least estimate for
+	// which the classifier's own noise choice is kept (0: not checked).
+	NoiseSigma, MinNoiseSigma float32
+	// JPEGBlockiness selects the JPEG prompt, whatever the classifier
+	// chose, from this blockiness on (0: not used): the mean luminance
+	// change across the strongest phase of the 8-pixel grid over the
+	// median phase's plus 1/255, at most about 1 without JPEG.
+	JPEGBlockiness float32
+	// UnderexposedMean selects the low-light prompt when the mean
+	// brightness is at most this (0: not used): an image that dark is
+	// underexposed whatever its scene.
+	UnderexposedMean float32
+	// MinDetail refuses a low-light, haze or rain choice when the input's
+	// finest detail (the mean diagonal Haar coefficient over the mean
+	// first-order one, per 2x2 cell: near 1 for noise, 0.2-0.7 for sharp
+	// photos, lower after blur or upscaling) is under this (0: not
+	// checked): on smooth images the classifier confuses these with blur.
+	MinDetail float32
+	// HazeDarkMean turns a haze choice that passed MinProb and MinAgree
+	// into low light when the mean brightness is at most this (0: not
+	// used). Airlight brightens; a flat image that is also dark is
+	// underexposed, not hazy.
+	HazeDarkMean float32
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
-// blur, rain, haze and low light need probability 0.7 and three of four
-// quadrants agreeing, haze a mean dark channel of at least 0.3, low light a
-// mean luminance of at most 0.4 (scripts/autoeval measured these choices;
-// README "Automatic task choice").
+// noise from an estimated sigma of 6/255 (the classifier's noise choice
+// kept from 2/255), JPEG from a blockiness of 1.2, low light at a mean
+// brightness of at most 0.1; otherwise blur, rain, haze and low light need
+// probability 0.7 and three of four quadrants agreeing, low light, haze and
+// rain a detail of 0.2, haze a mean dark channel of 0.3 (at a mean
+// brightness of at most 0.35 it is taken for low light), low light a mean
+// brightness of at most 0.45. scripts/autoeval measured these choices
+// (README "Automatic task choice").
 func DefaultGuard() *Guard {
 	return &Guard{
 		Risky:              []degrade.Task{degrade.Blur, degrade.Rain, degrade.Haze, degrade.LowLight},
 		MinProb:            0.7,
 		MinAgree:           3,
 		MinHazeDarkChannel: 0.3,
-		MaxDarkMean:        0.4,
+		MaxDarkMean:        0.45,
+		NoiseSigma:         6.0 / 255,
+		MinNoiseSigma:      2.0 / 255,
+		JPEGBlockiness:     1.2,
+		UnderexposedMean:   0.1,
+		MinDetail:          0.2,
+		HazeDarkMean:       0.35,
 	}
 }
 
 // Fallback says why Restore did not use the classifier's choice.
 type Fallback struct {
-	// Chosen is the classifier's choice that failed the guard.
+	// Chosen is the classifier's choice that was not used.
 	Chosen degrade.Task
-	// Reason names the check that failed, with the measured value.
+	// Reason names the measurement that decided, with its value.
 	Reason string
+	// Use is the task the measurements point to instead; zero when they
+	// point to none, and Restore then uses Options.Task or returns the
+	// input unchanged.
+	Use degrade.Task
 }
 
 // guard checks the classifier's prediction p for x (1, 3, H, W) and returns
@@ -76,11 +125,47 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		g = DefaultGuard()
 	}
 	t := p.Task
-	if !slices.Contains(g.Risky, t) {
+	var sg signs
+	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinDetail > 0 {
+		var err error
+		if sg, err = measureSigns(x); err != nil {
+			return nil, err
+		}
+	}
+	var bright float64
+	if g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 {
+		var err error
+		if bright, err = meanBrightness(x); err != nil {
+			return nil, err
+		}
+	}
+	// use reports the measurements' own choice u (nil when it is the
+	// classifier's); refuse leaves the input.
+	use := func(u degrade.Task, format string, args ...any) *Fallback {
+		if u == t {
+			return nil
+		}
+		return &Fallback{Chosen: t, Reason: fmt.Sprintf(format, args...), Use: u}
+	}
+	refuse := func(format string, args ...any) *Fallback {
+		return &Fallback{Chosen: t, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case g.NoiseSigma > 0 && sg.noiseSigma >= float64(g.NoiseSigma):
+		return use(degrade.Noise, "noise sigma %.1f/255 >= %.1f/255", 255*sg.noiseSigma, 255*g.NoiseSigma), nil
+	case g.JPEGBlockiness > 0 && sg.blockiness >= float64(g.JPEGBlockiness):
+		return use(degrade.JPEG, "JPEG blockiness %.2f >= %.2f", sg.blockiness, g.JPEGBlockiness), nil
+	case g.UnderexposedMean > 0 && bright <= float64(g.UnderexposedMean):
+		return use(degrade.LowLight, "mean brightness %.3f <= %.3f", bright, g.UnderexposedMean), nil
+	case t == degrade.Noise && g.MinNoiseSigma > 0 && sg.noiseSigma >= 0 && sg.noiseSigma < float64(g.MinNoiseSigma):
+		return refuse("noise sigma %.1f/255 < %.1f/255", 255*sg.noiseSigma, 255*g.MinNoiseSigma), nil
+	case !slices.Contains(g.Risky, t):
 		return nil, nil
+	case g.MinDetail > 0 && sg.detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain):
+		return refuse("detail %.3f < %.3f", sg.detail, g.MinDetail), nil
 	}
 	if prob := p.Probs[t.PromptIndex()]; prob < g.MinProb {
-		return &Fallback{t, fmt.Sprintf("probability %.3f < %.3f", prob, g.MinProb)}, nil
+		return refuse("probability %.3f < %.3f", prob, g.MinProb), nil
 	}
 	if g.MinAgree > 0 {
 		n, err := m.quadrantVotes(x, t)
@@ -88,8 +173,11 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 			return nil, err
 		}
 		if n < g.MinAgree {
-			return &Fallback{t, fmt.Sprintf("%d of 4 quadrants agree < %d", n, g.MinAgree)}, nil
+			return refuse("%d of 4 quadrants agree < %d", n, g.MinAgree), nil
 		}
+	}
+	if t == degrade.Haze && g.HazeDarkMean > 0 && bright <= float64(g.HazeDarkMean) {
+		return use(degrade.LowLight, "flat and dark: mean brightness %.3f <= %.3f", bright, g.HazeDarkMean), nil
 	}
 	if t == degrade.Haze && g.MinHazeDarkChannel > 0 {
 		dc, err := darkChannel(x)
@@ -97,35 +185,25 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 			return nil, err
 		}
 		if dc < float64(g.MinHazeDarkChannel) {
-			return &Fallback{t, fmt.Sprintf("mean dark channel %.3f < %.3f", dc, g.MinHazeDarkChannel)}, nil
+			return refuse("mean dark channel %.3f < %.3f", dc, g.MinHazeDarkChannel), nil
 		}
 	}
-	if t == degrade.LowLight && g.MaxDarkMean > 0 {
-		lum, err := meanLuminance(x)
-		if err != nil {
-			return nil, err
-		}
-		if lum > float64(g.MaxDarkMean) {
-			return &Fallback{t, fmt.Sprintf("mean luminance %.3f > %.3f", lum, g.MaxDarkMean)}, nil
-		}
+	if t == degrade.LowLight && g.MaxDarkMean > 0 && bright > float64(g.MaxDarkMean) {
+		return refuse("mean brightness %.3f > %.3f", bright, g.MaxDarkMean), nil
 	}
 	return nil, nil
 }
 
-// meanLuminance returns the mean of 0.299 R + 0.587 G + 0.114 B over x (1,
-// 3, H, W): three channel sums, no image-sized temporary.
-func meanLuminance(x *torch.Tensor) (float64, error) {
-	lum := 0.0
-	for c, w := range []float64{0.299, 0.587, 0.114} {
-		s := torch.NewScope(torch.Inference)
-		v, err := s.Use(x).Narrow(1, int64(c), 1).Sum(false).ToDType(torch.Float64).Item()
-		s.Close()
-		if err != nil {
-			return 0, fmt.Errorf("mioir: restore: mean luminance: %w", err)
-		}
-		lum += w * v
+// meanBrightness returns the mean over x's (1, 3, H, W) pixels of the
+// largest colour channel.
+func meanBrightness(x *torch.Tensor) (float64, error) {
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	v, err := s.Use(x).Amax(false, 1).Sum(false).ToDType(torch.Float64).Item()
+	if err != nil {
+		return 0, fmt.Errorf("mioir: restore: mean brightness: %w", err)
 	}
-	return lum / float64(x.Numel()/3), nil
+	return v / float64(x.Numel()/3), nil
 }
 
 // quadrantVotes classifies the four quadrants of x and counts those that

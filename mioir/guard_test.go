@@ -121,26 +121,30 @@ func otherTask(t degrade.Task) degrade.Task {
 	return degrade.SR
 }
 
-// TestMeanLuminance: an image with constant channels (0.2, 0.5, 0.9) has
-// mean luminance 0.299*0.2 + 0.587*0.5 + 0.114*0.9.
-func TestMeanLuminance(t *testing.T) {
-	const h, w = 37, 23
+// TestMeanBrightness: half the pixels (0.2, 0.5, 0.9), half (0.7, 0.1,
+// 0.3): the mean of the largest channel is (0.9 + 0.7) / 2.
+func TestMeanBrightness(t *testing.T) {
+	const h, w = 37, 24
 	v := make([]float32, 3*h*w)
-	for c, val := range []float32{0.2, 0.5, 0.9} {
-		for i := range h * w {
-			v[c*h*w+i] = val
+	for i := range h * w {
+		px := []float32{0.2, 0.5, 0.9}
+		if i%2 == 1 {
+			px = []float32{0.7, 0.1, 0.3}
+		}
+		for c := range 3 {
+			v[c*h*w+i] = px[c]
 		}
 	}
 	x, err := torch.FromSlice(nil, v, 1, 3, h, w)
 	require.NoError(t, err)
 	defer x.Close()
-	lum, err := meanLuminance(x)
+	got, err := meanBrightness(x)
 	require.NoError(t, err)
-	require.InDelta(t, 0.299*0.2+0.587*0.5+0.114*0.9, lum, 1e-6)
+	require.InDelta(t, 0.8, got, 1e-6)
 }
 
 // TestGuardDarkMean: a low-light choice on an image brighter than
-// Guard.MaxDarkMean falls back, naming the luminance; on a darker one, or
+// Guard.MaxDarkMean falls back, naming the brightness; on a darker one, or
 // with the check off, it passes.
 func TestGuardDarkMean(t *testing.T) {
 	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
@@ -167,12 +171,12 @@ func TestGuardDarkMean(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Equal(t, degrade.LowLight, fb.Chosen)
-	require.Equal(t, "mean luminance 0.600 > 0.400", fb.Reason)
+	require.Equal(t, "mean brightness 0.600 > 0.400", fb.Reason)
 	fb, err = m.guard(dark, p, g)
 	require.NoError(t, err)
 	require.Nil(t, fb)
 	fb, err = m.guard(bright, p, &Guard{Risky: []degrade.Task{degrade.LowLight}})
 	require.NoError(t, err)
 	require.Nil(t, fb)
-	require.Equal(t, float32(0.4), DefaultGuard().MaxDarkMean)
+	require.Equal(t, float32(0.45), DefaultGuard().MaxDarkMean)
 }

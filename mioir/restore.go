@@ -34,9 +34,10 @@ type Options struct {
 	// EP models. Info reports the probabilities.
 	Auto bool
 	// Guard checks the classifier's choice before an EP model uses it; a
-	// choice that fails gives way to Task if set, else leaves the image
-	// unchanged (Info.Fallback). nil means DefaultGuard(); &Guard{} trusts
-	// every choice.
+	// choice that fails gives way to the task the guard's measurements
+	// point to, else to Task if set, else leaves the image unchanged
+	// (Info.Fallback). nil means DefaultGuard(); &Guard{} trusts every
+	// choice.
 	Guard *Guard
 	// Tile is the tile side in input pixels (rounded down to the backbone's
 	// padding multiple). 0 lets MemoryBudget choose (on a GPU: the whole
@@ -80,8 +81,9 @@ type Info struct {
 	// Probs are the classifier's softmax outputs, indexed by prompt index
 	// (degrade.Task.PromptIndex); nil when the classifier did not run.
 	Probs []float32
-	// Fallback is set when the classifier's choice failed Options.Guard:
-	// Task is then Options.Task, or zero with the input returned unchanged.
+	// Fallback is set when Options.Guard did not take the classifier's
+	// choice: Task is then Fallback.Use when the guard's measurements chose
+	// one, else Options.Task, else zero with the input returned unchanged.
 	Fallback *Fallback
 	// Tile is the tile side used (0: the whole image in one pass), Tiles the
 	// number of tiles, Retries how many times an out-of-memory error made
@@ -201,9 +203,11 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 			if info.Fallback, err = m.guard(xs, preds[0], o.Guard); err != nil {
 				return nil, 0, 0, info, err
 			}
-			if info.Fallback != nil && o.Task != 0 {
+			if f := info.Fallback; f != nil && f.Use != 0 {
+				task = f.Use
+			} else if f != nil && o.Task != 0 {
 				task = o.Task
-			} else if info.Fallback != nil {
+			} else if f != nil {
 				chw, err := torch.ToSlice[float32](xs.ToDevice(torch.CPU).Contiguous())
 				if err != nil {
 					return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)

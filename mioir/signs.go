@@ -1,0 +1,187 @@
+package mioir
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gomioir/gomioir/nets/torch"
+)
+
+// signs are measurements of an input that the guard weighs with the
+// classifier: physical traces of a degradation that do not depend on which
+// program made it. They are taken on at most signTiles x signTiles tiles of
+// signTile pixels spread over the image (origins on the 8-pixel JPEG grid),
+// so that a large photo costs a few small planes.
+type signs struct {
+	// noiseSigma estimates the standard deviation of white noise (0-1
+	// units): the 10th percentile, over 16x16-pixel blocks, of the RMS of
+	// the luminance's finest diagonal Haar coefficients. Texture and edges
+	// raise a block's RMS; noise raises every block's, so the low
+	// percentile reads the noise and not the scene. -1 when the image is
+	// too small to tell.
+	noiseSigma float64
+	// blockiness is how much more the luminance changes across one column
+	// (row) phase of the 8-pixel grid than across the median phase (plus
+	// 1/255, so that a flat image does not divide by almost nothing): about
+	// 1 or less on any scene, above it where a block transform left its
+	// grid. The larger of the horizontal and vertical ratios.
+	blockiness float64
+	// detail is the mean magnitude of the finest diagonal Haar coefficient
+	// over the mean magnitude of the first-order ones, per 2x2 cell: fine
+	// texture and noise keep it near 1, blur and upscaling remove the
+	// finest scale first and bring it towards 0.
+	detail float64
+}
+
+const (
+	signTile  = 256
+	signTiles = 4
+	// noiseBlock is the side of the blocks of Haar coefficients whose RMS
+	// is taken (8x8 coefficients from 16x16 pixels).
+	noiseBlock = 8
+)
+
+// measureSigns measures x (1, 3, H, W, any device).
+func measureSigns(x *torch.Tensor) (signs, error) {
+	h, w := x.Size(2), x.Size(3)
+	var rms []float64
+	var colSum, rowSum [8]float64
+	var colN, rowN [8]int
+	var diag, grad float64
+	for _, oy := range tileOrigins(h) {
+		for _, ox := range tileOrigins(w) {
+			th, tw := min(signTile, h-oy), min(signTile, w-ox)
+			y, err := lumaTile(x, oy, ox, th, tw)
+			if err != nil {
+				return signs{}, fmt.Errorf("mioir: restore: measuring the input: %w", err)
+			}
+			rms = haarBlockRMS(rms, y, int(th), int(tw))
+			d, g := haarDetail(y, int(th), int(tw))
+			diag += d
+			grad += g
+			// Origins are multiples of 8: a tile's phases are the image's.
+			for r := range int(th) {
+				row := y[r*int(tw) : (r+1)*int(tw)]
+				for c := 0; c+1 < len(row); c++ {
+					colSum[c%8] += abs32(row[c+1] - row[c])
+					colN[c%8]++
+				}
+				if r+1 < int(th) {
+					next := y[(r+1)*int(tw) : (r+2)*int(tw)]
+					for c := range row {
+						rowSum[r%8] += abs32(next[c] - row[c])
+						rowN[r%8]++
+					}
+				}
+			}
+		}
+	}
+	// A flat image has no detail at all (0), as a blurred one has little.
+	s := signs{noiseSigma: -1, blockiness: max(phaseRatio(colSum, colN), phaseRatio(rowSum, rowN))}
+	if grad > 0 {
+		s.detail = diag / grad
+	}
+	if len(rms) > 0 {
+		slices.Sort(rms)
+		s.noiseSigma = percentile(rms, 0.10)
+	}
+	return s, nil
+}
+
+// tileOrigins spreads up to signTiles tiles of signTile over n pixels,
+// origins rounded down to a multiple of 8.
+func tileOrigins(n int64) []int64 {
+	if n <= signTile {
+		return []int64{0}
+	}
+	k := min(int64(signTiles), (n+signTile-1)/signTile)
+	out := make([]int64, 0, k)
+	for i := range k {
+		o := i * (n - signTile) / (k - 1) / 8 * 8
+		if len(out) == 0 || o != out[len(out)-1] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// lumaTile returns 0.299 R + 0.587 G + 0.114 B of x's tile, row-major.
+func lumaTile(x *torch.Tensor, oy, ox, th, tw int64) ([]float32, error) {
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	t := s.Use(x).Narrow(2, oy, th).Narrow(3, ox, tw)
+	y := t.Narrow(1, 0, 1).MulScalar(0.299).
+		Add(t.Narrow(1, 1, 1).MulScalar(0.587)).
+		Add(t.Narrow(1, 2, 1).MulScalar(0.114))
+	return torch.ToSlice[float32](y.ToDevice(torch.CPU).Contiguous())
+}
+
+// haarBlockRMS appends, for each noiseBlock x noiseBlock block of y's
+// diagonal Haar coefficients (a - b - c + d) / 2 over 2x2 pixels, their RMS.
+func haarBlockRMS(dst []float64, y []float32, h, w int) []float64 {
+	const px = 2 * noiseBlock
+	for by := 0; by+px <= h; by += px {
+		for bx := 0; bx+px <= w; bx += px {
+			sum := 0.0
+			for r := by; r < by+px; r += 2 {
+				a, b := y[r*w:], y[(r+1)*w:]
+				for c := bx; c < bx+px; c += 2 {
+					d := float64(a[c]-a[c+1]-b[c]+b[c+1]) / 2
+					sum += d * d
+				}
+			}
+			dst = append(dst, math.Sqrt(sum/(noiseBlock*noiseBlock)))
+		}
+	}
+	return dst
+}
+
+// haarDetail returns the sums over y's 2x2 cells of the diagonal Haar
+// coefficient's magnitude |a - b - c + d| / 2 and of the mean of the
+// horizontal and vertical ones, (|a - b + c - d| + |a + b - c - d|) / 4.
+func haarDetail(y []float32, h, w int) (diag, grad float64) {
+	for r := 0; r+1 < h; r += 2 {
+		top, bot := y[r*w:(r+1)*w], y[(r+1)*w:(r+2)*w]
+		for c := 0; c+1 < w; c += 2 {
+			a, b, cc, d := top[c], top[c+1], bot[c], bot[c+1]
+			diag += abs32(a-b-cc+d) / 2
+			grad += (abs32(a-b+cc-d) + abs32(a+b-cc-d)) / 4
+		}
+	}
+	return diag, grad
+}
+
+// phaseRatio returns the largest phase mean over the median of the eight
+// (the mean of the middle two) plus 1/255, or 1 when a phase is missing.
+func phaseRatio(sum [8]float64, n [8]int) float64 {
+	var m [8]float64
+	for i := range m {
+		if n[i] == 0 {
+			return 1
+		}
+		m[i] = sum[i] / float64(n[i])
+	}
+	top := slices.Max(m[:])
+	slices.Sort(m[:])
+	return top / ((m[3]+m[4])/2 + 1.0/255)
+}
+
+// percentile returns the q-quantile of sorted v, interpolated linearly as
+// numpy's default does.
+func percentile(v []float64, q float64) float64 {
+	pos := q * float64(len(v)-1)
+	i := int(pos)
+	if i+1 >= len(v) {
+		return v[len(v)-1]
+	}
+	f := pos - float64(i)
+	return v[i]*(1-f) + v[i+1]*f
+}
+
+func abs32(v float32) float64 {
+	if v < 0 {
+		return float64(-v)
+	}
+	return float64(v)
+}

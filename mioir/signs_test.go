@@ -1,0 +1,142 @@
+package mioir
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// greyImage returns a (1, 3, h, w) tensor whose three channels all hold
+// f(y, x), called once per pixel.
+func greyImage(t *testing.T, h, w int, f func(y, x int) float32) *torch.Tensor {
+	t.Helper()
+	v := make([]float32, 3*h*w)
+	for y := range h {
+		for x := range w {
+			g := f(y, x)
+			for c := range 3 {
+				v[c*h*w+y*w+x] = g
+			}
+		}
+	}
+	tt, err := torch.FromSlice(nil, v, 1, 3, int64(h), int64(w))
+	require.NoError(t, err)
+	t.Cleanup(tt.Close)
+	return tt
+}
+
+// TestSignsNoise: grey Gaussian noise of sigma 0.05 on 0.5 reads as the
+// 10th percentile of a block RMS over 64 coefficients of variance sigma^2,
+// sigma * sqrt(chi2_64(0.1) / 64) = 0.884 sigma; its detail (diagonal over
+// first-order Haar coefficients, all of variance sigma^2) is about 1. A
+// noiseless ramp reads 0 for both.
+func TestSignsNoise(t *testing.T) {
+	const sigma = 0.05
+	r := rand.New(rand.NewPCG(1, 2))
+	noisy := greyImage(t, 600, 520, func(y, x int) float32 { return float32(0.5 + sigma*r.NormFloat64()) })
+	s, err := measureSigns(noisy)
+	require.NoError(t, err)
+	require.InDelta(t, 0.884*sigma, s.noiseSigma, 0.02*sigma)
+	require.InDelta(t, 1, s.detail, 0.03)
+	require.Less(t, s.blockiness, 1.1)
+
+	ramp := greyImage(t, 300, 300, func(y, x int) float32 { return float32(x) / 300 })
+	s, err = measureSigns(ramp)
+	require.NoError(t, err)
+	require.InDelta(t, 0, s.noiseSigma, 1e-6)
+	require.InDelta(t, 0, s.detail, 1e-6)
+}
+
+// TestSignsBlockiness: an image of constant 8x8 blocks changes only across
+// the grid, so its blockiness is the mean jump over 1/255 (the median phase
+// has no change); shifted by 3 pixels the grid is found at another phase.
+// Without a grid every phase changes alike: uniform noise of width 0.1
+// changes by 0.1/3 on average, so the ratio is near (0.1/3) / (0.1/3 +
+// 1/255) = 0.895, under 1.
+func TestSignsBlockiness(t *testing.T) {
+	for _, shift := range []int{0, 3} {
+		r := rand.New(rand.NewPCG(3, 4))
+		vals := make([]float32, 64*64)
+		for i := range vals {
+			vals[i] = 0.4 + 0.2*r.Float32()
+		}
+		blocks := greyImage(t, 200, 200, func(y, x int) float32 { return vals[(y+shift)/8*64+(x+shift)/8] })
+		s, err := measureSigns(blocks)
+		require.NoError(t, err)
+		require.Greater(t, s.blockiness, 10.0, "shift %d", shift)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	noise := greyImage(t, 200, 200, func(y, x int) float32 { return 0.5 + 0.1*r.Float32() })
+	s, err := measureSigns(noise)
+	require.NoError(t, err)
+	require.InDelta(t, 0.895, s.blockiness, 0.03)
+}
+
+// TestTileOrigins: at most four 256-pixel tiles, spread to both ends, on
+// the 8-pixel grid.
+func TestTileOrigins(t *testing.T) {
+	require.Equal(t, []int64{0}, tileOrigins(200))
+	require.Equal(t, []int64{0}, tileOrigins(256))
+	require.Equal(t, []int64{0, 96}, tileOrigins(352))
+	require.Equal(t, []int64{0, 248, 496, 744}, tileOrigins(1000))
+	require.Equal(t, []int64{0, 1256, 2512, 3776}, tileOrigins(4032))
+}
+
+// TestGuardSigns: the measurements decide before the classifier: noise,
+// JPEG blocks and underexposure each choose their task whatever the
+// classifier said, and a smooth image refuses a haze choice.
+func TestGuardSigns(t *testing.T) {
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Explicit, Classifier: true}, 7)
+	require.NoError(t, err)
+	defer m.Close()
+	pred := func(task degrade.Task) prompt.Prediction {
+		var probs [prompt.NumTasks]float32
+		probs[task.PromptIndex()] = 1
+		return prompt.Prediction{Task: task, Probs: probs}
+	}
+	g := DefaultGuard()
+	g.MinAgree = 0 // the quadrants' votes need a trained classifier
+
+	r := rand.New(rand.NewPCG(7, 8))
+	noisy := greyImage(t, 96, 96, func(y, x int) float32 { return float32(0.5 + 0.08*r.NormFloat64()) })
+	fb, err := m.guard(noisy, pred(degrade.Haze), g)
+	require.NoError(t, err)
+	require.Equal(t, degrade.Noise, fb.Use)
+	require.Equal(t, degrade.Haze, fb.Chosen)
+	require.Regexp(t, `^noise sigma \d+\.\d/255 >= 6\.0/255$`, fb.Reason)
+	fb, err = m.guard(noisy, pred(degrade.Noise), g)
+	require.NoError(t, err)
+	require.Nil(t, fb, "the classifier already chose noise")
+
+	blocky := greyImage(t, 96, 96, func(y, x int) float32 { return 0.3 + 0.05*float32((y/8+x/8)%3) })
+	fb, err = m.guard(blocky, pred(degrade.LowLight), g)
+	require.NoError(t, err)
+	require.Equal(t, degrade.JPEG, fb.Use)
+	require.Contains(t, fb.Reason, "JPEG blockiness")
+
+	dark := greyImage(t, 96, 96, func(y, x int) float32 { return 0.02 + 0.04*float32(x%5)/5 })
+	fb, err = m.guard(dark, pred(degrade.Blur), g)
+	require.NoError(t, err)
+	require.Equal(t, degrade.LowLight, fb.Use)
+	require.Regexp(t, `^mean brightness 0\.0\d\d <= 0\.100$`, fb.Reason)
+
+	smooth := greyImage(t, 96, 96, func(y, x int) float32 { return 0.6 + 0.3*float32(x+y)/192 })
+	fb, err = m.guard(smooth, pred(degrade.Haze), g)
+	require.NoError(t, err)
+	require.Zero(t, fb.Use)
+	require.Regexp(t, `^detail 0\.\d+ < 0\.200$`, fb.Reason)
+
+	// A zero Guard measures nothing and trusts the classifier.
+	for _, x := range []*torch.Tensor{noisy, blocky, dark, smooth} {
+		fb, err = m.guard(x, pred(degrade.Haze), &Guard{})
+		require.NoError(t, err)
+		require.Nil(t, fb)
+	}
+}
