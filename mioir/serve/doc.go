@@ -43,7 +43,7 @@
 //	X-Mioir-Task: rain              (the task used; "none" when auto mode left the image unchanged)
 //	X-Mioir-Auto: true              (the classifier chose it)
 //	X-Mioir-Probabilities: sr=0.0000,blur=0.0000,noise=0.0000,jpeg=0.0000,rain=0.9998,haze=0.0002,dark=0.0000
-//	X-Mioir-Fallback: blur: probability 0.497 < 0.700   (only when the guard refused the choice)
+//	X-Mioir-Fallback: blur: probability 0.497 < 0.700   (only when the guard did not take the choice)
 //	X-Mioir-Tiles: 1
 //
 // The JSON answer is an Answer: the same facts, and the file in base64

@@ -383,6 +383,9 @@ type Answer struct {
 type Fallback struct {
 	Chosen string `json:"chosen"`
 	Reason string `json:"reason"`
+	// Use is the task the guard's measurements chose instead (the
+	// answer's task); empty when the image was left unchanged.
+	Use string `json:"use,omitempty"`
 }
 
 // answer writes a restored image, or its JSON Answer.
@@ -404,6 +407,9 @@ func (h *Handler) answer(w http.ResponseWriter, res *result, p params, start tim
 		}
 		if f := info.Fallback; f != nil {
 			a.Fallback = &Fallback{Chosen: f.Chosen.Name(), Reason: f.Reason}
+			if f.Use.Valid() {
+				a.Fallback.Use = f.Use.Name()
+			}
 		}
 		writeJSON(w, http.StatusOK, a)
 		return

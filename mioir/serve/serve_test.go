@@ -201,21 +201,38 @@ func TestMultipart(t *testing.T) {
 	require.Equal(t, encode(t, want, "png"), r.body)
 }
 
-// TestFallback: auto mode on an image whose classification the guard
-// refuses (a black square, taken for blur at 0.50) answers the image
-// unchanged, task "none", and says why.
+// TestFallback: auto mode on a smooth dark ramp, which the classifier
+// takes for low light (0.97) but whose lack of fine detail the guard
+// refuses, answers the image unchanged, task "none", and says why; on a
+// black square, which it takes for blur, the guard's brightness measurement
+// chooses low light instead, and the JSON answer names it.
 func TestFallback(t *testing.T) {
 	_, srv := start(t, nil)
-	black := image.NewNRGBA(image.Rect(0, 0, 64, 64))
-	draw.Draw(black, black.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
-	file := encodePNG(t, black)
+	ramp := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			v := uint8(30 + 2*x)
+			ramp.SetNRGBA(x, y, color.NRGBA{v, v, 30, 255})
+		}
+	}
+	file := encodePNG(t, ramp)
 	r := post(t, nil, srv.URL+"/v1/restore?task=auto", "image/png", file)
 	require.Equal(t, 200, r.status, string(r.body))
 	require.Equal(t, "none", r.header.Get("X-Mioir-Task"))
 	require.Equal(t, "true", r.header.Get("X-Mioir-Auto"))
-	require.Regexp(t, `^blur: probability 0\.\d+ < 0\.700$`, r.header.Get("X-Mioir-Fallback"))
+	require.Equal(t, "dark: detail 0.000 < 0.200", r.header.Get("X-Mioir-Fallback"))
 	require.Equal(t, "0", r.header.Get("X-Mioir-Tiles"))
 	require.Equal(t, file, r.body, "the image comes back unchanged")
+
+	black := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	draw.Draw(black, black.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
+	r = post(t, nil, srv.URL+"/v1/restore?task=auto&format=json", "image/png", encodePNG(t, black))
+	require.Equal(t, 200, r.status, string(r.body))
+	var a serve.Answer
+	require.NoError(t, json.Unmarshal(r.body, &a))
+	require.Equal(t, "dark", a.Task)
+	require.Equal(t, &serve.Fallback{Chosen: "blur", Reason: "mean brightness 0.000 <= 0.100", Use: "dark"}, a.Fallback)
+	require.Equal(t, 1, a.Tiles)
 }
 
 // slowImage is a 512x512 PNG that takes 441 tiles with tile=32, 121 with

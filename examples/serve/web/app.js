@@ -76,12 +76,17 @@ function showTask(resp) {
   const detected = $("detected");
   detected.dataset.task = task;
   detected.textContent = task === "none" ? "none (image left unchanged)" : (LABELS[task] || task || "not applicable");
-  $("how").textContent = auto
-    ? (task in probs ? `chosen by the classifier (${(100 * probs[task]).toFixed(1)} %)` : "the classifier's choice was refused")
-    : "as asked";
+  let how = "as asked";
+  if (auto && fallback) {
+    how = task === "none" ? "the classifier's choice was refused" : "chosen by the guard's measurements";
+  } else if (auto) {
+    how = task in probs ? `chosen by the classifier (${(100 * probs[task]).toFixed(1)} %)` : "the classifier's choice was refused";
+  }
+  $("how").textContent = how;
   const fb = $("fallback");
   fb.hidden = !fallback;
-  fb.textContent = fallback ? `The classifier chose ${fallback.replace(/^(\w+): /, "$1, but ")}; the guard refused it.` : "";
+  const verdict = task === "none" ? "the guard refused it" : `the guard used ${LABELS[task] || task} instead`;
+  fb.textContent = fallback ? `The classifier chose ${fallback.replace(/^([\w ]+): /, "$1, but ")}; ${verdict}.` : "";
 
   const table = $("probs");
   const body = table.querySelector("tbody");
