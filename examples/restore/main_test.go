@@ -124,7 +124,8 @@ func TestImportPTHAuto(t *testing.T) {
 		"-classifier", fixtures.Path(t, "models", "Classifier.pth")}
 	require.NoError(t, run(context.Background(), args, &stdout, &stderr, false))
 	require.Contains(t, stdout.String(), "SRResNet_EP+Classifier")
-	require.Regexp(t, `x\.png: task [a-z]+ \(classifier: blur 0\.[0-9]+, noise`, stdout.String())
+	// The task, or none and the guard's reason, then the probabilities.
+	require.Regexp(t, `x\.png: task [a-z]+[^\n]* \(classifier: blur 0\.[0-9]+, noise`, stdout.String())
 	require.Equal(t, image.Pt(32, 32), testutil.ReadPNG(t, out).Bounds().Size())
 
 	// An explicit task prints no classifier line.
