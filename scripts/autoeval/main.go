@@ -13,8 +13,12 @@
 // (dB, RGB, crop 4) for the task given, the raw classifier choice and the
 // guarded auto mode:
 //
-//	go run ./scripts/autoeval -photos a.png,b.png [-model M] [-classifier C] [-crop 192] [-json out.jsonl] [-write dir]
+//	go run ./scripts/autoeval -photos a.png,b.png [-model M] [-classifier C] [-crop 192] [-json out.jsonl] [-write dir] [-reuse old.jsonl]
 //
+// -reuse takes each prompt's gain from an earlier -json run on the same
+// photos and model (its degraded inputs are the same: every case is
+// seeded by the image and case names) and runs only auto mode, e.g. to
+// measure a new guard in an eighth of the time.
 // -write saves every clean crop and degraded input as PNG (a manifest.tsv
 // names them), e.g. for test fixtures. Without cjpeg on the PATH the libjpeg
 // rows are left out with a message.
@@ -125,7 +129,23 @@ func main() {
 	statsOnly := flag.Bool("stats-only", false, "classify and measure the inputs only (no restoration; no tables)")
 	model := flag.String("model", "bundled:default", "model to measure (any name mioir.Open takes)")
 	classifier := flag.String("classifier", "", "a classifier file (examples/train -classifier) to use instead of the model's")
+	reuse := flag.String("reuse", "", "a -json file of an earlier run with the same model: take each task's gain from it and run only auto mode")
 	flag.Parse()
+	if *reuse != "" {
+		b, err := os.ReadFile(*reuse)
+		if err != nil {
+			log.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		reused = map[string]Record{}
+		for dec.More() {
+			var r Record
+			if err := dec.Decode(&r); err != nil {
+				log.Fatalf("%s: %v", *reuse, err)
+			}
+			reused[r.Image+"|"+r.Case] = r
+		}
+	}
 	if *photos == "" {
 		log.Fatal("autoeval: -photos is required")
 	}
@@ -218,7 +238,11 @@ func (r Record) gainOf(task string) float64 {
 	return r.Gain[t.PromptIndex()]
 }
 
-// measure restores deg with each prompt and with Auto (the default guard).
+// reused holds -reuse's records by image and case.
+var reused map[string]Record
+
+// measure restores deg with each prompt (or takes the gains from -reuse)
+// and with Auto (the default guard).
 func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, statsOnly bool) (Record, error) {
 	ctx := context.Background()
 	in := deg.ToImage()
@@ -243,7 +267,20 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		r.Probs, err = classify(m, deg)
 		return r, err
 	}
+	if reused != nil {
+		old, ok := reused[id+"|"+c.name]
+		if !ok {
+			return r, fmt.Errorf("-reuse has no record of %s %s", id, c.name)
+		}
+		if math.Abs(old.PSNRIn-r.PSNRIn) > 1e-9 {
+			return r, fmt.Errorf("-reuse: input PSNR %.4f, here %.4f: not the same degraded image", old.PSNRIn, r.PSNRIn)
+		}
+		r.Gain = old.Gain
+	}
 	for _, t := range degrade.AllTasks() {
+		if reused != nil {
+			break
+		}
 		out, _, err := m.Restore(ctx, in, &mioir.Options{Task: t})
 		if err != nil {
 			return r, err
