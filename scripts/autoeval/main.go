@@ -8,7 +8,7 @@
 //
 // For every degraded image it restores with each of the seven task prompts,
 // records the classifier's probabilities and what Options.Auto does under
-// the default safety rule (mioir.AutoGuard), then prints the confusion matrix
+// the default guard (mioir.DefaultGuard), then prints the confusion matrix
 // and a per-image table of PSNR(restored, clean) - PSNR(degraded, clean)
 // (dB, RGB, crop 4) for the task given, the raw classifier choice and the
 // guarded auto mode:
