@@ -68,6 +68,8 @@ type Record struct {
 	// Options.Auto did (the default guard), AutoGain its gain.
 	Raw, Auto string
 	Fallback  bool
+	// Reason is the guard's (Fallback.Reason) when it did not take Raw.
+	Reason    string
 	AutoGain  float64
 	CropProbs [][]float32
 	// Input statistics: mean dark channel (15x15 patches), 1st percentile of
@@ -308,7 +310,9 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 	if info.Task == 0 {
 		r.Auto = "none"
 	}
-	r.Fallback = info.Fallback != nil
+	if f := info.Fallback; f != nil {
+		r.Fallback, r.Reason = true, f.Reason
+	}
 	return r, nil
 }
 

@@ -128,7 +128,9 @@ func main() {
 	}
 	fmt.Printf("%s %dx%d task %v tile %d (%d tiles, %d retries): %.1f s, %s\n",
 		name, b.Dx(), b.Dy(), info.Task, info.Tile, info.Tiles, info.Retries, el, usage)
-	if fb := info.Fallback; fb != nil {
+	if fb := info.Fallback; fb != nil && fb.Use != 0 {
+		fmt.Printf("the guard used %v instead of the classifier's %v: %s\n", fb.Use, fb.Chosen, fb.Reason)
+	} else if fb != nil {
 		fmt.Printf("the guard refused the classifier's %v: %s\n", fb.Chosen, fb.Reason)
 	}
 	if f := convFLOPsPerPixel(m); f > 0 && info.Tiles > 0 {
