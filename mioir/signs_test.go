@@ -51,6 +51,18 @@ func TestSignsNoise(t *testing.T) {
 	require.NoError(t, err)
 	require.InDelta(t, 0, s.noiseSigma, 1e-6)
 	require.InDelta(t, 0, s.detail, 1e-6)
+
+	// Enlarged by pixel repetition, the 2x2 cells are flat: no ratio, and
+	// the detail check must pass (1), not refuse (0).
+	r = rand.New(rand.NewPCG(9, 10))
+	small := make([]float32, 150*150)
+	for i := range small {
+		small[i] = r.Float32()
+	}
+	repeated := greyImage(t, 300, 300, func(y, x int) float32 { return small[y/2*150+x/2] })
+	s, err = measureSigns(repeated)
+	require.NoError(t, err)
+	require.Equal(t, 1.0, s.detail)
 }
 
 // TestSignsBlockiness: an image of constant 8x8 blocks changes only across
