@@ -83,8 +83,9 @@ type Guard struct {
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
-// noise from an estimated sigma of 6/255 (the classifier's noise choice
-// kept from 2/255), JPEG from a blockiness of 1.2, low light at a mean
+// noise from an estimated sigma of 6/255 and only then (the classifier's
+// noise choice on a cleaner image costs up to 1.8 dB and gains little),
+// JPEG from a blockiness of 1.15, low light at a mean
 // brightness of at most 0.1; otherwise blur, rain, haze and low light need
 // probability 0.7 and three of four quadrants agreeing, low light, haze and
 // rain a detail of 0.2, haze a mean dark channel of 0.3 (at a mean
@@ -99,8 +100,8 @@ func DefaultGuard() *Guard {
 		MinHazeDarkChannel: 0.3,
 		MaxDarkMean:        0.45,
 		NoiseSigma:         6.0 / 255,
-		MinNoiseSigma:      2.0 / 255,
-		JPEGBlockiness:     1.2,
+		MinNoiseSigma:      6.0 / 255,
+		JPEGBlockiness:     1.15,
 		UnderexposedMean:   0.1,
 		MinDetail:          0.2,
 		HazeDarkMean:       0.35,

@@ -68,7 +68,7 @@ func TestAutoGuard(t *testing.T) {
 				require.NotNil(t, info.Fallback)
 				require.Equal(t, c.raw, info.Fallback.Chosen)
 				require.Equal(t, c.use, info.Fallback.Use)
-				require.Regexp(t, `^JPEG blockiness 1\.\d\d >= 1\.20$`, info.Fallback.Reason)
+				require.Regexp(t, `^JPEG blockiness 1\.\d\d >= 1\.15$`, info.Fallback.Reason)
 				require.Equal(t, c.use, info.Task)
 			} else {
 				require.Nil(t, info.Fallback)
