@@ -59,6 +59,9 @@ func ManualSeed(seed uint64) { C.tt_manual_seed(C.uint64_t(seed)) }
 // both settings.
 func MallocKeepMapped() bool { return C.tt_malloc_keep_mapped() == 1 }
 
+// MallocTrim gives glibc's free memory back to the system (malloc_trim).
+func MallocTrim() { C.tt_malloc_trim() }
+
 // CountCPUMemory installs the counting CPU allocator; false if libtorch
 // kept another one.
 func CountCPUMemory() bool { return C.tt_count_cpu_memory() == 1 }

@@ -53,6 +53,7 @@ void tt_manual_seed(uint64_t seed);
 // so the large temporaries of a forward pass are reused instead of being
 // returned to the kernel and faulted in again. Process-wide. 1 on success.
 int tt_malloc_keep_mapped(void);
+void tt_malloc_trim(void);
 // Makes libtorch's CPU tensors come from an allocator that counts their
 // bytes (process-wide, from now on). 1 on success.
 int tt_count_cpu_memory(void);

@@ -221,6 +221,10 @@ int tt_malloc_keep_mapped(void) {
   return a == 1 && b == 1;
 }
 
+// malloc_trim(0) also gives back the free pages inside every arena
+// (madvise), not only the top of the main heap.
+void tt_malloc_trim(void) { malloc_trim(0); }
+
 // at::Context holds the same two switches in libtorch 1.13 and 2.x (PyTorch's
 // torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32);
 // on a CPU-only build they are stored and have no effect.

@@ -88,3 +88,11 @@ func KeepAllocationsMapped() error {
 	}
 	return nil
 }
+
+// ReleaseFreeMemory gives the allocator's free memory back to the system
+// (glibc's malloc_trim), once. With KeepAllocationsMapped the resident size
+// otherwise keeps every phase's high-water mark: call it between phases
+// whose temporaries differ, e.g. after a classifier pass over a whole photo
+// and before restoring it in tiles, so that the tiles' peak is not added to
+// the classifier's. The next allocations fault their pages in again, once.
+func ReleaseFreeMemory() { capi.MallocTrim() }

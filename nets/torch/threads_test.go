@@ -127,6 +127,11 @@ func TestKeepAllocationsMapped(t *testing.T) {
 		if after-before < 16<<20 {
 			t.Fatalf("RSS %d -> %d: freed memory was returned to the kernel", before, after)
 		}
+		// Until ReleaseFreeMemory gives it back.
+		ReleaseFreeMemory()
+		if trimmed := rssBytes(t); after-trimmed < 16<<20 {
+			t.Fatalf("RSS %d -> %d after ReleaseFreeMemory: the freed block stayed", after, trimmed)
+		}
 		return
 	}
 	// Unset (the package's default) and 1 keep the block; 0 is glibc's own
