@@ -27,7 +27,7 @@ import (
 // degraded by outside code, scripts/autoeval: the bundled model's haze or
 // low-light prompt on a blurred or compressed image -10 to -36 dB, rain -4
 // to -13, blur on an x4-downscaled image -1 to -3.5; noise, JPEG and SR
-// prompts at most 1.7 dB on any image). So only the Risky choices must
+// prompts at most 1.8 dB on any image). So only the Risky choices must
 // pass the classifier checks.
 type Guard struct {
 	// Risky are the tasks that must pass the classifier checks below.
@@ -57,8 +57,9 @@ type Guard struct {
 	// percentile over 16x16-pixel blocks of the RMS of the luminance's
 	// finest diagonal Haar coefficients, which texture does not lift) is at
 	// least this (0: not used). Independent noise of sigma s in each colour
-	// channel reads about 0.59 s in the luminance. MinNoiseSigma is the least estimate for
-	// which the classifier's own noise choice is kept (0: not checked).
+	// channel reads about 0.59 s in the luminance. MinNoiseSigma is the
+	// least estimate for which the classifier's own noise choice is kept
+	// (0: not checked).
 	NoiseSigma, MinNoiseSigma float32
 	// JPEGBlockiness selects the JPEG prompt, whatever the classifier
 	// chose, from this blockiness on (0: not used): the mean luminance
@@ -85,8 +86,8 @@ type Guard struct {
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
-// JPEG from a blockiness of 1.15, low light at a mean
-// brightness of at most 0.1; otherwise blur, rain, haze and low light need
+// JPEG from a blockiness of 1.15, low light at a mean brightness of at
+// most 0.1; otherwise blur, rain, haze and low light need
 // probability 0.7 and three of four quadrants agreeing, low light, haze and
 // rain a detail of 0.2, haze a mean dark channel of 0.3 (at a mean
 // brightness of at most 0.35 it is taken for low light), low light a mean
