@@ -170,9 +170,9 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 		return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
 	}
 	// One OS thread for the whole restoration: one malloc arena, whose
-	// kept-mapped memory the next tile reuses, and one OpenMP team. A
-	// goroutine that moved between threads left a high-water mark in each
-	// thread's arena (a 12 MP photo: 1.27-1.92 GiB peak across runs).
+	// kept-mapped memory the next tile reuses, and one OpenMP team; a
+	// goroutine that moves between threads can leave a high-water mark in
+	// each thread's arena.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	m.mu.RLock()
@@ -232,8 +232,7 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 
 	// What decoding, the classifier's strips and the guard's planes freed
 	// is given back before the tiles, or the kept-mapped heap would hold it
-	// under the tiles' own high-water mark (a 12 MP photo in auto mode:
-	// 1.49 GiB peak instead of 1.24-1.35).
+	// under the tiles' own high-water mark.
 	torch.ReleaseFreeMemory()
 
 	// Padding of the reference test procedure.
