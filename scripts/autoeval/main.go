@@ -145,7 +145,7 @@ func main() {
 			if err := dec.Decode(&r); err != nil {
 				log.Fatalf("%s: %v", *reuse, err)
 			}
-			reused[r.Image+"|"+r.Case] = r
+			reused[reuseKey(r.Image, r.Case)] = r
 		}
 	}
 	if *photos == "" {
@@ -240,8 +240,10 @@ func (r Record) gainOf(task string) float64 {
 	return r.Gain[t.PromptIndex()]
 }
 
-// reused holds -reuse's records by image and case.
+// reused holds -reuse's records by reuseKey.
 var reused map[string]Record
+
+func reuseKey(image, name string) string { return image + "|" + name }
 
 // measure restores deg with each prompt (or takes the gains from -reuse)
 // and with Auto (the default guard).
@@ -270,7 +272,7 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		return r, err
 	}
 	if reused != nil {
-		old, ok := reused[id+"|"+c.name]
+		old, ok := reused[reuseKey(id, c.name)]
 		if !ok {
 			return r, fmt.Errorf("-reuse has no record of %s %s", id, c.name)
 		}
@@ -278,20 +280,18 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 			return r, fmt.Errorf("-reuse: input PSNR %.4f, here %.4f: not the same degraded image", old.PSNRIn, r.PSNRIn)
 		}
 		r.Gain = old.Gain
-	}
-	for _, t := range degrade.AllTasks() {
-		if reused != nil {
-			break
+	} else {
+		for _, t := range degrade.AllTasks() {
+			out, _, err := m.Restore(ctx, in, &mioir.Options{Task: t})
+			if err != nil {
+				return r, err
+			}
+			p, err := ps(out)
+			if err != nil {
+				return r, err
+			}
+			r.Gain[t.PromptIndex()] = p - r.PSNRIn
 		}
-		out, _, err := m.Restore(ctx, in, &mioir.Options{Task: t})
-		if err != nil {
-			return r, err
-		}
-		p, err := ps(out)
-		if err != nil {
-			return r, err
-		}
-		r.Gain[t.PromptIndex()] = p - r.PSNRIn
 	}
 	out, info, err := m.Restore(ctx, in, &mioir.Options{Auto: true})
 	if err != nil {
