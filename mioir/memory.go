@@ -20,20 +20,17 @@ import (
 // storage counted by nets/torch (torch.PeakDuring), divided by the probe's
 // pixels. Restore then takes the largest tile whose need, added to the
 // whole-image buffers it keeps (input, padded input, blended output), fits
-// the budget, and whose largest tensor stays within maxBlock. Counting tensor storage rather than resident memory keeps the
-// measure exact whatever the C allocator keeps mapped; the process's
-// resident size adds the weights, the Go images and the allocator's reuse
-// cache (torch.SetCPUCacheLimit).
+// the budget, and whose largest tensor stays within maxBlock. Counting
+// tensor storage rather than resident memory keeps the measure exact
+// whatever the allocators keep mapped; the process's resident size adds the
+// weights, the Go images and the freed storage kept for reuse
+// (torch.SetCPUCacheLimit).
 
-// maxBlock bounds the largest tensor of a budgeted tile: glibc serves blocks
-// above 64 MiB on threads with a secondary arena (whose heaps are at most
-// that) by mmap, and unmaps them on free, whatever
-// torch.KeepAllocationsMapped asks; with convolution scratch of the same
-// order, every tile then faults its memory in anew. 48 MiB leaves the scratch
-// room below that limit. Measured on a 12-megapixel photo with the bundled
-// model (2 threads): 754-pixel tiles 69 s, 44 of them in the kernel;
-// 591-pixel tiles (largest tensor 64 MiB) 46.5 s and 2.47 GiB peak resident;
-// 512-pixel tiles (48 MiB) 50 s and 1.97 GiB.
+// maxBlock bounds the largest tensor of a budgeted tile: nets/torch keeps
+// freed blocks of at most 64 MiB for reuse (torch.SetCPUCacheLimit) and maps
+// larger ones anew, so a tile whose activations exceeded that would fault
+// its memory in again on every tile. 48 MiB leaves room for the
+// convolutions' scratch buffers, of the same order, below that limit.
 const maxBlock = 48 << 20
 
 // minBudgetTile is the smallest tile a budget picks: below it the passes

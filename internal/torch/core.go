@@ -59,8 +59,16 @@ func ManualSeed(seed uint64) { C.tt_manual_seed(C.uint64_t(seed)) }
 // both settings.
 func MallocKeepMapped() bool { return C.tt_malloc_keep_mapped() == 1 }
 
-// MallocTrim gives glibc's free memory back to the system (malloc_trim).
+// MallocTrim gives glibc's free memory and the counting allocator's cached
+// blocks back to the system (malloc_trim).
 func MallocTrim() { C.tt_malloc_trim() }
+
+// SetCPUCacheLimit bounds the bytes of freed large blocks the counting
+// allocator keeps mapped for reuse.
+func SetCPUCacheLimit(bytes int64) { C.tt_set_cpu_cache_limit(C.int64_t(bytes)) }
+
+// CPUCachedBytes returns the bytes of freed large blocks kept for reuse.
+func CPUCachedBytes() int64 { return int64(C.tt_cpu_cached_bytes()) }
 
 // CountCPUMemory installs the counting CPU allocator; false if libtorch
 // kept another one.

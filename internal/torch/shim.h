@@ -54,6 +54,10 @@ void tt_manual_seed(uint64_t seed);
 // returned to the kernel and faulted in again. Process-wide. 1 on success.
 int tt_malloc_keep_mapped(void);
 void tt_malloc_trim(void);
+// The counting allocator keeps freed blocks of 1 MiB and more mapped for
+// reuse, up to this many bytes (default 1 GiB; 0 keeps none).
+void tt_set_cpu_cache_limit(int64_t bytes);
+int64_t tt_cpu_cached_bytes(void);
 // Makes libtorch's CPU tensors come from an allocator that counts their
 // bytes (process-wide, from now on). 1 on success.
 int tt_count_cpu_memory(void);

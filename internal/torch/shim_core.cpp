@@ -9,9 +9,13 @@
 #include <torch/version.h>
 
 #include <malloc.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
+#include <list>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -145,7 +149,7 @@ void tt_manual_seed(uint64_t seed) {
 // allocator's) that counts the bytes of live tensor storage and keeps two
 // high-water marks that reset independently (the program's, and one for
 // measurements inside the library). Each block has a 64-byte header with its
-// size before the data, so the data pointer is also the deleter's context,
+// requested size before the data, so the data pointer is also the deleter's context,
 // as raw_allocate requires.
 namespace {
 
@@ -160,11 +164,107 @@ void raise(std::atomic<int64_t> &mark, int64_t v) {
   }
 }
 
+// ---- Large blocks ----
+// Blocks of at least kLargeBlock bytes bypass glibc: they are mapped
+// directly, and a freed one of at most kMaxCachedBlock is kept, the least
+// recently freed given back first above g_cache_limit bytes, for a later
+// request of its size class or up to half its size. A tiled restoration or a
+// training step asks for the same sizes pass after pass. glibc would serve
+// them from whichever arena the calling thread drew: kept in the main heap
+// (with its fragmentation), but unmapped from a secondary arena's heaps,
+// so that each pass faulted its memory in anew and the time and peak of a
+// run depended on its threads. Larger blocks are whole-image buffers,
+// seldom asked for twice at one size: caching them only raises the peak.
+// Size classes (8 per power of two) waste at most 12.5 %. The second word
+// of a large block's header holds its mapped size.
+constexpr size_t kLargeBlock = size_t(1) << 20;
+constexpr size_t kMaxCachedBlock = size_t(64) << 20;
+void drop_cached_blocks();
+std::mutex g_cache_mu;
+// Cached blocks, the most recently freed last, and an index by class size.
+struct CachedBlock {
+  size_t size;
+  void *p;
+};
+std::list<CachedBlock> g_cache;                                 // guarded by g_cache_mu
+std::multimap<size_t, std::list<CachedBlock>::iterator> g_by_size;  // guarded by g_cache_mu
+size_t g_cache_bytes = 0;                                       // guarded by g_cache_mu
+std::atomic<int64_t> g_cache_limit{int64_t(1) << 30};
+
+size_t size_class(size_t n) {
+  size_t page = 4096;
+  if (n <= page) return page;
+  int lg = 63 - __builtin_clzll(static_cast<unsigned long long>(n - 1));
+  size_t step = std::max(page, size_t(1) << (lg > 3 ? lg - 3 : 0));
+  return (n + step - 1) / step * step;
+}
+
+// evict_until unmaps the least recently freed blocks until the cache holds
+// at most limit bytes. Caller holds g_cache_mu.
+void evict_until(int64_t limit) {
+  while (!g_cache.empty() && static_cast<int64_t>(g_cache_bytes) > limit) {
+    CachedBlock b = g_cache.front();
+    auto range = g_by_size.equal_range(b.size);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second == g_cache.begin()) {
+        g_by_size.erase(it);
+        break;
+      }
+    }
+    g_cache.pop_front();
+    g_cache_bytes -= b.size;
+    munmap(b.p, b.size);
+  }
+}
+
+// large_alloc returns a block of at least cls bytes and its size: the
+// smallest cached one up to twice that, or a new mapping.
+void *large_alloc(size_t cls, size_t *size) {
+  {
+    std::lock_guard<std::mutex> lock(g_cache_mu);
+    auto it = g_by_size.lower_bound(cls);
+    if (it != g_by_size.end() && it->first <= 2 * cls) {
+      void *p = it->second->p;
+      *size = it->first;
+      g_cache.erase(it->second);
+      g_by_size.erase(it);
+      g_cache_bytes -= *size;
+      return p;
+    }
+  }
+  *size = cls;
+  void *p = mmap(nullptr, cls, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    // The cache may hold the memory this request needs.
+    drop_cached_blocks();
+    p = mmap(nullptr, cls, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+  }
+  return p;
+}
+
+void large_free(void *p, size_t cls) {
+  std::lock_guard<std::mutex> lock(g_cache_mu);
+  int64_t limit = g_cache_limit.load(std::memory_order_relaxed);
+  if (cls > kMaxCachedBlock || static_cast<int64_t>(cls) > limit) {
+    munmap(p, cls);
+    return;
+  }
+  evict_until(limit - static_cast<int64_t>(cls));
+  g_cache.push_back({cls, p});
+  g_by_size.emplace(cls, std::prev(g_cache.end()));
+  g_cache_bytes += cls;
+}
+
 void counted_free(void *p) {
   if (p == nullptr) return;
   char *base = static_cast<char *>(p) - kHeader;
   size_t n = *reinterpret_cast<size_t *>(base);
   g_cpu_bytes.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+  if (n + kHeader >= kLargeBlock) {
+    large_free(base, reinterpret_cast<size_t *>(base)[1]);
+    return;
+  }
   c10::free_cpu(base);
 }
 
@@ -181,7 +281,16 @@ struct CountingCPUAllocator final : public at::Allocator {
 
  private:
   static at::DataPtr alloc(size_t n) {
-    char *base = static_cast<char *>(c10::alloc_cpu(n + kHeader));
+    char *base;
+    if (n + kHeader >= kLargeBlock) {
+      size_t mapped = 0;
+      base = static_cast<char *>(large_alloc(size_class(n + kHeader), &mapped));
+      // c10::alloc_cpu's own message, as the default allocator would throw.
+      TORCH_CHECK(base != nullptr, "DefaultCPUAllocator: not enough memory: you tried to allocate ", n, " bytes.");
+      reinterpret_cast<size_t *>(base)[1] = mapped;
+    } else {
+      base = static_cast<char *>(c10::alloc_cpu(n + kHeader));
+    }
     *reinterpret_cast<size_t *>(base) = n;
     int64_t now = g_cpu_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed) + static_cast<int64_t>(n);
     for (int i = 0; i < 2; i++) {
@@ -194,6 +303,11 @@ struct CountingCPUAllocator final : public at::Allocator {
 };
 
 CountingCPUAllocator g_counting_allocator;
+
+void drop_cached_blocks() {
+  std::lock_guard<std::mutex> lock(g_cache_mu);
+  evict_until(0);
+}
 
 }  // namespace
 
@@ -222,8 +336,24 @@ int tt_malloc_keep_mapped(void) {
 }
 
 // malloc_trim(0) also gives back the free pages inside every arena
-// (madvise), not only the top of the main heap.
-void tt_malloc_trim(void) { malloc_trim(0); }
+// (madvise), not only the top of the main heap;
+// drop_cached_blocks gives back the counting allocator's cached blocks.
+void tt_malloc_trim(void) {
+  drop_cached_blocks();
+  malloc_trim(0);
+}
+
+void tt_set_cpu_cache_limit(int64_t bytes) {
+  bytes = bytes < 0 ? 0 : bytes;
+  g_cache_limit.store(bytes, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(g_cache_mu);
+  evict_until(bytes);
+}
+
+int64_t tt_cpu_cached_bytes(void) {
+  std::lock_guard<std::mutex> lock(g_cache_mu);
+  return static_cast<int64_t>(g_cache_bytes);
+}
 
 // at::Context holds the same two switches in libtorch 1.13 and 2.x (PyTorch's
 // torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32);

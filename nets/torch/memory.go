@@ -20,6 +20,9 @@ type MemoryStats struct {
 	// Current is the storage of the CPU tensors alive now, Peak the most
 	// there was at once since the start or the last ResetPeakMemory.
 	Current, Peak int64
+	// Cached is the freed storage kept mapped for reuse
+	// (SetCPUCacheLimit): resident, but not in Current.
+	Cached int64
 	// Counted is false when libtorch kept another CPU allocator, so that
 	// the counts miss every tensor.
 	Counted bool
@@ -28,8 +31,24 @@ type MemoryStats struct {
 // CPUMemory returns the counted CPU tensor storage.
 func CPUMemory() MemoryStats {
 	c, p, _ := capi.CPUMemory(0, false)
-	return MemoryStats{Current: c, Peak: p, Counted: countingMemory}
+	return MemoryStats{Current: c, Peak: p, Cached: capi.CPUCachedBytes(), Counted: countingMemory}
 }
+
+// DefaultCPUCacheLimit is the cache limit the package starts with.
+const DefaultCPUCacheLimit = 1 << 30
+
+// SetCPUCacheLimit bounds, in bytes, the freed CPU tensor storage kept
+// mapped for reuse (default DefaultCPUCacheLimit; 0 keeps none), giving
+// back the least recently freed blocks above it now. Storage of 1 MiB and
+// more is mapped directly, not taken from the C allocator, and a freed
+// block of at most 64 MiB is kept for a later request of its size (up to
+// twice smaller): a tiled restoration or a training loop asks for the same
+// sizes pass after pass, and reuse spares it faulting that memory in again
+// each time, whichever thread runs it. Larger blocks, whole-image buffers,
+// are given back at once. The resident size is the live storage plus at
+// most this limit; ReleaseFreeMemory empties the cache, and
+// MIOIR_MALLOC_KEEP=0 sets the limit to 0 when the package initialises.
+func SetCPUCacheLimit(bytes int64) { capi.SetCPUCacheLimit(bytes) }
 
 // ResetPeakMemory lowers the high-water mark to the current bytes, so that
 // the next CPUMemory().Peak is the peak of what runs in between (of the

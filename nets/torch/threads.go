@@ -23,12 +23,15 @@ func init() {
 	SetNumThreads(n)
 	if os.Getenv(MallocKeepEnv) != "0" {
 		_ = KeepAllocationsMapped()
+	} else {
+		SetCPUCacheLimit(0)
 	}
 }
 
 // MallocKeepEnv names the environment variable that, set to 0, keeps glibc's
 // default allocation policy instead of calling KeepAllocationsMapped when
-// the package initialises.
+// the package initialises, and caches no freed tensor storage
+// (SetCPUCacheLimit(0)).
 const MallocKeepEnv = "MIOIR_MALLOC_KEEP"
 
 // SetNumThreads sets how many threads one libtorch operation may use, for work
@@ -70,18 +73,11 @@ func Version() string {
 // KeepAllocationsMapped tells glibc's allocator to keep freed memory in the
 // process (no mmap for large blocks, no trimming), as
 // GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=... does.
-// A forward pass frees and allocates the same large temporaries again and
-// again (tensors, and oneDNN's own scratch buffers, which no tensor
-// allocator sees); by default glibc unmaps them and the kernel faults them in
-// anew each time. The package calls it when it initialises, unless
-// MIOIR_MALLOC_KEEP=0: restoring a 12-megapixel photo in 512-pixel tiles with
-// the bundled model took 50 s with it, where 754-pixel tiles without it took
-// 95 s, 80 of them in the kernel. The process's resident size then stays at
-// its high-water mark, which Restore's memory budget bounds. A thread that
-// glibc gave a secondary arena still gets blocks above that arena's heap
-// limit (64 MiB) through mmap, and gives them back when they are freed (the
-// same 754-pixel tiles: 68 s, 37 in the kernel); Restore's budgeted tiles
-// stay below it (mioir.Options.MemoryBudget).
+// Tensor storage of 1 MiB and more does not come from glibc (see
+// SetCPUCacheLimit); this covers the rest, the small tensors and libtorch's
+// own buffers, which by default glibc would unmap on free and the kernel
+// fault in anew on the next pass. The package calls it when it initialises,
+// unless MIOIR_MALLOC_KEEP=0.
 func KeepAllocationsMapped() error {
 	if !capi.MallocKeepMapped() {
 		return argError("malloc", "mallopt refused the settings")
@@ -89,9 +85,9 @@ func KeepAllocationsMapped() error {
 	return nil
 }
 
-// ReleaseFreeMemory gives the allocator's free memory back to the system
-// (glibc's malloc_trim), once. With KeepAllocationsMapped the resident size
-// otherwise keeps every phase's high-water mark: call it between phases
+// ReleaseFreeMemory gives the allocators' free memory back to the system
+// (the cached tensor storage, and glibc's malloc_trim), once. The resident
+// size otherwise keeps each phase's high-water mark: call it between phases
 // whose temporaries differ, e.g. after a classifier pass over a whole photo
 // and before restoring it in tiles, so that the tiles' peak is not added to
 // the classifier's. The next allocations fault their pages in again, once.
