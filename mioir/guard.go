@@ -14,8 +14,9 @@ import (
 // Options.Task). The classifier sees 9x9-pixel blocks and is often wrong on
 // photos degraded by other programs. The guard first looks for physical
 // traces that do not depend on the program (the noise level, the JPEG
-// grid, an underexposed histogram) and takes the task they show: the method
-// restores one degradation per image, so a clear trace of one settles it.
+// grid, the period of an x4 upscale, an underexposed histogram) and takes
+// the task they show: the method restores one degradation per image, so a
+// clear trace of one settles it.
 // Otherwise it checks the classifier's choice against the input's
 // statistics and leaves the image as it is when they disagree.
 // Info.Fallback says when and why the classifier's choice was not used.
@@ -66,6 +67,15 @@ type Guard struct {
 	// change across the strongest phase of the 8-pixel grid over the
 	// median phase's plus 1/255, at most about 1 without JPEG.
 	JPEGBlockiness float32
+	// UpscaleTrace selects the SR prompt from this x4-upscale trace on (0:
+	// not used), when the grid asymmetry is at most MaxUpscaleAsymmetry.
+	// The trace is the luminance's second difference on the best two
+	// neighbouring positions modulo 4 over the other two (an interpolation
+	// kernel sampled at four fixed offsets leaves it), the smaller of the
+	// two axes; the asymmetry is how differently the first difference
+	// behaves at positions p and p+4 modulo 8, high on a JPEG grid (period
+	// 8) and low on an upscale (period 4).
+	UpscaleTrace, MaxUpscaleAsymmetry float32
 	// UnderexposedMean selects the low-light prompt when the mean
 	// brightness is at most this (0: not used): an image that dark is
 	// underexposed whatever its scene.
@@ -86,7 +96,8 @@ type Guard struct {
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
-// JPEG from a blockiness of 1.15, low light at a mean brightness of at
+// JPEG from a blockiness of 1.15, SR from an x4-upscale trace of 1.3 with
+// a grid asymmetry of at most 0.2, low light at a mean brightness of at
 // most 0.1; otherwise blur, rain, haze and low light need
 // probability 0.7 and three of four quadrants agreeing, low light, haze and
 // rain a detail of 0.2, haze a mean dark channel of 0.3 (at a mean
@@ -95,17 +106,19 @@ type Guard struct {
 // (README "Automatic task choice").
 func DefaultGuard() *Guard {
 	return &Guard{
-		Risky:              []degrade.Task{degrade.Blur, degrade.Rain, degrade.Haze, degrade.LowLight},
-		MinProb:            0.7,
-		MinAgree:           3,
-		MinHazeDarkChannel: 0.3,
-		MaxDarkMean:        0.45,
-		NoiseSigma:         6.0 / 255,
-		MinNoiseSigma:      6.0 / 255,
-		JPEGBlockiness:     1.15,
-		UnderexposedMean:   0.1,
-		MinDetail:          0.2,
-		HazeDarkMean:       0.35,
+		Risky:               []degrade.Task{degrade.Blur, degrade.Rain, degrade.Haze, degrade.LowLight},
+		MinProb:             0.7,
+		MinAgree:            3,
+		MinHazeDarkChannel:  0.3,
+		MaxDarkMean:         0.45,
+		NoiseSigma:          6.0 / 255,
+		MinNoiseSigma:       6.0 / 255,
+		JPEGBlockiness:      1.15,
+		UpscaleTrace:        1.3,
+		MaxUpscaleAsymmetry: 0.2,
+		UnderexposedMean:    0.1,
+		MinDetail:           0.2,
+		HazeDarkMean:        0.35,
 	}
 }
 
@@ -129,7 +142,7 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	}
 	t := p.Task
 	var sg signs
-	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinDetail > 0 {
+	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.UpscaleTrace > 0 || g.MinDetail > 0 {
 		var err error
 		if sg, err = measureSigns(x); err != nil {
 			return nil, err
@@ -158,6 +171,9 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		return use(degrade.Noise, "noise sigma %.1f/255 >= %.1f/255", 255*sg.noiseSigma, 255*g.NoiseSigma), nil
 	case g.JPEGBlockiness > 0 && sg.blockiness >= float64(g.JPEGBlockiness):
 		return use(degrade.JPEG, "JPEG blockiness %.2f >= %.2f", sg.blockiness, g.JPEGBlockiness), nil
+	case g.UpscaleTrace > 0 && sg.upscale >= float64(g.UpscaleTrace) && sg.gridAsymmetry <= float64(g.MaxUpscaleAsymmetry):
+		return use(degrade.SR, "x4 upscale trace %.2f >= %.2f, grid asymmetry %.2f <= %.2f",
+			sg.upscale, g.UpscaleTrace, sg.gridAsymmetry, g.MaxUpscaleAsymmetry), nil
 	case g.UnderexposedMean > 0 && bright <= float64(g.UnderexposedMean):
 		return use(degrade.LowLight, "mean brightness %.3f <= %.3f", bright, g.UnderexposedMean), nil
 	case t == degrade.Noise && g.MinNoiseSigma > 0 && sg.noiseSigma >= 0 && sg.noiseSigma < float64(g.MinNoiseSigma):

@@ -90,6 +90,40 @@ func TestSignsBlockiness(t *testing.T) {
 	require.InDelta(t, 0.895, s.blockiness, 0.03)
 }
 
+// TestSignsUpscale: white noise enlarged x4 with PyTorch's bicubic (the
+// SR degradation's kernel) reads a strong period-4 trace and little period-8
+// asymmetry (well under the guard's 0.2); the noise itself reads about 1; 8x8 blocks, a
+// JPEG grid's extreme, read a high asymmetry.
+func TestSignsUpscale(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	lr := degrade.NewImage(64, 64)
+	for i := range lr.Pix {
+		lr.Pix[i] = 0.3 + 0.4*r.Float32()
+	}
+	up, err := degrade.ResizeBicubic(lr, 256, 256)
+	require.NoError(t, err)
+	enlarged := greyImage(t, 256, 256, func(y, x int) float32 { return up.Pix[y*256+x] })
+	s, err := measureSigns(enlarged)
+	require.NoError(t, err)
+	require.Greater(t, s.upscale, 1.5)
+	require.Less(t, s.gridAsymmetry, 0.1)
+
+	noise := greyImage(t, 256, 256, func(y, x int) float32 { return 0.3 + 0.4*r.Float32() })
+	s, err = measureSigns(noise)
+	require.NoError(t, err)
+	require.InDelta(t, 1, s.upscale, 0.05)
+	require.Less(t, s.gridAsymmetry, 0.1)
+
+	vals := make([]float32, 32*32)
+	for i := range vals {
+		vals[i] = 0.4 + 0.2*r.Float32()
+	}
+	blocks := greyImage(t, 256, 256, func(y, x int) float32 { return vals[y/8*32+x/8] })
+	s, err = measureSigns(blocks)
+	require.NoError(t, err)
+	require.Greater(t, s.gridAsymmetry, 1.0)
+}
+
 // TestTileOrigins: at most four 256-pixel tiles, spread to both ends, on
 // the 8-pixel grid.
 func TestTileOrigins(t *testing.T) {
