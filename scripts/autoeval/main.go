@@ -249,15 +249,24 @@ func reuseKey(image, name string) string { return image + "|" + name }
 // and with Auto (the default guard).
 func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, statsOnly bool) (Record, error) {
 	ctx := context.Background()
-	in := deg.ToImage()
+	in, ref := deg.ToImage(), clean.ToImage()
 	ps := func(img image.Image) (float64, error) {
-		res, err := metrics.Measure(img, clean.ToImage(), &metrics.Options{CropBorder: 4, PSNROnly: true})
+		res, err := metrics.Measure(img, ref, &metrics.Options{CropBorder: 4, PSNROnly: true})
 		return res.PSNR, err
 	}
 	r := Record{Image: id, Case: c.name, Task: c.task.String()}
 	var err error
 	if r.PSNRIn, err = ps(in); err != nil {
 		return r, err
+	}
+	// gain restores in with o and returns the PSNR change over the input.
+	gain := func(o *mioir.Options) (float64, *mioir.Info, error) {
+		out, info, err := m.Restore(ctx, in, o)
+		if err != nil {
+			return 0, nil, err
+		}
+		p, err := ps(out)
+		return p - r.PSNRIn, info, err
 	}
 	r.DarkChannel, r.Black, r.Mean, r.Bright = inputStats(deg)
 	for _, q := range quadrants(deg) {
@@ -282,26 +291,16 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		r.Gain = old.Gain
 	} else {
 		for _, t := range degrade.AllTasks() {
-			out, _, err := m.Restore(ctx, in, &mioir.Options{Task: t})
-			if err != nil {
+			if r.Gain[t.PromptIndex()], _, err = gain(&mioir.Options{Task: t}); err != nil {
 				return r, err
 			}
-			p, err := ps(out)
-			if err != nil {
-				return r, err
-			}
-			r.Gain[t.PromptIndex()] = p - r.PSNRIn
 		}
 	}
-	out, info, err := m.Restore(ctx, in, &mioir.Options{Auto: true})
-	if err != nil {
+	var info *mioir.Info
+	if r.AutoGain, info, err = gain(&mioir.Options{Auto: true}); err != nil {
 		return r, err
 	}
-	p, err := ps(out)
-	if err != nil {
-		return r, err
-	}
-	r.Probs, r.AutoGain = info.Probs, p-r.PSNRIn
+	r.Probs = info.Probs
 	raw, err := prompt.Select(info.Probs)
 	if err != nil {
 		return r, err
