@@ -169,8 +169,8 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 	if err := ctx.Err(); err != nil {
 		return nil, 0, 0, info, fmt.Errorf("mioir: restore: %w", err)
 	}
-	// One OS thread for the whole restoration: one malloc arena, whose
-	// kept-mapped memory the next tile reuses, and one OpenMP team; a
+	// One OS thread for the whole restoration: one OpenMP team, and one
+	// malloc arena for the allocations below nets/torch's cached blocks; a
 	// goroutine that moves between threads can leave a high-water mark in
 	// each thread's arena.
 	runtime.LockOSThread()
@@ -231,8 +231,8 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 	}
 
 	// What decoding, the classifier's strips and the guard's planes freed
-	// is given back before the tiles, or the kept-mapped heap would hold it
-	// under the tiles' own high-water mark.
+	// is given back before the tiles, or the allocators would keep it
+	// mapped under the tiles' own high-water mark.
 	torch.ReleaseFreeMemory()
 
 	// Padding of the reference test procedure.

@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <list>
 #include <map>
 #include <mutex>
@@ -151,8 +151,8 @@ void tt_manual_seed(uint64_t seed) {
 // allocator's) that counts the bytes of live tensor storage and keeps two
 // high-water marks that reset independently (the program's, and one for
 // measurements inside the library). Each block has a 64-byte header with its
-// requested size before the data, so the data pointer is also the deleter's context,
-// as raw_allocate requires.
+// requested size before the data, so the data pointer is also the deleter's
+// context, as raw_allocate requires.
 namespace {
 
 std::atomic<int64_t> g_cpu_bytes{0};
@@ -188,9 +188,9 @@ struct CachedBlock {
   size_t size;
   void *p;
 };
-std::list<CachedBlock> g_cache;                                 // guarded by g_cache_mu
+std::list<CachedBlock> g_cache;                                     // guarded by g_cache_mu
 std::multimap<size_t, std::list<CachedBlock>::iterator> g_by_size;  // guarded by g_cache_mu
-size_t g_cache_bytes = 0;                                       // guarded by g_cache_mu
+size_t g_cache_bytes = 0;                                           // guarded by g_cache_mu
 std::atomic<int64_t> g_cache_limit{int64_t(1) << 30};
 
 size_t size_class(size_t n) {
