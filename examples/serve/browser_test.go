@@ -104,7 +104,7 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "idle", eval(`document.getElementById("app").dataset.state`))
 	model, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("model").textContent.startsWith("Model ") && document.getElementById("model").textContent`))
 	require.NoError(t, err)
-	require.Contains(t, model, "Model default (bundled): SRResNet_EP+Classifier, 582,512 parameters, on cpu")
+	require.Contains(t, model, "Model default (bundled): SRResNet_EP+Classifier, 869,360 parameters, on cpu")
 
 	// Upload through the file input (DOM.setFileInputFiles); the page
 	// restores at once with the task selected, auto.

@@ -150,7 +150,7 @@ func sampleFile(t *testing.T) []byte {
 // policy, the API beside them; the requests are logged.
 func TestPageAndAPI(t *testing.T) {
 	s := startServer(t)
-	require.Regexp(t, `^serving model default \(bundled\) \(SRResNet_EP\+Classifier, 582512 parameters\) on cpu: http://127\.0\.0\.1:\d+/ \(workers 1, queue 8, libtorch \S+, \d+ threads\)\n$`, s.stdout.String())
+	require.Regexp(t, `^serving model default \(bundled\) \(SRResNet_EP\+Classifier, 869360 parameters\) on cpu: http://127\.0\.0\.1:\d+/ \(workers 1, queue 8, libtorch \S+, \d+ threads\)\n$`, s.stdout.String())
 
 	r := do(t, "GET", s.url+"/", "", nil)
 	require.Equal(t, 200, r.status)

@@ -27,7 +27,7 @@ func init() {
 }
 
 // Default returns a fresh copy of the default model: SRResNet-EP with 48
-// features and 6 blocks, its explicit-prompt maps and a task classifier, so
+// features and 12 blocks, its explicit-prompt maps and a task classifier, so
 // that Restore with Options.Auto picks the task by itself (the package
 // documentation says what it does well and badly). The caller owns the
 // model and closes it.
