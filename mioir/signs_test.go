@@ -92,8 +92,8 @@ func TestSignsBlockiness(t *testing.T) {
 
 // TestSignsUpscale: white noise enlarged x4 with PyTorch's bicubic (the
 // SR degradation's kernel) reads a strong period-4 trace and little period-8
-// asymmetry (well under the guard's 0.2); the noise itself reads about 1; 8x8 blocks, a
-// JPEG grid's extreme, read a high asymmetry.
+// asymmetry (well under the guard's 0.2); the noise itself reads about 1;
+// 8x8 blocks, a JPEG grid's extreme, read a high asymmetry.
 func TestSignsUpscale(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	lr := degrade.NewImage(64, 64)
