@@ -91,6 +91,14 @@ type Guard struct {
 	// used). Airlight brightens; a flat image that is also dark is
 	// underexposed, not hazy.
 	HazeDarkMean float32
+	// MinRainStreaks refuses a rain choice when fewer than this share of
+	// the input's 48-pixel windows show bright lines along its dominant
+	// direction (0: not checked). Rain streaks are bright, thin and
+	// parallel everywhere; the textures and architecture the classifier
+	// takes for rain have bright and dark lines alike, or bright lines in
+	// places. Parallel lines across a whole scene read as high, so the
+	// trace never chooses rain by itself.
+	MinRainStreaks float32
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
@@ -100,7 +108,8 @@ type Guard struct {
 // a grid asymmetry of at most 0.2, low light at a mean brightness of at
 // most 0.1; otherwise blur, rain, haze and low light need
 // probability 0.7 and three of four quadrants agreeing, low light, haze and
-// rain a detail of 0.2, haze a mean dark channel of 0.3 (at a mean
+// rain a detail of 0.2, rain bright parallel lines in a fifth of the
+// windows, haze a mean dark channel of 0.3 (at a mean
 // brightness of at most 0.35 it is taken for low light), low light a mean
 // brightness of at most 0.45. scripts/autoeval measured these choices
 // (README "Automatic task choice").
@@ -119,6 +128,7 @@ func DefaultGuard() *Guard {
 		UnderexposedMean:    0.1,
 		MinDetail:           0.2,
 		HazeDarkMean:        0.35,
+		MinRainStreaks:      0.2,
 	}
 }
 
@@ -205,6 +215,15 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		}
 		if dc < float64(g.MinHazeDarkChannel) {
 			return refuse("mean dark channel %.3f < %.3f", dc, g.MinHazeDarkChannel), nil
+		}
+	}
+	if t == degrade.Rain && g.MinRainStreaks > 0 {
+		v, err := rainStreaks(x)
+		if err != nil {
+			return nil, err
+		}
+		if v < float64(g.MinRainStreaks) {
+			return refuse("rain streaks in %.2f of the windows < %.2f", v, g.MinRainStreaks), nil
 		}
 	}
 	if t == degrade.LowLight && g.MaxDarkMean > 0 && bright > float64(g.MaxDarkMean) {

@@ -179,6 +179,15 @@ func TestGuardSigns(t *testing.T) {
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^detail 0\.\d+ < 0\.200$`, fb.Reason)
 
+	// Rain needs bright parallel lines: dark ones are refused.
+	fb, err = m.guard(streakImage(t, -1, 5), pred(degrade.Rain), g)
+	require.NoError(t, err)
+	require.Zero(t, fb.Use)
+	require.Equal(t, "rain streaks in 0.00 of the windows < 0.20", fb.Reason)
+	fb, err = m.guard(streakImage(t, 1, 5), pred(degrade.Rain), g)
+	require.NoError(t, err)
+	require.Nil(t, fb, "bright streaks in every window")
+
 	// A zero Guard measures nothing and trusts the classifier.
 	for _, x := range []*torch.Tensor{noisy, blocky, dark, smooth} {
 		fb, err = m.guard(x, pred(degrade.Haze), &Guard{})
