@@ -130,3 +130,27 @@ func BenchmarkRestoreLarge(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGuardTraces measures the guard's traces on a 1024x1024 image:
+// both read at most 16 tiles of 256 pixels, so any larger photo costs the
+// same. rainStreaks runs only when the classifier chose rain.
+func BenchmarkGuardTraces(b *testing.B) {
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x := randInput(b, s, 1024, 1024, 3)
+	for _, c := range []struct {
+		name string
+		fn   func(*torch.Tensor) error
+	}{
+		{"signs", func(x *torch.Tensor) error { _, err := measureSigns(x); return err }},
+		{"rainStreaks", func(x *torch.Tensor) error { _, err := rainStreaks(x); return err }},
+	} {
+		b.Run(c.name+"/1024x1024", func(b *testing.B) {
+			for b.Loop() {
+				if err := c.fn(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -112,13 +112,21 @@ func ridgeEnergy(xx, yy, xy []float32, h, w, nh, nw, a int) (bright, dark []floa
 	bright, dark = make([]float64, nh*nw), make([]float64, nh*nw)
 	// The line reaches at most streakLength/2 < streakMargin pixels out, so
 	// every read stays inside the tile.
+	r0, r1 := streakMargin-streakLength/2, streakMargin+nh*streakWindow+streakLength/2
+	c0, c1 := streakMargin-streakLength/2, streakMargin+nw*streakWindow+streakLength/2
+	d2 := make([]float32, h*w)
+	for r := r0; r < r1; r++ {
+		for c := c0; c < c1; c++ {
+			i := r*w + c
+			d2[i] = cxx*xx[i] + cyy*yy[i] + cxy*xy[i]
+		}
+	}
 	for r := streakMargin; r < streakMargin+nh*streakWindow; r++ {
 		wy := (r - streakMargin) / streakWindow
 		for c := streakMargin; c < streakMargin+nw*streakWindow; c++ {
 			s := float32(0)
 			for _, t := range taps {
-				i := (r+t.dy)*w + c + t.dx
-				s += t.w * (cxx*xx[i] + cyy*yy[i] + cxy*xy[i])
+				s += t.w * d2[(r+t.dy)*w+c+t.dx]
 			}
 			k := wy*nw + (c-streakMargin)/streakWindow
 			if s < 0 {
