@@ -66,7 +66,12 @@ type Guard struct {
 	// chose, from this blockiness on (0: not used): the mean luminance
 	// change across the strongest phase of the 8-pixel grid over the
 	// median phase's plus 1/255, at most about 1 without JPEG.
-	JPEGBlockiness float32
+	// MinJPEGBlockiness refuses the classifier's own JPEG choice under
+	// this blockiness (0: not checked): a JPEG image keeps at least a
+	// trace of its grid, while blurred and smooth images, which the
+	// classifier also takes for JPEG, read under 1 and lose up to 0.8 dB
+	// to the JPEG prompt.
+	JPEGBlockiness, MinJPEGBlockiness float32
 	// UpscaleTrace selects the SR prompt from this x4-upscale trace on (0:
 	// not used), when the grid asymmetry is at most MaxUpscaleAsymmetry.
 	// The trace is the luminance's second difference on the best two
@@ -104,7 +109,8 @@ type Guard struct {
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
-// JPEG from a blockiness of 1.15, SR from an x4-upscale trace of 1.3 with
+// JPEG from a blockiness of 1.15 and only from 1 (the strongest grid
+// phase at least the median's plus 1/255), SR from an x4-upscale trace of 1.3 with
 // a grid asymmetry of at most 0.2, low light at a mean brightness of at
 // most 0.1; otherwise blur, rain, haze and low light need
 // probability 0.7 and three of four quadrants agreeing, low light, haze and
@@ -123,6 +129,7 @@ func DefaultGuard() *Guard {
 		NoiseSigma:          6.0 / 255,
 		MinNoiseSigma:       6.0 / 255,
 		JPEGBlockiness:      1.15,
+		MinJPEGBlockiness:   1.0,
 		UpscaleTrace:        1.3,
 		MaxUpscaleAsymmetry: 0.2,
 		UnderexposedMean:    0.1,
@@ -152,7 +159,8 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	}
 	t := p.Task
 	var sg signs
-	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.UpscaleTrace > 0 || g.MinDetail > 0 {
+	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
+		g.UpscaleTrace > 0 || g.MinDetail > 0 {
 		var err error
 		if sg, err = measureSigns(x); err != nil {
 			return nil, err
@@ -188,6 +196,8 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		return use(degrade.LowLight, "mean brightness %.3f <= %.3f", bright, g.UnderexposedMean), nil
 	case t == degrade.Noise && g.MinNoiseSigma > 0 && sg.noiseSigma >= 0 && sg.noiseSigma < float64(g.MinNoiseSigma):
 		return refuse("noise sigma %.1f/255 < %.1f/255", 255*sg.noiseSigma, 255*g.MinNoiseSigma), nil
+	case t == degrade.JPEG && g.MinJPEGBlockiness > 0 && sg.blockiness < float64(g.MinJPEGBlockiness):
+		return refuse("JPEG blockiness %.2f < %.2f", sg.blockiness, g.MinJPEGBlockiness), nil
 	case !slices.Contains(g.Risky, t):
 		return nil, nil
 	case g.MinDetail > 0 && sg.detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain):

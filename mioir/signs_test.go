@@ -166,6 +166,9 @@ func TestGuardSigns(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, degrade.JPEG, fb.Use)
 	require.Contains(t, fb.Reason, "JPEG blockiness")
+	fb, err = m.guard(blocky, pred(degrade.JPEG), g)
+	require.NoError(t, err)
+	require.Nil(t, fb, "the classifier already chose JPEG, and the grid is there")
 
 	dark := greyImage(t, 96, 96, func(y, x int) float32 { return 0.02 + 0.04*float32(x%5)/5 })
 	fb, err = m.guard(dark, pred(degrade.Blur), g)
@@ -178,6 +181,11 @@ func TestGuardSigns(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^detail 0\.\d+ < 0\.200$`, fb.Reason)
+	// No grid at all: the classifier's JPEG choice is refused.
+	fb, err = m.guard(smooth, pred(degrade.JPEG), g)
+	require.NoError(t, err)
+	require.Zero(t, fb.Use)
+	require.Regexp(t, `^JPEG blockiness 0\.\d\d < 1\.00$`, fb.Reason)
 
 	// Rain needs bright parallel lines: dark ones are refused.
 	fb, err = m.guard(streakImage(t, -1, 5), pred(degrade.Rain), g)
