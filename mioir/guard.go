@@ -29,7 +29,7 @@ import (
 // low-light prompt on a blurred or compressed image -10 to -36 dB, rain -4
 // to -13, blur on an x4-downscaled image -1 to -3.5; noise, JPEG and SR
 // prompts at most 1.8 dB on any image). So only the Risky choices must
-// pass the classifier checks.
+// pass the classifier checks; a JPEG choice needs a trace of the grid.
 type Guard struct {
 	// Risky are the tasks that must pass the classifier checks below.
 	Risky []degrade.Task
