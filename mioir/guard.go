@@ -102,7 +102,8 @@ type Guard struct {
 	// parallel everywhere; the textures and architecture the classifier
 	// takes for rain have bright and dark lines alike, or bright lines in
 	// places. Parallel lines across a whole scene read as high, so the
-	// trace never chooses rain by itself.
+	// trace never chooses rain by itself. An image under 68 pixels a side
+	// has no whole window and reads 0.
 	MinRainStreaks float32
 }
 
@@ -110,15 +111,15 @@ type Guard struct {
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
 // JPEG from a blockiness of 1.15 and only from 1 (the strongest grid
-// phase at least the median's plus 1/255), SR from an x4-upscale trace of 1.3 with
-// a grid asymmetry of at most 0.2, low light at a mean brightness of at
-// most 0.1; otherwise blur, rain, haze and low light need
-// probability 0.7 and three of four quadrants agreeing, low light, haze and
-// rain a detail of 0.2, rain bright parallel lines in a fifth of the
-// windows, haze a mean dark channel of 0.3 (at a mean
-// brightness of at most 0.35 it is taken for low light), low light a mean
-// brightness of at most 0.45. scripts/autoeval measured these choices
-// (README "Automatic task choice").
+// phase at least the median's plus 1/255), SR from an x4-upscale trace of
+// 1.3 with a grid asymmetry of at most 0.2, low light at a mean brightness
+// of at most 0.1; otherwise blur, rain, haze and low light need
+// probability 0.7 and three of four quadrants agreeing, low light, haze
+// and rain a detail of 0.2, rain bright parallel lines in a fifth of the
+// windows, haze a mean dark channel of 0.3 (at a mean brightness of at
+// most 0.35 it is taken for low light), low light a mean brightness of at
+// most 0.45. scripts/autoeval measured these choices (README "Automatic
+// task choice").
 func DefaultGuard() *Guard {
 	return &Guard{
 		Risky:               []degrade.Task{degrade.Blur, degrade.Rain, degrade.Haze, degrade.LowLight},
