@@ -81,6 +81,12 @@ type Guard struct {
 	// behaves at positions p and p+4 modulo 8, high on a JPEG grid (period
 	// 8) and low on an upscale (period 4).
 	UpscaleTrace, MaxUpscaleAsymmetry float32
+	// MaxBlurUpscaleTrace refuses a blur choice from this x4-upscale trace
+	// on (0: not checked). Blur leaves no period of 4 (the trace stays
+	// under 1), while the blur prompt on an x4 upscale, which the
+	// classifier takes for blur and whose trace is often too weak to
+	// choose SR, costs up to 3.5 dB.
+	MaxBlurUpscaleTrace float32
 	// UnderexposedMean selects the low-light prompt when the mean
 	// brightness is at most this (0: not used): an image that dark is
 	// underexposed whatever its scene.
@@ -114,7 +120,8 @@ type Guard struct {
 // phase at least the median's plus 1/255), SR from an x4-upscale trace of
 // 1.3 with a grid asymmetry of at most 0.2, low light at a mean brightness
 // of at most 0.1; otherwise blur, rain, haze and low light need
-// probability 0.7 and three of four quadrants agreeing, low light, haze
+// probability 0.7 and three of four quadrants agreeing, blur an x4-upscale
+// trace under 1, low light, haze
 // and rain a detail of 0.2, rain bright parallel lines in a fifth of the
 // windows, haze a mean dark channel of 0.3 (at a mean brightness of at
 // most 0.35 it is taken for low light), low light a mean brightness of at
@@ -133,6 +140,7 @@ func DefaultGuard() *Guard {
 		MinJPEGBlockiness:   1.0,
 		UpscaleTrace:        1.3,
 		MaxUpscaleAsymmetry: 0.2,
+		MaxBlurUpscaleTrace: 1.0,
 		UnderexposedMean:    0.1,
 		MinDetail:           0.2,
 		HazeDarkMean:        0.35,
@@ -161,7 +169,7 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	t := p.Task
 	var sg signs
 	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
-		g.UpscaleTrace > 0 || g.MinDetail > 0 {
+		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinDetail > 0 {
 		var err error
 		if sg, err = measureSigns(x); err != nil {
 			return nil, err
@@ -201,6 +209,8 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		return refuse("JPEG blockiness %.2f < %.2f", sg.blockiness, g.MinJPEGBlockiness), nil
 	case !slices.Contains(g.Risky, t):
 		return nil, nil
+	case t == degrade.Blur && g.MaxBlurUpscaleTrace > 0 && sg.upscale >= float64(g.MaxBlurUpscaleTrace):
+		return refuse("x4 upscale trace %.2f >= %.2f", sg.upscale, g.MaxBlurUpscaleTrace), nil
 	case g.MinDetail > 0 && sg.detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain):
 		return refuse("detail %.3f < %.3f", sg.detail, g.MinDetail), nil
 	}

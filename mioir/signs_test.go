@@ -184,12 +184,46 @@ func TestGuardSigns(t *testing.T) {
 	// No grid at all: the classifier's JPEG choice is refused.
 	fb, err = m.guard(smooth, pred(degrade.JPEG), g)
 	require.NoError(t, err)
+	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^JPEG blockiness 0\.\d\d < 1\.00$`, fb.Reason)
+
+	// Blur needs no period of 4: an x4 upscale that the trace does not
+	// choose SR for (here its threshold is out of reach) is refused, a
+	// blurred image is not.
+	r2 := rand.New(rand.NewPCG(9, 10))
+	lr := degrade.NewImage(24, 24)
+	for i := range lr.Pix {
+		lr.Pix[i] = 0.3 + 0.4*r2.Float32()
+	}
+	up, err := degrade.ResizeBicubic(lr, 96, 96)
+	require.NoError(t, err)
+	upscaled := greyImage(t, 96, 96, func(y, x int) float32 { return up.Pix[y*96+x] })
+	noSR := *g
+	noSR.UpscaleTrace = 100
+	fb, err = m.guard(upscaled, pred(degrade.Blur), &noSR)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Zero(t, fb.Use)
+	require.Regexp(t, `^x4 upscale trace [12]\.\d\d >= 1\.00$`, fb.Reason)
+	fb, err = m.guard(upscaled, pred(degrade.Blur), g)
+	require.NoError(t, err)
+	require.Equal(t, degrade.SR, fb.Use, "the trace chooses SR from 1.3")
+	sharp := degrade.NewImage(96, 96)
+	for i := range sharp.Pix {
+		sharp.Pix[i] = 0.3 + 0.4*r2.Float32()
+	}
+	soft, err := degrade.GaussianBlur(sharp, 9, 1.5)
+	require.NoError(t, err)
+	blurred := greyImage(t, 96, 96, func(y, x int) float32 { return soft.Pix[y*96+x] })
+	fb, err = m.guard(blurred, pred(degrade.Blur), g)
+	require.NoError(t, err)
+	require.Nil(t, fb, "a blurred image has no period of 4")
 
 	// Rain needs bright parallel lines: dark ones are refused.
 	fb, err = m.guard(streakImage(t, -1, 5), pred(degrade.Rain), g)
 	require.NoError(t, err)
+	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Equal(t, "rain streaks in 0.00 of the windows < 0.20", fb.Reason)
 	fb, err = m.guard(streakImage(t, 1, 5), pred(degrade.Rain), g)

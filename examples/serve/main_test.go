@@ -238,7 +238,10 @@ func slowImage(t *testing.T) []byte {
 // with a message while the one in flight finishes with its image, then the
 // process exits 0.
 func TestSIGTERM(t *testing.T) {
-	args, err := json.Marshal([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "1m"})
+	// The drain bound is far above the restoration's time (15 s on 2 cores
+	// with libtorch 2.6 alone, over 60 s beside other work): the test checks
+	// that the restoration finishes, not how fast.
+	args, err := json.Marshal([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "10m"})
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(args))
@@ -294,7 +297,7 @@ func TestSIGTERM(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case line := <-lines:
-		require.Equal(t, "stopping: new restorations get 503; waiting for 1 admitted (at most 1m0s)", line)
+		require.Equal(t, "stopping: new restorations get 503; waiting for 1 admitted (at most 10m0s)", line)
 	case <-time.After(10 * time.Second):
 		t.Fatal("no stopping line after SIGTERM")
 	}
