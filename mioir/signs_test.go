@@ -90,19 +90,26 @@ func TestSignsBlockiness(t *testing.T) {
 	require.InDelta(t, 0.895, s.blockiness, 0.03)
 }
 
+// upscaledNoise returns uniform grey noise of side x side pixels in
+// [0.3, 0.7], enlarged x4 by the library's bicubic resize.
+func upscaledNoise(t *testing.T, r *rand.Rand, side int) *torch.Tensor {
+	t.Helper()
+	lr := degrade.NewImage(side, side)
+	for i := range lr.Pix {
+		lr.Pix[i] = 0.3 + 0.4*r.Float32()
+	}
+	up, err := degrade.ResizeBicubic(lr, 4*side, 4*side)
+	require.NoError(t, err)
+	return greyImage(t, 4*side, 4*side, func(y, x int) float32 { return up.Pix[y*4*side+x] })
+}
+
 // TestSignsUpscale: white noise enlarged x4 with PyTorch's bicubic (the
 // SR degradation's kernel) reads a strong period-4 trace and little period-8
 // asymmetry (well under the guard's 0.2); the noise itself reads about 1;
 // 8x8 blocks, a JPEG grid's extreme, read a high asymmetry.
 func TestSignsUpscale(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	lr := degrade.NewImage(64, 64)
-	for i := range lr.Pix {
-		lr.Pix[i] = 0.3 + 0.4*r.Float32()
-	}
-	up, err := degrade.ResizeBicubic(lr, 256, 256)
-	require.NoError(t, err)
-	enlarged := greyImage(t, 256, 256, func(y, x int) float32 { return up.Pix[y*256+x] })
+	enlarged := upscaledNoise(t, r, 64)
 	s, err := measureSigns(enlarged)
 	require.NoError(t, err)
 	require.Greater(t, s.upscale, 1.5)
@@ -192,13 +199,7 @@ func TestGuardSigns(t *testing.T) {
 	// choose SR for (here its threshold is out of reach) is refused, a
 	// blurred image is not.
 	r2 := rand.New(rand.NewPCG(9, 10))
-	lr := degrade.NewImage(24, 24)
-	for i := range lr.Pix {
-		lr.Pix[i] = 0.3 + 0.4*r2.Float32()
-	}
-	up, err := degrade.ResizeBicubic(lr, 96, 96)
-	require.NoError(t, err)
-	upscaled := greyImage(t, 96, 96, func(y, x int) float32 { return up.Pix[y*96+x] })
+	upscaled := upscaledNoise(t, r2, 24)
 	noSR := *g
 	noSR.UpscaleTrace = 100
 	fb, err = m.guard(upscaled, pred(degrade.Blur), &noSR)
