@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -34,6 +35,11 @@ const (
 // that show bright lines along the image's dominant direction; 0 when the
 // image has no whole window.
 func rainStreaks(x *torch.Tensor) (float64, error) {
+	// Radius 4 sigma, as cv2.GaussianBlur picks for float images.
+	kernel, err := degrade.GaussianKernel1D(2*int(math.Round(4*streakSigma))+1, streakSigma)
+	if err != nil {
+		return 0, fmt.Errorf("mioir: restore: measuring rain streaks: %w", err)
+	}
 	h, w := x.Size(2), x.Size(3)
 	var excess [][streakAngles]float64 // per window
 	for _, oy := range tileOrigins(h) {
@@ -43,7 +49,7 @@ func rainStreaks(x *torch.Tensor) (float64, error) {
 			if err != nil {
 				return 0, fmt.Errorf("mioir: restore: measuring rain streaks: %w", err)
 			}
-			excess = append(excess, streakExcess(y, int(th), int(tw))...)
+			excess = append(excess, streakExcess(y, int(th), int(tw), kernel)...)
 		}
 	}
 	if len(excess) == 0 {
@@ -69,13 +75,14 @@ func rainStreaks(x *torch.Tensor) (float64, error) {
 
 // streakExcess returns, for each whole window of the h x w luminance y
 // (inside the margin), the bright-over-dark ridge energy per direction,
-// (B - D) over the window's mean of B + D over the directions.
-func streakExcess(y []float32, h, w int) [][streakAngles]float64 {
+// (B - D) over the window's mean of B + D over the directions; kernel is
+// the Gaussian that smooths y first.
+func streakExcess(y []float32, h, w int, kernel []float32) [][streakAngles]float64 {
 	nh, nw := (h-2*streakMargin)/streakWindow, (w-2*streakMargin)/streakWindow
 	if nh <= 0 || nw <= 0 {
 		return nil
 	}
-	g := gaussianBlur(y, h, w, streakSigma)
+	g := gaussianBlur(y, h, w, kernel)
 	xx, yy, xy := hessian(g, h, w)
 	var bright, dark [streakAngles][]float64
 	var wg sync.WaitGroup
@@ -171,20 +178,10 @@ func lineTaps(th float64) []tap {
 	return taps
 }
 
-// gaussianBlur smooths the h x w plane p with a separable Gaussian of the
-// given sigma (radius 4 sigma, reflect-101 borders).
-func gaussianBlur(p []float32, h, w int, sigma float64) []float32 {
-	r := int(math.Round(4 * sigma))
-	k := make([]float32, 2*r+1)
-	sum := 0.0
-	for i := range k {
-		v := math.Exp(-float64((i-r)*(i-r)) / (2 * sigma * sigma))
-		k[i] = float32(v)
-		sum += v
-	}
-	for i := range k {
-		k[i] /= float32(sum)
-	}
+// gaussianBlur smooths the h x w plane p with the separable kernel k
+// (odd, centred), reflect-101 borders.
+func gaussianBlur(p []float32, h, w int, k []float32) []float32 {
+	r := len(k) / 2
 	tmp := make([]float32, h*w)
 	for y := range h {
 		for x := range w {

@@ -1,15 +1,14 @@
 package mioir
 
 import (
-	"image/png"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
@@ -77,12 +76,7 @@ func TestRainStreaks(t *testing.T) {
 // the clean photos at most one.
 func TestRainStreaksPhoto(t *testing.T) {
 	for _, name := range []string{"coffee", "rocket"} {
-		f, err := os.Open("pretrained/testdata/heldout/" + name + ".png")
-		require.NoError(t, err)
-		img, err := png.Decode(f)
-		f.Close()
-		require.NoError(t, err)
-		clean := degrade.FromImage(img)
+		clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/"+name+".png"))
 		rainy, err := degrade.AddRain(clean, degrade.RainParams{Width: 5, Length: 30, Angle: 20, Value: 70}, 11)
 		require.NoError(t, err)
 		var got [2]float64
