@@ -2,6 +2,8 @@ package mioir
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -131,21 +133,33 @@ func BenchmarkRestoreLarge(b *testing.B) {
 	}
 }
 
-// BenchmarkGuardTraces measures the guard's traces on a 1024x1024 image:
-// both read at most 16 tiles of 256 pixels, so any larger photo costs the
-// same. rainStreaks runs only when the classifier chose rain.
+// BenchmarkGuardTraces measures the guard's traces on 8-bit images:
+// signs and rainStreaks read at most 16 tiles of 256 pixels, so any photo
+// from 1024x1024 on costs the same; toneCurve reads every value, then
+// compares the histogram with every curve of its grid. rainStreaks runs
+// only when the classifier chose rain, toneCurve only on dark images.
 func BenchmarkGuardTraces(b *testing.B) {
-	s := torch.NewScope(torch.Inference)
-	defer s.Close()
-	x := randInput(b, s, 1024, 1024, 3)
+	toneCurve := func(x *torch.Tensor) error {
+		v, err := toneCurveTrace(x)
+		if err == nil && v == 0 {
+			err = errors.New("the 8-bit input read 0: nothing was compared")
+		}
+		return err
+	}
 	for _, c := range []struct {
 		name string
+		h, w int64
 		fn   func(*torch.Tensor) error
 	}{
-		{"signs", func(x *torch.Tensor) error { _, err := measureSigns(x); return err }},
-		{"rainStreaks", func(x *torch.Tensor) error { _, err := rainStreaks(x); return err }},
+		{"signs", 1024, 1024, func(x *torch.Tensor) error { _, err := measureSigns(x); return err }},
+		{"rainStreaks", 1024, 1024, func(x *torch.Tensor) error { _, err := rainStreaks(x); return err }},
+		{"toneCurve", 1024, 1024, toneCurve},
+		{"toneCurve", 3024, 4032, toneCurve},
 	} {
-		b.Run(c.name+"/1024x1024", func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/%dx%d", c.name, c.w, c.h), func(b *testing.B) {
+			s := torch.NewScope(torch.Inference)
+			defer s.Close()
+			x := randInput(b, s, c.h, c.w, 3).MulScalar(255).Round().DivScalar(255)
 			for b.Loop() {
 				if err := c.fn(x); err != nil {
 					b.Fatal(err)

@@ -14,7 +14,8 @@ import (
 // Options.Task). The classifier sees 9x9-pixel blocks and is often wrong on
 // photos degraded by other programs. The guard first looks for physical
 // traces that do not depend on the program (the noise level, the JPEG
-// grid, the period of an x4 upscale, an underexposed histogram) and takes
+// grid, the period of an x4 upscale, the comb a darkening tone curve leaves
+// in an 8-bit histogram, an underexposed image) and takes
 // the task they show: the method restores one degradation per image, so a
 // clear trace of one settles it.
 // Otherwise it checks the classifier's choice against the input's
@@ -91,6 +92,20 @@ type Guard struct {
 	// brightness is at most this (0: not used): an image that dark is
 	// underexposed whatever its scene.
 	UnderexposedMean float32
+	// DarkToneCurve selects the low-light prompt, whatever the classifier
+	// chose, on an 8-bit input with no JPEG grid or upscale trace that
+	// selects a task, when its histogram's comb correlates with that of a
+	// darkening tone curve at least as much as the first step whose
+	// MaxMean the input's mean brightness does not exceed asks (nil: not
+	// used). The method's low-light degradation is such a curve (x^gamma on
+	// 8-bit values, quantised again), and so is an exposure factor;
+	// photos, noise, blur and upscales have smooth histograms, JPEG spiky
+	// ones that no curve explains. A photo that its author tone-mapped in
+	// 8 bits keeps a comb, even through JPEG compression too mild to leave
+	// a grid, so brighter images need a stronger comb. The comb precedes
+	// the noise trace: noise added after the curve would have filled it, so
+	// noise measured on a combed image is the source's.
+	DarkToneCurve []ToneCurveStep
 	// MinDetail refuses a low-light, haze or rain choice when the input's
 	// finest detail (the mean diagonal Haar coefficient over the mean
 	// first-order one, per 2x2 cell: near 1 for noise, 0.2-0.7 for sharp
@@ -113,13 +128,21 @@ type Guard struct {
 	MinRainStreaks float32
 }
 
+// ToneCurveStep is one step of Guard.DarkToneCurve: a comb of at least
+// MinComb selects low light on an image whose mean brightness is at most
+// MaxMean.
+type ToneCurveStep struct {
+	MaxMean, MinComb float32
+}
+
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
 // JPEG from a blockiness of 1.15 and only from 1 (the strongest grid
 // phase at least the median's plus 1/255), SR from an x4-upscale trace of
 // 1.3 with a grid asymmetry of at most 0.2, low light at a mean brightness
-// of at most 0.1; otherwise blur, rain, haze and low light need
+// of at most 0.1 or from a tone-curve comb of 0.8 at a mean brightness of
+// at most 0.45 and of 0.9 at most 0.6 (before the noise trace); otherwise blur, rain, haze and low light need
 // probability 0.7 and three of four quadrants agreeing, blur an x4-upscale
 // trace under 1, low light, haze
 // and rain a detail of 0.2, rain bright parallel lines in a fifth of the
@@ -142,6 +165,7 @@ func DefaultGuard() *Guard {
 		MaxUpscaleAsymmetry: 0.2,
 		MaxBlurUpscaleTrace: 1.0,
 		UnderexposedMean:    0.1,
+		DarkToneCurve:       []ToneCurveStep{{MaxMean: 0.45, MinComb: 0.8}, {MaxMean: 0.6, MinComb: 0.9}},
 		MinDetail:           0.2,
 		HazeDarkMean:        0.35,
 		MinRainStreaks:      0.2,
@@ -176,7 +200,7 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		}
 	}
 	var bright float64
-	if g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 {
+	if g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 || len(g.DarkToneCurve) > 0 {
 		var err error
 		if bright, err = meanBrightness(x); err != nil {
 			return nil, err
@@ -193,12 +217,28 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	refuse := func(format string, args ...any) *Fallback {
 		return &Fallback{Chosen: t, Reason: fmt.Sprintf(format, args...)}
 	}
+	jpegGrid := g.JPEGBlockiness > 0 && sg.blockiness >= float64(g.JPEGBlockiness)
+	upscaled := g.UpscaleTrace > 0 && sg.upscale >= float64(g.UpscaleTrace) && sg.gridAsymmetry <= float64(g.MaxUpscaleAsymmetry)
+	// A tone curve's comb survives only if nothing came after the curve:
+	// added noise fills it, so the noise measured on a combed image is the
+	// source's own and the comb decides first. A JPEG grid or an upscale
+	// can keep a comb that the source already had, so they decide before it.
+	if i := slices.IndexFunc(g.DarkToneCurve, func(st ToneCurveStep) bool { return bright <= float64(st.MaxMean) }); i >= 0 && !jpegGrid && !upscaled {
+		v, err := toneCurveTrace(x)
+		if err != nil {
+			return nil, err
+		}
+		if st := g.DarkToneCurve[i]; v >= float64(st.MinComb) {
+			return use(degrade.LowLight, "tone curve comb %.2f >= %.2f, mean brightness %.3f <= %.3f",
+				v, st.MinComb, bright, st.MaxMean), nil
+		}
+	}
 	switch {
 	case g.NoiseSigma > 0 && sg.noiseSigma >= float64(g.NoiseSigma):
 		return use(degrade.Noise, "noise sigma %.1f/255 >= %.1f/255", 255*sg.noiseSigma, 255*g.NoiseSigma), nil
-	case g.JPEGBlockiness > 0 && sg.blockiness >= float64(g.JPEGBlockiness):
+	case jpegGrid:
 		return use(degrade.JPEG, "JPEG blockiness %.2f >= %.2f", sg.blockiness, g.JPEGBlockiness), nil
-	case g.UpscaleTrace > 0 && sg.upscale >= float64(g.UpscaleTrace) && sg.gridAsymmetry <= float64(g.MaxUpscaleAsymmetry):
+	case upscaled:
 		return use(degrade.SR, "x4 upscale trace %.2f >= %.2f, grid asymmetry %.2f <= %.2f",
 			sg.upscale, g.UpscaleTrace, sg.gridAsymmetry, g.MaxUpscaleAsymmetry), nil
 	case g.UnderexposedMean > 0 && bright <= float64(g.UnderexposedMean):

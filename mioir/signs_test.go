@@ -2,11 +2,13 @@ package mioir
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
@@ -142,8 +144,9 @@ func TestTileOrigins(t *testing.T) {
 }
 
 // TestGuardSigns: the measurements decide before the classifier: noise,
-// JPEG blocks and underexposure each choose their task whatever the
-// classifier said, and a smooth image refuses a haze choice.
+// JPEG blocks, underexposure and a tone curve's comb each choose their
+// task whatever the classifier said, and a smooth image refuses a haze
+// choice.
 func TestGuardSigns(t *testing.T) {
 	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
 		Prompt: prompt.Explicit, Classifier: true}, 7)
@@ -230,6 +233,52 @@ func TestGuardSigns(t *testing.T) {
 	fb, err = m.guard(streakImage(t, 1, 5), pred(degrade.Rain), g)
 	require.NoError(t, err)
 	require.Nil(t, fb, "bright streaks in every window")
+
+	// A darkened 8-bit photo: the tone curve's comb chooses low light
+	// whatever the classifier said, even when the source's own noise
+	// reads above the noise threshold; noise added after the curve fills
+	// the comb, and the noise trace decides. A brighter image needs a
+	// stronger comb: under it, the classifier's blur choice stands.
+	coffee := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
+	rocket := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/rocket.png"))
+	grainy, err := degrade.GaussianNoise(rocket, 40, 5)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name   string
+		src    *degrade.Image
+		gamma  float64
+		noise  float64
+		reason string // "": the classifier's choice stands
+	}{
+		{"darkened", coffee, 3.2, 0, `^tone curve comb 0\.9\d >= 0\.80, mean brightness 0\.4[0-4]\d <= 0\.450$`},
+		{"grainy, darkened", grainy, 2.5, 0, `^tone curve comb 0\.9\d >= 0\.80, mean brightness 0\.[0-4]\d\d <= 0\.450$`},
+		{"less darkened", coffee, 1.8, 0, `^tone curve comb 0\.9\d >= 0\.90, mean brightness 0\.5\d\d <= 0\.600$`},
+		{"barely darkened", coffee, 1.3, 0, ""},
+		{"darkened, then noisy", coffee, 3.2, 25, `^noise sigma \d+\.\d/255 >= 6\.0/255$`},
+	} {
+		m8, err := degrade.LowLightGamma(c.src, c.gamma)
+		require.NoError(t, err)
+		if c.noise > 0 {
+			m8, err = degrade.GaussianNoise(m8, c.noise, 6)
+			require.NoError(t, err)
+		}
+		x, err := torch.FromSlice(nil, m8.CHW(), 1, 3, int64(m8.H), int64(m8.W))
+		require.NoError(t, err)
+		defer x.Close()
+		fb, err := m.guard(x, pred(degrade.Blur), g)
+		require.NoError(t, err)
+		if c.reason == "" {
+			require.Nil(t, fb, c.name)
+			continue
+		}
+		require.NotNil(t, fb, c.name)
+		require.Regexp(t, c.reason, fb.Reason, c.name)
+		if strings.HasPrefix(fb.Reason, "tone curve") {
+			require.Equal(t, degrade.LowLight, fb.Use, c.name)
+		} else {
+			require.Equal(t, degrade.Noise, fb.Use, c.name)
+		}
+	}
 
 	// A zero Guard measures nothing and trusts the classifier.
 	for _, x := range []*torch.Tensor{noisy, blocky, dark, smooth} {
