@@ -130,9 +130,11 @@ type Guard struct {
 
 // ToneCurveStep is one step of Guard.DarkToneCurve: a comb of at least
 // MinComb selects low light on an image whose mean brightness is at most
-// MaxMean.
+// MaxMean and, when MaxBlockiness is set, whose JPEG blockiness is under
+// it (no trace of a grid at all: a comb that survived JPEG is the
+// source's).
 type ToneCurveStep struct {
-	MaxMean, MinComb float32
+	MaxMean, MinComb, MaxBlockiness float32
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
@@ -142,14 +144,15 @@ type ToneCurveStep struct {
 // phase at least the median's plus 1/255), SR from an x4-upscale trace of
 // 1.3 with a grid asymmetry of at most 0.2, low light at a mean brightness
 // of at most 0.1 or from a tone-curve comb of 0.8 at a mean brightness of
-// at most 0.45 and of 0.9 at most 0.6 (before the noise trace); otherwise blur, rain, haze and low light need
-// probability 0.7 and three of four quadrants agreeing, blur an x4-upscale
-// trace under 1, low light, haze
-// and rain a detail of 0.2, rain bright parallel lines in a fifth of the
-// windows, haze a mean dark channel of 0.3 (at a mean brightness of at
-// most 0.35 it is taken for low light), low light a mean brightness of at
-// most 0.45. scripts/autoeval measured these choices (README "Automatic
-// task choice").
+// at most 0.45, of 0.9 at most 0.6 and of 0.95 at most 0.8 with no trace
+// of a JPEG grid (blockiness under 1), all before the noise trace;
+// otherwise blur, rain, haze and low light need probability 0.7 and three
+// of four quadrants agreeing, blur an x4-upscale trace under 1, low light,
+// haze and rain a detail of 0.2, rain bright parallel lines in a fifth of
+// the windows, haze a mean dark channel of 0.3 (at a mean brightness of
+// at most 0.35 it is taken for low light), low light a mean brightness of
+// at most 0.45. scripts/autoeval measured these choices (README
+// "Automatic task choice").
 func DefaultGuard() *Guard {
 	return &Guard{
 		Risky:               []degrade.Task{degrade.Blur, degrade.Rain, degrade.Haze, degrade.LowLight},
@@ -165,10 +168,14 @@ func DefaultGuard() *Guard {
 		MaxUpscaleAsymmetry: 0.2,
 		MaxBlurUpscaleTrace: 1.0,
 		UnderexposedMean:    0.1,
-		DarkToneCurve:       []ToneCurveStep{{MaxMean: 0.45, MinComb: 0.8}, {MaxMean: 0.6, MinComb: 0.9}},
-		MinDetail:           0.2,
-		HazeDarkMean:        0.35,
-		MinRainStreaks:      0.2,
+		DarkToneCurve: []ToneCurveStep{
+			{MaxMean: 0.45, MinComb: 0.8},
+			{MaxMean: 0.6, MinComb: 0.9},
+			{MaxMean: 0.8, MinComb: 0.95, MaxBlockiness: 1},
+		},
+		MinDetail:      0.2,
+		HazeDarkMean:   0.35,
+		MinRainStreaks: 0.2,
 	}
 }
 
@@ -193,7 +200,7 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	t := p.Task
 	var sg signs
 	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
-		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinDetail > 0 {
+		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 {
 		var err error
 		if sg, err = measureSigns(x); err != nil {
 			return nil, err
@@ -228,7 +235,7 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		if err != nil {
 			return nil, err
 		}
-		if st := g.DarkToneCurve[i]; v >= float64(st.MinComb) {
+		if st := g.DarkToneCurve[i]; v >= float64(st.MinComb) && (st.MaxBlockiness == 0 || sg.blockiness < float64(st.MaxBlockiness)) {
 			return use(degrade.LowLight, "tone curve comb %.2f >= %.2f, mean brightness %.3f <= %.3f",
 				v, st.MinComb, bright, st.MaxMean), nil
 		}

@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"image"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -278,6 +279,43 @@ func TestGuardSigns(t *testing.T) {
 		} else {
 			require.Equal(t, degrade.Noise, fb.Use, c.name)
 		}
+	}
+
+	// Brighter than 0.6, the comb must be 0.95 and the image show no trace
+	// of a JPEG grid: of two darkened crops of the README's sample, the one
+	// whose blockiness reads 1.03 (under the grid threshold of 1.15, so
+	// the comb is still consulted) keeps the classifier's JPEG choice.
+	sample := degrade.FromImage(testutil.ReadPNG(t, "pretrained/sample/clean.png"))
+	for _, c := range []struct {
+		name     string
+		at       image.Point
+		blockLo  float64
+		blockHi  float64
+		lowLight bool
+	}{
+		{"no grid", image.Pt(128, 32), 0.9, 1, true},
+		{"faint grid", image.Pt(0, 32), 1, 1.15, false},
+	} {
+		m8, err := degrade.LowLightGamma(sample.Crop(image.Rectangle{Min: c.at, Max: c.at.Add(image.Pt(96, 96))}), 1.7)
+		require.NoError(t, err)
+		x, err := torch.FromSlice(nil, m8.CHW(), 1, 3, int64(m8.H), int64(m8.W))
+		require.NoError(t, err)
+		defer x.Close()
+		comb, err := toneCurveTrace(x)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, comb, 0.95, c.name)
+		sg, err := measureSigns(x)
+		require.NoError(t, err)
+		require.True(t, sg.blockiness >= c.blockLo && sg.blockiness < c.blockHi, "%s: blockiness %.3f", c.name, sg.blockiness)
+		fb, err := m.guard(x, pred(degrade.JPEG), g)
+		require.NoError(t, err)
+		if !c.lowLight {
+			require.Nil(t, fb, c.name)
+			continue
+		}
+		require.NotNil(t, fb, c.name)
+		require.Equal(t, degrade.LowLight, fb.Use, c.name)
+		require.Regexp(t, `^tone curve comb 0\.9\d >= 0\.95, mean brightness 0\.[67]\d\d <= 0\.800$`, fb.Reason, c.name)
 	}
 
 	// A zero Guard measures nothing and trusts the classifier.

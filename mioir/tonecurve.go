@@ -21,9 +21,14 @@ import (
 // exposure has no comb; the trace only adds low-light choices the
 // classifier missed, it refuses none.
 const (
-	toneMinBin    = 20   // least smoothed count of a bin that is compared
-	toneMinBins   = 8    // fewest such bins
-	toneMinCount  = 1000 // fewest values in them
+	toneMinBin   = 20   // least smoothed count of a bin that is compared
+	toneMinBins  = 8    // fewest such bins
+	toneMinCount = 1000 // fewest values in them
+	// largest share of the compared codes a curve maps to that may be empty
+	toneMaxMissing = 0.1
+)
+
+const (
 	toneCodeSlack = 0.01 // largest distance from a code of an 8-bit input
 	toneStripVals = 1 << 20
 )
@@ -145,6 +150,22 @@ func combCorrelation(hist *[256]float64) float64 {
 	best := 0.0
 	b := make([]float64, len(idx))
 	eachToneCurve(func(m *[256]float64) {
+		// A curve that explains the histogram leaves few of the codes it
+		// maps to empty (only where the source had no pixels): an 8-bit
+		// contrast stretch of a smooth image has gaps like a steep curve's,
+		// but out of step with every curve's.
+		missing, mapped := 0, 0
+		for _, k := range idx {
+			if m[k] >= 1 {
+				mapped++
+				if hist[k] == 0 {
+					missing++
+				}
+			}
+		}
+		if float64(missing) > toneMaxMissing*float64(mapped) {
+			return
+		}
 		bmean := 0.0
 		for i, k := range idx {
 			ms := 0.0
