@@ -24,13 +24,11 @@ const (
 	toneMinBin   = 20   // least smoothed count of a bin that is compared
 	toneMinBins  = 8    // fewest such bins
 	toneMinCount = 1000 // fewest values in them
-	// largest share of the compared codes a curve maps to that may be empty
+	// toneMaxMissing is the largest share of the compared codes that a
+	// curve maps inputs to and that may still be empty.
 	toneMaxMissing = 0.1
-)
-
-const (
-	toneCodeSlack = 0.01 // largest distance from a code of an 8-bit input
-	toneStripVals = 1 << 20
+	toneCodeSlack  = 0.01 // largest distance from a code of an 8-bit input
+	toneStripVals  = 1 << 20
 )
 
 // toneKernel is the binomial smoothing of the histograms (9 taps).
@@ -108,7 +106,7 @@ func toneCurveTrace(x *torch.Tensor) (float64, error) {
 		}
 		for _, f := range v {
 			c := math.Round(float64(f))
-			if math.Abs(float64(f)-c) > toneCodeSlack || c < 0 || c > 255 {
+			if !(math.Abs(float64(f)-c) <= toneCodeSlack && c >= 0 && c <= 255) { // NaN too
 				return 0, nil
 			}
 			hist[int(c)]++
@@ -118,7 +116,7 @@ func toneCurveTrace(x *torch.Tensor) (float64, error) {
 }
 
 // combCorrelation returns the best weighted correlation between hist's fine
-// structure and a toneCurves comb over the bins 1-254 whose smoothed count
+// structure and the comb of a curve of the grid over the bins 1-254 whose smoothed count
 // is at least toneMinBin (the clipped ends and sparse tails say nothing),
 // weighted by that count; 0 when too little is left.
 func combCorrelation(hist *[256]float64) float64 {

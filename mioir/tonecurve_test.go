@@ -84,7 +84,7 @@ func TestToneCurveTrace(t *testing.T) {
 }
 
 // TestToneCurveTraceInputs: values off the 8-bit codes (a 16-bit or
-// computed input) and images too small to fill the histogram read 0.
+// computed input, a NaN) and images too small to fill the histogram read 0.
 func TestToneCurveTraceInputs(t *testing.T) {
 	clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
 	dark, err := degrade.LowLightGamma(clean, 2)
@@ -93,6 +93,9 @@ func TestToneCurveTraceInputs(t *testing.T) {
 	off := dark.Clone()
 	off.Pix[17] += 0.3 / 255
 	require.Equal(t, 0.0, toneTrace(t, off), "one value between codes: not 8-bit")
+	nan := dark.Clone()
+	nan.Pix[17] = float32(math.NaN())
+	require.Equal(t, 0.0, toneTrace(t, nan), "a NaN is no code")
 	small := dark.Crop(image.Rect(0, 0, 12, 12))
 	require.Equal(t, 0.0, toneTrace(t, small), "432 values: too few to tell")
 }
