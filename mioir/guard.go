@@ -353,9 +353,12 @@ func darkChannel(x *torch.Tensor) (float64, error) {
 		c := s.Child(torch.Inference)
 		// min-pool as max-pool of the negation; max-pool pads with -inf,
 		// which clips the patch at the border, and the halo rows give the
-		// strip's edge rows their whole patch.
+		// strip's edge rows their whole patch. A box's maximum is the
+		// maximum of its columns' maxima: a 15x1 then a 1x15 pool, exact,
+		// compare 30 values per pixel instead of 225.
 		p := c.Use(lo).Narrow(2, a, b-a).Neg().
-			MaxPool2d([2]int64{2*darkHalo + 1, 2*darkHalo + 1}, [2]int64{1, 1}, [2]int64{darkHalo, darkHalo}).
+			MaxPool2d([2]int64{2*darkHalo + 1, 1}, [2]int64{1, 1}, [2]int64{darkHalo, 0}).
+			MaxPool2d([2]int64{1, 2*darkHalo + 1}, [2]int64{1, 1}, [2]int64{0, darkHalo}).
 			Narrow(2, y0-a, y1-y0).Sum(false).ToDType(torch.Float64)
 		v, err := p.Item()
 		c.Close()

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -497,5 +498,35 @@ func TestRestoreContextBitExact(t *testing.T) {
 		y.Close()
 		require.Equal(t, a, b)
 		cancel()
+	}
+}
+
+// TestCheckFinite: one NaN or infinite value anywhere in a large input
+// (where the reductions run vectorised and in parallel) is found and
+// counted; finite extremes pass.
+func TestCheckFinite(t *testing.T) {
+	const n = 3 * 512 * 700
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(i%255) / 255
+	}
+	x, err := torch.FromSlice(nil, v, 1, 3, 512, 700)
+	require.NoError(t, err)
+	require.NoError(t, checkFinite(x))
+	x.Close()
+	v[0], v[n-1] = math.MaxFloat32, -math.MaxFloat32
+	x, err = torch.FromSlice(nil, v, 1, 3, 512, 700)
+	require.NoError(t, err)
+	require.NoError(t, checkFinite(x), "the largest finite values")
+	x.Close()
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for _, at := range []int{0, 1, 4097, n / 2, n - 1} {
+			w := slices.Clone(v)
+			w[at] = bad
+			x, err := torch.FromSlice(nil, w, 1, 3, 512, 700)
+			require.NoError(t, err)
+			require.ErrorContains(t, checkFinite(x), "has 1 NaN or infinite values", "%v at %d", bad, at)
+			x.Close()
+		}
 	}
 }
