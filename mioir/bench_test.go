@@ -137,7 +137,8 @@ func BenchmarkRestoreLarge(b *testing.B) {
 // signs and rainStreaks read at most 16 tiles of 256 pixels, so any photo
 // from 1024x1024 on costs the same; toneCurve reads every value, then
 // compares the histogram with every curve of its grid. rainStreaks runs
-// only when the classifier chose rain, toneCurve only on dark images.
+// only when the classifier chose rain, toneCurve only on dark images;
+// MeasureTraces takes them all, with the dark channel and brightness.
 func BenchmarkGuardTraces(b *testing.B) {
 	toneCurve := func(x *torch.Tensor) error {
 		v, err := toneCurveTrace(x)
@@ -155,6 +156,8 @@ func BenchmarkGuardTraces(b *testing.B) {
 		{"rainStreaks", 1024, 1024, func(x *torch.Tensor) error { _, err := rainStreaks(x); return err }},
 		{"toneCurve", 1024, 1024, toneCurve},
 		{"toneCurve", 3024, 4032, toneCurve},
+		{"darkChannel", 3024, 4032, func(x *torch.Tensor) error { _, err := darkChannel(x); return err }},
+		{"MeasureTraces", 3024, 4032, func(x *torch.Tensor) error { _, err := MeasureTraces(x); return err }},
 	} {
 		b.Run(fmt.Sprintf("%s/%dx%d", c.name, c.w, c.h), func(b *testing.B) {
 			s := torch.NewScope(torch.Inference)

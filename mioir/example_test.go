@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	_ "image/png"
 	"os"
 	"path/filepath"
 
@@ -149,4 +150,42 @@ func Example_ownBackbone() {
 	fmt.Println(m.Config().Name(), m.NumParams(), out.Bounds().Size())
 	// Output:
 	// Tiny_AP 84811 (10,9)
+}
+
+// MeasureTraces gives every measurement auto mode's guard decides on: here
+// a photo darkened by a tone curve shows the curve's comb in its histogram.
+func ExampleMeasureTraces() {
+	f, err := os.Open("pretrained/testdata/heldout/coffee.png")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, gamma := range []float64{1, 2.2} {
+		m, err := degrade.LowLightGamma(degrade.FromImage(img), gamma)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		x, err := torch.FromSlice(nil, m.CHW(), 1, 3, int64(m.H), int64(m.W))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		tr, err := mioir.MeasureTraces(x)
+		x.Close()
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("gamma %.1f: brightness %.2f, tone-curve comb %.2f\n", gamma, tr.MeanBrightness, tr.ToneCurveComb)
+	}
+	// Output:
+	// gamma 1.0: brightness 0.64, tone-curve comb 0.25
+	// gamma 2.2: brightness 0.49, tone-curve comb 0.89
 }
