@@ -19,6 +19,10 @@
 // photos and model (its degraded inputs are the same: every case is
 // seeded by the image and case names) and runs only auto mode, e.g. to
 // measure a new guard in an eighth of the time.
+// -stats-only classifies and measures the inputs without restoring them:
+// each -json record then holds the classifier's probabilities and every
+// trace the guard decides on (mioir.MeasureTraces), which is how the guard's
+// thresholds are read off training crops.
 // -write saves every clean crop and degraded input as PNG (a manifest.tsv
 // names them), e.g. for test fixtures. Without cjpeg on the PATH the libjpeg
 // rows are left out with a message.
@@ -75,6 +79,8 @@ type Record struct {
 	// Input statistics: mean dark channel (15x15 patches), 1st percentile of
 	// the pixels' minimum channel, mean and 99th percentile luminance.
 	DarkChannel, Black, Mean, Bright float64
+	// Traces are what the guard measures on the input (mioir.MeasureTraces).
+	Traces *mioir.Traces
 }
 
 func inputStats(m *degrade.Image) (dc, black, mean, bright float64) {
@@ -107,6 +113,17 @@ func quadrants(m *degrade.Image) []*degrade.Image {
 	w, h := m.W/2, m.H/2
 	return []*degrade.Image{m.Crop(image.Rect(0, 0, w, h)), m.Crop(image.Rect(w, 0, 2*w, h)),
 		m.Crop(image.Rect(0, h, w, 2*h)), m.Crop(image.Rect(w, h, 2*w, 2*h))}
+}
+
+// traces measures img as the guard would.
+func traces(img *degrade.Image) (*mioir.Traces, error) {
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	x, err := torch.FromImage(s, img.ToImage(), torch.CPU)
+	if err != nil {
+		return nil, err
+	}
+	return mioir.MeasureTraces(x)
 }
 
 func classify(m *mioir.Model, img *degrade.Image) ([]float32, error) {
@@ -269,6 +286,9 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		return p - r.PSNRIn, info, err
 	}
 	r.DarkChannel, r.Black, r.Mean, r.Bright = inputStats(deg)
+	if r.Traces, err = traces(deg); err != nil {
+		return r, err
+	}
 	for _, q := range quadrants(deg) {
 		pr, err := classify(m, q)
 		if err != nil {
