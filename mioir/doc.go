@@ -57,6 +57,15 @@
 // A Model is safe for concurrent use: parameters are only read during
 // inference.
 //
+// With Options.Auto the classifier's choice goes through a Guard
+// (Options.Guard; nil is DefaultGuard): physical traces of a degradation
+// that do not depend on the program that made it (the noise level, the JPEG
+// grid, an x4 upscale's period, a tone curve's comb in the histogram)
+// choose the task outright, and the classifier's risky choices must pass
+// checks of their own; Info.Fallback says what the guard changed and why.
+// MeasureTraces returns every one of those measurements, for a policy of
+// one's own.
+//
 // Forward runs the network alone on a float tensor (no padding, no tiling,
 // no 8-bit conversion); the parity tests compare it with the reference.
 //
