@@ -76,14 +76,15 @@ type Record struct {
 	Reason    string
 	AutoGain  float64
 	CropProbs [][]float32
-	// Input statistics: mean dark channel (15x15 patches), 1st percentile of
-	// the pixels' minimum channel, mean and 99th percentile luminance.
-	DarkChannel, Black, Mean, Bright float64
-	// Traces are what the guard measures on the input (mioir.MeasureTraces).
+	// Input statistics: 1st percentile of the pixels' minimum channel, mean
+	// and 99th percentile luminance.
+	Black, Mean, Bright float64
+	// Traces are what the guard measures on the input (mioir.MeasureTraces),
+	// its mean dark channel among them.
 	Traces *mioir.Traces
 }
 
-func inputStats(m *degrade.Image) (dc, black, mean, bright float64) {
+func inputStats(m *degrade.Image) (black, mean, bright float64) {
 	n := m.W * m.H
 	mins := make([]float64, n)
 	lum := make([]float64, n)
@@ -93,20 +94,9 @@ func inputStats(m *degrade.Image) (dc, black, mean, bright float64) {
 		lum[i] = 0.299*float64(r[i]) + 0.587*float64(g[i]) + 0.114*float64(b[i])
 		mean += lum[i]
 	}
-	for y := 0; y < m.H; y++ {
-		for x := 0; x < m.W; x++ {
-			v := 1.0
-			for yy := max(0, y-7); yy <= min(m.H-1, y+7); yy++ {
-				for xx := max(0, x-7); xx <= min(m.W-1, x+7); xx++ {
-					v = min(v, mins[yy*m.W+xx])
-				}
-			}
-			dc += v
-		}
-	}
 	sort.Float64s(mins)
 	sort.Float64s(lum)
-	return dc / float64(n), mins[n/100], mean / float64(n), lum[n*99/100]
+	return mins[n/100], mean / float64(n), lum[n*99/100]
 }
 
 func quadrants(m *degrade.Image) []*degrade.Image {
@@ -285,7 +275,7 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		p, err := ps(out)
 		return p - r.PSNRIn, info, err
 	}
-	r.DarkChannel, r.Black, r.Mean, r.Bright = inputStats(deg)
+	r.Black, r.Mean, r.Bright = inputStats(deg)
 	if r.Traces, err = traces(deg); err != nil {
 		return r, err
 	}
