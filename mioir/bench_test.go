@@ -136,9 +136,9 @@ func BenchmarkRestoreLarge(b *testing.B) {
 // BenchmarkGuardTraces measures the guard's traces on 8-bit images:
 // signs and rainStreaks read at most 16 tiles of 256 pixels, so any photo
 // from 1024x1024 on costs the same; toneCurve reads every value, then
-// compares the histogram with every curve of its grid. rainStreaks runs
-// only when the classifier chose rain, toneCurve only on dark images;
-// MeasureTraces takes them all, with the dark channel and brightness.
+// compares the histogram with every curve of its grid. MeasureTraces takes
+// them all, with the dark channel and brightness: what a guard with a
+// trace model (the default) measures once per image.
 func BenchmarkGuardTraces(b *testing.B) {
 	toneCurve := func(x *torch.Tensor) error {
 		v, err := toneCurveTrace(x)

@@ -18,8 +18,10 @@ import (
 // in an 8-bit histogram, an underexposed image) and takes
 // the task they show: the method restores one degradation per image, so a
 // clear trace of one settles it.
-// Otherwise it checks the classifier's choice against the input's
-// statistics and leaves the image as it is when they disagree.
+// Then a trace model, fitted on all the traces at once, may choose (it is
+// right far more often than the classifier on such photos). Otherwise it
+// checks the classifier's choice against the input's statistics and
+// leaves the image as it is when they disagree.
 // Info.Fallback says when and why the classifier's choice was not used.
 // Options.Guard nil means DefaultGuard(); a zero Guard checks nothing and
 // trusts the classifier, as the reference does.
@@ -126,6 +128,26 @@ type Guard struct {
 	// trace never chooses rain by itself. An image under 68 pixels a side
 	// has no whole window and reads 0.
 	MinRainStreaks float32
+
+	// TraceModel, when set, decides first: it reads all the traces above
+	// at once (mioir.TraceModel) and is right far more often than the
+	// classifier on photos degraded by other programs. If its most
+	// probable task is one of TraceTasks, with a probability of at least
+	// MinTraceProb, and passes the measured checks that task's own choice
+	// would have to (the noise level, the grid, detail, the dark channel,
+	// rain streaks, brightness), Restore uses it. Otherwise the traces
+	// that settle a task by themselves (noise, the JPEG grid, the x4
+	// period, the tone-curve comb, underexposure) decide as without a
+	// trace model; then, if its most probable task is not one of
+	// TraceTasks (blur, by default), only the classifier's choice of that
+	// same task, through the checks below, is used, and otherwise the image
+	// is left as it is: the trace model takes some x4 upscales for blur,
+	// where the blur prompt costs 1-4 dB. When it is merely unsure, the
+	// classifier's choice goes through the checks as without a trace
+	// model. It does not read the classifier, so it holds for any model.
+	TraceModel   *TraceModel
+	TraceTasks   []degrade.Task
+	MinTraceProb float32
 }
 
 // ToneCurveStep is one step of Guard.DarkToneCurve: a comb of at least
@@ -145,7 +167,10 @@ type ToneCurveStep struct {
 // 1.3 with a grid asymmetry of at most 0.2, low light at a mean brightness
 // of at most 0.1 or from a tone-curve comb of 0.8 at a mean brightness of
 // at most 0.45, of 0.9 at most 0.6 and of 0.95 at most 0.8 with no trace
-// of a JPEG grid (blockiness under 1), all before the noise trace;
+// of a JPEG grid (blockiness under 1), all before the noise trace; then
+// the trace model (DefaultTraceModel) chooses noise, JPEG, SR, rain, haze
+// or low light from a probability of 0.7, through the same measured
+// checks, and its blur needs the classifier's blur choice;
 // otherwise blur, rain, haze and low light need probability 0.7 and three
 // of four quadrants agreeing, blur an x4-upscale trace under 1, low light,
 // haze and rain a detail of 0.2, rain bright parallel lines in a fifth of
@@ -176,6 +201,9 @@ func DefaultGuard() *Guard {
 		MinDetail:      0.2,
 		HazeDarkMean:   0.35,
 		MinRainStreaks: 0.2,
+		TraceModel:     DefaultTraceModel(),
+		TraceTasks:     []degrade.Task{degrade.Noise, degrade.JPEG, degrade.SR, degrade.Rain, degrade.Haze, degrade.LowLight},
+		MinTraceProb:   0.7,
 	}
 }
 
@@ -198,21 +226,6 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		g = DefaultGuard()
 	}
 	t := p.Task
-	var sg signs
-	if g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
-		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 {
-		var err error
-		if sg, err = measureSigns(x); err != nil {
-			return nil, err
-		}
-	}
-	var bright float64
-	if g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 || len(g.DarkToneCurve) > 0 {
-		var err error
-		if bright, err = meanBrightness(x); err != nil {
-			return nil, err
-		}
-	}
 	// use reports the measurements' own choice u (nil when it is the
 	// classifier's); refuse leaves the input.
 	use := func(u degrade.Task, format string, args ...any) *Fallback {
@@ -224,42 +237,77 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	refuse := func(format string, args ...any) *Fallback {
 		return &Fallback{Chosen: t, Reason: fmt.Sprintf(format, args...)}
 	}
-	jpegGrid := g.JPEGBlockiness > 0 && sg.blockiness >= float64(g.JPEGBlockiness)
-	upscaled := g.UpscaleTrace > 0 && sg.upscale >= float64(g.UpscaleTrace) && sg.gridAsymmetry <= float64(g.MaxUpscaleAsymmetry)
+	var tr Traces
+	if g.measures() {
+		v, err := MeasureTraces(x)
+		if err != nil {
+			return nil, err
+		}
+		tr = *v
+	}
+	bright := tr.MeanBrightness
+	// hazeDark turns a haze choice into low light: airlight brightens, and
+	// a flat image that is also dark is underexposed, not hazy.
+	hazeDark := func(u degrade.Task) bool {
+		return u == degrade.Haze && g.HazeDarkMean > 0 && bright <= float64(g.HazeDarkMean)
+	}
+	// The trace model reads every trace the rules below read, and more
+	// together: where it is sure it decides first.
+	var top degrade.Task
+	var topProb float64
+	if g.TraceModel != nil {
+		post, err := g.TraceModel.Posterior(&tr)
+		if err != nil {
+			return nil, err
+		}
+		best := 0
+		for i := range post {
+			if post[i] > post[best] {
+				best = i
+			}
+		}
+		top, _ = degrade.TaskFromPromptIndex(best)
+		topProb = post[best]
+		if slices.Contains(g.TraceTasks, top) && topProb >= float64(g.MinTraceProb) && g.measuredRefusal(top, &tr) == "" {
+			if hazeDark(top) {
+				return use(degrade.LowLight, "trace model: haze %.2f >= %.2f; flat and dark: mean brightness %.3f <= %.3f",
+					topProb, g.MinTraceProb, bright, g.HazeDarkMean), nil
+			}
+			return use(top, "trace model: %s %.2f >= %.2f", top, topProb, g.MinTraceProb), nil
+		}
+	}
+	jpegGrid := g.JPEGBlockiness > 0 && tr.JPEGBlockiness >= float64(g.JPEGBlockiness)
+	upscaled := g.UpscaleTrace > 0 && tr.UpscaleTrace >= float64(g.UpscaleTrace) && tr.GridAsymmetry <= float64(g.MaxUpscaleAsymmetry)
 	// A tone curve's comb survives only if nothing came after the curve:
 	// added noise fills it, so the noise measured on a combed image is the
 	// source's own and the comb decides first. A JPEG grid or an upscale
 	// can keep a comb that the source already had, so they decide before it.
 	if i := slices.IndexFunc(g.DarkToneCurve, func(st ToneCurveStep) bool { return bright <= float64(st.MaxMean) }); i >= 0 && !jpegGrid && !upscaled {
-		v, err := toneCurveTrace(x)
-		if err != nil {
-			return nil, err
-		}
-		if st := g.DarkToneCurve[i]; v >= float64(st.MinComb) && (st.MaxBlockiness == 0 || sg.blockiness < float64(st.MaxBlockiness)) {
+		v := tr.ToneCurveComb
+		if st := g.DarkToneCurve[i]; v >= float64(st.MinComb) && (st.MaxBlockiness == 0 || tr.JPEGBlockiness < float64(st.MaxBlockiness)) {
 			return use(degrade.LowLight, "tone curve comb %.2f >= %.2f, mean brightness %.3f <= %.3f",
 				v, st.MinComb, bright, st.MaxMean), nil
 		}
 	}
 	switch {
-	case g.NoiseSigma > 0 && sg.noiseSigma >= float64(g.NoiseSigma):
-		return use(degrade.Noise, "noise sigma %.1f/255 >= %.1f/255", 255*sg.noiseSigma, 255*g.NoiseSigma), nil
+	case g.NoiseSigma > 0 && tr.NoiseSigma >= float64(g.NoiseSigma):
+		return use(degrade.Noise, "noise sigma %.1f/255 >= %.1f/255", 255*tr.NoiseSigma, 255*g.NoiseSigma), nil
 	case jpegGrid:
-		return use(degrade.JPEG, "JPEG blockiness %.2f >= %.2f", sg.blockiness, g.JPEGBlockiness), nil
+		return use(degrade.JPEG, "JPEG blockiness %.2f >= %.2f", tr.JPEGBlockiness, g.JPEGBlockiness), nil
 	case upscaled:
 		return use(degrade.SR, "x4 upscale trace %.2f >= %.2f, grid asymmetry %.2f <= %.2f",
-			sg.upscale, g.UpscaleTrace, sg.gridAsymmetry, g.MaxUpscaleAsymmetry), nil
+			tr.UpscaleTrace, g.UpscaleTrace, tr.GridAsymmetry, g.MaxUpscaleAsymmetry), nil
 	case g.UnderexposedMean > 0 && bright <= float64(g.UnderexposedMean):
 		return use(degrade.LowLight, "mean brightness %.3f <= %.3f", bright, g.UnderexposedMean), nil
-	case t == degrade.Noise && g.MinNoiseSigma > 0 && sg.noiseSigma >= 0 && sg.noiseSigma < float64(g.MinNoiseSigma):
-		return refuse("noise sigma %.1f/255 < %.1f/255", 255*sg.noiseSigma, 255*g.MinNoiseSigma), nil
-	case t == degrade.JPEG && g.MinJPEGBlockiness > 0 && sg.blockiness < float64(g.MinJPEGBlockiness):
-		return refuse("JPEG blockiness %.2f < %.2f", sg.blockiness, g.MinJPEGBlockiness), nil
-	case !slices.Contains(g.Risky, t):
+	}
+	if top != 0 && !slices.Contains(g.TraceTasks, top) && top != t {
+		return refuse("trace model: %s %.2f, which only the classifier's own choice may confirm", top, topProb), nil
+	}
+	if why := g.measuredRefusal(t, &tr); why != "" && (t == degrade.Noise || t == degrade.JPEG || slices.Contains(g.Risky, t)) {
+		return refuse("%s", why), nil
+	}
+	if !slices.Contains(g.Risky, t) {
 		return nil, nil
-	case t == degrade.Blur && g.MaxBlurUpscaleTrace > 0 && sg.upscale >= float64(g.MaxBlurUpscaleTrace):
-		return refuse("x4 upscale trace %.2f >= %.2f", sg.upscale, g.MaxBlurUpscaleTrace), nil
-	case g.MinDetail > 0 && sg.detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain):
-		return refuse("detail %.3f < %.3f", sg.detail, g.MinDetail), nil
 	}
 	if prob := p.Probs[t.PromptIndex()]; prob < g.MinProb {
 		return refuse("probability %.3f < %.3f", prob, g.MinProb), nil
@@ -273,31 +321,43 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 			return refuse("%d of 4 quadrants agree < %d", n, g.MinAgree), nil
 		}
 	}
-	if t == degrade.Haze && g.HazeDarkMean > 0 && bright <= float64(g.HazeDarkMean) {
+	if hazeDark(t) {
 		return use(degrade.LowLight, "flat and dark: mean brightness %.3f <= %.3f", bright, g.HazeDarkMean), nil
 	}
-	if t == degrade.Haze && g.MinHazeDarkChannel > 0 {
-		dc, err := darkChannel(x)
-		if err != nil {
-			return nil, err
-		}
-		if dc < float64(g.MinHazeDarkChannel) {
-			return refuse("mean dark channel %.3f < %.3f", dc, g.MinHazeDarkChannel), nil
-		}
-	}
-	if t == degrade.Rain && g.MinRainStreaks > 0 {
-		v, err := rainStreaks(x)
-		if err != nil {
-			return nil, err
-		}
-		if v < float64(g.MinRainStreaks) {
-			return refuse("rain streaks in %.2f of the windows < %.2f", v, g.MinRainStreaks), nil
-		}
-	}
-	if t == degrade.LowLight && g.MaxDarkMean > 0 && bright > float64(g.MaxDarkMean) {
-		return refuse("mean brightness %.3f > %.3f", bright, g.MaxDarkMean), nil
-	}
 	return nil, nil
+}
+
+// measures reports whether g reads any trace of the input.
+func (g *Guard) measures() bool {
+	return g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
+		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 ||
+		g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 || g.MinHazeDarkChannel > 0 ||
+		g.MinRainStreaks > 0 || g.TraceModel != nil
+}
+
+// measuredRefusal returns why g's checks on the measurements tr refuse
+// task t ("" when they do not): those that do not read the classifier.
+// Haze on a flat, dark image (Guard.HazeDarkMean) is low light and needs
+// no dark channel.
+func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
+	switch {
+	case t == degrade.Noise && g.MinNoiseSigma > 0 && tr.NoiseSigma >= 0 && tr.NoiseSigma < float64(g.MinNoiseSigma):
+		return fmt.Sprintf("noise sigma %.1f/255 < %.1f/255", 255*tr.NoiseSigma, 255*g.MinNoiseSigma)
+	case t == degrade.JPEG && g.MinJPEGBlockiness > 0 && tr.JPEGBlockiness < float64(g.MinJPEGBlockiness):
+		return fmt.Sprintf("JPEG blockiness %.2f < %.2f", tr.JPEGBlockiness, g.MinJPEGBlockiness)
+	case t == degrade.Blur && g.MaxBlurUpscaleTrace > 0 && tr.UpscaleTrace >= float64(g.MaxBlurUpscaleTrace):
+		return fmt.Sprintf("x4 upscale trace %.2f >= %.2f", tr.UpscaleTrace, g.MaxBlurUpscaleTrace)
+	case g.MinDetail > 0 && tr.Detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain):
+		return fmt.Sprintf("detail %.3f < %.3f", tr.Detail, g.MinDetail)
+	case t == degrade.Haze && g.MinHazeDarkChannel > 0 && tr.DarkChannel < float64(g.MinHazeDarkChannel) &&
+		!(g.HazeDarkMean > 0 && tr.MeanBrightness <= float64(g.HazeDarkMean)):
+		return fmt.Sprintf("mean dark channel %.3f < %.3f", tr.DarkChannel, g.MinHazeDarkChannel)
+	case t == degrade.Rain && g.MinRainStreaks > 0 && tr.RainStreaks < float64(g.MinRainStreaks):
+		return fmt.Sprintf("rain streaks in %.2f of the windows < %.2f", tr.RainStreaks, g.MinRainStreaks)
+	case t == degrade.LowLight && g.MaxDarkMean > 0 && tr.MeanBrightness > float64(g.MaxDarkMean):
+		return fmt.Sprintf("mean brightness %.3f > %.3f", tr.MeanBrightness, g.MaxDarkMean)
+	}
+	return ""
 }
 
 // meanBrightness returns the mean over x's (1, 3, H, W) pixels of the

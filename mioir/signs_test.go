@@ -159,7 +159,8 @@ func TestGuardSigns(t *testing.T) {
 		return prompt.Prediction{Task: task, Probs: probs}
 	}
 	g := DefaultGuard()
-	g.MinAgree = 0 // the quadrants' votes need a trained classifier
+	g.MinAgree = 0     // the quadrants' votes need a trained classifier
+	g.TraceModel = nil // the checks alone; TestGuardTraceModel tests it
 
 	r := rand.New(rand.NewPCG(7, 8))
 	noisy := greyImage(t, 96, 96, func(y, x int) float32 { return float32(0.5 + 0.08*r.NormFloat64()) })

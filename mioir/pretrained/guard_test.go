@@ -27,9 +27,10 @@ func readPNG(t *testing.T, path string) image.Image {
 // TestAutoGuard: on a held-out photo (Go's video-001) degraded by
 // libjpeg-turbo's cjpeg/djpeg and darkened by scripts/autoeval's own code,
 // the unguarded classifier takes the JPEG inputs for rain and loses 3.6 and
-// 4.5 dB; the default guard sees the 8-pixel grid, uses the JPEG prompt
-// instead and gains what the task given gains (+0.55 and +0.48 dB);
-// a confident, agreed low-light choice is kept.
+// 4.5 dB; the default guard's trace model, sure of JPEG (0.92-0.97), uses
+// the JPEG prompt instead and gains what the task given gains (+0.55 and
+// +0.48 dB); without the trace model the 8-pixel grid chooses it; a
+// low-light choice is kept.
 func TestAutoGuard(t *testing.T) {
 	m, err := pretrained.Default()
 	require.NoError(t, err)
@@ -68,8 +69,14 @@ func TestAutoGuard(t *testing.T) {
 				require.NotNil(t, info.Fallback)
 				require.Equal(t, c.raw, info.Fallback.Chosen)
 				require.Equal(t, c.use, info.Fallback.Use)
-				require.Regexp(t, `^JPEG blockiness 1\.\d\d >= 1\.15$`, info.Fallback.Reason)
+				require.Regexp(t, `^trace model: jpeg 0\.9\d >= 0\.70$`, info.Fallback.Reason)
 				require.Equal(t, c.use, info.Task)
+				g := mioir.DefaultGuard()
+				g.TraceModel = nil
+				_, info, err := m.Restore(context.Background(), lq, &mioir.Options{Auto: true, Guard: g})
+				require.NoError(t, err)
+				require.Equal(t, c.use, info.Task)
+				require.Regexp(t, `^JPEG blockiness 1\.\d\d >= 1\.15$`, info.Fallback.Reason)
 			} else {
 				require.Nil(t, info.Fallback)
 				require.Equal(t, c.raw, info.Task)

@@ -1,0 +1,216 @@
+package mioir
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gomioir/gomioir/degrade"
+	"github.com/gomioir/gomioir/internal/testutil"
+	"github.com/gomioir/gomioir/nets"
+	"github.com/gomioir/gomioir/nets/torch"
+	"github.com/gomioir/gomioir/prompt"
+)
+
+// TestTraceModelPosterior: the embedded model's posterior equals NumPy's
+// on the same JSON (softmax of the standardised features times the
+// weights; the values below were computed with NumPy from
+// mioir/tracemodel.json, so refitting that file means recomputing them).
+func TestTraceModelPosterior(t *testing.T) {
+	m := DefaultTraceModel()
+	for _, c := range []struct {
+		tr   Traces
+		want [prompt.NumTasks]float64
+	}{
+		{Traces{NoiseSigma: 0.05, JPEGBlockiness: 1.02, UpscaleTrace: 0.97, GridAsymmetry: 0.08, Detail: 0.61,
+			MeanBrightness: 0.52, DarkChannel: 0.11, ToneCurveComb: 0.2, RainStreaks: 0.05},
+			[prompt.NumTasks]float64{0.004882, 0.940622, 0.017007, 0.008865, 0.021570, 0.005502, 0.001552}},
+		// NoiseSigma -1 (too small to tell) counts as 0.
+		{Traces{NoiseSigma: -1, JPEGBlockiness: 0.98, UpscaleTrace: 1.01, GridAsymmetry: 0.12, Detail: 0.31,
+			MeanBrightness: 0.71, DarkChannel: 0.42, ToneCurveComb: 0.1, RainStreaks: 0.6},
+			[prompt.NumTasks]float64{0.020836, 0.003649, 0.053204, 0.064457, 0.781710, 0.000845, 0.075299}},
+	} {
+		p, err := m.Posterior(&c.tr)
+		require.NoError(t, err)
+		for i := range p {
+			require.InDelta(t, c.want[i], p[i], 1e-6, "prompt index %d", i)
+		}
+	}
+	_, err := m.Posterior(&Traces{Detail: math.NaN()})
+	require.ErrorContains(t, err, "feature 4 is NaN")
+
+	// Each call returns a copy: changing one does not change the next.
+	m.Bias[0] = 100
+	require.NotEqual(t, 100.0, DefaultTraceModel().Bias[0])
+}
+
+// TestTraceModelHeldOut: on the held-out coffee photo (not among the
+// photos the model was fitted on), degraded by the library, the embedded
+// model's most probable task is the one applied, with at least 0.5, and
+// for rain and haze, where the classifier is often unsure, with at least
+// the default guard's MinTraceProb.
+func TestTraceModelHeldOut(t *testing.T) {
+	clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
+	dark, err := degrade.LowLightGamma(clean, 2.4)
+	require.NoError(t, err)
+	noisy, err := degrade.GaussianNoise(clean, 25, 4)
+	require.NoError(t, err)
+	jpeg, err := degrade.JPEGCodec(clean, 20)
+	require.NoError(t, err)
+	rainy, err := degrade.AddRain(clean, degrade.RainParams{Width: 5, Length: 30, Angle: 20, Value: 70}, 11)
+	require.NoError(t, err)
+	hazy, err := degrade.AddHaze(clean, nil, 0.9, 2)
+	require.NoError(t, err)
+	tm := DefaultTraceModel()
+	for _, c := range []struct {
+		m       *degrade.Image
+		want    degrade.Task
+		minProb float64
+	}{
+		{dark, degrade.LowLight, 0.5}, {noisy, degrade.Noise, 0.5}, {jpeg, degrade.JPEG, 0.5},
+		{rainy, degrade.Rain, 0.7}, {hazy, degrade.Haze, 0.7},
+	} {
+		x, err := torch.FromSlice(nil, c.m.CHW(), 1, 3, int64(c.m.H), int64(c.m.W))
+		require.NoError(t, err)
+		tr, err := MeasureTraces(x)
+		x.Close()
+		require.NoError(t, err)
+		p, err := tm.Posterior(tr)
+		require.NoError(t, err)
+		t.Logf("%s: %.3f", c.want, p)
+		best := 0
+		for i := range p {
+			if p[i] > p[best] {
+				best = i
+			}
+		}
+		require.Equal(t, c.want.PromptIndex(), best, "%s: %.3f", c.want, p)
+		require.GreaterOrEqual(t, p[best], c.minProb, c.want)
+	}
+}
+
+// TestFitTraceModel: on two classes that one trace separates, the fit is
+// right on every input, its tasks are in prompt-index order, and it is
+// deterministic; bad inputs are refused.
+func TestFitTraceModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var trs []Traces
+	var tasks []degrade.Task
+	for i := range 200 {
+		tr := Traces{NoiseSigma: r.Float64() * 2 / 255, JPEGBlockiness: 0.9 + 0.1*r.Float64(), UpscaleTrace: 1,
+			GridAsymmetry: 0.1, Detail: 0.3 + 0.2*r.Float64(), MeanBrightness: r.Float64(), DarkChannel: 0.2 * r.Float64()}
+		task := degrade.JPEG
+		if i%2 == 0 {
+			tr.NoiseSigma += 10.0 / 255
+			task = degrade.Noise
+		} else {
+			tr.JPEGBlockiness += 1
+		}
+		trs = append(trs, tr)
+		tasks = append(tasks, task)
+	}
+	m, err := FitTraceModel(trs, tasks, &FitOptions{Iterations: 300})
+	require.NoError(t, err)
+	require.Equal(t, []string{"noise", "jpeg"}, m.Tasks)
+	for i := range trs {
+		p, err := m.Posterior(&trs[i])
+		require.NoError(t, err)
+		require.Greater(t, p[tasks[i].PromptIndex()], 0.9, i)
+	}
+	again, err := FitTraceModel(trs, tasks, &FitOptions{Iterations: 300})
+	require.NoError(t, err)
+	require.Equal(t, m, again)
+
+	_, err = FitTraceModel(trs, tasks[:10], nil)
+	require.ErrorContains(t, err, "200 traces and 10 tasks")
+	_, err = FitTraceModel(trs[:2], []degrade.Task{degrade.Rain, degrade.Rain}, nil)
+	require.ErrorContains(t, err, "1 distinct tasks")
+	bad := append([]Traces(nil), trs...)
+	bad[7].DarkChannel = math.Inf(1)
+	_, err = FitTraceModel(bad, tasks, nil)
+	require.ErrorContains(t, err, "input 7: feature 6 is +Inf")
+}
+
+// TestTraceModelValidate: a model whose shapes disagree or whose tasks are
+// unknown or repeated is refused before use.
+func TestTraceModelValidate(t *testing.T) {
+	require.NoError(t, DefaultTraceModel().Validate())
+	for name, c := range map[string]struct {
+		mod  func(*TraceModel)
+		want string
+	}{
+		"unknown task":  {func(m *TraceModel) { m.Tasks[0] = "fog" }, "fog"},
+		"task twice":    {func(m *TraceModel) { m.Tasks[1] = m.Tasks[0] }, "twice"},
+		"short centre":  {func(m *TraceModel) { m.Center = m.Center[:3] }, "3 centres"},
+		"zero scale":    {func(m *TraceModel) { m.Scale[2] = 0 }, "scale 2 is 0"},
+		"missing row":   {func(m *TraceModel) { m.Weights = m.Weights[:2] }, "2 weight rows"},
+		"short row":     {func(m *TraceModel) { m.Weights[3] = m.Weights[3][:1] }, "has 1 weights"},
+		"one task only": {func(m *TraceModel) { m.Tasks = m.Tasks[:1] }, "1 tasks"},
+	} {
+		m := DefaultTraceModel()
+		c.mod(m)
+		_, err := m.Posterior(&Traces{})
+		require.ErrorContains(t, err, c.want, name)
+	}
+}
+
+// TestGuardTraceModel: the default guard's trace model decides after the
+// traces that settle a task alone and before the classifier's checks, on
+// the held-out coffee photo degraded by the library.
+func TestGuardTraceModel(t *testing.T) {
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Explicit, Classifier: true}, 7)
+	require.NoError(t, err)
+	defer m.Close()
+	pred := func(task degrade.Task, prob float32) prompt.Prediction {
+		var probs [prompt.NumTasks]float32
+		probs[task.PromptIndex()] = prob
+		return prompt.Prediction{Task: task, Probs: probs}
+	}
+	clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
+	rainy, err := degrade.AddRain(clean, degrade.RainParams{Width: 5, Length: 30, Angle: 20, Value: 70}, 11)
+	require.NoError(t, err)
+	blurred, err := degrade.GaussianBlur(clean, 15, 2.5)
+	require.NoError(t, err)
+	tensor := func(im *degrade.Image) *torch.Tensor {
+		x, err := torch.FromSlice(nil, im.CHW(), 1, 3, int64(im.H), int64(im.W))
+		require.NoError(t, err)
+		t.Cleanup(func() { x.Close() })
+		return x
+	}
+	g := DefaultGuard()
+	g.MinAgree = 0 // the quadrants' votes need a trained classifier
+	noModel := *g
+	noModel.TraceModel = nil
+
+	// Rain that the classifier is unsure of (or takes for blur): the trace
+	// model is sure, and the streaks are there.
+	for _, chosen := range []degrade.Task{degrade.Rain, degrade.Blur} {
+		fb, err := m.guard(tensor(rainy), pred(chosen, 0.5), g)
+		require.NoError(t, err)
+		if chosen == degrade.Rain {
+			require.Nil(t, fb, "the classifier's own choice, confirmed")
+		} else {
+			require.NotNil(t, fb)
+			require.Equal(t, degrade.Rain, fb.Use)
+			require.Regexp(t, `^trace model: rain 0\.\d\d >= 0\.70$`, fb.Reason)
+		}
+		fb, err = m.guard(tensor(rainy), pred(chosen, 0.5), &noModel)
+		require.NoError(t, err)
+		require.NotNil(t, fb)
+		require.Zero(t, fb.Use, "without the trace model the classifier's doubt leaves the image")
+	}
+
+	// Blur, which the trace model does not choose alone: the classifier's
+	// blur choice passes the checks, its rain choice is refused.
+	fb, err := m.guard(tensor(blurred), pred(degrade.Blur, 0.9), g)
+	require.NoError(t, err)
+	require.Nil(t, fb)
+	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), g)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Zero(t, fb.Use)
+	require.Regexp(t, `^trace model: blur 0\.\d\d, which only the classifier's own choice may confirm$`, fb.Reason)
+}
