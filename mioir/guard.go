@@ -50,10 +50,14 @@ type Guard struct {
 	MinHazeDarkChannel float32
 	// MaxDarkMean is the largest mean brightness (the mean over pixels of
 	// the largest colour channel, HSV's value, in [0, 1]) of an image the
-	// low-light prompt may brighten (0: not checked). A low-light input is
-	// dark by definition; a saturated red or a mid-grey close-up that the
-	// classifier takes for one loses 10-20 dB when brightened. Brightness,
-	// not luminance: pure red has luminance 0.3 but is not dark.
+	// classifier's low-light choice may brighten (0: not checked). A
+	// low-light input is dark by definition; a saturated red or a mid-grey
+	// close-up that the classifier takes for one loses 10-20 dB when
+	// brightened. Brightness, not luminance: pure red has luminance 0.3 but
+	// is not dark. The trace model's choice is not held to it: a gamma of
+	// 1.6 leaves bright photos at 0.6-0.85, and on the training crops the
+	// trace model, sure at 0.7, took no crop brighter than 0.1 for low
+	// light that was not darkened.
 	MaxDarkMean float32
 
 	// NoiseSigma selects the noise prompt, whatever the classifier chose,
@@ -324,6 +328,9 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	if hazeDark(t) {
 		return use(degrade.LowLight, "flat and dark: mean brightness %.3f <= %.3f", bright, g.HazeDarkMean), nil
 	}
+	if t == degrade.LowLight && g.MaxDarkMean > 0 && bright > float64(g.MaxDarkMean) {
+		return refuse("mean brightness %.3f > %.3f", bright, g.MaxDarkMean), nil
+	}
 	return nil, nil
 }
 
@@ -338,7 +345,10 @@ func (g *Guard) measures() bool {
 // measuredRefusal returns why g's checks on the measurements tr refuse
 // task t ("" when they do not): those that do not read the classifier.
 // Haze on a flat, dark image (Guard.HazeDarkMean) is low light and needs
-// no dark channel.
+// no dark channel. MaxDarkMean is not among them: it stops the
+// classifier's low-light mistakes on saturated or mid-grey scenes, and the
+// trace model, which reads the comb and the brightness itself, takes
+// darkened photos up to a mean brightness of 0.85 for what they are.
 func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 	switch {
 	case t == degrade.Noise && g.MinNoiseSigma > 0 && tr.NoiseSigma >= 0 && tr.NoiseSigma < float64(g.MinNoiseSigma):
@@ -354,8 +364,6 @@ func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 		return fmt.Sprintf("mean dark channel %.3f < %.3f", tr.DarkChannel, g.MinHazeDarkChannel)
 	case t == degrade.Rain && g.MinRainStreaks > 0 && tr.RainStreaks < float64(g.MinRainStreaks):
 		return fmt.Sprintf("rain streaks in %.2f of the windows < %.2f", tr.RainStreaks, g.MinRainStreaks)
-	case t == degrade.LowLight && g.MaxDarkMean > 0 && tr.MeanBrightness > float64(g.MaxDarkMean):
-		return fmt.Sprintf("mean brightness %.3f > %.3f", tr.MeanBrightness, g.MaxDarkMean)
 	}
 	return ""
 }
