@@ -82,6 +82,45 @@ type Record struct {
 	// Traces are what the guard measures on the input (mioir.MeasureTraces),
 	// its mean dark channel among them.
 	Traces *mioir.Traces
+	// Trace is the default trace model's most probable task for Traces,
+	// TraceProb its probability.
+	Trace     string
+	TraceProb float64
+}
+
+// traceChoice sets r.Trace and r.TraceProb from r.Traces.
+func (r *Record) traceChoice() error {
+	p, err := mioir.DefaultTraceModel().Posterior(r.Traces)
+	if err != nil {
+		return err
+	}
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	t, err := degrade.TaskFromPromptIndex(best)
+	r.Trace, r.TraceProb = t.String(), p[best]
+	return err
+}
+
+// readRecords reads a -json file.
+func readRecords(path string) ([]Record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var recs []Record
+	for dec.More() {
+		var r Record
+		if err := dec.Decode(&r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
 }
 
 func inputStats(m *degrade.Image) (black, mean, bright float64) {
@@ -139,19 +178,30 @@ func main() {
 	model := flag.String("model", "bundled:default", "model to measure (any name mioir.Open takes)")
 	classifier := flag.String("classifier", "", "a classifier file (examples/train -classifier) to use instead of the model's")
 	reuse := flag.String("reuse", "", "a -json file of an earlier run with the same model: take each task's gain from it and run only auto mode")
+	reportOnly := flag.String("report", "", "print the tables of a -json file (the trace model's choice computed from its traces where missing) and exit")
 	flag.Parse()
-	if *reuse != "" {
-		b, err := os.ReadFile(*reuse)
+	if *reportOnly != "" {
+		recs, err := readRecords(*reportOnly)
 		if err != nil {
 			log.Fatal(err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		reused = map[string]Record{}
-		for dec.More() {
-			var r Record
-			if err := dec.Decode(&r); err != nil {
-				log.Fatalf("%s: %v", *reuse, err)
+		for i := range recs {
+			if recs[i].Trace == "" && recs[i].Traces != nil {
+				if err := recs[i].traceChoice(); err != nil {
+					log.Fatal(err)
+				}
 			}
+		}
+		report(recs)
+		return
+	}
+	if *reuse != "" {
+		recs, err := readRecords(*reuse)
+		if err != nil {
+			log.Fatal(err)
+		}
+		reused = map[string]Record{}
+		for _, r := range recs {
 			reused[reuseKey(r.Image, r.Case)] = r
 		}
 	}
@@ -279,6 +329,9 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 	if r.Traces, err = traces(deg); err != nil {
 		return r, err
 	}
+	if err := r.traceChoice(); err != nil {
+		return r, err
+	}
 	for _, q := range quadrants(deg) {
 		pr, err := classify(m, q)
 		if err != nil {
@@ -326,37 +379,11 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 }
 
 func report(recs []Record) {
-	tasks := degrade.AllTasks()
-	// Confusion matrix of the raw classifier: rows the true task.
-	fmt.Println("Confusion matrix (rows: degradation; columns: the classifier's choice; n = images)")
-	fmt.Printf("| true \\ chosen |")
-	for _, t := range tasks {
-		fmt.Printf(" %s |", t)
+	confusion(recs, "the classifier's choice", func(r Record) string { return r.Raw })
+	if recs[0].Trace != "" {
+		confusion(recs, "the trace model's most probable task", func(r Record) string { return r.Trace })
 	}
-	fmt.Println(" n | correct |")
-	fmt.Println("|---|" + strings.Repeat("---:|", len(tasks)+2))
-	for _, tt := range tasks {
-		n, right := 0, 0
-		cnt := map[string]int{}
-		for _, r := range recs {
-			if r.Task == tt.String() {
-				cnt[r.Raw]++
-				n++
-				if r.Raw == r.Task {
-					right++
-				}
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		fmt.Printf("| %s |", tt)
-		for _, t := range tasks {
-			fmt.Printf(" %d |", cnt[t.String()])
-		}
-		fmt.Printf(" %d | %.0f %% |\n", n, 100*float64(right)/float64(n))
-	}
-
+	confusion(recs, "the task auto mode used (none: the input left)", func(r Record) string { return r.Auto })
 	fmt.Println("\nPer image: PSNR(restored) - PSNR(degraded), dB, RGB, crop 4")
 	fmt.Println("| image | degradation | input dB | task given | raw classifier (choice) | auto, guarded (choice) |")
 	fmt.Println("|---|---|---:|---:|---:|---:|")
@@ -400,6 +427,44 @@ func report(recs []Record) {
 		line(n, by[n])
 	}
 	line("**all**", recs)
+}
+
+// confusion prints a confusion matrix of choice against the true task.
+func confusion(recs []Record, what string, choice func(Record) string) {
+	cols := []string{}
+	for _, t := range degrade.AllTasks() {
+		cols = append(cols, t.String())
+	}
+	for _, r := range recs {
+		if choice(r) == "none" {
+			cols = append(cols, "none")
+			break
+		}
+	}
+	fmt.Printf("\nConfusion matrix (rows: degradation; columns: %s; n = images)\n", what)
+	fmt.Printf("| true \\ chosen | %s | n | correct |\n", strings.Join(cols, " | "))
+	fmt.Println("|---|" + strings.Repeat("---:|", len(cols)+2))
+	for _, tt := range degrade.AllTasks() {
+		n, right := 0, 0
+		cnt := map[string]int{}
+		for _, r := range recs {
+			if r.Task == tt.String() {
+				cnt[choice(r)]++
+				n++
+				if choice(r) == r.Task {
+					right++
+				}
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		fmt.Printf("| %s |", tt)
+		for _, c := range cols {
+			fmt.Printf(" %d |", cnt[c])
+		}
+		fmt.Printf(" %d | %.0f %% |\n", n, 100*float64(right)/float64(n))
+	}
 }
 
 type stats struct {
