@@ -189,3 +189,53 @@ func ExampleMeasureTraces() {
 	// gamma 1.0: brightness 0.64, tone-curve comb 0.25
 	// gamma 2.2: brightness 0.49, tone-curve comb 0.89
 }
+
+// The default trace model reads a degraded photo's traces and names the
+// degradation, whatever program made it and whatever the model.
+func ExampleTraceModel() {
+	f, err := os.Open("pretrained/testdata/heldout/coffee.png")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	clean := degrade.FromImage(img)
+	hazy, err := degrade.AddHaze(clean, nil, 0.9, 2)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	noisy, err := degrade.GaussianNoise(clean, 25, 4)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tm := mioir.DefaultTraceModel()
+	for _, m := range []*degrade.Image{hazy, noisy} {
+		x, err := torch.FromSlice(nil, m.CHW(), 1, 3, int64(m.H), int64(m.W))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		tr, err := mioir.MeasureTraces(x)
+		x.Close()
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		t, p, err := tm.Choose(tr)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s %.2f\n", t, p)
+	}
+	// Output:
+	// haze 0.88
+	// noise 0.99
+}

@@ -260,18 +260,10 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	var top degrade.Task
 	var topProb float64
 	if g.TraceModel != nil {
-		post, err := g.TraceModel.Posterior(&tr)
-		if err != nil {
+		var err error
+		if top, topProb, err = g.TraceModel.Choose(&tr); err != nil {
 			return nil, err
 		}
-		best := 0
-		for i := range post {
-			if post[i] > post[best] {
-				best = i
-			}
-		}
-		top, _ = degrade.TaskFromPromptIndex(best)
-		topProb = post[best]
 		if slices.Contains(g.TraceTasks, top) && topProb >= float64(g.MinTraceProb) && g.measuredRefusal(top, &tr) == "" {
 			if hazeDark(top) {
 				return use(degrade.LowLight, "trace model: haze %.2f >= %.2f; flat and dark: mean brightness %.3f <= %.3f",

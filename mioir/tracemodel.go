@@ -145,6 +145,22 @@ func (m *TraceModel) Posterior(t *Traces) ([prompt.NumTasks]float64, error) {
 	return p, nil
 }
 
+// Choose returns the most probable task for t and its probability.
+func (m *TraceModel) Choose(t *Traces) (degrade.Task, float64, error) {
+	p, err := m.Posterior(t)
+	if err != nil {
+		return 0, 0, err
+	}
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	task, err := degrade.TaskFromPromptIndex(best)
+	return task, p[best], err
+}
+
 //go:embed tracemodel.json
 var defaultTraceModelJSON []byte
 

@@ -90,18 +90,8 @@ type Record struct {
 
 // traceChoice sets r.Trace and r.TraceProb from r.Traces.
 func (r *Record) traceChoice() error {
-	p, err := mioir.DefaultTraceModel().Posterior(r.Traces)
-	if err != nil {
-		return err
-	}
-	best := 0
-	for i := range p {
-		if p[i] > p[best] {
-			best = i
-		}
-	}
-	t, err := degrade.TaskFromPromptIndex(best)
-	r.Trace, r.TraceProb = t.String(), p[best]
+	t, p, err := mioir.DefaultTraceModel().Choose(r.Traces)
+	r.Trace, r.TraceProb = t.String(), p
 	return err
 }
 

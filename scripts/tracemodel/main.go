@@ -50,19 +50,13 @@ func main() {
 	}
 	right, per := 0, map[degrade.Task][2]int{}
 	for i := range trs {
-		p, err := m.Posterior(&trs[i])
+		best, _, err := m.Choose(&trs[i])
 		if err != nil {
 			log.Fatal(err)
 		}
-		best := 0
-		for j := range p {
-			if p[j] > p[best] {
-				best = j
-			}
-		}
 		c := per[tasks[i]]
 		c[1]++
-		if best == tasks[i].PromptIndex() {
+		if best == tasks[i] {
 			right++
 			c[0]++
 		}
