@@ -6,17 +6,21 @@
 //	go run ./scripts/tracemodel -out mioir/tracemodel.json T.jsonl [more.jsonl ...]
 //
 // The bundled model's file was fitted on all 35 of its training photos
-// (README "Automatic task choice" names them and the command).
+// (README "Automatic task choice" gives the commands). The records are
+// sorted by image and case first, so the file does not depend on their
+// order.
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"slices"
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/atomicfile"
@@ -28,6 +32,7 @@ import (
 type record struct {
 	Image, Case, Task string
 	Traces            *mioir.Traces
+	task              degrade.Task
 }
 
 func main() {
@@ -37,12 +42,24 @@ func main() {
 	if *out == "" || flag.NArg() == 0 {
 		log.Fatal("usage: tracemodel -out model.json records.jsonl ...")
 	}
-	var trs []mioir.Traces
-	var tasks []degrade.Task
+	var recs []record
 	for _, path := range flag.Args() {
-		if err := read(path, &trs, &tasks); err != nil {
+		rs, err := read(path)
+		if err != nil {
 			log.Fatal(err)
 		}
+		recs = append(recs, rs...)
+	}
+	// The fit sums over the records in order: sorted, the model does not
+	// depend on the order of the files or of the photos in them.
+	slices.SortStableFunc(recs, func(a, b record) int {
+		return cmp.Or(cmp.Compare(a.Image, b.Image), cmp.Compare(a.Case, b.Case), cmp.Compare(a.Task, b.Task))
+	})
+	trs := make([]mioir.Traces, len(recs))
+	tasks := make([]degrade.Task, len(recs))
+	for i, r := range recs {
+		trs[i] = *r.Traces
+		tasks[i] = r.task
 	}
 	m, err := mioir.FitTraceModel(trs, tasks, &mioir.FitOptions{Iterations: *iters})
 	if err != nil {
@@ -80,29 +97,28 @@ func main() {
 	}
 }
 
-// read appends the traces and tasks of the records in path.
-func read(path string, trs *[]mioir.Traces, tasks *[]degrade.Task) error {
+// read returns the records in path.
+func read(path string) ([]record, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
+	var recs []record
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<24)
 	for line := 1; sc.Scan(); line++ {
 		var r record
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		if r.Traces == nil {
-			return fmt.Errorf("%s:%d: %s %s has no traces (an autoeval run before they were recorded)", path, line, r.Image, r.Case)
+			return nil, fmt.Errorf("%s:%d: %s %s has no traces (an autoeval run before they were recorded)", path, line, r.Image, r.Case)
 		}
-		t, err := degrade.ParseTask(r.Task)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
+		if r.task, err = degrade.ParseTask(r.Task); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
-		*trs = append(*trs, *r.Traces)
-		*tasks = append(*tasks, t)
+		recs = append(recs, r)
 	}
-	return sc.Err()
+	return recs, sc.Err()
 }
