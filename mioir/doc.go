@@ -58,16 +58,16 @@
 // inference.
 //
 // With Options.Auto the classifier's choice goes through a Guard
-// (Options.Guard; nil is DefaultGuard): physical traces of a degradation
-// that do not depend on the program that made it (the noise level, the JPEG
-// grid, an x4 upscale's period, a tone curve's comb in the histogram)
-// choose the task outright; then a TraceModel, a small logistic
-// regression over all the traces fitted on the bundled model's training
-// photos, chooses where it is sure; the classifier's risky choices must
-// pass checks of their own; Info.Fallback says what the guard changed and
-// why. MeasureTraces returns every one of those measurements, and
-// FitTraceModel fits a trace model to one's own, for a policy of one's
-// own.
+// (Options.Guard; nil is DefaultGuard). It measures physical traces of a
+// degradation that do not depend on the program that made it (the noise
+// level, the JPEG grid, an x4 upscale's period, a tone curve's comb in the
+// histogram, the dark channel, rain streaks). A TraceModel, a small
+// logistic regression over all of them fitted on the bundled model's
+// training photos, chooses first where it is sure; otherwise a clear trace
+// chooses the task outright, and the classifier's risky choices must pass
+// checks of their own. Info.Fallback says what the guard changed and why.
+// MeasureTraces returns every one of those measurements, and FitTraceModel
+// fits a trace model to one's own, for a policy of one's own.
 //
 // Forward runs the network alone on a float tensor (no padding, no tiling,
 // no 8-bit conversion); the parity tests compare it with the reference.

@@ -12,16 +12,16 @@ import (
 // Guard is the rule between the classifier and the prompt Restore uses
 // when it picks an EP model's task itself (Options.Auto, or no
 // Options.Task). The classifier sees 9x9-pixel blocks and is often wrong on
-// photos degraded by other programs. The guard first looks for physical
-// traces that do not depend on the program (the noise level, the JPEG
-// grid, the period of an x4 upscale, the comb a darkening tone curve leaves
-// in an 8-bit histogram, an underexposed image) and takes
-// the task they show: the method restores one degradation per image, so a
-// clear trace of one settles it.
-// Then a trace model, fitted on all the traces at once, may choose (it is
-// right far more often than the classifier on such photos). Otherwise it
-// checks the classifier's choice against the input's statistics and
-// leaves the image as it is when they disagree.
+// photos degraded by other programs. The guard measures physical traces
+// that do not depend on the program (the noise level, the JPEG grid, the
+// period of an x4 upscale, the comb a darkening tone curve leaves in an
+// 8-bit histogram, brightness, detail, the dark channel, rain streaks).
+// A trace model, fitted on all of them at once and right far more often
+// than the classifier on such photos, decides first where it is sure.
+// Otherwise a clear trace of one degradation settles the task (the method
+// restores one degradation per image), and failing that the guard checks
+// the classifier's choice against the measurements and leaves the image as
+// it is when they disagree.
 // Info.Fallback says when and why the classifier's choice was not used.
 // Options.Guard nil means DefaultGuard(); a zero Guard checks nothing and
 // trusts the classifier, as the reference does.
@@ -164,6 +164,9 @@ type ToneCurveStep struct {
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
+// first the trace model (DefaultTraceModel) chooses noise, JPEG, SR, rain,
+// haze or low light from a probability of 0.7, through the measured
+// checks below, and its blur needs the classifier's blur choice; then
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
 // JPEG from a blockiness of 1.15 and only from 1 (the strongest grid
@@ -171,10 +174,7 @@ type ToneCurveStep struct {
 // 1.3 with a grid asymmetry of at most 0.2, low light at a mean brightness
 // of at most 0.1 or from a tone-curve comb of 0.8 at a mean brightness of
 // at most 0.45, of 0.9 at most 0.6 and of 0.95 at most 0.8 with no trace
-// of a JPEG grid (blockiness under 1), all before the noise trace; then
-// the trace model (DefaultTraceModel) chooses noise, JPEG, SR, rain, haze
-// or low light from a probability of 0.7, through the same measured
-// checks, and its blur needs the classifier's blur choice;
+// of a JPEG grid (blockiness under 1), all before the noise trace;
 // otherwise blur, rain, haze and low light need probability 0.7 and three
 // of four quadrants agreeing, blur an x4-upscale trace under 1, low light,
 // haze and rain a detail of 0.2, rain bright parallel lines in a fifth of
