@@ -152,22 +152,40 @@ func Example_ownBackbone() {
 	// Tiny_AP 84811 (10,9)
 }
 
-// MeasureTraces gives every measurement auto mode's guard decides on: here
-// a photo darkened by a tone curve shows the curve's comb in its histogram.
-func ExampleMeasureTraces() {
+// readCoffee reads the held-out coffee photo the examples degrade.
+func readCoffee() (*degrade.Image, error) {
 	f, err := os.Open("pretrained/testdata/heldout/coffee.png")
 	if err != nil {
-		fmt.Println(err)
-		return
+		return nil, err
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, err
+	}
+	return degrade.FromImage(img), nil
+}
+
+// measureImage measures m's traces as the guard would.
+func measureImage(m *degrade.Image) (*mioir.Traces, error) {
+	x, err := torch.FromSlice(nil, m.CHW(), 1, 3, int64(m.H), int64(m.W))
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	return mioir.MeasureTraces(x)
+}
+
+// MeasureTraces gives every measurement auto mode's guard decides on: here
+// a photo darkened by a tone curve shows the curve's comb in its histogram.
+func ExampleMeasureTraces() {
+	clean, err := readCoffee()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, gamma := range []float64{1, 2.2} {
-		m, err := degrade.LowLightGamma(degrade.FromImage(img), gamma)
+		m, err := degrade.LowLightGamma(clean, gamma)
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -193,18 +211,11 @@ func ExampleMeasureTraces() {
 // The default trace model reads a degraded photo's traces and names the
 // degradation, whatever program made it and whatever the model.
 func ExampleTraceModel() {
-	f, err := os.Open("pretrained/testdata/heldout/coffee.png")
+	clean, err := readCoffee()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	clean := degrade.FromImage(img)
 	hazy, err := degrade.AddHaze(clean, nil, 0.9, 2)
 	if err != nil {
 		fmt.Println(err)
@@ -217,13 +228,7 @@ func ExampleTraceModel() {
 	}
 	tm := mioir.DefaultTraceModel()
 	for _, m := range []*degrade.Image{hazy, noisy} {
-		x, err := torch.FromSlice(nil, m.CHW(), 1, 3, int64(m.H), int64(m.W))
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		tr, err := mioir.MeasureTraces(x)
-		x.Close()
+		tr, err := measureImage(m)
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -123,26 +123,35 @@ func (m *TraceModel) Posterior(t *Traces) ([prompt.NumTasks]float64, error) {
 		}
 		f[i] = (v - m.Center[i]) / m.Scale[i]
 	}
-	logits := make([]float64, len(m.Tasks))
+	probs := make([]float64, len(m.Tasks))
+	m.softmax(&f, probs)
+	for k, s := range m.Tasks {
+		t, _ := degrade.ParseTask(s) // Validate parsed it
+		p[t.PromptIndex()] = probs[k]
+	}
+	return p, nil
+}
+
+// softmax sets p to the class probabilities of the standardised features
+// z.
+func (m *TraceModel) softmax(z *[NumTraceFeatures]float64, p []float64) {
 	top := math.Inf(-1)
-	for k := range m.Tasks {
+	for k := range p {
 		s := m.Bias[k]
-		for i, v := range f {
+		for i, v := range z {
 			s += m.Weights[k][i] * v
 		}
-		logits[k] = s
+		p[k] = s
 		top = max(top, s)
 	}
 	sum := 0.0
-	for k := range logits {
-		logits[k] = math.Exp(logits[k] - top)
-		sum += logits[k]
+	for k := range p {
+		p[k] = math.Exp(p[k] - top)
+		sum += p[k]
 	}
-	for k, s := range m.Tasks {
-		t, _ := degrade.ParseTask(s) // Validate parsed it
-		p[t.PromptIndex()] = logits[k] / sum
+	for k := range p {
+		p[k] /= sum
 	}
-	return p, nil
 }
 
 // Choose returns the most probable task for t and its probability.
@@ -281,22 +290,9 @@ func FitTraceModel(traces []Traces, tasks []degrade.Task, o *FitOptions) (*Trace
 		clear(gw)
 		clear(gb)
 		for j := range z {
-			top := math.Inf(-1)
-			for c := range k {
-				s := m.Bias[c]
-				for i, v := range z[j] {
-					s += m.Weights[c][i] * v
-				}
-				p[c] = s
-				top = max(top, s)
-			}
-			sum := 0.0
+			m.softmax(&z[j], p)
 			for c := range p {
-				p[c] = math.Exp(p[c] - top)
-				sum += p[c]
-			}
-			for c := range p {
-				g := p[c] / sum
+				g := p[c]
 				if c == y[j] {
 					g--
 				}

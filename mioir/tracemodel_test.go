@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
@@ -52,25 +51,15 @@ func TestTraceModelPosterior(t *testing.T) {
 // for rain and haze, where the classifier is often unsure, with at least
 // the default guard's MinTraceProb.
 func TestTraceModelHeldOut(t *testing.T) {
-	clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
-	dark, err := degrade.LowLightGamma(clean, 2.4)
-	require.NoError(t, err)
-	noisy, err := degrade.GaussianNoise(clean, 25, 4)
-	require.NoError(t, err)
-	jpeg, err := degrade.JPEGCodec(clean, 20)
-	require.NoError(t, err)
-	rainy, err := degrade.AddRain(clean, degrade.RainParams{Width: 5, Length: 30, Angle: 20, Value: 70}, 11)
-	require.NoError(t, err)
-	hazy, err := degrade.AddHaze(clean, nil, 0.9, 2)
-	require.NoError(t, err)
+	coffee := degradedCoffee(t)
 	tm := DefaultTraceModel()
 	for _, c := range []struct {
 		m       *degrade.Image
 		want    degrade.Task
 		minProb float64
 	}{
-		{dark, degrade.LowLight, 0.5}, {noisy, degrade.Noise, 0.5}, {jpeg, degrade.JPEG, 0.5},
-		{rainy, degrade.Rain, 0.7}, {hazy, degrade.Haze, 0.7},
+		{coffee["dark"], degrade.LowLight, 0.5}, {coffee["noisy"], degrade.Noise, 0.5}, {coffee["jpeg"], degrade.JPEG, 0.5},
+		{coffee["rainy"], degrade.Rain, 0.7}, {coffee["hazy"], degrade.Haze, 0.7},
 	} {
 		x, err := torch.FromSlice(nil, c.m.CHW(), 1, 3, int64(c.m.H), int64(c.m.W))
 		require.NoError(t, err)
@@ -163,10 +152,9 @@ func TestGuardTraceModel(t *testing.T) {
 		probs[task.PromptIndex()] = prob
 		return prompt.Prediction{Task: task, Probs: probs}
 	}
-	clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
-	rainy, err := degrade.AddRain(clean, degrade.RainParams{Width: 5, Length: 30, Angle: 20, Value: 70}, 11)
-	require.NoError(t, err)
-	blurred, err := degrade.GaussianBlur(clean, 15, 2.5)
+	coffee := degradedCoffee(t)
+	rainy := coffee["rainy"]
+	blurred, err := degrade.GaussianBlur(coffee["clean"], 15, 2.5)
 	require.NoError(t, err)
 	tensor := func(im *degrade.Image) *torch.Tensor {
 		x, err := torch.FromSlice(nil, im.CHW(), 1, 3, int64(im.H), int64(im.W))

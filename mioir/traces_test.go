@@ -11,10 +11,10 @@ import (
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
-// TestMeasureTraces: on the held-out coffee photo and its degraded
-// versions, each trace reads what its degradation leaves, and every field
-// is the value the guard's own function gives on the same input.
-func TestMeasureTraces(t *testing.T) {
+// degradedCoffee returns the held-out coffee photo ("clean") and its
+// versions darkened (gamma 3.2), noisy (sigma 25), JPEG (quality 10),
+// rainy and hazy, by the library's own degradations.
+func degradedCoffee(t *testing.T) map[string]*degrade.Image {
 	clean := degrade.FromImage(testutil.ReadPNG(t, "pretrained/testdata/heldout/coffee.png"))
 	dark, err := degrade.LowLightGamma(clean, 3.2)
 	require.NoError(t, err)
@@ -26,8 +26,15 @@ func TestMeasureTraces(t *testing.T) {
 	require.NoError(t, err)
 	hazy, err := degrade.AddHaze(clean, nil, 0.9, 2)
 	require.NoError(t, err)
+	return map[string]*degrade.Image{"clean": clean, "dark": dark, "noisy": noisy, "jpeg": jpeg, "rainy": rainy, "hazy": hazy}
+}
+
+// TestMeasureTraces: on the held-out coffee photo and its degraded
+// versions, each trace reads what its degradation leaves, and every field
+// is the value the guard's own function gives on the same input.
+func TestMeasureTraces(t *testing.T) {
 	got := map[string]*Traces{}
-	for name, m := range map[string]*degrade.Image{"clean": clean, "dark": dark, "noisy": noisy, "jpeg": jpeg, "rainy": rainy, "hazy": hazy} {
+	for name, m := range degradedCoffee(t) {
 		x, err := torch.FromSlice(nil, m.CHW(), 1, 3, int64(m.H), int64(m.W))
 		require.NoError(t, err)
 		defer x.Close()
