@@ -112,11 +112,12 @@ type Guard struct {
 	// the noise trace: noise added after the curve would have filled it, so
 	// noise measured on a combed image is the source's.
 	DarkToneCurve []ToneCurveStep
-	// MinDetail refuses a low-light, haze or rain choice when the input's
-	// finest detail (the mean diagonal Haar coefficient over the mean
-	// first-order one, per 2x2 cell: near 1 for noise, 0.2-0.7 for sharp
-	// photos, lower after blur or upscaling) is under this (0: not
-	// checked): on smooth images the classifier confuses these with blur.
+	// MinDetail refuses the classifier's low-light, haze or rain choice
+	// (not the trace model's) when the input's finest detail (the mean
+	// diagonal Haar coefficient over the mean first-order one, per 2x2
+	// cell: near 1 for noise, 0.2-0.7 for sharp photos, lower after blur
+	// or upscaling) is under this (0: not checked): on smooth images the
+	// classifier confuses these with blur.
 	MinDetail float32
 	// HazeDarkMean turns a haze choice that passed MinProb and MinAgree
 	// into low light when the mean brightness is at most this (0: not
@@ -138,8 +139,8 @@ type Guard struct {
 	// classifier on photos degraded by other programs. If its most
 	// probable task is one of TraceTasks, with a probability of at least
 	// MinTraceProb, and passes the measured checks that task's own choice
-	// would have to (the noise level, the grid, detail, the dark channel,
-	// rain streaks, brightness), Restore uses it. Otherwise the traces
+	// would have to (the noise level, the grid, the dark channel, rain
+	// streaks; not MinDetail and MaxDarkMean), Restore uses it. Otherwise the traces
 	// that settle a task by themselves (noise, the JPEG grid, the x4
 	// period, the tone-curve comb, underexposure) decide as without a
 	// trace model; then, if its most probable task is not one of
@@ -305,6 +306,9 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	if !slices.Contains(g.Risky, t) {
 		return nil, nil
 	}
+	if g.MinDetail > 0 && tr.Detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain) {
+		return refuse("detail %.3f < %.3f", tr.Detail, g.MinDetail), nil
+	}
 	if prob := p.Probs[t.PromptIndex()]; prob < g.MinProb {
 		return refuse("probability %.3f < %.3f", prob, g.MinProb), nil
 	}
@@ -337,10 +341,13 @@ func (g *Guard) measures() bool {
 // measuredRefusal returns why g's checks on the measurements tr refuse
 // task t ("" when they do not): those that do not read the classifier.
 // Haze on a flat, dark image (Guard.HazeDarkMean) is low light and needs
-// no dark channel. MaxDarkMean is not among them: it stops the
-// classifier's low-light mistakes on saturated or mid-grey scenes, and the
-// trace model, which reads the comb and the brightness itself, takes
-// darkened photos up to a mean brightness of 0.85 for what they are.
+// no dark channel. MinDetail and MaxDarkMean are not among them: they stop
+// the classifier's mistakes (smooth images taken for low light, haze or
+// rain; saturated or mid-grey scenes taken for low light), which the trace
+// model, reading detail and brightness itself, does not make: on its
+// training crops, its sure low-light and rain choices on images with a
+// detail under 0.2 (37) were all right, and it took darkened photos up to
+// a mean brightness of 0.85 for what they are.
 func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 	switch {
 	case t == degrade.Noise && g.MinNoiseSigma > 0 && tr.NoiseSigma >= 0 && tr.NoiseSigma < float64(g.MinNoiseSigma):
@@ -349,8 +356,6 @@ func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 		return fmt.Sprintf("JPEG blockiness %.2f < %.2f", tr.JPEGBlockiness, g.MinJPEGBlockiness)
 	case t == degrade.Blur && g.MaxBlurUpscaleTrace > 0 && tr.UpscaleTrace >= float64(g.MaxBlurUpscaleTrace):
 		return fmt.Sprintf("x4 upscale trace %.2f >= %.2f", tr.UpscaleTrace, g.MaxBlurUpscaleTrace)
-	case g.MinDetail > 0 && tr.Detail < float64(g.MinDetail) && (t == degrade.LowLight || t == degrade.Haze || t == degrade.Rain):
-		return fmt.Sprintf("detail %.3f < %.3f", tr.Detail, g.MinDetail)
 	case t == degrade.Haze && g.MinHazeDarkChannel > 0 && tr.DarkChannel < float64(g.MinHazeDarkChannel) &&
 		!(g.HazeDarkMean > 0 && tr.MeanBrightness <= float64(g.HazeDarkMean)):
 		return fmt.Sprintf("mean dark channel %.3f < %.3f", tr.DarkChannel, g.MinHazeDarkChannel)

@@ -185,9 +185,27 @@ func TestGuardTraceModel(t *testing.T) {
 		require.Zero(t, fb.Use, "without the trace model the classifier's doubt leaves the image")
 	}
 
+	// A lightly darkened photo (gamma 1.3): brighter than MaxDarkMean and
+	// its comb too faint for a step, so without the trace model the
+	// classifier's blur choice stands; the trace model, sure of low light,
+	// is not held to MaxDarkMean.
+	light, err := degrade.LowLightGamma(coffee["clean"], 1.3)
+	require.NoError(t, err)
+	fb, err := m.guard(tensor(light), pred(degrade.Blur, 0.9), g)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Equal(t, degrade.LowLight, fb.Use)
+	require.Regexp(t, `^trace model: dark 0\.9\d >= 0\.70$`, fb.Reason)
+	tr, err := MeasureTraces(tensor(light))
+	require.NoError(t, err)
+	require.Greater(t, tr.MeanBrightness, float64(g.MaxDarkMean))
+	fb, err = m.guard(tensor(light), pred(degrade.Blur, 0.9), &noModel)
+	require.NoError(t, err)
+	require.Nil(t, fb)
+
 	// Blur, which the trace model does not choose alone: the classifier's
 	// blur choice passes the checks, its rain choice is refused.
-	fb, err := m.guard(tensor(blurred), pred(degrade.Blur, 0.9), g)
+	fb, err = m.guard(tensor(blurred), pred(degrade.Blur, 0.9), g)
 	require.NoError(t, err)
 	require.Nil(t, fb)
 	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), g)
