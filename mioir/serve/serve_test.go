@@ -202,8 +202,9 @@ func TestMultipart(t *testing.T) {
 }
 
 // TestFallback: auto mode on a smooth dark ramp, which the classifier
-// takes for low light (0.97) but whose lack of fine detail the guard
-// refuses, answers the image unchanged, task "none", and says why; on a
+// takes for low light (0.97) but the guard's trace model for blur (which
+// only the classifier's own blur choice may confirm), answers the image
+// unchanged, task "none", and says why; on a
 // black square, which it takes for blur, the guard's brightness measurement
 // chooses low light instead, and the JSON answer names it.
 func TestFallback(t *testing.T) {
@@ -220,7 +221,7 @@ func TestFallback(t *testing.T) {
 	require.Equal(t, 200, r.status, string(r.body))
 	require.Equal(t, "none", r.header.Get("X-Mioir-Task"))
 	require.Equal(t, "true", r.header.Get("X-Mioir-Auto"))
-	require.Equal(t, "dark: detail 0.000 < 0.200", r.header.Get("X-Mioir-Fallback"))
+	require.Equal(t, "dark: trace model: blur 1.00, which only the classifier's own choice may confirm", r.header.Get("X-Mioir-Fallback"))
 	require.Equal(t, "0", r.header.Get("X-Mioir-Tiles"))
 	require.Equal(t, file, r.body, "the image comes back unchanged")
 
