@@ -3,6 +3,7 @@ package mioir
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -213,4 +214,20 @@ func TestGuardTraceModel(t *testing.T) {
 	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^trace model: blur 0\.\d\d, which only the classifier's own choice may confirm$`, fb.Reason)
+
+	// Blur let in from 0.9 (Guard.TraceProb): the trace model chooses it
+	// over the classifier's rain.
+	withBlur := *g
+	withBlur.TraceTasks = append(slices.Clone(g.TraceTasks), degrade.Blur)
+	withBlur.TraceProb = map[degrade.Task]float32{degrade.Blur: 0.9}
+	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &withBlur)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Equal(t, degrade.Blur, fb.Use)
+	require.Regexp(t, `^trace model: blur 0\.9\d >= 0\.90$`, fb.Reason)
+	withBlur.TraceProb[degrade.Blur] = 1.01 // out of reach: the classifier's rain goes through its checks
+	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &withBlur)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Zero(t, fb.Use)
 }
