@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -95,7 +96,7 @@ func TestFitTraceModel(t *testing.T) {
 		trs = append(trs, tr)
 		tasks = append(tasks, task)
 	}
-	m, err := FitTraceModel(trs, tasks, &FitOptions{Iterations: 300})
+	m, err := FitTraceModel(context.Background(), trs, tasks, &FitOptions{Iterations: 300})
 	require.NoError(t, err)
 	require.Equal(t, []string{"noise", "jpeg"}, m.Tasks)
 	for i := range trs {
@@ -103,18 +104,22 @@ func TestFitTraceModel(t *testing.T) {
 		require.NoError(t, err)
 		require.Greater(t, p[tasks[i].PromptIndex()], 0.9, i)
 	}
-	again, err := FitTraceModel(trs, tasks, &FitOptions{Iterations: 300})
+	again, err := FitTraceModel(context.Background(), trs, tasks, &FitOptions{Iterations: 300})
 	require.NoError(t, err)
 	require.Equal(t, m, again)
 
-	_, err = FitTraceModel(trs, tasks[:10], nil)
+	_, err = FitTraceModel(context.Background(), trs, tasks[:10], nil)
 	require.ErrorContains(t, err, "200 traces and 10 tasks")
-	_, err = FitTraceModel(trs[:2], []degrade.Task{degrade.Rain, degrade.Rain}, nil)
+	_, err = FitTraceModel(context.Background(), trs[:2], []degrade.Task{degrade.Rain, degrade.Rain}, nil)
 	require.ErrorContains(t, err, "1 distinct tasks")
 	bad := append([]Traces(nil), trs...)
 	bad[7].DarkChannel = math.Inf(1)
-	_, err = FitTraceModel(bad, tasks, nil)
+	_, err = FitTraceModel(context.Background(), bad, tasks, nil)
 	require.ErrorContains(t, err, "input 7: feature 6 is +Inf")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = FitTraceModel(ctx, trs, tasks, nil)
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 // TestTraceModelValidate: a model whose shapes disagree or whose tasks are

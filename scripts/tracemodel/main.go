@@ -14,6 +14,7 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -61,7 +62,7 @@ func main() {
 		trs[i] = *r.Traces
 		tasks[i] = r.task
 	}
-	m, err := mioir.FitTraceModel(trs, tasks, &mioir.FitOptions{Iterations: *iters})
+	m, err := mioir.FitTraceModel(context.Background(), trs, tasks, &mioir.FitOptions{Iterations: *iters})
 	if err != nil {
 		log.Fatal(err)
 	}
