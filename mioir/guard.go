@@ -262,18 +262,14 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	}
 	var tr Traces
 	if g.measures() {
-		v, err := MeasureTraces(x)
+		v, err := measureTraces(x) // Restore checked x: float32 and finite
 		if err != nil {
 			return nil, err
 		}
 		tr = *v
 	}
 	bright := tr.MeanBrightness
-	// hazeDark turns a haze choice into low light: airlight brightens, and
-	// a flat image that is also dark is underexposed, not hazy.
-	hazeDark := func(u degrade.Task) bool {
-		return u == degrade.Haze && g.HazeDarkMean > 0 && bright <= float64(g.HazeDarkMean)
-	}
+	hazeDark := func(u degrade.Task) bool { return u == degrade.Haze && g.flatAndDark(bright) }
 	// The trace model reads every trace the rules below read, and more
 	// together: where it is sure it decides first.
 	var top degrade.Task
@@ -348,6 +344,13 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	return nil, nil
 }
 
+// flatAndDark reports whether a haze choice on an image of mean brightness
+// bright is taken for low light (Guard.HazeDarkMean): airlight brightens,
+// and a flat image that is also dark is underexposed, not hazy.
+func (g *Guard) flatAndDark(bright float64) bool {
+	return g.HazeDarkMean > 0 && bright <= float64(g.HazeDarkMean)
+}
+
 // measures reports whether g reads any trace of the input.
 func (g *Guard) measures() bool {
 	return g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
@@ -374,8 +377,7 @@ func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 		return fmt.Sprintf("JPEG blockiness %.2f < %.2f", tr.JPEGBlockiness, g.MinJPEGBlockiness)
 	case t == degrade.Blur && g.MaxBlurUpscaleTrace > 0 && tr.UpscaleTrace >= float64(g.MaxBlurUpscaleTrace):
 		return fmt.Sprintf("x4 upscale trace %.2f >= %.2f", tr.UpscaleTrace, g.MaxBlurUpscaleTrace)
-	case t == degrade.Haze && g.MinHazeDarkChannel > 0 && tr.DarkChannel < float64(g.MinHazeDarkChannel) &&
-		!(g.HazeDarkMean > 0 && tr.MeanBrightness <= float64(g.HazeDarkMean)):
+	case t == degrade.Haze && g.MinHazeDarkChannel > 0 && tr.DarkChannel < float64(g.MinHazeDarkChannel) && !g.flatAndDark(tr.MeanBrightness):
 		return fmt.Sprintf("mean dark channel %.3f < %.3f", tr.DarkChannel, g.MinHazeDarkChannel)
 	case t == degrade.Rain && g.MinRainStreaks > 0 && tr.RainStreaks < float64(g.MinRainStreaks):
 		return fmt.Sprintf("rain streaks in %.2f of the windows < %.2f", tr.RainStreaks, g.MinRainStreaks)

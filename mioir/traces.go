@@ -7,10 +7,10 @@ import (
 )
 
 // Traces are the measurements of an input that auto mode's Guard decides
-// on, all of them, as MeasureTraces takes them. The guard measures only
-// what its fields and the classifier's choice ask for; these are the same
-// functions, so thresholds can be studied, or a policy other than the
-// Guard's written, on exactly what the guard sees.
+// on, all of them, as MeasureTraces takes them. A guard that reads any
+// trace measures them all once, with the same code, so thresholds can be
+// studied, or a policy other than the Guard's written, on exactly what the
+// guard sees.
 type Traces struct {
 	// NoiseSigma estimates the standard deviation of white noise (0-1
 	// units): the 10th percentile, over 16x16-pixel blocks, of the RMS of
@@ -64,6 +64,12 @@ func MeasureTraces(x *torch.Tensor) (*Traces, error) {
 	if err := checkFinite(xs); err != nil {
 		return nil, err
 	}
+	return measureTraces(xs)
+}
+
+// measureTraces is MeasureTraces on a float32 (1, 3, H, W) input already
+// checked to be finite, as Restore hands it to the guard.
+func measureTraces(xs *torch.Tensor) (*Traces, error) {
 	sg, err := measureSigns(xs)
 	if err != nil {
 		return nil, err

@@ -88,9 +88,12 @@ type Record struct {
 	TraceProb float64
 }
 
+// traceModel is the default guard's trace model, read once.
+var traceModel = mioir.DefaultTraceModel()
+
 // traceChoice sets r.Trace and r.TraceProb from r.Traces.
 func (r *Record) traceChoice() error {
-	t, p, err := mioir.DefaultTraceModel().Choose(r.Traces)
+	t, p, err := traceModel.Choose(r.Traces)
 	r.Trace, r.TraceProb = t.String(), p
 	return err
 }
@@ -370,7 +373,7 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 
 func report(recs []Record) {
 	confusion(recs, "the classifier's choice", func(r Record) string { return r.Raw })
-	if recs[0].Trace != "" {
+	if len(recs) > 0 && recs[0].Trace != "" {
 		confusion(recs, "the trace model's most probable task", func(r Record) string { return r.Trace })
 	}
 	confusion(recs, "the task auto mode used (none: the input left)", func(r Record) string { return r.Auto })
