@@ -241,6 +241,6 @@ func ExampleTraceModel() {
 		fmt.Printf("%s %.2f\n", t, p)
 	}
 	// Output:
-	// haze 0.88
+	// haze 0.89
 	// noise 0.99
 }

@@ -38,25 +38,27 @@ type TraceModel struct {
 	Bias    []float64   `json:"bias"`
 }
 
-// NumTraceFeatures is the length of TraceFeatures: 9 measurements and
-// their 45 pairwise products.
-const NumTraceFeatures = 9 + 9*10/2
+// NumTraceFeatures is the length of TraceFeatures: 10 measurements and
+// their 55 pairwise products.
+const NumTraceFeatures = 10 + 10*11/2
 
-// TraceFeatures returns the TraceModel's inputs for t. First nine
+// TraceFeatures returns the TraceModel's inputs for t. First ten
 // measurements: the logarithms of the noise sigma (in 8-bit units, plus
-// 0.3), the JPEG blockiness, the x4-upscale trace and the grid asymmetry
-// (each plus 0.05) and the detail (plus 0.01), where ratios matter; the
+// 0.3), the JPEG blockiness, the x4-upscale trace, the grid asymmetry and
+// the x4 fit (each plus 0.05) and the detail (plus 0.01), where ratios
+// matter; the
 // mean brightness, dark channel, tone-curve comb and rain streaks as they
 // are. Then the products of each of them with itself and every later one,
 // so that a linear model can weigh one trace by another (a dark channel
 // means haze on a bright image, low light on a dark one).
 func TraceFeatures(t *Traces) [NumTraceFeatures]float64 {
 	var f [NumTraceFeatures]float64
-	base := [9]float64{
+	base := [10]float64{
 		math.Log(max(t.NoiseSigma, 0)*255 + 0.3),
 		math.Log(t.JPEGBlockiness + 0.05),
 		math.Log(t.UpscaleTrace + 0.05),
 		math.Log(t.GridAsymmetry + 0.05),
+		math.Log(t.UpscaleFit + 0.05),
 		math.Log(t.Detail + 0.01),
 		t.MeanBrightness,
 		t.DarkChannel,

@@ -25,13 +25,13 @@ func TestTraceModelPosterior(t *testing.T) {
 		tr   Traces
 		want [prompt.NumTasks]float64
 	}{
-		{Traces{NoiseSigma: 0.05, JPEGBlockiness: 1.02, UpscaleTrace: 0.97, GridAsymmetry: 0.08, Detail: 0.61,
+		{Traces{NoiseSigma: 0.05, JPEGBlockiness: 1.02, UpscaleTrace: 0.97, GridAsymmetry: 0.08, UpscaleFit: 0.97, Detail: 0.61,
 			MeanBrightness: 0.52, DarkChannel: 0.11, ToneCurveComb: 0.2, RainStreaks: 0.05},
-			[prompt.NumTasks]float64{0.004882, 0.940622, 0.017007, 0.008865, 0.021570, 0.005502, 0.001552}},
+			[prompt.NumTasks]float64{0.003584, 0.941368, 0.017482, 0.008680, 0.020660, 0.005704, 0.002521}},
 		// NoiseSigma -1 (too small to tell) counts as 0.
-		{Traces{NoiseSigma: -1, JPEGBlockiness: 0.98, UpscaleTrace: 1.01, GridAsymmetry: 0.12, Detail: 0.31,
+		{Traces{NoiseSigma: -1, JPEGBlockiness: 0.98, UpscaleTrace: 1.01, GridAsymmetry: 0.12, UpscaleFit: 0.99, Detail: 0.31,
 			MeanBrightness: 0.71, DarkChannel: 0.42, ToneCurveComb: 0.1, RainStreaks: 0.6},
-			[prompt.NumTasks]float64{0.020836, 0.003649, 0.053204, 0.064457, 0.781710, 0.000845, 0.075299}},
+			[prompt.NumTasks]float64{0.028743, 0.003616, 0.064171, 0.070957, 0.813626, 0.000917, 0.017971}},
 	} {
 		p, err := m.Posterior(&c.tr)
 		require.NoError(t, err)
@@ -40,7 +40,7 @@ func TestTraceModelPosterior(t *testing.T) {
 		}
 	}
 	_, err := m.Posterior(&Traces{Detail: math.NaN()})
-	require.ErrorContains(t, err, "feature 4 is NaN")
+	require.ErrorContains(t, err, "feature 5 is NaN")
 
 	// Each call returns a copy: changing one does not change the next.
 	m.Bias[0] = 100
@@ -115,7 +115,7 @@ func TestFitTraceModel(t *testing.T) {
 	bad := append([]Traces(nil), trs...)
 	bad[7].DarkChannel = math.Inf(1)
 	_, err = FitTraceModel(context.Background(), bad, tasks, nil)
-	require.ErrorContains(t, err, "input 7: feature 6 is +Inf")
+	require.ErrorContains(t, err, "input 7: feature 7 is +Inf")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = FitTraceModel(ctx, trs, tasks, nil)

@@ -26,7 +26,12 @@ func degradedCoffee(t *testing.T) map[string]*degrade.Image {
 	require.NoError(t, err)
 	hazy, err := degrade.AddHaze(clean, nil, 0.9, 2)
 	require.NoError(t, err)
-	return map[string]*degrade.Image{"clean": clean, "dark": dark, "noisy": noisy, "jpeg": jpeg, "rainy": rainy, "hazy": hazy}
+	upscaled, err := degrade.SuperRes(clean, 4, degrade.DownTorch)
+	require.NoError(t, err)
+	blurred, err := degrade.GaussianBlur(clean, 15, 2.5)
+	require.NoError(t, err)
+	return map[string]*degrade.Image{"clean": clean, "dark": dark, "noisy": noisy, "jpeg": jpeg, "rainy": rainy, "hazy": hazy,
+		"upscaled": upscaled.Quantize8(), "blurred": blurred.Quantize8()}
 }
 
 // TestMeasureTraces: on the held-out coffee photo and its degraded
@@ -50,6 +55,7 @@ func TestMeasureTraces(t *testing.T) {
 		require.Equal(t, sg.upscale, tr.UpscaleTrace, name)
 		require.Equal(t, sg.gridAsymmetry, tr.GridAsymmetry, name)
 		require.Equal(t, sg.detail, tr.Detail, name)
+		require.Equal(t, sg.upscaleFit, tr.UpscaleFit, name)
 		for _, f := range []struct {
 			got float64
 			fn  func(*torch.Tensor) (float64, error)
@@ -71,6 +77,11 @@ func TestMeasureTraces(t *testing.T) {
 	require.LessOrEqual(t, got["clean"].RainStreaks, 0.25)
 	require.GreaterOrEqual(t, got["rainy"].RainStreaks, 0.75)
 	require.Greater(t, got["hazy"].DarkChannel, got["clean"].DarkChannel+0.2)
+	// An x4 upscale fits its subspace at one phase down to the 8-bit
+	// rounding; a blur as smooth fits no phase better than the others.
+	require.Less(t, got["upscaled"].UpscaleFit, 0.4)
+	require.Greater(t, got["blurred"].UpscaleFit, 0.9)
+	require.Greater(t, got["clean"].UpscaleFit, 0.9)
 }
 
 // TestMeasureTracesInputs: a wrong shape and NaN are refused with an
