@@ -94,13 +94,15 @@ type Guard struct {
 	// classifier takes for blur and whose trace is often too weak to
 	// choose SR, costs up to 3.5 dB.
 	MaxBlurUpscaleTrace float32
-	// MinBlurUpscaleFit refuses a blur choice, the classifier's or the
-	// trace model's, when the input fits an x4 bicubic enlargement better
-	// than this (Traces.UpscaleFit under it; 0: not checked). A blurred
-	// image, however smooth, reads above 0.89 on the training crops; x4
-	// upscales read 0.05-0.35 with some texture and up to 0.83 almost
-	// flat, and lose 1-4 dB to the blur prompt.
-	MinBlurUpscaleFit float32
+	// MinUpscaleFit refuses a blur or haze choice, the classifier's or
+	// the trace model's, when the input fits an x4 bicubic enlargement
+	// better than this (Traces.UpscaleFit under it; 0: not checked). On
+	// the training crops, blurred images read 0.82-1 (all but 2 of 411
+	// from 0.85) and hazy ones 0.88-1, however smooth; x4 upscales read
+	// 0.04-0.35 with some texture and up to 0.83 almost flat (near-black
+	// crops, whose 8-bit rounding hides the fit, read higher). The blur
+	// prompt costs 1-4 dB on an upscale, the haze prompt up to 36 dB.
+	MinUpscaleFit float32
 	// UnderexposedMean selects the low-light prompt when the mean
 	// brightness is at most this (0: not used): an image that dark is
 	// underexposed whatever its scene.
@@ -145,26 +147,23 @@ type Guard struct {
 	// at once (mioir.TraceModel) and is right far more often than the
 	// classifier on photos degraded by other programs. If its most
 	// probable task is one of TraceTasks, with a probability of at least
-	// MinTraceProb, and passes the measured checks that task's own choice
-	// would have to (the noise level, the grid, the dark channel, rain
-	// streaks; not MinDetail and MaxDarkMean), Restore uses it. Otherwise the traces
-	// that settle a task by themselves (noise, the JPEG grid, the x4
-	// period, the tone-curve comb, underexposure) decide as without a
-	// trace model; then, if its most probable task is not one of
-	// TraceTasks (blur, by default), only the classifier's choice of that
-	// same task, through the checks below, is used, and otherwise the image
-	// is left as it is: the trace model takes some x4 upscales for blur,
-	// where the blur prompt costs 1-4 dB. When it is merely unsure, the
-	// classifier's choice goes through the checks as without a trace
-	// model. It does not read the classifier, so it holds for any model.
+	// MinTraceProb (or that task's TraceProb), and passes the measured
+	// checks that task's own choice would have to (the noise level, the
+	// grid, the x4 fit, the dark channel, rain streaks; not MinDetail and
+	// MaxDarkMean), Restore uses it. Otherwise the traces that settle a
+	// task by themselves (noise, the JPEG grid, the x4 period, the
+	// tone-curve comb, underexposure) decide as without a trace model;
+	// then, if its most probable task is not one of TraceTasks, only the
+	// classifier's choice of that same task, through the checks below, is
+	// used, and otherwise the image is left as it is. When it is merely
+	// unsure, the classifier's choice goes through the checks as without a
+	// trace model. It does not read the classifier, so it holds for any
+	// model.
 	//
-	// TraceProb overrides MinTraceProb for the tasks it names. Blur, for
-	// one, may be added to TraceTasks with a higher threshold: replayed
-	// on the records of the five held-out sets (README "Automatic task
-	// choice"), blur from 0.9 brings auto mode's mean within 0.25-0.49 dB
-	// of the task given's instead of 0.35-0.52, at the cost of one x4
-	// upscale taken for blur (-2.85 dB) and of the blur prompt on three
-	// blurred night crops where it loses 0.8-1 dB itself.
+	// TraceProb overrides MinTraceProb for the tasks it names. The
+	// default asks 0.8 for blur, 0.5 for haze and 0.6 for low light (README
+	// "Automatic task choice" gives what each costs and brings on the
+	// held-out sets and the training crops).
 	TraceModel   *TraceModel
 	TraceTasks   []degrade.Task
 	MinTraceProb float32
@@ -190,9 +189,9 @@ type ToneCurveStep struct {
 }
 
 // DefaultGuard returns the guard Restore uses when Options.Guard is nil:
-// first the trace model (DefaultTraceModel) chooses noise, JPEG, SR, rain,
-// haze or low light from a probability of 0.7, through the measured
-// checks below, and its blur needs the classifier's blur choice; then
+// first the trace model (DefaultTraceModel) chooses any task, from a
+// probability of 0.8 for blur, 0.5 for haze, 0.6 for low light and 0.7
+// for the others, through the measured checks below; then
 // noise from an estimated sigma of 6/255 and only then (the classifier's
 // noise choice on a cleaner image costs up to 1.8 dB and gains little),
 // JPEG from a blockiness of 1.15 and only from 1 (the strongest grid
@@ -202,7 +201,8 @@ type ToneCurveStep struct {
 // at most 0.45, of 0.9 at most 0.6 and of 0.95 at most 0.8 with no trace
 // of a JPEG grid (blockiness under 1), all before the noise trace;
 // otherwise blur, rain, haze and low light need probability 0.7 and three
-// of four quadrants agreeing, blur an x4-upscale trace under 1, low light,
+// of four quadrants agreeing, blur an x4-upscale trace under 1, blur and
+// haze an x4 fit of at least 0.85, low light,
 // haze and rain a detail of 0.2, rain bright parallel lines in a fifth of
 // the windows, haze a mean dark channel of 0.3 (at a mean brightness of
 // at most 0.35 it is taken for low light), low light a mean brightness of
@@ -222,7 +222,7 @@ func DefaultGuard() *Guard {
 		UpscaleTrace:        1.3,
 		MaxUpscaleAsymmetry: 0.2,
 		MaxBlurUpscaleTrace: 1.0,
-		MinBlurUpscaleFit:   0.88,
+		MinUpscaleFit:       0.85,
 		UnderexposedMean:    0.1,
 		DarkToneCurve: []ToneCurveStep{
 			{MaxMean: 0.45, MinComb: 0.8},
@@ -233,8 +233,9 @@ func DefaultGuard() *Guard {
 		HazeDarkMean:   0.35,
 		MinRainStreaks: 0.2,
 		TraceModel:     DefaultTraceModel(),
-		TraceTasks:     []degrade.Task{degrade.Noise, degrade.JPEG, degrade.SR, degrade.Rain, degrade.Haze, degrade.LowLight},
+		TraceTasks:     degrade.AllTasks(),
 		MinTraceProb:   0.7,
+		TraceProb:      map[degrade.Task]float32{degrade.Blur: 0.8, degrade.Haze: 0.5, degrade.LowLight: 0.6},
 	}
 }
 
@@ -362,7 +363,7 @@ func (g *Guard) flatAndDark(bright float64) bool {
 // measures reports whether g reads any trace of the input.
 func (g *Guard) measures() bool {
 	return g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
-		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinBlurUpscaleFit > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 ||
+		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinUpscaleFit > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 ||
 		g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 || g.MinHazeDarkChannel > 0 ||
 		g.MinRainStreaks > 0 || g.TraceModel != nil
 }
@@ -385,8 +386,11 @@ func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 		return fmt.Sprintf("JPEG blockiness %.2f < %.2f", tr.JPEGBlockiness, g.MinJPEGBlockiness)
 	case t == degrade.Blur && g.MaxBlurUpscaleTrace > 0 && tr.UpscaleTrace >= float64(g.MaxBlurUpscaleTrace):
 		return fmt.Sprintf("x4 upscale trace %.2f >= %.2f", tr.UpscaleTrace, g.MaxBlurUpscaleTrace)
-	case t == degrade.Blur && g.MinBlurUpscaleFit > 0 && tr.UpscaleFit < float64(g.MinBlurUpscaleFit):
-		return fmt.Sprintf("x4 upscale fit %.2f < %.2f", tr.UpscaleFit, g.MinBlurUpscaleFit)
+	case t == degrade.Blur && g.UnderexposedMean > 0 && tr.MeanBrightness <= float64(g.UnderexposedMean):
+		// A flat black image reads as blur to the trace model.
+		return fmt.Sprintf("mean brightness %.3f <= %.3f: underexposed, not blurred", tr.MeanBrightness, g.UnderexposedMean)
+	case (t == degrade.Blur || t == degrade.Haze) && g.MinUpscaleFit > 0 && tr.UpscaleFit < float64(g.MinUpscaleFit):
+		return fmt.Sprintf("x4 upscale fit %.2f < %.2f", tr.UpscaleFit, g.MinUpscaleFit)
 	case t == degrade.Haze && g.MinHazeDarkChannel > 0 && tr.DarkChannel < float64(g.MinHazeDarkChannel) && !g.flatAndDark(tr.MeanBrightness):
 		return fmt.Sprintf("mean dark channel %.3f < %.3f", tr.DarkChannel, g.MinHazeDarkChannel)
 	case t == degrade.Rain && g.MinRainStreaks > 0 && tr.RainStreaks < float64(g.MinRainStreaks):

@@ -201,7 +201,7 @@ func TestGuardTraceModel(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Equal(t, degrade.LowLight, fb.Use)
-	require.Regexp(t, `^trace model: dark 0\.9\d >= 0\.70$`, fb.Reason)
+	require.Regexp(t, `^trace model: dark 0\.9\d >= 0\.60$`, fb.Reason)
 	tr, err := MeasureTraces(tensor(light))
 	require.NoError(t, err)
 	require.Greater(t, tr.MeanBrightness, float64(g.MaxDarkMean))
@@ -209,30 +209,59 @@ func TestGuardTraceModel(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, fb)
 
-	// Blur, which the trace model does not choose alone: the classifier's
-	// blur choice passes the checks, its rain choice is refused.
+	// Blur, which the trace model chooses from 0.8: over the classifier's
+	// rain, and the classifier's own blur choice stands.
 	fb, err = m.guard(tensor(blurred), pred(degrade.Blur, 0.9), g)
 	require.NoError(t, err)
 	require.Nil(t, fb)
 	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
+	require.Equal(t, degrade.Blur, fb.Use)
+	require.Regexp(t, `^trace model: blur 0\.\d\d >= 0\.80$`, fb.Reason)
+	withBlur := *g
+	withBlur.TraceProb = map[degrade.Task]float32{degrade.Blur: 1.01} // out of reach
+	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &withBlur)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
+	require.Zero(t, fb.Use, "the classifier's rain goes through its checks and fails")
+	// Without blur among TraceTasks, the trace model's blur defers to the
+	// classifier's own blur choice.
+	noBlur := *g
+	noBlur.TraceTasks = slices.DeleteFunc(slices.Clone(g.TraceTasks), func(t degrade.Task) bool { return t == degrade.Blur })
+	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &noBlur)
+	require.NoError(t, err)
+	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^trace model: blur 0\.\d\d, which only the classifier's own choice may confirm$`, fb.Reason)
+	fb, err = m.guard(tensor(blurred), pred(degrade.Blur, 0.9), &noBlur)
+	require.NoError(t, err)
+	require.Nil(t, fb)
 
-	// Blur let in from 0.9 (Guard.TraceProb): the trace model chooses it
-	// over the classifier's rain.
-	withBlur := *g
-	withBlur.TraceTasks = append(slices.Clone(g.TraceTasks), degrade.Blur)
-	withBlur.TraceProb = map[degrade.Task]float32{degrade.Blur: 0.9}
-	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &withBlur)
+	// An x4 upscale: the classifier's blur or haze is refused by the x4
+	// fit (trace model and x4-period rule off), and the trace model takes
+	// it for what it is.
+	up := coffee["upscaled"]
+	fitOnly := noModel
+	fitOnly.UpscaleTrace, fitOnly.MaxBlurUpscaleTrace = 0, 0
+	for _, chosen := range []degrade.Task{degrade.Blur, degrade.Haze} {
+		fb, err = m.guard(tensor(up), pred(chosen, 0.9), &fitOnly)
+		require.NoError(t, err)
+		require.NotNil(t, fb, chosen)
+		require.Zero(t, fb.Use)
+		require.Regexp(t, `^x4 upscale fit 0\.\d\d < 0\.85$`, fb.Reason, chosen)
+	}
+	fb, err = m.guard(tensor(up), pred(degrade.Blur, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
-	require.Equal(t, degrade.Blur, fb.Use)
-	require.Regexp(t, `^trace model: blur 0\.9\d >= 0\.90$`, fb.Reason)
-	withBlur.TraceProb[degrade.Blur] = 1.01 // out of reach: the classifier's rain goes through its checks
-	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &withBlur)
+	require.Equal(t, degrade.SR, fb.Use)
+	require.Regexp(t, `^trace model: sr (0\.9\d|1\.00) >= 0\.70$`, fb.Reason)
+
+	// A black image, which the trace model takes for blur, is underexposed.
+	black := degrade.NewImage(64, 64)
+	fb, err = m.guard(tensor(black), pred(degrade.Haze, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
-	require.Zero(t, fb.Use)
+	require.Equal(t, degrade.LowLight, fb.Use)
+	require.Equal(t, "mean brightness 0.000 <= 0.100", fb.Reason)
 }
