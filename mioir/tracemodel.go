@@ -20,12 +20,12 @@ import (
 // Why a second classifier: the reference's classifier sees 9x9-pixel
 // blocks, and on held-out photos degraded by other programs its first
 // choice is right on 34-60 % of the inputs, where the traces (noise, the
-// JPEG grid, the x4 period, detail, brightness, the dark channel, the
-// tone-curve comb, rain streaks) measure what each degradation leaves on
-// the whole image. The default model, fitted on crops of the bundled
-// model's 35 training photos (scripts/tracemodel), is right on 96-98 % of
-// the inputs of five held-out sets; what it still confuses is mostly x4
-// upscales and haze taken for blur (README "Automatic task choice").
+// JPEG grid, the x4 period and fit, detail, brightness, the dark channel,
+// the tone-curve comb, rain streaks) measure what each degradation leaves
+// on the whole image. The default model, fitted on crops of the bundled
+// model's 35 training photos (scripts/tracemodel), is right on 98-99 % of
+// the inputs of five held-out sets; what it still confuses is mostly haze
+// and a few x4 upscales taken for blur (README "Automatic task choice").
 type TraceModel struct {
 	// Tasks names the classes, in the order of Weights and Bias.
 	Tasks []string `json:"tasks"`
