@@ -32,8 +32,9 @@ type Traces struct {
 	// enlargement (PyTorch's, a = -0.75) at the best of the four grid
 	// phases, as the residual of a projection onto the enlargement's
 	// subspace at the best phase over that at the median phase: about 1 on
-	// any scene that is not an enlargement, blurred or not; 0.1-0.35 on x4
-	// bicubic upscales with some texture, 0.65-0.8 on almost flat ones.
+	// any scene that is not an enlargement, blurred or not; 0.04-0.35 on
+	// x4 bicubic upscales with some texture, up to about 0.83 on almost
+	// flat ones.
 	// It tells an upscale from a blur where UpscaleTrace cannot.
 	UpscaleFit float64
 	// Detail: the finest diagonal Haar coefficient over the first-order
@@ -59,9 +60,9 @@ type Traces struct {
 
 // MeasureTraces measures x, a (1, 3, H, W) image in [0, 1] on any device,
 // as the guard would. It reads at most 16 tiles of 256 pixels for the
-// noise, grid, upscale, detail and streak traces and every pixel for the
-// others, in strips: about 1.2 s on a 12-megapixel photo on two cores,
-// half of it the dark channel's 15x15 minimum.
+// noise, grid, upscale, x4-fit, detail and streak traces and every pixel
+// for the others, in strips: about 1.1 s on a 12-megapixel photo on two
+// cores, half of it the dark channel's 15x15 minimum.
 func MeasureTraces(x *torch.Tensor) (*Traces, error) {
 	if sh := x.Shape(); len(sh) != 4 || sh[0] != 1 || sh[1] != 3 || sh[2] < 1 || sh[3] < 1 {
 		return nil, fmt.Errorf("mioir: traces: input of shape %v, want (1, 3, H, W)", sh)

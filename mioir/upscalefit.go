@@ -19,14 +19,17 @@ import (
 // an 8-bit step in luminance), at the others it leaves its detail; a
 // blurred or sharp image leaves about as much at every phase. The trace is
 // the best phase's residual over the median phase's, the larger of the
-// two axes': near 1 on any scene that is not an enlargement, 0.1-0.35 on
-// x4 bicubic upscales with some texture, 0.65-0.8 on almost flat ones.
+// two axes': near 1 on any scene that is not an enlargement, 0.04-0.35 on
+// x4 bicubic upscales with some texture, up to about 0.83 on almost flat
+// ones.
 
 // upscaleCubicA is PyTorch's (and the library's SR degradation's) bicubic
 // coefficient.
 const upscaleCubicA = -0.75
 
-// upscaleBases caches the orthonormal bases, by line length and phase.
+// upscaleBases caches the orthonormal bases of whole tiles' lines
+// (signTile pixels), by phase; other lengths (images smaller than a tile)
+// are computed each time, so the cache stays bounded.
 var upscaleBases = struct {
 	sync.Mutex
 	m map[[2]int][]float32
@@ -49,11 +52,13 @@ func cubicKernel(x, a float64) float64 {
 // output pixel i samples the kernels of the low-resolution pixels around
 // (i+phase+0.5)/4-0.5, as PyTorch's bicubic interpolation does.
 func upscaleBasis(n, phase int) ([]float32, int) {
-	upscaleBases.Lock()
-	defer upscaleBases.Unlock()
 	key := [2]int{n, phase}
-	if q, ok := upscaleBases.m[key]; ok {
-		return q, len(q) / n
+	if n == signTile {
+		upscaleBases.Lock()
+		defer upscaleBases.Unlock()
+		if q, ok := upscaleBases.m[key]; ok {
+			return q, len(q) / n
+		}
 	}
 	src := func(i int) float64 { return (float64(i+phase)+0.5)/4 - 0.5 }
 	k0, k1 := int(math.Floor(src(0)))-1, int(math.Ceil(src(n-1)))+1
@@ -89,7 +94,9 @@ func upscaleBasis(n, phase int) ([]float32, int) {
 			q[i*len(cols)+j] = float32(v)
 		}
 	}
-	upscaleBases.m[key] = q
+	if n == signTile {
+		upscaleBases.m[key] = q
+	}
 	return q, len(cols)
 }
 
