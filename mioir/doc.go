@@ -60,8 +60,9 @@
 // With Options.Auto the classifier's choice goes through a Guard
 // (Options.Guard; nil is DefaultGuard). It measures physical traces of a
 // degradation that do not depend on the program that made it (the noise
-// level, the JPEG grid, an x4 upscale's period, a tone curve's comb in the
-// histogram, the dark channel, rain streaks). A TraceModel, a small
+// level, the JPEG grid, an x4 upscale's period and how well the image fits
+// one, a tone curve's comb in the histogram, the dark channel, rain
+// streaks). A TraceModel, a small
 // logistic regression over all of them fitted on the bundled model's
 // training photos, chooses first where it is sure; otherwise a clear trace
 // chooses the task outright, and the classifier's risky choices must pass

@@ -90,7 +90,7 @@ def main():
             res.setdefault('Gaussian blur %.1f' % s, []).append(upscale_fit(luma(q8(cv2.GaussianBlur(im, (0, 0), s)))))
     for k, v in res.items():
         v = np.array(v)
-        print('%-20s %d crops, under 0.85: %3.0f %%, median %.2f' % (k, len(v), 100 * np.mean(v < 0.85), np.median(v)))
+        print('%-20s %d crops, under 0.85: %d (%.0f %%), median %.2f' % (k, len(v), np.sum(v < 0.85), 100 * np.mean(v < 0.85), np.median(v)))
 
 
 if __name__ == '__main__':
