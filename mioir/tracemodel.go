@@ -47,9 +47,9 @@ const NumTraceFeatures = 10 + 10*11/2
 // 0.3), the JPEG blockiness, the x4-upscale trace, the grid asymmetry and
 // the x4 fit (each plus 0.05) and the detail (plus 0.01), where ratios
 // matter; the mean brightness, dark channel, tone-curve comb and rain
-// streaks as they are. Then the products of each of them with itself and every later one,
-// so that a linear model can weigh one trace by another (a dark channel
-// means haze on a bright image, low light on a dark one).
+// streaks as they are. Then the products of each of them with itself and
+// every later one, so that a linear model can weigh one trace by another
+// (a dark channel means haze on a bright image, low light on a dark one).
 func TraceFeatures(t *Traces) [NumTraceFeatures]float64 {
 	var f [NumTraceFeatures]float64
 	base := [10]float64{

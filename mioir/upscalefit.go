@@ -3,7 +3,7 @@ package mioir
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/gomioir/gomioir/nets/torch"
@@ -108,17 +108,13 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// upscaleResidual adds to e[p] the squared residual of y's lines (h lines
-// of w pixels, row-major) projected onto the x4 bases of each phase p.
-func upscaleResidual(e *[4]float64, y []float32, h, w int) error {
+// upscaleResidual adds to e[p] the squared residual of t's rows (a 2-D
+// tensor of lines of t.Size(1) pixels) projected onto the x4 bases of
+// each phase p.
+func upscaleResidual(s *torch.Scope, e *[4]float64, t *torch.Tensor) error {
+	w := int(t.Size(1))
 	if w < 16 {
 		return nil
-	}
-	s := torch.NewScope(torch.Inference)
-	defer s.Close()
-	t, err := torch.FromSlice(s, y, int64(h), int64(w))
-	if err != nil {
-		return err
 	}
 	for p := range e {
 		qs, k := upscaleBasis(w, p)
@@ -136,22 +132,11 @@ func upscaleResidual(e *[4]float64, y []float32, h, w int) error {
 	return nil
 }
 
-// transposed returns y (h x w, row-major) transposed.
-func transposed(y []float32, h, w int) []float32 {
-	t := make([]float32, len(y))
-	for r := range h {
-		for c := range w {
-			t[c*h+r] = y[r*w+c]
-		}
-	}
-	return t
-}
-
 // fitRatio is the smallest of e over its median (1 when the median is 0:
 // a flat image says nothing).
 func fitRatio(e [4]float64) float64 {
 	s := e
-	sort.Float64s(s[:])
+	slices.Sort(s[:])
 	med := (s[1] + s[2]) / 2
 	if med <= 0 {
 		return 1
@@ -159,12 +144,21 @@ func fitRatio(e [4]float64) float64 {
 	return math.Sqrt(s[0] / med)
 }
 
-// upscaleFitOf accumulates a tile's residuals along rows (h) and columns (v).
+// upscaleFitOf accumulates the residuals of a tile (y, h lines of w
+// pixels, row-major) along its rows (eh) and its columns (ev).
 func upscaleFitOf(eh, ev *[4]float64, y []float32, h, w int) error {
-	if err := upscaleResidual(eh, y, h, w); err != nil {
-		return fmt.Errorf("mioir: restore: measuring the input: %w", err)
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	t, err := torch.FromSlice(s, y, int64(h), int64(w))
+	if err == nil {
+		err = upscaleResidual(s, eh, t)
 	}
-	if err := upscaleResidual(ev, transposed(y, h, w), w, h); err != nil {
+	if err == nil {
+		// Contiguous, as the rows are: the products then sum in the same
+		// order, so both axes read the same bits a copied tile would.
+		err = upscaleResidual(s, ev, t.Transpose(0, 1).Contiguous())
+	}
+	if err != nil {
 		return fmt.Errorf("mioir: restore: measuring the input: %w", err)
 	}
 	return nil
