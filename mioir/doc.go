@@ -62,11 +62,11 @@
 // degradation that do not depend on the program that made it (the noise
 // level, the JPEG grid, an x4 upscale's period and how well the image fits
 // one, a tone curve's comb in the histogram, the dark channel, rain
-// streaks). A TraceModel, a small
-// logistic regression over all of them fitted on the bundled model's
-// training photos, chooses first where it is sure; otherwise a clear trace
-// chooses the task outright, and the classifier's risky choices must pass
-// checks of their own. Info.Fallback says what the guard changed and why.
+// streaks; and how much a blur still changes the image, which only refuses
+// blur). A TraceModel, a small logistic regression over the others, fitted
+// on the bundled model's training photos, chooses first where it is sure;
+// otherwise a clear trace chooses the task outright, and the classifier's
+// risky choices must pass checks of their own. Info.Fallback says what the guard changed and why.
 // MeasureTraces returns every one of those measurements, and FitTraceModel
 // fits a trace model to one's own, for a policy of one's own.
 //

@@ -15,8 +15,9 @@ import (
 // photos degraded by other programs. The guard measures physical traces
 // that do not depend on the program (the noise level, the JPEG grid, the
 // period of an x4 upscale, the comb a darkening tone curve leaves in an
-// 8-bit histogram, brightness, detail, the dark channel, rain streaks).
-// A trace model, fitted on all of them at once and right far more often
+// 8-bit histogram, brightness, detail, the dark channel, rain streaks, how
+// much a blur still changes the image). A trace model, fitted on all of
+// them but the last at once and right far more often
 // than the classifier on such photos, decides first where it is sure.
 // Otherwise a clear trace of one degradation settles the task (the method
 // restores one degradation per image), and failing that the guard checks
@@ -103,6 +104,14 @@ type Guard struct {
 	// crops, whose 8-bit rounding hides the fit, read higher). The blur
 	// prompt costs 1-4 dB on an upscale, the haze prompt up to 36 dB.
 	MinUpscaleFit float32
+	// MinReblur refuses a blur choice, the classifier's or the trace
+	// model's, when a Gaussian blur of 1.5 pixels changes the input by less
+	// than this (Traces.Reblur, RMS in 0-1 units; 0: not checked). The
+	// 8-bit rounding alone reads about 0.27/255; an image that changes less
+	// (a sky, a gradient) holds no detail a blur could have taken, and the
+	// blur prompt moves it by fractions of a level, as often away from the
+	// truth as towards it.
+	MinReblur float32
 	// UnderexposedMean selects the low-light prompt when the mean
 	// brightness is at most this (0: not used): an image that dark is
 	// underexposed whatever its scene.
@@ -202,7 +211,8 @@ type ToneCurveStep struct {
 // of a JPEG grid (blockiness under 1), all before the noise trace;
 // otherwise blur, rain, haze and low light need probability 0.7 and three
 // of four quadrants agreeing, blur an x4-upscale trace under 1, blur and
-// haze an x4 fit of at least 0.85, low light,
+// haze an x4 fit of at least 0.85, blur a change of 0.25/255 under a
+// Gaussian blur of 1.5 pixels, low light,
 // haze and rain a detail of 0.2, rain bright parallel lines in a fifth of
 // the windows, haze a mean dark channel of 0.3 (at a mean brightness of
 // at most 0.35 it is taken for low light), low light a mean brightness of
@@ -223,6 +233,7 @@ func DefaultGuard() *Guard {
 		MaxUpscaleAsymmetry: 0.2,
 		MaxBlurUpscaleTrace: 1.0,
 		MinUpscaleFit:       0.85,
+		MinReblur:           0.25 / 255,
 		UnderexposedMean:    0.1,
 		DarkToneCurve: []ToneCurveStep{
 			{MaxMean: 0.45, MinComb: 0.8},
@@ -363,7 +374,7 @@ func (g *Guard) flatAndDark(bright float64) bool {
 // measures reports whether g reads any trace of the input.
 func (g *Guard) measures() bool {
 	return g.NoiseSigma > 0 || g.MinNoiseSigma > 0 || g.JPEGBlockiness > 0 || g.MinJPEGBlockiness > 0 ||
-		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinUpscaleFit > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 ||
+		g.UpscaleTrace > 0 || g.MaxBlurUpscaleTrace > 0 || g.MinUpscaleFit > 0 || g.MinReblur > 0 || g.MinDetail > 0 || len(g.DarkToneCurve) > 0 ||
 		g.UnderexposedMean > 0 || g.HazeDarkMean > 0 || g.MaxDarkMean > 0 || g.MinHazeDarkChannel > 0 ||
 		g.MinRainStreaks > 0 || g.TraceModel != nil
 }
@@ -389,6 +400,8 @@ func (g *Guard) measuredRefusal(t degrade.Task, tr *Traces) string {
 	case t == degrade.Blur && g.UnderexposedMean > 0 && tr.MeanBrightness <= float64(g.UnderexposedMean):
 		// A flat black image reads as blur to the trace model.
 		return fmt.Sprintf("mean brightness %.3f <= %.3f: underexposed, not blurred", tr.MeanBrightness, g.UnderexposedMean)
+	case t == degrade.Blur && g.MinReblur > 0 && tr.Reblur < float64(g.MinReblur):
+		return fmt.Sprintf("a blur changes it by %.3f/255 < %.3f/255: nothing a blur took", 255*tr.Reblur, 255*g.MinReblur)
 	case (t == degrade.Blur || t == degrade.Haze) && g.MinUpscaleFit > 0 && tr.UpscaleFit < float64(g.MinUpscaleFit):
 		return fmt.Sprintf("x4 upscale fit %.2f < %.2f", tr.UpscaleFit, g.MinUpscaleFit)
 	case t == degrade.Haze && g.MinHazeDarkChannel > 0 && tr.DarkChannel < float64(g.MinHazeDarkChannel) && !g.flatAndDark(tr.MeanBrightness):

@@ -44,6 +44,11 @@ type signs struct {
 	// enlargement at the best grid phase (upscalefit.go): near 1 on any
 	// scene, 0.04-0.83 on x4 bicubic upscales, textured or almost flat.
 	upscaleFit float64
+	// reblur is the largest RMS change, over the tiles, of the luminance
+	// under a Gaussian blur of 1.5 pixels (reblur.go), 1 when no tile is
+	// large enough to tell: under 0.27/255, the change of the 8-bit
+	// rounding alone, there is no detail a blur could have taken.
+	reblur float64
 	// detail is the mean magnitude of the finest diagonal Haar coefficient
 	// over the mean magnitude of the first-order ones, per 2x2 cell: fine
 	// texture and noise keep it near 1, blur and upscaling remove the
@@ -67,6 +72,7 @@ func measureSigns(x *torch.Tensor) (signs, error) {
 	var colN, rowN, col2N, row2N [8]int
 	var diag, grad float64
 	var fitH, fitV [4]float64
+	reblur, reblurSeen := 0.0, false
 	for _, oy := range tileOrigins(h) {
 		for _, ox := range tileOrigins(w) {
 			th, tw := min(signTile, h-oy), min(signTile, w-ox)
@@ -77,6 +83,9 @@ func measureSigns(x *torch.Tensor) (signs, error) {
 			rms = haarBlockRMS(rms, y, int(th), int(tw))
 			if err := upscaleFitOf(&fitH, &fitV, y, int(th), int(tw)); err != nil {
 				return signs{}, err
+			}
+			if v, ok := reblurRMS(y, int(th), int(tw)); ok {
+				reblur, reblurSeen = max(reblur, v), true
 			}
 			d, g := haarDetail(y, int(th), int(tw))
 			diag += d
@@ -118,7 +127,11 @@ func measureSigns(x *torch.Tensor) (signs, error) {
 		upscale:       min(pairRatio4(col2, col2N), pairRatio4(row2, row2N)),
 		gridAsymmetry: max(halfAsymmetry(colSum, colN), halfAsymmetry(rowSum, rowN)),
 		upscaleFit:    max(fitRatio(fitH), fitRatio(fitV)),
+		reblur:        1,
 		detail:        1,
+	}
+	if reblurSeen {
+		s.reblur = reblur
 	}
 	if grad > 0 {
 		s.detail = diag / grad

@@ -37,6 +37,12 @@ type Traces struct {
 	// flat ones.
 	// It tells an upscale from a blur where UpscaleTrace cannot.
 	UpscaleFit float64
+	// Reblur: how much a Gaussian blur of 1.5 pixels changes the
+	// luminance, the RMS change (0-1 units) of the tile that changes most;
+	// 1 when the image is too small to tell (under 13 pixels a side). The
+	// 8-bit rounding alone reads about 0.27/255: an image under that holds
+	// no detail a blur could have taken. Guard.MinReblur.
+	Reblur float64
 	// Detail: the finest diagonal Haar coefficient over the first-order
 	// ones (near 1 for noise, 0.2-0.7 for sharp photos, lower after blur or
 	// upscaling). Guard.MinDetail.
@@ -89,6 +95,7 @@ func measureTraces(xs *torch.Tensor) (*Traces, error) {
 		UpscaleTrace:   sg.upscale,
 		GridAsymmetry:  sg.gridAsymmetry,
 		UpscaleFit:     sg.upscaleFit,
+		Reblur:         sg.reblur,
 		Detail:         sg.detail,
 	}
 	for _, m := range []struct {

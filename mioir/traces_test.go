@@ -56,6 +56,7 @@ func TestMeasureTraces(t *testing.T) {
 		require.Equal(t, sg.gridAsymmetry, tr.GridAsymmetry, name)
 		require.Equal(t, sg.detail, tr.Detail, name)
 		require.Equal(t, sg.upscaleFit, tr.UpscaleFit, name)
+		require.Equal(t, sg.reblur, tr.Reblur, name)
 		for _, f := range []struct {
 			got float64
 			fn  func(*torch.Tensor) (float64, error)
