@@ -1,39 +1,43 @@
 package mioir
 
-import "math"
+import (
+	"math"
+
+	"github.com/gomioir/gomioir/degrade"
+)
 
 // Reblur: how much a Gaussian blur still changes an image. A blur takes
 // away the detail it acts on, so blurring a blurred photo again changes it
 // less than blurring the sharp one, but a blurred photo of a scene with
 // edges or texture still changes by several 8-bit levels. An image that
 // changes by less than its own 8-bit rounding (whose error, uniform over
-// one level, has an RMS of 0.29 levels, 0.27 after this filter) holds no
-// detail a blur could have taken: a sky, a gradient, a wall. Restoring it
+// one level, has an RMS of 0.29 levels, 0.27 after this filter; a smooth
+// gradient's rounding, correlated along it, reads 0.18) holds no detail a
+// blur could have taken: a sky, a gradient, a wall. Restoring it
 // as blurred cannot bring back anything visible, and the blur prompt moves
 // such near-flat images by fractions of a level, away from the truth as
 // often as towards it.
 
 const (
-	// reblurSigma is the Gaussian's standard deviation in pixels, the
-	// weakest blur of the method's training range (1-3).
+	// reblurSigma is the Gaussian's standard deviation in pixels, inside
+	// the method's blur range (1-3): light enough to leave a blurred
+	// photo's edges something to soften.
 	reblurSigma = 1.5
 	// reblurRadius is the kernel's half-width: 4 sigma, as OpenCV sizes a
 	// kernel from sigma alone for float images.
 	reblurRadius = 6
 )
 
-// reblurKernel is the normalised 1-D Gaussian of reblurSigma over
-// -reblurRadius..reblurRadius.
+// reblurKernel is the method's blur kernel (degrade.GaussianKernel1D) of
+// reblurSigma over -reblurRadius..reblurRadius, in float64.
 var reblurKernel = func() [2*reblurRadius + 1]float64 {
-	var k [2*reblurRadius + 1]float64
-	var sum float64
-	for i := range k {
-		x := float64(i - reblurRadius)
-		k[i] = math.Exp(-x * x / (2 * reblurSigma * reblurSigma))
-		sum += k[i]
+	k32, err := degrade.GaussianKernel1D(2*reblurRadius+1, reblurSigma)
+	if err != nil {
+		panic(err) // constant, valid arguments
 	}
-	for i := range k {
-		k[i] /= sum
+	var k [2*reblurRadius + 1]float64
+	for i, v := range k32 {
+		k[i] = float64(v)
 	}
 	return k
 }()
