@@ -66,9 +66,10 @@
 // blur). A TraceModel, a small logistic regression over the others, fitted
 // on the bundled model's training photos, chooses first where it is sure;
 // otherwise a clear trace chooses the task outright, and the classifier's
-// risky choices must pass checks of their own. Info.Fallback says what the guard changed and why.
-// MeasureTraces returns every one of those measurements, and FitTraceModel
-// fits a trace model to one's own, for a policy of one's own.
+// risky choices must pass checks of their own. Info.Fallback says what the
+// guard changed and why. MeasureTraces returns every one of those
+// measurements, and FitTraceModel fits a trace model to one's own, for a
+// policy of one's own.
 //
 // Forward runs the network alone on a float tensor (no padding, no tiling,
 // no 8-bit conversion); the parity tests compare it with the reference.

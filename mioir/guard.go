@@ -17,8 +17,8 @@ import (
 // period of an x4 upscale, the comb a darkening tone curve leaves in an
 // 8-bit histogram, brightness, detail, the dark channel, rain streaks, how
 // much a blur still changes the image). A trace model, fitted on all of
-// them but the last at once and right far more often
-// than the classifier on such photos, decides first where it is sure.
+// them but the last at once and right far more often than the classifier
+// on such photos, decides first where it is sure.
 // Otherwise a clear trace of one degradation settles the task (the method
 // restores one degradation per image), and failing that the guard checks
 // the classifier's choice against the measurements and leaves the image as

@@ -58,9 +58,9 @@ func TestReblurRMS(t *testing.T) {
 	require.False(t, ok)
 }
 
-// TestReblurTrace: a sky (a smooth 8-bit gradient) blurred reads under the
-// default guard's 0.25/255, as do the plain sky, and the guard refuses a
-// blur choice on it; the blurred coffee photo, whose edges a blur still
+// TestReblurTrace: a sky (a smooth 8-bit gradient) reads under the default
+// guard's 0.25/255, plain and blurred, and the guard refuses a blur choice
+// on the blurred one; the blurred coffee photo, whose edges a blur still
 // softens, reads several levels. Without MinReblur the same choice stands.
 func TestReblurTrace(t *testing.T) {
 	const n = 192

@@ -86,7 +86,8 @@ func TestMeasureTraces(t *testing.T) {
 }
 
 // TestMeasureTracesInputs: a wrong shape and NaN are refused with an
-// error; a 1x1 image is measured (too small to tell noise or streaks).
+// error; a 1x1 image is measured (too small to tell noise, streaks or what
+// a blur could take).
 func TestMeasureTracesInputs(t *testing.T) {
 	gray, err := torch.FromSlice(nil, make([]float32, 64), 1, 1, 8, 8)
 	require.NoError(t, err)
@@ -110,6 +111,7 @@ func TestMeasureTracesInputs(t *testing.T) {
 	require.Equal(t, -1.0, tr.NoiseSigma)
 	require.Equal(t, 0.0, tr.RainStreaks)
 	require.Equal(t, 0.0, tr.ToneCurveComb)
+	require.Equal(t, 1.0, tr.Reblur, "too small to tell: blur is not refused")
 	require.InDelta(t, 1.0, tr.MeanBrightness, 1e-6)
 	require.InDelta(t, 0.25, tr.DarkChannel, 1e-6)
 }
