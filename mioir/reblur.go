@@ -29,54 +29,31 @@ const (
 )
 
 // reblurKernel is the method's blur kernel (degrade.GaussianKernel1D) of
-// reblurSigma over -reblurRadius..reblurRadius, in float64.
-var reblurKernel = func() [2*reblurRadius + 1]float64 {
-	k32, err := degrade.GaussianKernel1D(2*reblurRadius+1, reblurSigma)
+// reblurSigma over -reblurRadius..reblurRadius.
+var reblurKernel = func() []float32 {
+	k, err := degrade.GaussianKernel1D(2*reblurRadius+1, reblurSigma)
 	if err != nil {
 		panic(err) // constant, valid arguments
-	}
-	var k [2*reblurRadius + 1]float64
-	for i, v := range k32 {
-		k[i] = float64(v)
 	}
 	return k
 }()
 
 // reblurRMS returns the RMS change of the luminance tile y (h lines of w)
-// under the Gaussian of reblurSigma, over the pixels whose whole kernel
-// lies inside the tile (no border rule to bias it), and false when there
-// are none.
+// under the Gaussian of reblurSigma (gaussianBlur, as the streak trace
+// smooths), over the pixels whose whole kernel lies inside the tile, where
+// the border rule plays no part, and false when there are none.
 func reblurRMS(y []float32, h, w int) (float64, bool) {
 	const r = reblurRadius
 	if h <= 2*r || w <= 2*r {
 		return 0, false
 	}
-	// Horizontal pass on the columns with a whole kernel, every line.
-	iw := w - 2*r
-	hp := make([]float64, h*iw)
-	for i := range h {
-		line := y[i*w : (i+1)*w]
-		for j := range iw {
-			var s float64
-			for k, kv := range reblurKernel {
-				s += kv * float64(line[j+k])
-			}
-			hp[i*iw+j] = s
-		}
-	}
-	// Vertical pass on the lines with a whole kernel; the change against
-	// the pixel itself.
+	g := gaussianBlur(y, h, w, reblurKernel)
 	var sum float64
-	ih := h - 2*r
-	for i := range ih {
-		for j := range iw {
-			var s float64
-			for k, kv := range reblurKernel {
-				s += kv * hp[(i+k)*iw+j]
-			}
-			d := s - float64(y[(i+r)*w+j+r])
+	for i := r; i < h-r; i++ {
+		for j := r; j < w-r; j++ {
+			d := float64(g[i*w+j] - y[i*w+j])
 			sum += d * d
 		}
 	}
-	return math.Sqrt(sum / float64(ih*iw)), true
+	return math.Sqrt(sum / float64((h-2*r)*(w-2*r))), true
 }

@@ -19,9 +19,9 @@ import (
 func reblurGain() float64 {
 	var s2 float64
 	for _, v := range reblurKernel {
-		s2 += v * v
+		s2 += float64(v) * float64(v)
 	}
-	k0 := reblurKernel[reblurRadius]
+	k0 := float64(reblurKernel[reblurRadius])
 	return math.Sqrt(s2*s2 - 2*k0*k0 + 1)
 }
 
