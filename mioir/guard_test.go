@@ -59,10 +59,7 @@ func TestDarkChannelStrips(t *testing.T) {
 // given) and Info says so; at or over it, or with a zero Guard, the choice
 // is used.
 func TestGuard(t *testing.T) {
-	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
-		Prompt: prompt.Explicit, Classifier: true}, 7)
-	require.NoError(t, err)
-	defer m.Close()
+	m := newGuardModel(t)
 	img := testImage(40, 36, 3)
 	ctx := context.Background()
 	all := []degrade.Task{degrade.SR, degrade.Blur, degrade.Noise, degrade.JPEG, degrade.Rain, degrade.Haze, degrade.LowLight}
@@ -114,6 +111,26 @@ func TestGuard(t *testing.T) {
 	require.Equal(t, degrade.Haze, info.Task)
 }
 
+// newGuardModel returns an untrained 2-block SRResNet EP model with a
+// classifier (seed 7), closed when the test ends: the guard reads the
+// traces and the prediction it is handed, not the weights.
+func newGuardModel(t *testing.T) *Model {
+	t.Helper()
+	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
+		Prompt: prompt.Explicit, Classifier: true}, 7)
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// prediction is a classifier output that puts prob on task and nothing
+// on the others.
+func prediction(task degrade.Task, prob float32) prompt.Prediction {
+	var probs [prompt.NumTasks]float32
+	probs[task.PromptIndex()] = prob
+	return prompt.Prediction{Task: task, Probs: probs}
+}
+
 func otherTask(t degrade.Task) degrade.Task {
 	if t == degrade.SR {
 		return degrade.Blur
@@ -147,13 +164,8 @@ func TestMeanBrightness(t *testing.T) {
 // Guard.MaxDarkMean falls back, naming the brightness; on a darker one, or
 // with the check off, it passes.
 func TestGuardDarkMean(t *testing.T) {
-	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
-		Prompt: prompt.Explicit, Classifier: true}, 7)
-	require.NoError(t, err)
-	defer m.Close()
-	var probs [prompt.NumTasks]float32
-	probs[degrade.LowLight.PromptIndex()] = 1
-	p := prompt.Prediction{Task: degrade.LowLight, Probs: probs}
+	m := newGuardModel(t)
+	p := prediction(degrade.LowLight, 1)
 	g := &Guard{Risky: []degrade.Task{degrade.LowLight}, MaxDarkMean: 0.4}
 	grey := func(val float32) *torch.Tensor {
 		v := make([]float32, 3*16*16)

@@ -8,9 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
-	"github.com/gomioir/gomioir/prompt"
 )
 
 // reblurGain is the factor by which the reblur filter (the Gaussian minus
@@ -94,13 +92,8 @@ func TestReblurTrace(t *testing.T) {
 	require.Less(t, trBlurred.Reblur, 0.25/255)
 	require.Greater(t, trCoffee.Reblur, 1.0/255)
 
-	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
-		Prompt: prompt.Explicit, Classifier: true}, 7)
-	require.NoError(t, err)
-	defer m.Close()
-	var probs [prompt.NumTasks]float32
-	probs[degrade.Blur.PromptIndex()] = 0.9
-	pred := prompt.Prediction{Task: degrade.Blur, Probs: probs}
+	m := newGuardModel(t)
+	pred := prediction(degrade.Blur, 0.9)
 	gd := DefaultGuard()
 	gd.MinAgree, gd.TraceModel = 0, nil // the classifier's own choice, through the checks
 	fb, err := m.guard(xb, pred, gd)

@@ -10,9 +10,7 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/testutil"
-	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
-	"github.com/gomioir/gomioir/prompt"
 )
 
 // greyImage returns a (1, 3, h, w) tensor whose three channels all hold
@@ -149,52 +147,44 @@ func TestTileOrigins(t *testing.T) {
 // task whatever the classifier said, and a smooth image refuses a haze
 // choice.
 func TestGuardSigns(t *testing.T) {
-	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
-		Prompt: prompt.Explicit, Classifier: true}, 7)
-	require.NoError(t, err)
-	defer m.Close()
-	pred := func(task degrade.Task) prompt.Prediction {
-		var probs [prompt.NumTasks]float32
-		probs[task.PromptIndex()] = 1
-		return prompt.Prediction{Task: task, Probs: probs}
-	}
+	m := newGuardModel(t)
 	g := DefaultGuard()
 	g.MinAgree = 0     // the quadrants' votes need a trained classifier
 	g.TraceModel = nil // the checks alone; TestGuardTraceModel tests it
 
 	r := rand.New(rand.NewPCG(7, 8))
 	noisy := greyImage(t, 96, 96, func(y, x int) float32 { return float32(0.5 + 0.08*r.NormFloat64()) })
-	fb, err := m.guard(noisy, pred(degrade.Haze), g)
+	fb, err := m.guard(noisy, prediction(degrade.Haze, 1), g)
 	require.NoError(t, err)
 	require.Equal(t, degrade.Noise, fb.Use)
 	require.Equal(t, degrade.Haze, fb.Chosen)
 	require.Regexp(t, `^noise sigma \d+\.\d/255 >= 6\.0/255$`, fb.Reason)
-	fb, err = m.guard(noisy, pred(degrade.Noise), g)
+	fb, err = m.guard(noisy, prediction(degrade.Noise, 1), g)
 	require.NoError(t, err)
 	require.Nil(t, fb, "the classifier already chose noise")
 
 	blocky := greyImage(t, 96, 96, func(y, x int) float32 { return 0.3 + 0.05*float32((y/8+x/8)%3) })
-	fb, err = m.guard(blocky, pred(degrade.LowLight), g)
+	fb, err = m.guard(blocky, prediction(degrade.LowLight, 1), g)
 	require.NoError(t, err)
 	require.Equal(t, degrade.JPEG, fb.Use)
 	require.Contains(t, fb.Reason, "JPEG blockiness")
-	fb, err = m.guard(blocky, pred(degrade.JPEG), g)
+	fb, err = m.guard(blocky, prediction(degrade.JPEG, 1), g)
 	require.NoError(t, err)
 	require.Nil(t, fb, "the classifier already chose JPEG, and the grid is there")
 
 	dark := greyImage(t, 96, 96, func(y, x int) float32 { return 0.02 + 0.04*float32(x%5)/5 })
-	fb, err = m.guard(dark, pred(degrade.Blur), g)
+	fb, err = m.guard(dark, prediction(degrade.Blur, 1), g)
 	require.NoError(t, err)
 	require.Equal(t, degrade.LowLight, fb.Use)
 	require.Regexp(t, `^mean brightness 0\.0\d\d <= 0\.100$`, fb.Reason)
 
 	smooth := greyImage(t, 96, 96, func(y, x int) float32 { return 0.6 + 0.3*float32(x+y)/192 })
-	fb, err = m.guard(smooth, pred(degrade.Haze), g)
+	fb, err = m.guard(smooth, prediction(degrade.Haze, 1), g)
 	require.NoError(t, err)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^detail 0\.\d+ < 0\.200$`, fb.Reason)
 	// No grid at all: the classifier's JPEG choice is refused.
-	fb, err = m.guard(smooth, pred(degrade.JPEG), g)
+	fb, err = m.guard(smooth, prediction(degrade.JPEG, 1), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
@@ -207,12 +197,12 @@ func TestGuardSigns(t *testing.T) {
 	upscaled := upscaledNoise(t, r2, 24)
 	noSR := *g
 	noSR.UpscaleTrace = 100
-	fb, err = m.guard(upscaled, pred(degrade.Blur), &noSR)
+	fb, err = m.guard(upscaled, prediction(degrade.Blur, 1), &noSR)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^x4 upscale trace [12]\.\d\d >= 1\.00$`, fb.Reason)
-	fb, err = m.guard(upscaled, pred(degrade.Blur), g)
+	fb, err = m.guard(upscaled, prediction(degrade.Blur, 1), g)
 	require.NoError(t, err)
 	require.Equal(t, degrade.SR, fb.Use, "the trace chooses SR from 1.3")
 	sharp := degrade.NewImage(96, 96)
@@ -222,17 +212,17 @@ func TestGuardSigns(t *testing.T) {
 	soft, err := degrade.GaussianBlur(sharp, 9, 1.5)
 	require.NoError(t, err)
 	blurred := greyImage(t, 96, 96, func(y, x int) float32 { return soft.Pix[y*96+x] })
-	fb, err = m.guard(blurred, pred(degrade.Blur), g)
+	fb, err = m.guard(blurred, prediction(degrade.Blur, 1), g)
 	require.NoError(t, err)
 	require.Nil(t, fb, "a blurred image has no period of 4")
 
 	// Rain needs bright parallel lines: dark ones are refused.
-	fb, err = m.guard(streakImage(t, -1, 5), pred(degrade.Rain), g)
+	fb, err = m.guard(streakImage(t, -1, 5), prediction(degrade.Rain, 1), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Equal(t, "rain streaks in 0.00 of the windows < 0.20", fb.Reason)
-	fb, err = m.guard(streakImage(t, 1, 5), pred(degrade.Rain), g)
+	fb, err = m.guard(streakImage(t, 1, 5), prediction(degrade.Rain, 1), g)
 	require.NoError(t, err)
 	require.Nil(t, fb, "bright streaks in every window")
 
@@ -267,7 +257,7 @@ func TestGuardSigns(t *testing.T) {
 		x, err := torch.FromSlice(nil, m8.CHW(), 1, 3, int64(m8.H), int64(m8.W))
 		require.NoError(t, err)
 		defer x.Close()
-		fb, err := m.guard(x, pred(degrade.Blur), g)
+		fb, err := m.guard(x, prediction(degrade.Blur, 1), g)
 		require.NoError(t, err)
 		if c.reason == "" {
 			require.Nil(t, fb, c.name)
@@ -308,7 +298,7 @@ func TestGuardSigns(t *testing.T) {
 		sg, err := measureSigns(x)
 		require.NoError(t, err)
 		require.True(t, sg.blockiness >= c.blockLo && sg.blockiness < c.blockHi, "%s: blockiness %.3f", c.name, sg.blockiness)
-		fb, err := m.guard(x, pred(degrade.JPEG), g)
+		fb, err := m.guard(x, prediction(degrade.JPEG, 1), g)
 		require.NoError(t, err)
 		if !c.lowLight {
 			require.Nil(t, fb, c.name)
@@ -321,7 +311,7 @@ func TestGuardSigns(t *testing.T) {
 
 	// A zero Guard measures nothing and trusts the classifier.
 	for _, x := range []*torch.Tensor{noisy, blocky, dark, smooth} {
-		fb, err = m.guard(x, pred(degrade.Haze), &Guard{})
+		fb, err = m.guard(x, prediction(degrade.Haze, 1), &Guard{})
 		require.NoError(t, err)
 		require.Nil(t, fb)
 	}

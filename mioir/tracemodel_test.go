@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gomioir/gomioir/degrade"
-	"github.com/gomioir/gomioir/nets"
 	"github.com/gomioir/gomioir/nets/torch"
 	"github.com/gomioir/gomioir/prompt"
 )
@@ -149,15 +148,7 @@ func TestTraceModelValidate(t *testing.T) {
 // traces that settle a task alone and before the classifier's checks, on
 // the held-out coffee photo degraded by the library.
 func TestGuardTraceModel(t *testing.T) {
-	m, err := New(Config{Arch: "SRResNet", Net: nets.SRResNetConfig{Features: 8, Blocks: 2},
-		Prompt: prompt.Explicit, Classifier: true}, 7)
-	require.NoError(t, err)
-	defer m.Close()
-	pred := func(task degrade.Task, prob float32) prompt.Prediction {
-		var probs [prompt.NumTasks]float32
-		probs[task.PromptIndex()] = prob
-		return prompt.Prediction{Task: task, Probs: probs}
-	}
+	m := newGuardModel(t)
 	coffee := degradedCoffee(t)
 	rainy := coffee["rainy"]
 	blurred, err := degrade.GaussianBlur(coffee["clean"], 15, 2.5)
@@ -176,7 +167,7 @@ func TestGuardTraceModel(t *testing.T) {
 	// Rain that the classifier is unsure of (or takes for blur): the trace
 	// model is sure, and the streaks are there.
 	for _, chosen := range []degrade.Task{degrade.Rain, degrade.Blur} {
-		fb, err := m.guard(tensor(rainy), pred(chosen, 0.5), g)
+		fb, err := m.guard(tensor(rainy), prediction(chosen, 0.5), g)
 		require.NoError(t, err)
 		if chosen == degrade.Rain {
 			require.Nil(t, fb, "the classifier's own choice, confirmed")
@@ -185,7 +176,7 @@ func TestGuardTraceModel(t *testing.T) {
 			require.Equal(t, degrade.Rain, fb.Use)
 			require.Regexp(t, `^trace model: rain 0\.\d\d >= 0\.70$`, fb.Reason)
 		}
-		fb, err = m.guard(tensor(rainy), pred(chosen, 0.5), &noModel)
+		fb, err = m.guard(tensor(rainy), prediction(chosen, 0.5), &noModel)
 		require.NoError(t, err)
 		require.NotNil(t, fb)
 		require.Zero(t, fb.Use, "without the trace model the classifier's doubt leaves the image")
@@ -197,7 +188,7 @@ func TestGuardTraceModel(t *testing.T) {
 	// is not held to MaxDarkMean.
 	light, err := degrade.LowLightGamma(coffee["clean"], 1.3)
 	require.NoError(t, err)
-	fb, err := m.guard(tensor(light), pred(degrade.Blur, 0.9), g)
+	fb, err := m.guard(tensor(light), prediction(degrade.Blur, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Equal(t, degrade.LowLight, fb.Use)
@@ -205,23 +196,23 @@ func TestGuardTraceModel(t *testing.T) {
 	tr, err := MeasureTraces(tensor(light))
 	require.NoError(t, err)
 	require.Greater(t, tr.MeanBrightness, float64(g.MaxDarkMean))
-	fb, err = m.guard(tensor(light), pred(degrade.Blur, 0.9), &noModel)
+	fb, err = m.guard(tensor(light), prediction(degrade.Blur, 0.9), &noModel)
 	require.NoError(t, err)
 	require.Nil(t, fb)
 
 	// Blur, which the trace model chooses from 0.8: over the classifier's
 	// rain, and the classifier's own blur choice stands.
-	fb, err = m.guard(tensor(blurred), pred(degrade.Blur, 0.9), g)
+	fb, err = m.guard(tensor(blurred), prediction(degrade.Blur, 0.9), g)
 	require.NoError(t, err)
 	require.Nil(t, fb)
-	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), g)
+	fb, err = m.guard(tensor(blurred), prediction(degrade.Rain, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Equal(t, degrade.Blur, fb.Use)
 	require.Regexp(t, `^trace model: blur 0\.\d\d >= 0\.80$`, fb.Reason)
 	withBlur := *g
 	withBlur.TraceProb = map[degrade.Task]float32{degrade.Blur: 1.01} // out of reach
-	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &withBlur)
+	fb, err = m.guard(tensor(blurred), prediction(degrade.Rain, 0.9), &withBlur)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Zero(t, fb.Use, "the classifier's rain goes through its checks and fails")
@@ -229,12 +220,12 @@ func TestGuardTraceModel(t *testing.T) {
 	// classifier's own blur choice.
 	noBlur := *g
 	noBlur.TraceTasks = slices.DeleteFunc(slices.Clone(g.TraceTasks), func(t degrade.Task) bool { return t == degrade.Blur })
-	fb, err = m.guard(tensor(blurred), pred(degrade.Rain, 0.9), &noBlur)
+	fb, err = m.guard(tensor(blurred), prediction(degrade.Rain, 0.9), &noBlur)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Zero(t, fb.Use)
 	require.Regexp(t, `^trace model: blur 0\.\d\d, which only the classifier's own choice may confirm$`, fb.Reason)
-	fb, err = m.guard(tensor(blurred), pred(degrade.Blur, 0.9), &noBlur)
+	fb, err = m.guard(tensor(blurred), prediction(degrade.Blur, 0.9), &noBlur)
 	require.NoError(t, err)
 	require.Nil(t, fb)
 
@@ -245,13 +236,13 @@ func TestGuardTraceModel(t *testing.T) {
 	fitOnly := noModel
 	fitOnly.UpscaleTrace, fitOnly.MaxBlurUpscaleTrace = 0, 0
 	for _, chosen := range []degrade.Task{degrade.Blur, degrade.Haze} {
-		fb, err = m.guard(tensor(up), pred(chosen, 0.9), &fitOnly)
+		fb, err = m.guard(tensor(up), prediction(chosen, 0.9), &fitOnly)
 		require.NoError(t, err)
 		require.NotNil(t, fb, chosen)
 		require.Zero(t, fb.Use)
 		require.Regexp(t, `^x4 upscale fit 0\.\d\d < 0\.85$`, fb.Reason, chosen)
 	}
-	fb, err = m.guard(tensor(up), pred(degrade.Blur, 0.9), g)
+	fb, err = m.guard(tensor(up), prediction(degrade.Blur, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Equal(t, degrade.SR, fb.Use)
@@ -259,7 +250,7 @@ func TestGuardTraceModel(t *testing.T) {
 
 	// A black image, which the trace model takes for blur, is underexposed.
 	black := degrade.NewImage(64, 64)
-	fb, err = m.guard(tensor(black), pred(degrade.Haze, 0.9), g)
+	fb, err = m.guard(tensor(black), prediction(degrade.Haze, 0.9), g)
 	require.NoError(t, err)
 	require.NotNil(t, fb)
 	require.Equal(t, degrade.LowLight, fb.Use)
