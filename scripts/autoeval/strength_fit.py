@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Whether a restoration strength predicted per image keeps auto mode from over-restoring.
+
+For the haze, rain and noise inputs of autoeval -write folders, the bundled
+model's prompt of that task (examples/restore) is blended with the input,
+out = k*restored + (1-k)*input, for k = 0, 0.05, ..., 1, and the PSNR gain
+(RGB, crop 4) of each k is measured. The best k per image is the oracle. A
+linear model of k over eleven global statistics of the input and the
+restored image (luminance mean, spread and their change, the ratio of the
+spreads, the 1st percentile and the mean of the darkest channel of each,
+saturation, mean absolute change) is fitted by least squares on the
+training crops' oracle k (the first folder) and applied, clipped to
+0.3..1, to the held-out sets (the others, NAME=FOLDER=RECORDS, RECORDS the
+autoeval -lazy -json run of that set). Printed per task: how well the model
+predicts the oracle (R^2), images more than 0.5 dB below their input with
+the prompt and with the predicted k, and auto mode's distance below the
+task given on each set when its choices of that task are blended so:
+
+    go run ./scripts/autoeval -stats-only -photos TRAINING... -write T
+    go run ./scripts/autoeval -lazy -photos SET... -json S.jsonl -write S
+    /usr/bin/python3 scripts/autoeval/strength_fit.py T A=S=S.jsonl ...
+
+Needs python3-numpy and python3-opencv (Debian) and the Go toolchain;
+measurement only.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+
+TASKS = {"haze": "h", "rain": "r", "noise": "n"}
+PROMPT = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"]  # degrade.Task.PromptIndex order
+STATS = ["lmean", "lstd", "ostd", "ratio", "dmean", "imin", "omin", "mimean", "momean", "sati", "rms"]
+LUMA = np.array([0.114, 0.587, 0.299])  # BGR
+KS = np.arange(21) / 20
+
+
+def psnr(a, b):
+    m = ((a[4:-4, 4:-4] - b[4:-4, 4:-4]) ** 2).mean()
+    return 10 * np.log10(255**2 / m) if m > 0 else None
+
+
+def measure(folder, task, restore):
+    """Gain curve over KS and statistics for every input of task in folder."""
+    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(folder, "manifest.tsv"))]
+    rows = [r for r in rows if r[1] == task]
+    tmp = tempfile.mkdtemp()
+    try:
+        ind, outd = os.path.join(tmp, "in"), os.path.join(tmp, "out")
+        os.mkdir(ind)
+        for r in rows:
+            os.symlink(os.path.abspath(os.path.join(folder, r[0])), os.path.join(ind, r[0]))
+        subprocess.run([restore, "-task", TASKS[task], "-in", ind, "-out", outd, "-q"], check=True,
+                       stdout=subprocess.DEVNULL)
+        out = {}
+        for r in rows:
+            clean, deg, res = (cv2.imread(p).astype(np.float64) for p in
+                               (os.path.join(folder, r[2]), os.path.join(folder, r[0]), os.path.join(outd, r[0])))
+            p0 = psnr(deg, clean)
+            if p0 is None:  # the degradation left the crop as it was
+                continue
+            curve = np.array([psnr(np.clip(np.round(k * res + (1 - k) * deg), 0, 255), clean) - p0 for k in KS])
+            li, lo = deg / 255 @ LUMA, res / 255 @ LUMA
+            mi, mo, mx = deg.min(2) / 255, res.min(2) / 255, deg.max(2) / 255
+            s = dict(lmean=li.mean(), lstd=li.std(), ostd=lo.std(), ratio=lo.std() / max(li.std(), 1e-6),
+                     dmean=lo.mean() - li.mean(), imin=np.percentile(mi, 1), omin=np.percentile(mo, 1),
+                     mimean=mi.mean(), momean=mo.mean(), sati=((mx - mi) / np.maximum(mx, 1e-6)).mean(),
+                     rms=np.abs(res - deg).mean() / 255)
+            out[r[0]] = (curve, np.array([1] + [s[k] for k in STATS]))
+        return out
+    finally:
+        shutil.rmtree(tmp)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    tmp = tempfile.mkdtemp()
+    restore = os.path.join(tmp, "restore")
+    subprocess.run(["go", "build", "-o", restore, "./examples/restore"], check=True)
+    train = sys.argv[1]
+    sets = [a.split("=") for a in sys.argv[2:]]
+    for task in TASKS:
+        tr = measure(train, task, restore)
+        X = np.array([x for _, x in tr.values()])
+        y = np.array([KS[c.argmax()] for c, _ in tr.values()])
+        w = np.linalg.lstsq(X, y, rcond=None)[0]
+        kof = lambda x: float(np.clip(x @ w, 0.3, 1.0))
+        at = lambda c, k: c[int(round(k * 20))]
+
+        def r2(d):
+            xs = np.array([x for _, x in d.values()])
+            ys = np.array([KS[c.argmax()] for c, _ in d.values()])
+            return 1 - ((xs @ w - ys) ** 2).mean() / ys.var()
+
+        held = {name: measure(folder, task, restore) for name, folder, _ in sets}
+        pooled = {(n, k): v for n, d in held.items() for k, v in d.items()}
+        print(f"{task}: training crops {len(tr)}, oracle k < 0.8 on {(y < 0.8).sum()}, R^2 {r2(tr):.2f}; "
+              f"held-out inputs {len(pooled)}, oracle k < 0.8 on "
+              f"{sum(KS[c.argmax()] < 0.8 for c, _ in pooled.values())}, R^2 {r2(pooled):.2f}")
+        for name, folder, records in sets:
+            d = held[name]
+            full = np.array([c[-1] for c, _ in d.values()])
+            fit = np.array([at(c, kof(x)) for c, x in d.values()])
+            orac = np.array([c.max() for c, _ in d.values()])
+            given, auto, blended = [], [], []
+            for line in open(records):
+                r = json.loads(line)
+                g, a = r["Gain"][PROMPT.index(r["Task"])], r["AutoGain"]
+                b = a
+                key = r["Image"].replace("#", "-") + "_" + r["Case"].replace(" ", "-") + ".png"
+                if r["Auto"] == task and r["Task"] == task and key in d:
+                    c, x = d[key]
+                    b = at(c, kof(x))
+                given.append(g), auto.append(a), blended.append(b)
+            given, auto, blended = map(np.array, (given, auto, blended))
+            print(f"  {name}: {len(d)} inputs; mean gain {full.mean():+.2f} -> {fit.mean():+.2f} "
+                  f"(oracle {orac.mean():+.2f}); > 0.5 dB worse {(full < -0.5).sum()} -> {(fit < -0.5).sum()} "
+                  f"(oracle {(orac < -0.5).sum()}); auto below the task given {given.mean() - auto.mean():.3f} -> "
+                  f"{given.mean() - blended.mean():.3f}, auto > 0.5 dB worse {(auto < -0.5).sum()} -> "
+                  f"{(blended < -0.5).sum()}")
+    shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()
