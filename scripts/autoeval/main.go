@@ -28,6 +28,8 @@
 // each -json record then holds the classifier's probabilities and every
 // trace the guard decides on (mioir.MeasureTraces), which is how the guard's
 // thresholds are read off training crops.
+// A case that leaves a crop as it was (a flat white crop through JPEG or
+// blur) is left out of every table and record, with a message.
 // -write saves every clean crop and degraded input as PNG (a manifest.tsv
 // names them), e.g. for test fixtures. Without cjpeg on the PATH the libjpeg
 // rows are left out with a message.
