@@ -82,7 +82,8 @@ def main():
         sys.exit(__doc__)
     tmp = tempfile.mkdtemp()
     restore = os.path.join(tmp, "restore")
-    subprocess.run(["go", "build", "-o", restore, "./examples/restore"], check=True)
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    subprocess.run(["go", "build", "-o", restore, "./examples/restore"], cwd=repo, check=True)
     train = sys.argv[1]
     sets = [a.split("=") for a in sys.argv[2:]]
     for task in TASKS:
