@@ -20,8 +20,9 @@ import (
 )
 
 // Native model files are safetensors files whose metadata holds these
-// entries: "format" = Format, "format_version" = FormatVersion and "config"
-// = the Config as JSON.
+// entries: "format" = Format, "format_version" = FormatVersion, "config"
+// = the Config as JSON and, when the model has any, "strength" = its
+// StrengthModels as JSON, keyed by task name.
 const (
 	Format        = "gomioir.model"
 	FormatVersion = 1
@@ -29,10 +30,11 @@ const (
 
 // Metadata keys of native model files.
 const (
-	metaFormat  = "format"
-	metaVersion = "format_version"
-	metaConfig  = "config"
-	mapsKey     = "prompt.maps"
+	metaFormat   = "format"
+	metaVersion  = "format_version"
+	metaConfig   = "config"
+	metaStrength = "strength"
+	mapsKey      = "prompt.maps"
 )
 
 // Save writes the model to path in the native format (safetensors; see
@@ -103,6 +105,10 @@ func fromFile(name string, f *safetensors.File) (*Model, error) {
 	if err := layers.LoadStateDict(m, f.Tensors, nil); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("mioir: load %s (%s): %w", name, cfg.Name(), err)
+	}
+	if m.strength, err = parseStrength(f.Metadata[metaStrength]); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("mioir: load %s: %w", name, err)
 	}
 	return m, nil
 }

@@ -71,6 +71,14 @@
 // measurements, and FitTraceModel fits a trace model to one's own, for a
 // policy of one's own.
 //
+// Options.Strength keeps a share of the network's change: input +
+// Strength*(output - input). A model may carry a StrengthModel per task
+// (Model.SetStrength; Save stores it), which predicts that share for each
+// image from global statistics of the input and the output; Restore applies
+// it unless Options.Strength is set (1: the network's output as it is).
+// The bundled model has one for noise, where a blind denoiser trained on a
+// few photos smooths texture it never saw together with the noise.
+//
 // Forward runs the network alone on a float tensor (no padding, no tiling,
 // no 8-bit conversion); the parity tests compare it with the reference.
 //

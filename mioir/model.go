@@ -28,6 +28,10 @@ type Model struct {
 	cls  *prompt.Classifier
 	dev  torch.Device
 
+	// strength predicts Options.Strength per task (strength.go); saved in
+	// the file's metadata.
+	strength map[degrade.Task]*StrengthModel
+
 	// failTile, when set (tests), is called before each tile's forward pass
 	// and may return an error (e.g. an injected torch.ErrOutOfMemory).
 	failTile func(h, w int64) error

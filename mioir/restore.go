@@ -60,6 +60,13 @@ type Options struct {
 	// image in one pass). GPU restorations are not budgeted; the
 	// out-of-memory backoff bounds them.
 	MemoryBudget int64
+	// Strength is the share of the network's change kept: the output is
+	// input + Strength*(network output - input), for networks whose output
+	// has the input's size. 0 means the model's own StrengthModel for
+	// the task when it has one (the bundled model has one for noise), else
+	// 1, the network's output as it is; values in (0, 1] are used as given
+	// (1 turns the model's prediction off). Info.Strength reports it.
+	Strength float64
 	// Progress, if set, is called on the goroutine that called Restore:
 	// with (0, total) before the first tile of a pass, then with
 	// (done, total) after each tile, total being the number of tiles of the
@@ -86,6 +93,9 @@ type Info struct {
 	// choice: Task is then Fallback.Use when the guard's measurements chose
 	// one, else Options.Task, else zero with the input returned unchanged.
 	Fallback *Fallback
+	// Strength is the share of the network's change kept (Options.Strength):
+	// 1 unless asked or predicted.
+	Strength float64
 	// Tile is the tile side used (0: the whole image in one pass), Tiles the
 	// number of tiles, Retries how many times an out-of-memory error made
 	// Restore start again with smaller tiles.
@@ -158,7 +168,10 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 	if o == nil {
 		o = &Options{}
 	}
-	info = &Info{}
+	info = &Info{Strength: 1}
+	if !(o.Strength >= 0 && o.Strength <= 1) {
+		return nil, 0, 0, info, fmt.Errorf("mioir: restore: Options.Strength %v, want 0 (the model's) or a share in (0, 1]", o.Strength)
+	}
 	sh := x.Shape()
 	if len(sh) != 4 || sh[0] != 1 || sh[1] != 3 {
 		return nil, 0, 0, info, fmt.Errorf("mioir: restore: input of shape %v, want (1, 3, H, W)", sh)
@@ -289,6 +302,9 @@ func (m *Model) restore(ctx context.Context, x *torch.Tensor, o *Options) (chw [
 				if math.IsNaN(float64(v)) {
 					return nil, 0, 0, info, errors.New("mioir: restore: the network produced NaN")
 				}
+			}
+			if err := m.applyStrength(xs, chw, w, h, task, o.Strength, info); err != nil {
+				return nil, 0, 0, info, err
 			}
 			return chw, w, h, info, nil
 		}

@@ -51,6 +51,11 @@ func (m *Model) SaveWith(path string, replace map[string]*torch.Tensor) error {
 		metaVersion: strconv.Itoa(FormatVersion),
 		metaConfig:  string(cfg),
 	}
+	if st, err := strengthJSON(m.strength); err != nil {
+		return fmt.Errorf("mioir: save %s: %w", path, err)
+	} else if st != "" {
+		meta[metaStrength] = st
+	}
 	if err := safetensors.WriteFile(path, sd, meta); err != nil {
 		return fmt.Errorf("mioir: save: %w", err)
 	}
