@@ -87,6 +87,7 @@ type flags struct {
 	model, in, out, task, arch, config, maps, classifier, device string
 	tile, overlap                                                int
 	memory                                                       int64
+	strength                                                     float64
 	ema, quiet, sample                                           bool
 }
 
@@ -104,6 +105,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.maps, "typemaps", "", "explicit-prompt maps (.npy, the reference's data/type7.npy)")
 	fs.StringVar(&f.classifier, "classifier", "", "reference task classifier (Classifier.pth) for -task auto")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
+	fs.Float64Var(&f.strength, "strength", 0, "share of the network's change kept, in (0, 1] (0: the model's own estimate for the task where it has one, else 1; 1: the network's output as it is)")
 	fs.IntVar(&f.tile, "tile", 0, "tile side in pixels (0: chosen from -memory)")
 	fs.Int64Var(&f.memory, "memory", 0, "memory budget of a restoration on the CPU, in MiB (0: mioir.DefaultMemoryBudget(); -1: none, the whole image at once)")
 	fs.IntVar(&f.overlap, "overlap", mioir.DefaultOverlap, "tile overlap in pixels")
@@ -127,6 +129,9 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if !(f.strength >= 0 && f.strength <= 1) {
+		return nil, fmt.Errorf("-strength %v: want a share in (0, 1], or 0 for the model's own", f.strength)
+	}
 	return f, nil
 }
 
@@ -149,7 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 			return err
 		}
 	}
-	opts := &mioir.Options{Tile: f.tile, Overlap: f.overlap, MemoryBudget: f.memory << 20}
+	opts := &mioir.Options{Tile: f.tile, Overlap: f.overlap, MemoryBudget: f.memory << 20, Strength: f.strength}
 	if f.overlap <= 0 {
 		opts.Overlap = -1
 	}
@@ -198,7 +203,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		}
 		if info.Auto {
 			p.Clear()
-			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)%s\n", filepath.Base(in), taskName(info), probsString(info.Probs), reportOnly(m))
+			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)%s%s\n", filepath.Base(in), taskName(info), probsString(info.Probs), strengthNote(info), reportOnly(m))
 		}
 	}
 	p.Clear()
@@ -388,6 +393,14 @@ func reportOnly(m *mioir.Model) string {
 		return ""
 	}
 	return "; reported only, the model reads the degradation from the image"
+}
+
+// strengthNote says how much of the network's change was kept, when not all.
+func strengthNote(info *mioir.Info) string {
+	if info.Strength < 1 {
+		return fmt.Sprintf(", strength %.2f", info.Strength)
+	}
+	return ""
 }
 
 // taskName names the task used, or says why the classifier's choice was not

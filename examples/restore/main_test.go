@@ -167,6 +167,10 @@ func TestUsageErrors(t *testing.T) {
 	require.ErrorContains(t, err, "apply to .pth checkpoints")
 	err = run(context.Background(), []string{"-model", model, "-in", single, "-out", dir, "-task", "q"}, &stdout, &stderr, false)
 	require.Error(t, err)
+	for _, v := range []string{"-0.5", "1.5", "NaN"} {
+		err = run(context.Background(), []string{"-model", model, "-in", single, "-out", dir, "-strength", v}, &stdout, &stderr, false)
+		require.ErrorContains(t, err, "-strength", v)
+	}
 }
 
 // TestSampleDefaultModel runs the README's first command: the bundled model

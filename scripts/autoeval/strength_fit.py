@@ -2,26 +2,34 @@
 """Whether a restoration strength predicted per image keeps auto mode from over-restoring.
 
 For the haze, rain and noise inputs of autoeval -write folders, the bundled
-model's prompt of that task (examples/restore) is blended with the input,
-out = k*restored + (1-k)*input, for k = 0, 0.05, ..., 1, and the PSNR gain
-(RGB, crop 4) of each k is measured. The best k per image is the oracle. A
-linear model of k over eleven global statistics of the input and the
-restored image (luminance mean, spread and their change, the ratio of the
-spreads, the 1st percentile and the mean of the darkest channel of each,
-saturation, mean absolute change) is fitted by least squares on the
-training crops' oracle k (the first folder) and applied, clipped to
-0.3..1, to the held-out sets (the others, NAME=FOLDER=RECORDS, RECORDS the
-autoeval -lazy -json run of that set). Printed per task: how well the model
-predicts the oracle (R^2), images more than 0.5 dB below their input with
-the prompt and with the predicted k, and auto mode's distance below the
-task given on each set when its choices of that task are blended so:
+model's prompt of that task (examples/restore -strength 1: the network's
+output, without the strength model the file may carry) is blended with the
+input, out = k*restored + (1-k)*input, for k = 0, 0.05, ..., 1, and the PSNR
+gain (RGB, crop 4) of each k is measured. The best k per image is the
+oracle. A linear model of k over eleven global statistics of the input and
+the restored image (luminance mean, spread and their change, the ratio of
+the spreads, the 1st percentile and the mean of the darkest channel of
+each, saturation, mean absolute change; mioir.StrengthStats computes the
+same in Go) is fitted by least squares on the oracle k of the first folder's
+crops (FIT) and applied, clipped to 0.3..1, to the held-out sets (the
+others, NAME=FOLDER=RECORDS, RECORDS the autoeval -lazy -json run of that
+set). Printed per task: how well the model predicts the oracle (R^2),
+images more than 0.5 dB below their input with the prompt and with the
+predicted k, and auto mode's distance below the task given on each set when
+its choices of that task are blended so:
 
-    go run ./scripts/autoeval -stats-only -photos TRAINING... -write T
+    go run ./scripts/autoeval -stats-only -photos FITPHOTOS... -write FIT
     go run ./scripts/autoeval -lazy -photos SET... -json S.jsonl -write S
-    /usr/bin/python3 scripts/autoeval/strength_fit.py T A=S=S.jsonl ...
+    /usr/bin/python3 scripts/autoeval/strength_fit.py [-save DIR] FIT [A=S=S.jsonl ...]
 
-Needs python3-numpy and python3-opencv (Debian) and the Go toolchain;
-measurement only.
+FIT was first the training photos' crops (the fit did not carry over to the
+sets), then the validation photos of scripts/default-model/train.sh (15 of
+OpenCV's sample photos, in neither the training nor the sets), whose noise
+fit the bundled model carries. -save writes each task's fitted model to
+DIR/TASK.json (the statistics' names, the intercept and weights, the clip
+range), which scripts/default-model/strength stores in a model file.
+
+Needs python3-numpy and python3-opencv (Debian) and the Go toolchain.
 """
 import json
 import os
@@ -38,6 +46,7 @@ PROMPT = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"]  # degrade.Task
 STATS = ["lmean", "lstd", "ostd", "ratio", "dmean", "imin", "omin", "mimean", "momean", "sati", "rms"]
 LUMA = np.array([0.114, 0.587, 0.299])  # BGR
 KS = np.arange(21) / 20
+KMIN = 0.3
 
 
 def psnr(a, b):
@@ -55,7 +64,7 @@ def measure(folder, task, restore):
         os.mkdir(ind)
         for r in rows:
             os.symlink(os.path.abspath(os.path.join(folder, r[0])), os.path.join(ind, r[0]))
-        subprocess.run([restore, "-task", TASKS[task], "-in", ind, "-out", outd, "-q"], check=True,
+        subprocess.run([restore, "-task", TASKS[task], "-strength", "1", "-in", ind, "-out", outd, "-q"], check=True,
                        stdout=subprocess.DEVNULL)
         out = {}
         for r in rows:
@@ -78,20 +87,27 @@ def measure(folder, task, restore):
 
 
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 2 or sys.argv[1] == "-save" and len(sys.argv) < 4:
         sys.exit(__doc__)
     tmp = tempfile.mkdtemp()
     restore = os.path.join(tmp, "restore")
     repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     subprocess.run(["go", "build", "-o", restore, "./examples/restore"], cwd=repo, check=True)
-    train = sys.argv[1]
-    sets = [a.split("=") for a in sys.argv[2:]]
+    args, save = sys.argv[1:], None
+    if args[0] == "-save":
+        save, args = args[1], args[2:]
+        os.makedirs(save, exist_ok=True)
+    fitdir = args[0]
+    sets = [a.split("=") for a in args[1:]]
     for task in TASKS:
-        tr = measure(train, task, restore)
+        tr = measure(fitdir, task, restore)
         X = np.array([x for _, x in tr.values()])
         y = np.array([KS[c.argmax()] for c, _ in tr.values()])
         w = np.linalg.lstsq(X, y, rcond=None)[0]
-        kof = lambda x: float(np.clip(x @ w, 0.3, 1.0))
+        kof = lambda x: float(np.clip(x @ w, KMIN, 1.0))
+        if save:
+            with open(os.path.join(save, task + ".json"), "w") as f:
+                json.dump({"Stats": STATS, "Weights": list(w), "Min": KMIN, "Max": 1.0}, f, indent=1)
         at = lambda c, k: c[int(round(k * 20))]
 
         def r2(d):
@@ -101,9 +117,11 @@ def main():
 
         held = {name: measure(folder, task, restore) for name, folder, _ in sets}
         pooled = {(n, k): v for n, d in held.items() for k, v in d.items()}
-        print(f"{task}: training crops {len(tr)}, oracle k < 0.8 on {(y < 0.8).sum()}, R^2 {r2(tr):.2f}; "
-              f"held-out inputs {len(pooled)}, oracle k < 0.8 on "
-              f"{sum(KS[c.argmax()] < 0.8 for c, _ in pooled.values())}, R^2 {r2(pooled):.2f}")
+        line = f"{task}: fit crops {len(tr)}, oracle k < 0.8 on {(y < 0.8).sum()}, R^2 {r2(tr):.2f}"
+        if pooled:
+            line += (f"; held-out inputs {len(pooled)}, oracle k < 0.8 on "
+                     f"{sum(KS[c.argmax()] < 0.8 for c, _ in pooled.values())}, R^2 {r2(pooled):.2f}")
+        print(line)
         for name, folder, records in sets:
             d = held[name]
             full = np.array([c[-1] for c, _ in d.values()])

@@ -100,6 +100,24 @@ go run ./scripts/default-model/grow -in "$work/tuned8/net_g_ema_latest.safetenso
 # measured and not kept: README, "Automatic task choice".)
 go run ./scripts/default-model/assemble -model "$work/deep/net_g_ema_latest.safetensors" \
 	-classifier "$work/cls-dark/net_g_ema_latest.safetensors" -heldout "$work/heldout" -dst mioir/pretrained
+# The noise strength model (mioir.StrengthModel): how much of the noise
+# prompt's change to keep, fitted on crops of 15 validation photos that
+# neither trained the network nor are among scripts/autoeval's test sets
+# (OpenCV's samples from opencv-doc; the noise prompt smooths texture it
+# never saw), then stored in the model file's metadata.
+if [ ! -d "$work/opencv-doc" ]; then
+	(cd "$work" && apt-get download opencv-doc && dpkg-deb -x opencv-doc_*.deb opencv-doc)
+fi
+od="$work/opencv-doc/usr/share/doc/opencv-doc/examples/data"
+mkdir -p "$work/valid"
+for f in baboon.jpg fruits.jpg building.jpg home.jpg apple.jpg chicky_512.png leuvenA.jpg ela_original.jpg \
+	squirrel_cls.jpg aloeL.jpg basketball1.png rubberwhale1.png smarties.png pca_test1.jpg stuff.jpg; do
+	if [ -f "$od/$f" ]; then cp "$od/$f" "$work/valid/"; else zcat "$od/$f.gz" >"$work/valid/$f"; fi
+done
+go run ./scripts/autoeval -stats-only -photos "$(ls "$work"/valid/* | paste -sd,)" -write "$work/valid-crops" >/dev/null
+/usr/bin/python3 scripts/autoeval/strength_fit.py -save "$work/strength" "$work/valid-crops"
+go run ./scripts/default-model/strength -model mioir/pretrained/default.safetensors -task n \
+	-fit "$work/strength/noise.json" -out mioir/pretrained/default.safetensors
 # The README's table: each held-out photo degraded 20 times (seeds 1-20, 60
 # draws per task), task given, then chosen by the classifier; then seed 1 alone.
 "$work/evaluate-bin" -model mioir/pretrained/default.safetensors -clean "$work/heldout" -seed 1 -seeds 20 -task set
