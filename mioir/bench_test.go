@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -170,4 +171,32 @@ func BenchmarkGuardTraces(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkStrength measures what a StrengthModel adds to a restoration of
+// a 12-megapixel photo: the statistics of input and output (one pass over
+// both, 8-bit histograms for the percentiles) and the blend.
+func BenchmarkStrength(b *testing.B) {
+	const w, h = 4032, 3024
+	s := torch.NewScope(torch.Inference)
+	defer s.Close()
+	in, err := torch.ToSlice[float32](randInput(b, s, h, w, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := torch.ToSlice[float32](randInput(b, s, h, w, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("stats", func(b *testing.B) {
+		for b.Loop() {
+			strengthStats(in, out, w, h)
+		}
+	})
+	b.Run("blend", func(b *testing.B) {
+		dst := slices.Clone(out)
+		for b.Loop() {
+			blend(in, dst, 0.8)
+		}
+	})
 }

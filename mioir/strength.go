@@ -236,9 +236,13 @@ func (m *Model) applyStrength(xs *torch.Tensor, chw []float32, w, h int, task de
 		k = sm.Predict(in, chw, w, h)
 	}
 	info.Strength = k
-	kf := float32(k)
-	for i, v := range in {
-		chw[i] = v + kf*(chw[i]-v)
-	}
+	blend(in, chw, float32(k))
 	return nil
+}
+
+// blend sets out to in + k*(out - in).
+func blend(in, out []float32, k float32) {
+	for i, v := range in {
+		out[i] = v + k*(out[i]-v)
+	}
 }
