@@ -23,6 +23,9 @@
 //     mioir.Guard may refuse its choice, in which case the image comes back
 //     unchanged) or a task, one of s b n j r h d or their names (sr blur
 //     noise jpeg rain haze dark). Anything else is a 400.
+//   - strength: the share of the network's change to keep, in (0, 1], or 0
+//     (the default) for the model's own estimate where it has one
+//     (mioir.Options.Strength); 1 is the network's output as it is.
 //   - tile: the tile side in pixels, MinTile to MaxTile, or 0 (the default)
 //     to let the memory budget choose; smaller tiles stop sooner at a
 //     deadline.
@@ -44,6 +47,7 @@
 //	X-Mioir-Auto: true              (the classifier chose it)
 //	X-Mioir-Probabilities: sr=0.0000,blur=0.0000,noise=0.0000,jpeg=0.0000,rain=0.9998,haze=0.0002,dark=0.0000
 //	X-Mioir-Fallback: blur: probability 0.497 < 0.700   (only when the guard did not take the choice)
+//	X-Mioir-Strength: 1.000         (the share of the network's change kept)
 //	X-Mioir-Tiles: 1
 //
 // The JSON answer is an Answer: the same facts, and the file in base64

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,12 +25,16 @@ import (
 // params are a restoration's parameters, from the query string and, for a
 // multipart body, its form fields (which win).
 type params struct {
-	task    degrade.Task // zero: auto
-	tile    int
-	timeout time.Duration
-	json    bool
-	name    string // the uploaded file's name, for the answer's file name
+	task     degrade.Task // zero: auto
+	strength float64      // zero: the model's (mioir.Options.Strength)
+	tile     int
+	timeout  time.Duration
+	json     bool
+	name     string // the uploaded file's name, for the answer's file name
 }
+
+// paramNames are the parameters set reads, from the query or the form.
+var paramNames = []string{"task", "strength", "tile", "timeout", "format"}
 
 // set parses one parameter; unknown names are ignored.
 func (h *Handler) set(p *params, name, v string) *Error {
@@ -44,6 +49,12 @@ func (h *Handler) set(p *params, name, v string) *Error {
 			return badParameter("unknown task %q: want auto or one of s b n j r h d (sr blur noise jpeg rain haze dark)", v)
 		}
 		p.task = t
+	case "strength":
+		s, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(s >= 0 && s <= 1) {
+			return badParameter("strength %q: want the share of the network's change to keep, in (0, 1], or 0 for the model's own", v)
+		}
+		p.strength = s
 	case "tile":
 		n, err := strconv.Atoi(v)
 		if err != nil || n != 0 && (n < MinTile || n > MaxTile) {
@@ -81,7 +92,7 @@ func (h *Handler) query(r *http.Request) (params, *Error) {
 	if err != nil {
 		return p, badParameter("query string: %v", err)
 	}
-	for _, name := range []string{"task", "tile", "timeout", "format"} {
+	for _, name := range paramNames {
 		if vs, ok := q[name]; ok {
 			if e := h.set(&p, name, vs[len(vs)-1]); e != nil {
 				return p, e
@@ -254,7 +265,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, p params) ([]
 				return nil, p, readErr(err)
 			}
 			p.name = part.FileName()
-		case name == "task" || name == "tile" || name == "timeout" || name == "format":
+		case slices.Contains(paramNames, name):
 			v, err := io.ReadAll(io.LimitReader(part, 256))
 			if err != nil {
 				return nil, p, readErr(err)
@@ -304,7 +315,7 @@ func (h *Handler) process(ctx context.Context, img []byte, p params) (*result, e
 		return nil, decodeError(err)
 	}
 	o := &mioir.Options{Task: p.task, Auto: p.task == 0 && h.model.HasClassifier(), Guard: h.o.Guard,
-		Tile: p.tile, Overlap: h.o.Overlap, MaxPixels: h.o.MaxPixels, MemoryBudget: h.o.MemoryBudget,
+		Strength: p.strength, Tile: p.tile, Overlap: h.o.Overlap, MaxPixels: h.o.MaxPixels, MemoryBudget: h.o.MemoryBudget,
 		Progress: func(done, total int) {
 			if done > 0 {
 				h.metrics.tile(time.Now())
@@ -366,6 +377,9 @@ type Answer struct {
 	Probabilities map[string]float32 `json:"probabilities,omitempty"`
 	// Fallback says why the classifier's choice was refused (mioir.Guard).
 	Fallback *Fallback `json:"fallback,omitempty"`
+	// Strength is the share of the network's change kept
+	// (mioir.Info.Strength): 1 unless asked or predicted by the model.
+	Strength float64 `json:"strength"`
 	// Tiles is the number of tiles restored (1: the whole image at once).
 	Tiles int `json:"tiles"`
 	// Width and Height are the output's size in pixels.
@@ -395,7 +409,7 @@ func (h *Handler) answer(w http.ResponseWriter, res *result, p params, start tim
 	task := taskName(info)
 	name := fileName(p.name, res.format)
 	if p.json {
-		a := Answer{Task: task, Auto: info.Auto, Tiles: info.Tiles, Width: res.width, Height: res.height,
+		a := Answer{Task: task, Auto: info.Auto, Strength: info.Strength, Tiles: info.Tiles, Width: res.width, Height: res.height,
 			ContentType: contentTypes[res.format], FileName: name, Image: res.body}
 		if info.Probs != nil {
 			a.Probabilities = map[string]float32{}
@@ -428,6 +442,7 @@ func (h *Handler) answer(w http.ResponseWriter, res *result, p params, start tim
 	if f := info.Fallback; f != nil {
 		hd.Set("X-Mioir-Fallback", headerText(f.Chosen.Name()+": "+f.Reason))
 	}
+	hd.Set("X-Mioir-Strength", strconv.FormatFloat(info.Strength, 'f', 3, 64))
 	hd.Set("X-Mioir-Tiles", strconv.Itoa(info.Tiles))
 	hd.Set("Server-Timing", fmt.Sprintf("total;dur=%.1f", float64(time.Since(start).Microseconds())/1000))
 	w.WriteHeader(http.StatusOK)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,7 @@ func TestSamplePNG(t *testing.T) {
 	require.Equal(t, "rain", r.header.Get("X-Mioir-Task"))
 	require.Equal(t, "true", r.header.Get("X-Mioir-Auto"))
 	require.Equal(t, "1", r.header.Get("X-Mioir-Tiles"))
+	require.Equal(t, "1.000", r.header.Get("X-Mioir-Strength"), "the default model has no strength model for rain")
 	require.Empty(t, r.header.Get("X-Mioir-Fallback"))
 	probs := parseProbs(t, r.header.Get("X-Mioir-Probabilities"))
 	require.Len(t, probs, degrade.NumTasks)
@@ -125,6 +127,35 @@ func TestFormats(t *testing.T) {
 			require.Equal(t, degrade.Noise, info.Task)
 			require.Equal(t, encode(t, want, c.want), r.body)
 		})
+	}
+}
+
+// TestStrength: the strength parameter reaches mioir.Options.Strength, and
+// the answer says which share was kept: the one asked, or the default
+// model's prediction for noise.
+func TestStrength(t *testing.T) {
+	_, srv := start(t, nil)
+	file := encodePNG(t, crop(t, 100, 30, 64, 64))
+	for _, q := range []string{"task=n&strength=0.5", "task=n"} {
+		strength := 0.0
+		if q == "task=n&strength=0.5" {
+			strength = 0.5
+		}
+		want, info := restored(t, file, &mioir.Options{Task: degrade.Noise, Strength: strength})
+		if strength == 0.5 {
+			require.Equal(t, 0.5, info.Strength)
+		} else {
+			require.Less(t, info.Strength, 1.0, "the default model predicts a share for noise")
+		}
+		r := post(t, nil, srv.URL+"/v1/restore?"+q, "image/png", file)
+		require.Equal(t, 200, r.status, string(r.body))
+		require.Equal(t, strconv.FormatFloat(info.Strength, 'f', 3, 64), r.header.Get("X-Mioir-Strength"), q)
+		require.Equal(t, encode(t, want, "png"), r.body, q)
+		r = post(t, nil, srv.URL+"/v1/restore?format=json&"+q, "image/png", file)
+		require.Equal(t, 200, r.status, string(r.body))
+		var a serve.Answer
+		require.NoError(t, json.Unmarshal(r.body, &a))
+		require.Equal(t, info.Strength, a.Strength, q)
 	}
 }
 
@@ -451,6 +482,7 @@ func TestBadInput(t *testing.T) {
 		{"tile", "POST", "/v1/restore?tile=5", "image/png", bytes.NewReader(file), 400, serve.CodeBadParameter, `tile "5"`},
 		{"timeout", "POST", "/v1/restore?timeout=-1", "image/png", bytes.NewReader(file), 400, serve.CodeBadParameter, `timeout "-1"`},
 		{"format", "POST", "/v1/restore?format=xml", "image/png", bytes.NewReader(file), 400, serve.CodeBadParameter, `format "xml"`},
+		{"strength", "POST", "/v1/restore?strength=1.5", "image/png", bytes.NewReader(file), 400, serve.CodeBadParameter, `strength "1.5"`},
 		{"empty", "POST", "/v1/restore", "image/png", nil, 400, serve.CodeBadRequest, "empty body"},
 		{"form without image", "POST", "/v1/restore", emptyForm, bytes.NewReader(emptyBody), 400, serve.CodeBadRequest, "no image"},
 		{"form with bad task", "POST", "/v1/restore", emptyForm, bytes.NewReader(bytes.Replace(emptyBody, []byte("\r\nn\r\n"), []byte("\r\nq\r\n"), 1)), 400, serve.CodeBadParameter, `unknown task "q"`},
