@@ -28,10 +28,12 @@ func psnr(img, ref image.Image) (float64, error) {
 // preset, seed 1, with the task given (the set's), as measured when the
 // model was assembled. The test fails if a figure moves by more than 0.05 dB
 // (a changed kernel, weights or pipeline); every task must also improve.
+// Noise is restored at the strength the model predicts (9.659 dB at full
+// strength).
 var heldoutGain = map[degrade.Task]float64{
 	degrade.SR:       0.114,
 	degrade.Blur:     1.940,
-	degrade.Noise:    9.659,
+	degrade.Noise:    9.584,
 	degrade.JPEG:     0.572,
 	degrade.Rain:     7.455,
 	degrade.Haze:     7.509,

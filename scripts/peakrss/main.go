@@ -131,8 +131,8 @@ func main() {
 			name, b.Dx(), b.Dy(), done, total, el, firstTile.Seconds(), per, total, firstTile.Seconds()+per*float64(total-1), usage)
 		return
 	}
-	fmt.Printf("%s %dx%d task %v tile %d (%d tiles, %d retries): %.1f s, %s\n",
-		name, b.Dx(), b.Dy(), info.Task, info.Tile, info.Tiles, info.Retries, el, usage)
+	fmt.Printf("%s %dx%d task %v strength %.3f tile %d (%d tiles, %d retries): %.1f s, %s\n",
+		name, b.Dx(), b.Dy(), info.Task, info.Strength, info.Tile, info.Tiles, info.Retries, el, usage)
 	if fb := info.Fallback; fb != nil && fb.Use != 0 {
 		fmt.Printf("the guard used %v instead of the classifier's %v: %s\n", fb.Use, fb.Chosen, fb.Reason)
 	} else if fb != nil {
