@@ -227,13 +227,20 @@ type Trainer struct {
 // (Model.Network: not an attached classifier, not the explicit maps), an EMA
 // of the parameters. It turns on gradient tracking and stochastic depth
 // (where the backbone has it); Close turns them off again. The model stays
-// on its device and must not be used elsewhere until Close.
+// on its device and must not be used elsewhere until Close. A strength
+// model the model carries (mioir.StrengthModel, e.g. loaded with the
+// weights it was fitted to) is removed: it does not hold for new weights.
 func NewTrainer(m *mioir.Model, src data.Source, cfg Config) (*Trainer, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model")
 	}
 	if m.Backbone() == nil {
 		return nil, mioir.ErrClosedModel
+	}
+	for _, task := range degrade.AllTasks() {
+		if err := m.SetStrength(task, nil); err != nil {
+			return nil, err
+		}
 	}
 	return newTrainer(newRestoration(m), src, cfg)
 }

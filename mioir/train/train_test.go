@@ -334,6 +334,26 @@ func TestTrainerResumeMismatch(t *testing.T) {
 	}
 }
 
+// TestTrainerDropsStrength: a strength model fitted to the weights a
+// training starts from does not survive into the trained model's file.
+func TestTrainerDropsStrength(t *testing.T) {
+	src, err := data.Clean(testutil.NoisyImages(t, 2, 48, 48, 3), degrade.Train(), 1, nil)
+	require.NoError(t, err)
+	plan, _ := curriculum.Mixed([]degrade.Task{degrade.Noise}, []int{1})
+	registerTrainTiny(t)
+	m, err := mioir.New(mioir.Config{Arch: "TrainTiny"}, 1)
+	require.NoError(t, err)
+	defer m.Close()
+	w := make([]float64, len(mioir.StrengthStats)+1)
+	w[0] = 0.5
+	require.NoError(t, m.SetStrength(degrade.Noise, &mioir.StrengthModel{Stats: mioir.StrengthStats, Weights: w, Min: 0.3, Max: 1}))
+	require.NotNil(t, m.Strength(degrade.Noise))
+	tr, err := train.NewTrainer(m, src, train.Config{Plan: plan, Batch: 1, Patch: 32, Dir: t.TempDir(), Logger: quiet})
+	require.NoError(t, err)
+	defer tr.Close()
+	require.Nil(t, m.Strength(degrade.Noise))
+}
+
 // TestClassifierTrainer trains the task classifier for a few iterations
 // on logits with cross-entropy, resumes it exactly and validates accuracy.
 func TestClassifierTrainer(t *testing.T) {
