@@ -2,9 +2,7 @@ package mioir
 
 import (
 	"context"
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,18 +11,9 @@ import (
 
 	"github.com/gomioir/gomioir/degrade"
 	"github.com/gomioir/gomioir/internal/imgconv"
+	"github.com/gomioir/gomioir/internal/testutil"
 	"github.com/gomioir/gomioir/nets/torch"
 )
-
-func readCHW(t *testing.T, path string) ([]float32, int, int) {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
-	return imgconv.CHW(img)
-}
 
 // TestStrengthStats: the statistics of the bundled sample's degraded image
 // (as input) and clean image (as output) equal what
@@ -32,8 +21,8 @@ func readCHW(t *testing.T, path string) ([]float32, int, int) {
 // (cv2.imread, BGR luminance, np.percentile, np.std).
 func TestStrengthStats(t *testing.T) {
 	dir := filepath.Join("pretrained", "sample")
-	in, w, h := readCHW(t, filepath.Join(dir, "degraded.png"))
-	out, w2, h2 := readCHW(t, filepath.Join(dir, "clean.png"))
+	in, w, h := imgconv.CHW(testutil.ReadPNG(t, filepath.Join(dir, "degraded.png")))
+	out, w2, h2 := imgconv.CHW(testutil.ReadPNG(t, filepath.Join(dir, "clean.png")))
 	require.Equal(t, [2]int{w, h}, [2]int{w2, h2})
 	want := []float64{0.4981142788157744, 0.298679226599713, 0.28122527773720235, 0.9415628965522189,
 		-0.09966207586550258, 0.00392156862745098, 0.0, 0.3205599317363664, 0.2114659926470588,
