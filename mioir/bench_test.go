@@ -190,7 +190,7 @@ func BenchmarkStrength(b *testing.B) {
 	}
 	b.Run("stats", func(b *testing.B) {
 		for b.Loop() {
-			strengthStats(in, out, w, h)
+			measureStrengthStats(in, out, w, h)
 		}
 	})
 	b.Run("blend", func(b *testing.B) {

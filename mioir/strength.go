@@ -11,7 +11,7 @@ import (
 	"github.com/gomioir/gomioir/nets/torch"
 )
 
-// StrengthStats are the global statistics a StrengthModel weighs, in the
+// StrengthStats names the global statistics a StrengthModel weighs, in the
 // order of its weights, each on the 8-bit-rounded input and output in 0-1
 // units, luminance 0.299 R + 0.587 G + 0.114 B:
 //
@@ -26,10 +26,12 @@ import (
 //	momean  the same of the output
 //	sati    the input's mean saturation, (max - min) / max over the channels
 //	rms     the mean absolute change, over every sample
-var StrengthStats = []string{"lmean", "lstd", "ostd", "ratio", "dmean", "imin", "omin", "mimean", "momean", "sati", "rms"}
+func StrengthStats() []string { return slices.Clone(strengthStatNames) }
+
+var strengthStatNames = []string{"lmean", "lstd", "ostd", "ratio", "dmean", "imin", "omin", "mimean", "momean", "sati", "rms"}
 
 // StrengthModel predicts, for one image, how much of the network's change
-// to keep (Options.Strength): a linear function of StrengthStats, clipped
+// to keep (Options.Strength): a linear function of the StrengthStats, clipped
 // to [Min, Max]. A network trained on a few photos restores some unseen
 // content too strongly (blind denoising at low noise levels smooths fine
 // texture it never saw); blending its output back towards the input by a
@@ -38,7 +40,7 @@ var StrengthStats = []string{"lmean", "lstd", "ostd", "ratio", "dmean", "imin", 
 // trained the network nor serve to test it (scripts/autoeval/strength_fit.py).
 type StrengthModel struct {
 	// Stats names the statistics of Weights[1:], which must be
-	// StrengthStats (a check that the fit and this code agree).
+	// StrengthStats() (a check that the fit and this code agree).
 	Stats []string
 	// Weights are the intercept, then one weight per statistic.
 	Weights []float64
@@ -51,10 +53,10 @@ func (s *StrengthModel) Validate() error {
 	switch {
 	case s == nil:
 		return fmt.Errorf("mioir: strength model is nil")
-	case !slices.Equal(s.Stats, StrengthStats):
-		return fmt.Errorf("mioir: strength model over %v, want %v", s.Stats, StrengthStats)
-	case len(s.Weights) != len(StrengthStats)+1:
-		return fmt.Errorf("mioir: strength model has %d weights, want %d", len(s.Weights), len(StrengthStats)+1)
+	case !slices.Equal(s.Stats, strengthStatNames):
+		return fmt.Errorf("mioir: strength model over %v, want %v", s.Stats, strengthStatNames)
+	case len(s.Weights) != len(strengthStatNames)+1:
+		return fmt.Errorf("mioir: strength model has %d weights, want %d", len(s.Weights), len(strengthStatNames)+1)
 	case !(s.Min > 0 && s.Min <= s.Max && s.Max <= 1):
 		return fmt.Errorf("mioir: strength model range [%v, %v], want 0 < min <= max <= 1", s.Min, s.Max)
 	}
@@ -69,7 +71,7 @@ func (s *StrengthModel) Validate() error {
 // Predict returns the share of the change to keep for an input and the
 // network's output, both CHW float32 RGB of w x h pixels (0-1 units).
 func (s *StrengthModel) Predict(in, out []float32, w, h int) float64 {
-	st := strengthStats(in, out, w, h)
+	st := measureStrengthStats(in, out, w, h)
 	k := s.Weights[0]
 	for i, v := range st {
 		k += s.Weights[i+1] * v
@@ -80,10 +82,10 @@ func (s *StrengthModel) Predict(in, out []float32, w, h int) float64 {
 	return min(max(k, s.Min), s.Max)
 }
 
-// strengthStats measures StrengthStats. The samples are rounded to 8 bits
-// first, as the files the weights were fitted on are, so percentiles come
-// from 256-level histograms.
-func strengthStats(in, out []float32, w, h int) []float64 {
+// measureStrengthStats measures the statistics StrengthStats names. The
+// samples are rounded to 8 bits first, as the files the weights were fitted
+// on are, so percentiles come from 256-level histograms.
+func measureStrengthStats(in, out []float32, w, h int) []float64 {
 	n := w * h
 	var (
 		liSum, liSq, loSum, loSq float64

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,9 +26,9 @@ func TestStrengthStats(t *testing.T) {
 	want := []float64{0.4981142788157744, 0.298679226599713, 0.28122527773720235, 0.9415628965522189,
 		-0.09966207586550258, 0.00392156862745098, 0.0, 0.3205599317363664, 0.2114659926470588,
 		0.6042784930244, 0.09990836748110703}
-	got := strengthStats(in, out, w, h)
-	require.Len(t, got, len(StrengthStats))
-	for i, name := range StrengthStats {
+	got := measureStrengthStats(in, out, w, h)
+	require.Len(t, got, len(StrengthStats()))
+	for i, name := range StrengthStats() {
 		require.InDelta(t, want[i], got[i], 1e-12, name)
 	}
 }
@@ -46,9 +45,9 @@ func TestHistPercentile(t *testing.T) {
 }
 
 func testStrengthModel() *StrengthModel {
-	w := make([]float64, len(StrengthStats)+1)
+	w := make([]float64, len(StrengthStats())+1)
 	w[0], w[len(w)-1] = 1, -5 // 1 - 5*rms
-	return &StrengthModel{Stats: slices.Clone(StrengthStats), Weights: w, Min: 0.3, Max: 1}
+	return &StrengthModel{Stats: StrengthStats(), Weights: w, Min: 0.3, Max: 1}
 }
 
 func TestStrengthModelPredictAndValidate(t *testing.T) {
@@ -67,11 +66,11 @@ func TestStrengthModelPredictAndValidate(t *testing.T) {
 		require.InDelta(t, min(max(change.want, 0.3), 1), sm.Predict(in, out, 4, 4), 1e-12, "delta %v", change.delta)
 	}
 	bad := []*StrengthModel{nil,
-		{Stats: StrengthStats[1:], Weights: sm.Weights, Min: 0.3, Max: 1},
-		{Stats: StrengthStats, Weights: sm.Weights[1:], Min: 0.3, Max: 1},
-		{Stats: StrengthStats, Weights: sm.Weights, Min: 0, Max: 1},
-		{Stats: StrengthStats, Weights: sm.Weights, Min: 0.5, Max: 1.2},
-		{Stats: StrengthStats, Weights: append([]float64{math.NaN()}, sm.Weights[1:]...), Min: 0.3, Max: 1},
+		{Stats: StrengthStats()[1:], Weights: sm.Weights, Min: 0.3, Max: 1},
+		{Stats: StrengthStats(), Weights: sm.Weights[1:], Min: 0.3, Max: 1},
+		{Stats: StrengthStats(), Weights: sm.Weights, Min: 0, Max: 1},
+		{Stats: StrengthStats(), Weights: sm.Weights, Min: 0.5, Max: 1.2},
+		{Stats: StrengthStats(), Weights: append([]float64{math.NaN()}, sm.Weights[1:]...), Min: 0.3, Max: 1},
 	}
 	for i, b := range bad {
 		require.Error(t, b.Validate(), "case %d", i)

@@ -96,7 +96,7 @@ func TestNoiseStrength(t *testing.T) {
 	defer m.Close()
 	sm := m.Strength(degrade.Noise)
 	require.NotNil(t, sm)
-	require.Equal(t, mioir.StrengthStats, sm.Stats)
+	require.Equal(t, mioir.StrengthStats(), sm.Stats)
 	for _, task := range degrade.AllTasks() {
 		if task != degrade.Noise {
 			require.Nil(t, m.Strength(task), task.Name())

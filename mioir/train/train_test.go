@@ -344,9 +344,9 @@ func TestTrainerDropsStrength(t *testing.T) {
 	m, err := mioir.New(mioir.Config{Arch: "TrainTiny"}, 1)
 	require.NoError(t, err)
 	defer m.Close()
-	w := make([]float64, len(mioir.StrengthStats)+1)
+	w := make([]float64, len(mioir.StrengthStats())+1)
 	w[0] = 0.5
-	require.NoError(t, m.SetStrength(degrade.Noise, &mioir.StrengthModel{Stats: mioir.StrengthStats, Weights: w, Min: 0.3, Max: 1}))
+	require.NoError(t, m.SetStrength(degrade.Noise, &mioir.StrengthModel{Stats: mioir.StrengthStats(), Weights: w, Min: 0.3, Max: 1}))
 	require.NotNil(t, m.Strength(degrade.Noise))
 	tr, err := train.NewTrainer(m, src, train.Config{Plan: plan, Batch: 1, Patch: 32, Dir: t.TempDir(), Logger: quiet})
 	require.NoError(t, err)

@@ -9,8 +9,8 @@ gain (RGB, crop 4) of each k is measured. The best k per image is the
 oracle. A linear model of k over eleven global statistics of the input and
 the restored image (luminance mean, spread and their change, the ratio of
 the spreads, the 1st percentile and the mean of the darkest channel of
-each, saturation, mean absolute change; mioir.StrengthStats computes the
-same in Go) is fitted by least squares on the oracle k of the first folder's
+each, saturation, mean absolute change; mioir measures the same in Go, in
+the order mioir.StrengthStats gives) is fitted by least squares on the oracle k of the first folder's
 crops (FIT) and applied, clipped to 0.3..1, to the held-out sets (the
 others, NAME=FOLDER=RECORDS, RECORDS the autoeval -lazy -json run of that
 set). Printed per task: how well the model predicts the oracle (R^2),
