@@ -46,7 +46,9 @@ func chromium(t *testing.T) string {
 // moving the divider by keyboard and by mouse; a screenshot, checked not
 // blank; the download link, a blob: URL named after the upload, which the
 // browser saves as exactly the server's answer; then a file that is no
-// image, whose error the page shows. No JavaScript exception may occur.
+// image, whose error the page shows; before that, noise chosen by hand
+// (the model predicts a strength) and then 50 % asked, each shown. No
+// JavaScript exception may occur.
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	s := startServer(t, "-q")
@@ -123,6 +125,7 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "Rain", eval(`document.getElementById("detected").textContent`))
 	require.Regexp(t, `^chosen by the classifier \(\d+\.\d %\)$`, eval(`document.getElementById("how").textContent`))
 	require.Equal(t, "true", eval(`String(document.getElementById("fallback").hidden)`))
+	require.Equal(t, "100 %", eval(`document.getElementById("strength-used").textContent`), "no strength model for rain")
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
 		`[...document.querySelectorAll("#probs tbody tr")].map(r => [r.dataset.task, r.cells[0].textContent, r.cells[1].textContent, r.className])`))
 	require.NoError(t, err)
@@ -211,6 +214,23 @@ func TestBrowser(t *testing.T) {
 	direct := do(t, "POST", s.url+"/v1/restore?task=auto", "image/png", sampleFile(t))
 	require.Equal(t, 200, direct.status)
 	require.Equal(t, sha256.Sum256(direct.body), sha256.Sum256(got), "the download is the restored file")
+
+	// The strength: noise chosen by hand, the model predicts a share for
+	// this image; 50 % asked, 50 % kept. Each change restores again.
+	rerun := func(id, value string) {
+		t.Helper()
+		require.Equal(t, "ok", eval(fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %q; e.dispatchEvent(new Event("change")); return "ok" })()`, id, value)))
+		state, err := chromedp.Run(ctx, chromedp.Poll[string](
+			`["done", "error"].includes(document.getElementById("app").dataset.state) && document.getElementById("app").dataset.state`,
+			chromedp.WithPollingTimeout(time.Minute)))
+		require.NoError(t, err)
+		require.Equal(t, "done", state, eval(`document.getElementById("status").textContent`))
+	}
+	rerun("task", "n") // the change event sets the state to working at once
+	require.Equal(t, "noise", eval(`document.getElementById("detected").dataset.task`))
+	require.Regexp(t, `^\d\d % \(the model's estimate for this image\)$`, eval(`document.getElementById("strength-used").textContent`))
+	rerun("strength", "0.5")
+	require.Equal(t, "50 %", eval(`document.getElementById("strength-used").textContent`))
 
 	// A file that is no image: the page says what the server said.
 	notes := filepath.Join(t.TempDir(), "notes.txt")

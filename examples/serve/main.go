@@ -12,8 +12,10 @@
 // does not take (examples/restore does).
 //
 // Open http://127.0.0.1:8080/ in a browser: drop an image (or choose one),
-// pick the task or let the classifier choose, see the task it detected with
-// its probabilities, compare before and after with a slider, and download
+// pick the task or let the classifier choose, and the strength (the share of
+// the network's change kept: the model's choice, full or less), see the task
+// it detected with its probabilities and the strength used, compare before
+// and after with a slider, and download
 // the result. The page is plain HTML, CSS and JavaScript embedded in the
 // program (web/); it calls the same API as any client:
 //

@@ -21,6 +21,7 @@ const app = $("app");
 const fileInput = $("file");
 const drop = $("drop");
 const taskSelect = $("task");
+const strengthSelect = $("strength");
 const restoreButton = $("restore");
 const statusLine = $("status");
 const result = $("result");
@@ -83,6 +84,9 @@ function showTask(resp) {
     how = task in probs ? `chosen by the classifier (${(100 * probs[task]).toFixed(1)} %)` : "the classifier's choice was refused";
   }
   $("how").textContent = how;
+  const strength = Number(resp.headers.get("X-Mioir-Strength") || "1");
+  const predicted = strengthSelect.value === "0" && strength < 1;
+  $("strength-used").textContent = `${Math.round(100 * strength)} %` + (predicted ? " (the model's estimate for this image)" : "");
   const fb = $("fallback");
   fb.hidden = !fallback;
   const verdict = task === "none" ? "the guard refused it" : `the guard used ${LABELS[task] || task} instead`;
@@ -122,7 +126,7 @@ async function restore() {
   const t0 = performance.now();
   setState("working", `Restoring ${file.name} (${taskSelect.selectedOptions[0].textContent})…`);
   try {
-    const resp = await fetch(`v1/restore?task=${encodeURIComponent(task)}`, {
+    const resp = await fetch(`v1/restore?task=${encodeURIComponent(task)}&strength=${encodeURIComponent(strengthSelect.value)}`, {
       method: "POST",
       body: file,
       headers: {"Content-Type": file.type || "application/octet-stream"},
@@ -177,6 +181,7 @@ function setSlider(v) {
 fileInput.addEventListener("change", () => choose(fileInput.files[0]));
 restoreButton.addEventListener("click", restore);
 taskSelect.addEventListener("change", () => { if (file) restore(); });
+strengthSelect.addEventListener("change", () => { if (file) restore(); });
 slider.addEventListener("input", () => setSlider(slider.value));
 
 // Drag and drop anywhere on the drop zone.
