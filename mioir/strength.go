@@ -2,6 +2,7 @@ package mioir
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -52,7 +53,7 @@ type StrengthModel struct {
 func (s *StrengthModel) Validate() error {
 	switch {
 	case s == nil:
-		return fmt.Errorf("mioir: strength model is nil")
+		return errors.New("mioir: strength model is nil")
 	case !slices.Equal(s.Stats, strengthStatNames):
 		return fmt.Errorf("mioir: strength model over %v, want %v", s.Stats, strengthStatNames)
 	case len(s.Weights) != len(strengthStatNames)+1:
@@ -70,16 +71,22 @@ func (s *StrengthModel) Validate() error {
 
 // Predict returns the share of the change to keep for an input and the
 // network's output, both CHW float32 RGB of w x h pixels (0-1 units).
-func (s *StrengthModel) Predict(in, out []float32, w, h int) float64 {
+func (s *StrengthModel) Predict(in, out []float32, w, h int) (float64, error) {
+	if w < 1 || h < 1 || len(in) != 3*w*h || len(out) != 3*w*h {
+		return 0, fmt.Errorf("mioir: strength: %d and %d samples for a %dx%d RGB image", len(in), len(out), w, h)
+	}
+	if err := s.Validate(); err != nil {
+		return 0, err
+	}
 	st := measureStrengthStats(in, out, w, h)
 	k := s.Weights[0]
 	for i, v := range st {
 		k += s.Weights[i+1] * v
 	}
 	if math.IsNaN(k) {
-		return s.Max
+		return s.Max, nil
 	}
-	return min(max(k, s.Min), s.Max)
+	return min(max(k, s.Min), s.Max), nil
 }
 
 // measureStrengthStats measures the statistics StrengthStats names. The
@@ -235,7 +242,9 @@ func (m *Model) applyStrength(xs *torch.Tensor, chw []float32, w, h int, task de
 	}
 	k := asked
 	if k == 0 {
-		k = sm.Predict(in, chw, w, h)
+		if k, err = sm.Predict(in, chw, w, h); err != nil {
+			return fmt.Errorf("mioir: restore: %w", err)
+		}
 	}
 	info.Strength = k
 	blend(in, chw, float32(k))

@@ -63,7 +63,9 @@ func TestStrengthModelPredictAndValidate(t *testing.T) {
 		for i := range out {
 			out[i] = change.delta / 255
 		}
-		require.InDelta(t, min(max(change.want, 0.3), 1), sm.Predict(in, out, 4, 4), 1e-12, "delta %v", change.delta)
+		k, err := sm.Predict(in, out, 4, 4)
+		require.NoError(t, err)
+		require.InDelta(t, min(max(change.want, 0.3), 1), k, 1e-12, "delta %v", change.delta)
 	}
 	bad := []*StrengthModel{nil,
 		{Stats: StrengthStats()[1:], Weights: sm.Weights, Min: 0.3, Max: 1},
@@ -75,6 +77,15 @@ func TestStrengthModelPredictAndValidate(t *testing.T) {
 	for i, b := range bad {
 		require.Error(t, b.Validate(), "case %d", i)
 	}
+	for _, c := range []struct {
+		in, out []float32
+		w, h    int
+	}{{in, in, 4, 3}, {in, in[:3], 4, 4}, {in[:0], in[:0], 0, 0}} {
+		_, err := sm.Predict(c.in, c.out, c.w, c.h)
+		require.ErrorContains(t, err, "samples for a", "%dx%d", c.w, c.h)
+	}
+	_, err := (&StrengthModel{}).Predict(in, in, 4, 4)
+	require.Error(t, err, "an invalid model predicts nothing")
 }
 
 // TestRestoreStrength: Options.Strength blends the network's output with
@@ -101,7 +112,8 @@ func TestRestoreStrength(t *testing.T) {
 
 	sm := testStrengthModel()
 	require.NoError(t, m.SetStrength(degrade.Noise, sm))
-	wantK := sm.Predict(in, full, 48, 40)
+	wantK, err := sm.Predict(in, full, 48, 40)
+	require.NoError(t, err)
 	require.Less(t, wantK, 1.0, "the test needs a prediction below 1")
 	check := func(m *Model) {
 		got, info := restoreSlice(t, m, x, &Options{Task: degrade.Noise})
