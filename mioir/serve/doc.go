@@ -24,7 +24,7 @@
 //     unchanged) or a task, one of s b n j r h d or their names (sr blur
 //     noise jpeg rain haze dark). Anything else is a 400.
 //   - strength: the share of the network's change to keep, in (0, 1], or 0
-//     (the default) for the model's own estimate where it has one
+//     (the default; also empty) for the model's own estimate where it has one
 //     (mioir.Options.Strength); 1 is the network's output as it is.
 //   - tile: the tile side in pixels, MinTile to MaxTile, or 0 (the default)
 //     to let the memory budget choose; smaller tiles stop sooner at a

@@ -50,6 +50,10 @@ func (h *Handler) set(p *params, name, v string) *Error {
 		}
 		p.task = t
 	case "strength":
+		if v == "" {
+			p.strength = 0
+			return nil
+		}
 		s, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(s >= 0 && s <= 1) {
 			return badParameter("strength %q: want the share of the network's change to keep, in (0, 1], or 0 for the model's own", v)
