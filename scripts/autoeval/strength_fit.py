@@ -20,7 +20,7 @@ its choices of that task are blended so:
 
     go run ./scripts/autoeval -stats-only -photos FITPHOTOS... -write FIT
     go run ./scripts/autoeval -lazy -photos SET... -json S.jsonl -write S
-    /usr/bin/python3 scripts/autoeval/strength_fit.py [-save DIR] FIT [A=S=S.jsonl ...]
+    /usr/bin/python3 scripts/autoeval/strength_fit.py [-save DIR] [-haze-physics] FIT [A=S=S.jsonl ...]
 
 FIT was first the training photos' crops (the fit did not carry over to the
 sets), then the validation photos of scripts/default-model/train.sh (15 of
@@ -28,6 +28,11 @@ OpenCV's sample photos, in neither the training nor the sets), whose noise
 fit the bundled model carries. -save writes each task's fitted model to
 DIR/TASK.json (the statistics' names, the intercept and weights, the clip
 range), which scripts/default-model/strength stores in a model file.
+-haze-physics fits haze alone, on eleven features read through the
+scattering model I = J t + A (1 - t) instead (the airlight A from the
+brightest 0.1 % of the input's dark channel, the transmission t the output
+implies, both images' dark channels, the change in clipped darks,
+saturation, brightness and spread); it cannot be saved.
 
 Needs python3-numpy and python3-opencv (Debian) and the Go toolchain.
 """
@@ -52,6 +57,29 @@ KMIN = 0.3
 def psnr(a, b):
     m = ((a[4:-4, 4:-4] - b[4:-4, 4:-4]) ** 2).mean()
     return 10 * np.log10(255**2 / m) if m > 0 else None
+
+
+def dark_channel(x, r=7):
+    return cv2.erode(x.min(2), np.ones((2 * r + 1, 2 * r + 1)))
+
+
+def haze_physics(i, o):
+    """Eleven features of input i and output o (0-1, BGR) read through the scattering model."""
+    di, do = dark_channel(i), dark_channel(o)
+    brightest = np.argsort(di.ravel())[-max(1, di.size // 1000):]
+    a = i.reshape(-1, 3)[brightest].mean(0)
+    num, den = a - i, a - o
+    c = np.argmax(np.abs(den), axis=2)[..., None]
+    num, den = np.take_along_axis(num, c, 2)[..., 0], np.take_along_axis(den, c, 2)[..., 0]
+    t = np.clip(num / np.where(np.abs(den) < 1e-3, 1e-3, den), 0, 1.5)
+    li, lo = i @ LUMA, o @ LUMA
+    sat = lambda x: ((x.max(2) - x.min(2)) / np.maximum(x.max(2), 1e-6)).mean()
+    return [a.mean(), np.median(t), np.percentile(t, 10), t.std(), di.mean(), do.mean(),
+            (do < 0.02).mean() - (di < 0.02).mean(), sat(o) - sat(i), lo.mean() / max(li.mean(), 1e-6),
+            lo.std() / max(li.std(), 1e-6), np.abs(o - i).mean()]
+
+
+PHYSICS = False
 
 
 def measure(folder, task, restore):
@@ -80,26 +108,31 @@ def measure(folder, task, restore):
                      dmean=lo.mean() - li.mean(), imin=np.percentile(mi, 1), omin=np.percentile(mo, 1),
                      mimean=mi.mean(), momean=mo.mean(), sati=((mx - mi) / np.maximum(mx, 1e-6)).mean(),
                      rms=np.abs(res - deg).mean() / 255)
-            out[r[0]] = (curve, np.array([1] + [s[k] for k in STATS]))
+            x = haze_physics(deg / 255, res / 255) if PHYSICS else [s[k] for k in STATS]
+            out[r[0]] = (curve, np.array([1] + x))
         return out
     finally:
         shutil.rmtree(tmp)
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] == "-save" and len(sys.argv) < 4:
+    global PHYSICS
+    args, save = sys.argv[1:], None
+    if args[:1] == ["-save"]:
+        save, args = args[1] if len(args) > 1 else None, args[2:]
+    if args[:1] == ["-haze-physics"]:
+        PHYSICS, args = True, args[1:]
+    if not args or save == "" or (save and PHYSICS) or args[0].startswith("-"):
         sys.exit(__doc__)
+    if save:
+        os.makedirs(save, exist_ok=True)
     tmp = tempfile.mkdtemp()
     restore = os.path.join(tmp, "restore")
     repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     subprocess.run(["go", "build", "-o", restore, "./examples/restore"], cwd=repo, check=True)
-    args, save = sys.argv[1:], None
-    if args[0] == "-save":
-        save, args = args[1], args[2:]
-        os.makedirs(save, exist_ok=True)
     fitdir = args[0]
     sets = [a.split("=") for a in args[1:]]
-    for task in TASKS:
+    for task in ["haze"] if PHYSICS else TASKS:
         tr = measure(fitdir, task, restore)
         X = np.array([x for _, x in tr.values()])
         y = np.array([KS[c.argmax()] for c, _ in tr.values()])
