@@ -204,6 +204,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		if info.Auto {
 			p.Clear()
 			fmt.Fprintf(stdout, "%s: task %s (classifier: %s)%s%s\n", filepath.Base(in), taskName(info), probsString(info.Probs), strengthNote(info), reportOnly(m))
+		} else if info.Strength < 1 && f.strength == 0 {
+			// The share was the model's estimate, not asked: say so.
+			p.Clear()
+			fmt.Fprintf(stdout, "%s: task %s%s (the model's estimate; -strength 1 keeps the network's output)\n", filepath.Base(in), info.Task, strengthNote(info))
 		}
 	}
 	p.Clear()

@@ -110,6 +110,31 @@ func TestFolderNativeModel(t *testing.T) {
 	require.Equal(t, want.Pix, toNRGBA(testutil.ReadPNG(t, one)).Pix)
 }
 
+// TestStrengthLine: restoring noise with the bundled model, which
+// predicts a share of the network's change per image, prints that share;
+// -strength 1 prints nothing and writes the network's output.
+func TestStrengthLine(t *testing.T) {
+	in := filepath.Join("..", "..", "mioir", "pretrained", "testdata", "autoeval", "go-video-001-a_noise-s15.png")
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-in", in, "-out", filepath.Join(dir, "a.png"), "-task", "n", "-q"}, &stdout, &stderr, false))
+	require.Contains(t, stdout.String(), "go-video-001-a_noise-s15.png: task noise, strength 0.84 (the model's estimate; -strength 1 keeps the network's output)\n")
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), []string{"-in", in, "-out", filepath.Join(dir, "b.png"), "-task", "n", "-q", "-strength", "1"}, &stdout, &stderr, false))
+	require.NotContains(t, stdout.String(), "strength")
+	m, err := pretrained.Default()
+	require.NoError(t, err)
+	defer m.Close()
+	for _, c := range []struct {
+		file     string
+		strength float64
+	}{{"a.png", 0}, {"b.png", 1}} {
+		want, _, err := m.Restore(context.Background(), testutil.ReadPNG(t, in), &mioir.Options{Task: degrade.Noise, Strength: c.strength})
+		require.NoError(t, err)
+		require.Equal(t, want.Pix, toNRGBA(testutil.ReadPNG(t, filepath.Join(dir, c.file))).Pix, c.file)
+	}
+}
+
 // TestImportPTHAuto imports the reference SRResNet_EP checkpoint with the
 // maps and the classifier, and prints the task the classifier picks.
 func TestImportPTHAuto(t *testing.T) {
