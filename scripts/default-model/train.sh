@@ -104,7 +104,8 @@ go run ./scripts/default-model/assemble -model "$work/deep/net_g_ema_latest.safe
 # prompt's change to keep, fitted on crops of 15 validation photos that
 # neither trained the network nor are among scripts/autoeval's test sets
 # (OpenCV's samples from opencv-doc; the noise prompt smooths texture it
-# never saw), then stored in the model file's metadata.
+# never saw), then stored in the model file's metadata. The fit needs
+# Debian's python3-numpy and python3-opencv.
 if [ ! -d "$work/opencv-doc" ]; then
 	(cd "$work" && apt-get download opencv-doc && dpkg-deb -x opencv-doc_*.deb opencv-doc)
 fi
