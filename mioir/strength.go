@@ -165,9 +165,7 @@ func (m *Model) SetStrength(task degrade.Task, s *StrengthModel) error {
 		if err := s.Validate(); err != nil {
 			return err
 		}
-		c := *s
-		c.Stats, c.Weights = slices.Clone(s.Stats), slices.Clone(s.Weights)
-		s = &c
+		s = s.clone()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -186,7 +184,12 @@ func (m *Model) SetStrength(task degrade.Task, s *StrengthModel) error {
 func (m *Model) Strength(task degrade.Task) *StrengthModel {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := m.strength[task]
+	return m.strength[task].clone()
+}
+
+// clone copies s and its slices (nil for nil), so that the model's copy and
+// the caller's never share storage.
+func (s *StrengthModel) clone() *StrengthModel {
 	if s == nil {
 		return nil
 	}
