@@ -59,6 +59,21 @@ def psnr(a, b):
     return 10 * np.log10(255**2 / m) if m > 0 else None
 
 
+def saturation(x):
+    """Mean of (max - min) / max over the channels of x (0-1)."""
+    return ((x.max(2) - x.min(2)) / np.maximum(x.max(2), 1e-6)).mean()
+
+
+def stats(deg, res):
+    """The eleven STATS of input deg and output res (0-255, BGR), as mioir measures them."""
+    li, lo = deg / 255 @ LUMA, res / 255 @ LUMA
+    mi, mo = deg.min(2) / 255, res.min(2) / 255
+    s = dict(lmean=li.mean(), lstd=li.std(), ostd=lo.std(), ratio=lo.std() / max(li.std(), 1e-6),
+             dmean=lo.mean() - li.mean(), imin=np.percentile(mi, 1), omin=np.percentile(mo, 1),
+             mimean=mi.mean(), momean=mo.mean(), sati=saturation(deg / 255), rms=np.abs(res - deg).mean() / 255)
+    return [s[k] for k in STATS]
+
+
 def dark_channel(x, r=7):
     return cv2.erode(x.min(2), np.ones((2 * r + 1, 2 * r + 1)))
 
@@ -73,9 +88,8 @@ def haze_physics(i, o):
     num, den = np.take_along_axis(num, c, 2)[..., 0], np.take_along_axis(den, c, 2)[..., 0]
     t = np.clip(num / np.where(np.abs(den) < 1e-3, 1e-3, den), 0, 1.5)
     li, lo = i @ LUMA, o @ LUMA
-    sat = lambda x: ((x.max(2) - x.min(2)) / np.maximum(x.max(2), 1e-6)).mean()
     return [a.mean(), np.median(t), np.percentile(t, 10), t.std(), di.mean(), do.mean(),
-            (do < 0.02).mean() - (di < 0.02).mean(), sat(o) - sat(i), lo.mean() / max(li.mean(), 1e-6),
+            (do < 0.02).mean() - (di < 0.02).mean(), saturation(o) - saturation(i), lo.mean() / max(li.mean(), 1e-6),
             lo.std() / max(li.std(), 1e-6), np.abs(o - i).mean()]
 
 
@@ -102,13 +116,7 @@ def measure(folder, task, restore):
             if p0 is None:  # the degradation left the crop as it was
                 continue
             curve = np.array([psnr(np.clip(np.round(k * res + (1 - k) * deg), 0, 255), clean) - p0 for k in KS])
-            li, lo = deg / 255 @ LUMA, res / 255 @ LUMA
-            mi, mo, mx = deg.min(2) / 255, res.min(2) / 255, deg.max(2) / 255
-            s = dict(lmean=li.mean(), lstd=li.std(), ostd=lo.std(), ratio=lo.std() / max(li.std(), 1e-6),
-                     dmean=lo.mean() - li.mean(), imin=np.percentile(mi, 1), omin=np.percentile(mo, 1),
-                     mimean=mi.mean(), momean=mo.mean(), sati=((mx - mi) / np.maximum(mx, 1e-6)).mean(),
-                     rms=np.abs(res - deg).mean() / 255)
-            x = haze_physics(deg / 255, res / 255) if PHYSICS else [s[k] for k in STATS]
+            x = haze_physics(deg / 255, res / 255) if PHYSICS else stats(deg, res)
             out[r[0]] = (curve, np.array([1] + x))
         return out
     finally:
