@@ -8,6 +8,13 @@
 //	go run ./scripts/peakrss -model bundled:default -in photo.jpg       # default options: the memory budget picks tiles
 //	go run ./scripts/peakrss -model bundled:default -in photo.jpg -budget -1   # the whole image in one pass
 //	go run ./scripts/peakrss -arch SwinIR -size 2048 -max-tiles 2      # stop after two tiles; estimate the rest
+//	go run ./scripts/peakrss -in src.jpg -make photo.jpg                # build the README's 12 MP test photo
+//
+// -make builds the noisy 12-megapixel photo the README's "Real photos"
+// figures are measured on, from any source photo: its centre 4:3 crop,
+// bicubic to 4032x3024, Gaussian noise of sigma 15 (seed 1), JPEG quality
+// 92. The README's source is a held-out wallpaper of
+// scripts/default-model/photos.sh.
 //
 // -max-tiles bounds a run that would take hours: every tile has the same
 // size (edge tiles are shifted inward, not cut), so the peak of the first
@@ -45,11 +52,22 @@ func main() {
 	budget := flag.Int64("budget", 0, "memory budget in bytes (0: mioir.DefaultMemoryBudget(); -1: none)")
 	auto := flag.Bool("auto", false, "let the classifier choose the task (default: noise)")
 	maxTiles := flag.Int("max-tiles", 0, "stop after this many tiles and estimate the full time (0: run to the end)")
+	mk := flag.String("make", "", "write the 12-megapixel test photo built from -in to this file and exit")
 	cache := flag.Int64("cache", -1, "bytes of freed CPU tensor storage kept for reuse (torch.SetCPUCacheLimit; -1: the default)")
 	flag.Parse()
 	log.SetFlags(0)
 	if *cache >= 0 {
 		torch.SetCPUCacheLimit(*cache)
+	}
+
+	if *mk != "" {
+		if *in == "" {
+			log.Fatal("peakrss: -make needs a source photo (-in)")
+		}
+		if err := makePhoto(*in, *mk); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 
 	var m *mioir.Model
@@ -214,4 +232,36 @@ func peakGFLOPs() float64 {
 		}
 	}
 	return best
+}
+
+// makePhoto writes the 12-megapixel test photo built from the photo at src
+// to dst (see the package comment).
+func makePhoto(src, dst string) error {
+	f, err := imagefile.Read(src, nil)
+	if err != nil {
+		return err
+	}
+	im, err := degrade.FromCHW(f.Width, f.Height, f.Pix)
+	if err != nil {
+		return err
+	}
+	w, h := im.W, im.W*3/4
+	if h > im.H {
+		w, h = im.H*4/3, im.H
+	}
+	x0, y0 := (im.W-w)/2, (im.H-h)/2
+	big, err := degrade.ResizeBicubic(im.Crop(image.Rect(x0, y0, x0+w, y0+h)), 4032, 3024)
+	if err != nil {
+		return err
+	}
+	noisy, err := degrade.GaussianNoise(big, 15, 1)
+	if err != nil {
+		return err
+	}
+	if err := imagefile.Write(dst, imagefile.FromImage(noisy.ToImage()), &imagefile.Options{Quality: 92}); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: %dx%d centre of %s (%dx%d), bicubic to 4032x3024, noise sigma 15, JPEG quality 92\n",
+		dst, w, h, src, im.W, im.H)
+	return nil
 }
