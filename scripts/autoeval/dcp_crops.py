@@ -20,15 +20,12 @@ import sys
 import cv2
 import numpy as np
 
+from crops import manifest, psnr
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "baselines"))
 from classical import dcp  # noqa: E402
 
 HAZE = 4  # degrade.Task.PromptIndex of haze: the index into a record's Gain
-
-
-def psnr(a, b):
-    m = ((a[4:-4, 4:-4].astype(np.float64) - b[4:-4, 4:-4]) ** 2).mean()
-    return 10 * np.log10(255**2 / m)
 
 
 def main():
@@ -42,10 +39,7 @@ def main():
             if r["Task"] == "haze":
                 prompt[r["Image"].replace("#", "-") + "_" + r["Case"].replace(" ", "-") + ".png"] = r["Gain"][HAZE]
         rows = []
-        for line in open(os.path.join(folder, "manifest.tsv")):
-            f, task, clean = line.rstrip("\n").split("\t")[:3]
-            if task != "haze":
-                continue
+        for f, _, clean, _ in manifest(folder, "haze"):
             x = cv2.imread(os.path.join(folder, f))
             c = cv2.imread(os.path.join(folder, clean))[: x.shape[0], : x.shape[1]]
             rows.append((f, psnr(dcp(x, None), c) - psnr(x, c), prompt[f]))

@@ -25,6 +25,8 @@ import tempfile
 import cv2
 import numpy as np
 
+from crops import manifest, psnr
+
 KERNEL = np.exp(-np.arange(-6, 7) ** 2 / (2 * 1.5**2))
 KERNEL /= KERNEL.sum()
 BANDS = [(0, 0.15), (0.15, 0.2), (0.2, 0.25), (0.25, 0.3), (0.3, 0.4), (0.4, 0.6)]
@@ -36,12 +38,6 @@ def reblur(path):
     h = np.apply_along_axis(lambda r: np.convolve(r, KERNEL, "valid"), 1, y)
     v = np.apply_along_axis(lambda c: np.convolve(c, KERNEL, "valid"), 0, h)
     return 255 * np.sqrt(((v - y[6:-6, 6:-6]) ** 2).mean())
-
-
-def psnr(a, b):
-    a, b = a[4:-4, 4:-4].astype(np.float64), b[4:-4, 4:-4].astype(np.float64)
-    mse = ((a - b) ** 2).mean()
-    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def restore_blur(inputs):
@@ -67,8 +63,7 @@ def restore_blur(inputs):
 
 def main():
     w = sys.argv[1]
-    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(w, "manifest.tsv")) if l.strip()]
-    blurred = [(reblur(os.path.join(w, r[0])), os.path.join(w, r[0]), os.path.join(w, r[2])) for r in rows if r[1] == "blur"]
+    blurred = [(reblur(os.path.join(w, r[0])), os.path.join(w, r[0]), os.path.join(w, r[2])) for r in manifest(w, "blur")]
     print(f"{len(blurred)} blurred inputs, {sum(v < 0.25 for v, _, _ in blurred)} under 0.25 levels")
     low = [b for b in blurred if b[0] < 0.6]
     res = [(v,) + g for (v, _, _), g in zip(low, restore_blur([(x, c) for _, x, c in low]))]

@@ -46,17 +46,14 @@ import tempfile
 import cv2
 import numpy as np
 
+from crops import manifest, psnr
+
 TASKS = {"haze": "h", "rain": "r", "noise": "n"}
 PROMPT = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"]  # degrade.Task.PromptIndex order
 STATS = ["lmean", "lstd", "ostd", "ratio", "dmean", "imin", "omin", "mimean", "momean", "sati", "rms"]
 LUMA = np.array([0.114, 0.587, 0.299])  # BGR
 KS = np.arange(21) / 20
 KMIN = 0.3
-
-
-def psnr(a, b):
-    m = ((a[4:-4, 4:-4] - b[4:-4, 4:-4]) ** 2).mean()
-    return 10 * np.log10(255**2 / m) if m > 0 else None
 
 
 def saturation(x):
@@ -98,8 +95,7 @@ PHYSICS = False
 
 def measure(folder, task, restore):
     """Gain curve over KS and statistics for every input of task in folder."""
-    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(folder, "manifest.tsv"))]
-    rows = [r for r in rows if r[1] == task]
+    rows = manifest(folder, task)
     tmp = tempfile.mkdtemp()
     try:
         ind, outd = os.path.join(tmp, "in"), os.path.join(tmp, "out")
@@ -113,7 +109,7 @@ def measure(folder, task, restore):
             clean, deg, res = (cv2.imread(p).astype(np.float64) for p in
                                (os.path.join(folder, r[2]), os.path.join(folder, r[0]), os.path.join(outd, r[0])))
             p0 = psnr(deg, clean)
-            if p0 is None:  # the degradation left the crop as it was
+            if np.isinf(p0):  # the degradation left the crop as it was
                 continue
             curve = np.array([psnr(np.clip(np.round(k * res + (1 - k) * deg), 0, 255), clean) - p0 for k in KS])
             x = haze_physics(deg / 255, res / 255) if PHYSICS else stats(deg, res)
