@@ -40,6 +40,8 @@ def main():
                 prompt[r["Image"].replace("#", "-") + "_" + r["Case"].replace(" ", "-") + ".png"] = r["Gain"][HAZE]
         rows = []
         for f, _, clean, _ in manifest(folder, "haze"):
+            if f not in prompt:
+                sys.exit(f"{records} holds no record of {f}: run autoeval on the same photos as {folder}")
             x = cv2.imread(os.path.join(folder, f))
             c = cv2.imread(os.path.join(folder, clean))[: x.shape[0], : x.shape[1]]
             rows.append((f, psnr(dcp(x, None), c) - psnr(x, c), prompt[f]))

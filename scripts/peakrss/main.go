@@ -13,8 +13,9 @@
 // -make builds the noisy 12-megapixel photo the README's "Real photos"
 // figures are measured on, from any source photo: its centre 4:3 crop,
 // bicubic to 4032x3024, Gaussian noise of sigma 15 (seed 1), JPEG quality
-// 92. The README's source is a held-out wallpaper of
-// scripts/default-model/photos.sh.
+// 92. The README's source is picosdeeuropa_by_Aitzol_Berasategi.jpg of
+// Debian's lomiri-wallpapers-16.04 as the package has it (3264x2448), one
+// of the photos scripts/default-model/photos.sh holds out of training.
 //
 // -max-tiles bounds a run that would take hours: every tile has the same
 // size (edge tiles are shifted inward, not cut), so the peak of the first
