@@ -28,6 +28,10 @@
 // each -json record then holds the classifier's probabilities and every
 // trace the guard decides on (mioir.MeasureTraces), which is how the guard's
 // thresholds are read off training crops.
+// -cases runs the cases named, e.g. -cases "ramp haze,uniform haze": haze
+// whose transmission does not depend on the photo (outside.Haze), which the
+// default 17 lack, since the library's haze takes its depth partly from the
+// photo's dark channel.
 // A case that leaves a crop as it was (a flat white crop through JPEG or
 // blur) is left out of every table and record, with a message.
 // -write saves every clean crop and degraded input as PNG (a manifest.tsv
@@ -51,6 +55,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gomioir/gomioir/degrade"
@@ -183,6 +188,7 @@ func main() {
 	classifier := flag.String("classifier", "", "a classifier file (examples/train -classifier) to use instead of the model's")
 	reuse := flag.String("reuse", "", "a -json file of an earlier run with the same model: take each task's gain from it and run only auto mode")
 	lazy := flag.Bool("lazy", false, "restore only with the prompts the tables read (task given, classifier's, trace model's, auto's)")
+	only := flag.String("cases", "", "comma-separated names of the cases to run (default: the 17 of the tables; also "+strconv.Quote(strings.Join(caseNames(contentFreeHaze()), ","))+")")
 	reportOnly := flag.String("report", "", "print the tables of a -json file (the trace model's choice computed from its traces where missing) and exit")
 	flag.Parse()
 	if *reportOnly != "" {
@@ -228,7 +234,10 @@ func main() {
 		}
 	}
 
-	cases := externalCases()
+	cases, err := pickCases(*only)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var recs []Record
 	var manifest []string
 	for _, p := range strings.Split(*photos, ",") {
@@ -553,6 +562,49 @@ func hash(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	return h.Sum64()
+}
+
+// contentFreeHaze are haze cases made by outside.Haze, whose transmission
+// does not depend on the photo (the library's haze, the last of
+// externalCases, makes pale content the haziest): a grey airlight of 0.9,
+// and t falling from 1 at the bottom row to exp(-1.5) at the top, or 0.5
+// everywhere (a uniform fog). They are not among the default cases.
+func contentFreeHaze() []dcase {
+	ramp := func(row, rows int) float64 { return math.Exp(-1.5 * (1 - float64(row)/float64(rows-1))) }
+	return []dcase{
+		{"ramp haze", degrade.Haze, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
+			return outside.Haze(m, 0.9, ramp), nil
+		}},
+		{"uniform haze", degrade.Haze, func(m *degrade.Image, _ uint64) (*degrade.Image, error) {
+			return outside.Haze(m, 0.9, func(int, int) float64 { return 0.5 }), nil
+		}},
+	}
+}
+
+func caseNames(cs []dcase) []string {
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// pickCases returns the cases named in list (comma-separated), or the
+// default cases when list is empty.
+func pickCases(list string) ([]dcase, error) {
+	if list == "" {
+		return externalCases(), nil
+	}
+	all := append(externalCases(), contentFreeHaze()...)
+	var out []dcase
+	for _, name := range strings.Split(list, ",") {
+		i := slices.IndexFunc(all, func(c dcase) bool { return c.name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("autoeval: no case %q (cases: %s)", name, strings.Join(caseNames(all), ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
 
 func externalCases() []dcase {

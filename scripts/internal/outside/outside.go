@@ -1,7 +1,7 @@
 // Package outside degrades images with code other than package degrade:
 // JPEG by libjpeg-turbo's cjpeg and djpeg (Debian's libjpeg-turbo-progs) and
-// by Go's image/jpeg, and Gaussian noise, blur and low light by the short
-// functions below. The measurement of the automatic task choice
+// by Go's image/jpeg, and Gaussian noise, blur, low light and haze by the
+// short functions below. The measurement of the automatic task choice
 // (scripts/autoeval) tests on them, and the classifier's varied training set
 // (scripts/default-model/clsdata) draws from them, so that neither depends on
 // the library's own simulation of a degradation alone.
@@ -156,6 +156,26 @@ func ShotNoise(m *degrade.Image, a, b float64, key uint64) *degrade.Image {
 	for i, v := range m.Pix {
 		sd := math.Sqrt(a*float64(v) + (b/255)*(b/255))
 		out.Pix[i] = q8(float64(v) + rng.NormFloat64()*sd)
+	}
+	return out
+}
+
+// Haze applies the atmospheric scattering model I = J t + A (1 - t) with a
+// grey airlight A and a transmission t(row, rows) that depends on the row
+// only, then rounds to 8 bits. Unlike degrade.AddHaze, whose depth comes
+// partly from the photo's own dark channel (degrade.PseudoDepth, so that
+// bright, grey content gets the thickest haze), nothing here reads the
+// photo's content.
+func Haze(m *degrade.Image, airlight float64, t func(row, rows int) float64) *degrade.Image {
+	out := degrade.NewImage(m.W, m.H)
+	n := m.W * m.H
+	for y := range m.H {
+		ty := t(y, m.H)
+		for i := y * m.W; i < (y+1)*m.W; i++ {
+			for c := range 3 {
+				out.Pix[c*n+i] = q8(float64(m.Pix[c*n+i])*ty + airlight*(1-ty))
+			}
+		}
 	}
 	return out
 }
