@@ -1,7 +1,15 @@
-"""What the measurement scripts beside this file share: reading an autoeval -write folder and its PSNR."""
+"""What the measurement scripts beside this file share: reading an autoeval -write folder and -json records, and the PSNR."""
 import os
 
 import numpy as np
+
+
+PROMPT = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"]  # degrade.Task.PromptIndex order: a record's Gain
+
+
+def input_name(record):
+    """The file name autoeval -write gives the degraded input of a -json record."""
+    return record["Image"].replace("#", "-") + "_" + record["Case"].replace(" ", "-") + ".png"
 
 
 def manifest(folder, task=None):

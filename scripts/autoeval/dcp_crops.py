@@ -20,13 +20,10 @@ import sys
 import cv2
 import numpy as np
 
-from crops import manifest, psnr
+from crops import PROMPT, input_name, manifest, psnr
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "baselines"))
 from classical import dcp  # noqa: E402
-
-HAZE = 4  # degrade.Task.PromptIndex of haze: the index into a record's Gain
-
 
 def main():
     if len(sys.argv) < 2 or any(a.count("=") != 2 for a in sys.argv[1:]):
@@ -37,7 +34,7 @@ def main():
         for line in open(records):
             r = json.loads(line)
             if r["Task"] == "haze":
-                prompt[r["Image"].replace("#", "-") + "_" + r["Case"].replace(" ", "-") + ".png"] = r["Gain"][HAZE]
+                prompt[input_name(r)] = r["Gain"][PROMPT.index("haze")]
         rows = []
         for f, _, clean, _ in manifest(folder, "haze"):
             if f not in prompt:

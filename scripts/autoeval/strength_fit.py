@@ -46,10 +46,9 @@ import tempfile
 import cv2
 import numpy as np
 
-from crops import manifest, psnr
+from crops import PROMPT, input_name, manifest, psnr
 
 TASKS = {"haze": "h", "rain": "r", "noise": "n"}
-PROMPT = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"]  # degrade.Task.PromptIndex order
 STATS = ["lmean", "lstd", "ostd", "ratio", "dmean", "imin", "omin", "mimean", "momean", "sati", "rms"]
 LUMA = np.array([0.114, 0.587, 0.299])  # BGR
 KS = np.arange(21) / 20
@@ -169,7 +168,7 @@ def main():
                 r = json.loads(line)
                 g, a = r["Gain"][PROMPT.index(r["Task"])], r["AutoGain"]
                 b = a
-                key = r["Image"].replace("#", "-") + "_" + r["Case"].replace(" ", "-") + ".png"
+                key = input_name(r)
                 if r["Auto"] == task and r["Task"] == task and key in d:
                     c, x = d[key]
                     b = at(c, kof(x))
