@@ -15,8 +15,9 @@ crops (FIT) and applied, clipped to 0.3..1, to the held-out sets (the
 others, NAME=FOLDER=RECORDS, RECORDS the autoeval -lazy -json run of that
 set). Printed per task: how well the model predicts the oracle (R^2),
 images more than 0.5 dB below their input with the prompt and with the
-predicted k, and auto mode's distance below the task given on each set when
-its choices of that task are blended so:
+predicted k, auto mode's distance below the task given on each set when
+its choices of that task are blended so, and what one k for every input
+would do instead (the mean gain and the inputs more than 0.5 dB worse):
 
     go run ./scripts/autoeval -stats-only -photos FITPHOTOS... -write FIT
     go run ./scripts/autoeval -lazy -photos SET... -json S.jsonl -write S
@@ -118,6 +119,16 @@ def measure(folder, task, restore):
         shutil.rmtree(tmp)
 
 
+def constant_k(d):
+    """One k for every input of d: the mean gain and the inputs more than 0.5 dB worse, k = 1 down to 0.5."""
+    curves = np.array([c for c, _ in d.values()])
+    cells = []
+    for k in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+        g = curves[:, int(round(k * 20))]
+        cells.append(f"{k:.1f}: {g.mean():+.2f}, {(g < -0.5).sum()} worse")
+    return "constant k " + "; ".join(cells)
+
+
 def main():
     global PHYSICS
     args, save = sys.argv[1:], None
@@ -158,6 +169,7 @@ def main():
             line += (f"; held-out inputs {len(pooled)}, oracle k < 0.8 on "
                      f"{sum(KS[c.argmax()] < 0.8 for c, _ in pooled.values())}, R^2 {r2(pooled):.2f}")
         print(line)
+        print(f"  fit crops: {constant_k(tr)}")
         for name, folder, records in sets:
             d = held[name]
             full = np.array([c[-1] for c, _ in d.values()])
@@ -179,6 +191,7 @@ def main():
                   f"(oracle {(orac < -0.5).sum()}); auto below the task given {given.mean() - auto.mean():.3f} -> "
                   f"{given.mean() - blended.mean():.3f}, auto > 0.5 dB worse {(auto < -0.5).sum()} -> "
                   f"{(blended < -0.5).sum()}")
+            print(f"  {name}: {constant_k(d)}")
     shutil.rmtree(tmp)
 
 
