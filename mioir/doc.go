@@ -68,8 +68,9 @@
 // otherwise a clear trace chooses the task outright, and the classifier's
 // risky choices must pass checks of their own. Info.Fallback says what the
 // guard changed and why. MeasureTraces returns every one of those
-// measurements, and FitTraceModel fits a trace model to one's own, for a
-// policy of one's own.
+// measurements, FitTraceModel fits a trace model to one's own, for a
+// policy of one's own, and Guard.Decide replays a guard's decision from
+// recorded measurements alone, without the model or the image.
 //
 // Options.Strength keeps a share of the network's change: input +
 // Strength*(output - input). A model may carry a StrengthModel per task

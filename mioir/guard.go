@@ -1,6 +1,7 @@
 package mioir
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -268,6 +269,33 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	if g == nil {
 		g = DefaultGuard()
 	}
+	var tr Traces
+	if g.measures() {
+		v, err := measureTraces(x) // Restore checked x: float32 and finite
+		if err != nil {
+			return nil, err
+		}
+		tr = *v
+	}
+	return g.Decide(p, &tr, func(t degrade.Task) (int, error) { return m.quadrantVotes(x, t) })
+}
+
+// Decide is the guard's decision on an input from what was measured on it:
+// the classifier's prediction p, the traces tr (MeasureTraces; unread when
+// g reads none) and votes(t), in how many of the input's four quadrants
+// the classifier's first choice is t (0 when a quadrant is under 9 pixels
+// a side; called only when MinAgree asks). It returns nil when the
+// classifier's choice may be used, else the Fallback Restore reports. Restore
+// decides through it; a program can replay recorded measurements under
+// another guard or trace model without the model or the image
+// (scripts/autoeval -report with -trace-model). A nil g is DefaultGuard.
+func (g *Guard) Decide(p prompt.Prediction, tr *Traces, votes func(degrade.Task) (int, error)) (*Fallback, error) {
+	if g == nil {
+		g = DefaultGuard()
+	}
+	if tr == nil {
+		return nil, errors.New("mioir: guard: no traces")
+	}
 	t := p.Task
 	// use reports the measurements' own choice u (nil when it is the
 	// classifier's); refuse leaves the input.
@@ -280,14 +308,6 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	refuse := func(format string, args ...any) *Fallback {
 		return &Fallback{Chosen: t, Reason: fmt.Sprintf(format, args...)}
 	}
-	var tr Traces
-	if g.measures() {
-		v, err := measureTraces(x) // Restore checked x: float32 and finite
-		if err != nil {
-			return nil, err
-		}
-		tr = *v
-	}
 	bright := tr.MeanBrightness
 	hazeDark := func(u degrade.Task) bool { return u == degrade.Haze && g.flatAndDark(bright) }
 	// The trace model reads every trace the rules below read, and more
@@ -296,10 +316,10 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	var topProb float64
 	if g.TraceModel != nil {
 		var err error
-		if top, topProb, err = g.TraceModel.Choose(&tr); err != nil {
+		if top, topProb, err = g.TraceModel.Choose(tr); err != nil {
 			return nil, err
 		}
-		if least := g.traceThreshold(top); slices.Contains(g.TraceTasks, top) && topProb >= least && g.measuredRefusal(top, &tr) == "" {
+		if least := g.traceThreshold(top); slices.Contains(g.TraceTasks, top) && topProb >= least && g.measuredRefusal(top, tr) == "" {
 			if hazeDark(top) {
 				return use(degrade.LowLight, "trace model: haze %.2f >= %.2f; flat and dark: mean brightness %.3f <= %.3f",
 					topProb, least, bright, g.HazeDarkMean), nil
@@ -334,7 +354,7 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 	if top != 0 && !slices.Contains(g.TraceTasks, top) && top != t {
 		return refuse("trace model: %s %.2f, which only the classifier's own choice may confirm", top, topProb), nil
 	}
-	if why := g.measuredRefusal(t, &tr); why != "" && (t == degrade.Noise || t == degrade.JPEG || slices.Contains(g.Risky, t)) {
+	if why := g.measuredRefusal(t, tr); why != "" && (t == degrade.Noise || t == degrade.JPEG || slices.Contains(g.Risky, t)) {
 		return refuse("%s", why), nil
 	}
 	if !slices.Contains(g.Risky, t) {
@@ -347,7 +367,10 @@ func (m *Model) guard(x *torch.Tensor, p prompt.Prediction, g *Guard) (*Fallback
 		return refuse("probability %.3f < %.3f", prob, g.MinProb), nil
 	}
 	if g.MinAgree > 0 {
-		n, err := m.quadrantVotes(x, t)
+		if votes == nil {
+			return nil, errors.New("mioir: guard: MinAgree needs the quadrants' votes")
+		}
+		n, err := votes(t)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package mioir
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -109,6 +110,47 @@ func TestGuard(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, info.Fallback)
 	require.Equal(t, degrade.Haze, info.Task)
+}
+
+// TestGuardDecide: the guard decides from measurements alone, as Restore's
+// does: a noise level that settles the task overrides the classifier's
+// haze; a rain choice needs three agreeing quadrants and asks for their
+// votes only then; missing traces, missing votes and a failing vote are
+// errors, not decisions.
+func TestGuardDecide(t *testing.T) {
+	g := DefaultGuard()
+	g.TraceModel = nil
+	clean := Traces{NoiseSigma: 2.0 / 255, JPEGBlockiness: 0.9, UpscaleTrace: 1, GridAsymmetry: 0.05, UpscaleFit: 1,
+		Reblur: 3.0 / 255, Detail: 0.4, MeanBrightness: 0.6, DarkChannel: 0.2, ToneCurveComb: 0.1, RainStreaks: 0.5}
+	noVotes := func(degrade.Task) (int, error) { t.Fatal("votes asked for"); return 0, nil }
+
+	noisy := clean
+	noisy.NoiseSigma = 10.0 / 255
+	fb, err := g.Decide(prediction(degrade.Haze, 0.9), &noisy, noVotes)
+	require.NoError(t, err)
+	require.Equal(t, &Fallback{Chosen: degrade.Haze, Reason: "noise sigma 10.0/255 >= 6.0/255", Use: degrade.Noise}, fb)
+
+	for votes, want := range map[int]*Fallback{2: {Chosen: degrade.Rain, Reason: "2 of 4 quadrants agree < 3"}, 3: nil} {
+		asked := 0
+		fb, err := g.Decide(prediction(degrade.Rain, 0.9), &clean, func(task degrade.Task) (int, error) {
+			asked++
+			require.Equal(t, degrade.Rain, task)
+			return votes, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, want, fb, "%d votes", votes)
+		require.Equal(t, 1, asked)
+	}
+	fb, err = g.Decide(prediction(degrade.SR, 0.9), &clean, noVotes)
+	require.NoError(t, err)
+	require.Nil(t, fb, "SR is not risky: no votes")
+
+	_, err = g.Decide(prediction(degrade.Rain, 0.9), nil, noVotes)
+	require.ErrorContains(t, err, "no traces")
+	_, err = g.Decide(prediction(degrade.Rain, 0.9), &clean, nil)
+	require.ErrorContains(t, err, "MinAgree needs the quadrants' votes")
+	_, err = g.Decide(prediction(degrade.Rain, 0.9), &clean, func(degrade.Task) (int, error) { return 0, errors.New("no classifier") })
+	require.ErrorContains(t, err, "no classifier")
 }
 
 // newGuardModel returns an untrained 2-block SRResNet EP model with a

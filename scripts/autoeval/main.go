@@ -28,6 +28,12 @@
 // each -json record then holds the classifier's probabilities and every
 // trace the guard decides on (mioir.MeasureTraces), which is how the guard's
 // thresholds are read off training crops.
+// -report prints the tables of a -json file; with -trace-model (a
+// scripts/tracemodel file) or -trace-prob ("task=p,...", the trace model's
+// thresholds) it first replays auto mode from each record's measurements
+// under the default guard so changed (mioir.Guard.Decide), taking a changed
+// choice's gain from the record and naming the images whose records lack
+// it (a -reuse -lazy run under that guard measures them).
 // -cases runs the cases named, e.g. -cases "ramp haze,uniform haze": haze
 // whose transmission does not depend on the photo (outside.Haze), which the
 // default 17 lack, since the library's haze takes its depth partly from the
@@ -190,18 +196,41 @@ func main() {
 	lazy := flag.Bool("lazy", false, "restore only with the prompts the tables read (task given, classifier's, trace model's, auto's)")
 	only := flag.String("cases", "", "comma-separated names of the cases to run (default: the 17 of the tables; also "+strconv.Quote(strings.Join(caseNames(contentFreeHaze()), ","))+")")
 	reportOnly := flag.String("report", "", "print the tables of a -json file (the trace model's choice computed from its traces where missing) and exit")
+	traceModelFile := flag.String("trace-model", "", "with -report: replay auto mode from each record's measurements under the default guard with this trace model (scripts/tracemodel's JSON)")
+	traceProb := flag.String("trace-prob", "", `with -report: replay auto mode with these trace-model thresholds, e.g. "blur=0.8,haze=0.5" (other tasks: the default guard's)`)
 	flag.Parse()
 	if *reportOnly != "" {
 		recs, err := readRecords(*reportOnly)
 		if err != nil {
 			log.Fatal(err)
 		}
+		var g *mioir.Guard
+		if *traceModelFile != "" || *traceProb != "" {
+			if g, err = replayGuard(*traceModelFile, *traceProb); err != nil {
+				log.Fatal(err)
+			}
+			traceModel = g.TraceModel
+		}
+		var missing []string
 		for i := range recs {
-			if recs[i].Trace == "" && recs[i].Traces != nil {
-				if err := recs[i].traceChoice(); err != nil {
+			r := &recs[i]
+			if (r.Trace == "" || g != nil) && r.Traces != nil {
+				if err := r.traceChoice(); err != nil {
 					log.Fatal(err)
 				}
 			}
+			if g == nil {
+				continue
+			}
+			if ok, err := r.replay(g); err != nil {
+				log.Fatal(err)
+			} else if !ok {
+				missing = append(missing, r.Image+" "+r.Case+": "+r.Auto)
+			}
+		}
+		if len(missing) > 0 {
+			log.Fatalf("autoeval: %s lacks the replayed choice's gain on %d of its images (measure them with -reuse and -lazy under that guard):\n%s",
+				*reportOnly, len(missing), strings.Join(missing, "\n"))
 		}
 		report(recs)
 		return
@@ -423,6 +452,96 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		r.Fallback, r.Reason = true, f.Reason
 	}
 	return r, nil
+}
+
+// replayGuard returns the default guard with the trace model in file (none:
+// the bundled one) and the trace-model thresholds in probs ("task=p,...").
+func replayGuard(file, probs string) (*mioir.Guard, error) {
+	g := mioir.DefaultGuard()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		var m mioir.TraceModel
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		g.TraceModel = &m
+	}
+	if probs != "" {
+		for _, kv := range strings.Split(probs, ",") {
+			name, v, ok := strings.Cut(kv, "=")
+			t, err := degrade.ParseTask(name)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("autoeval: -trace-prob %q: want task=probability", kv)
+			}
+			p, err := strconv.ParseFloat(v, 32)
+			if err != nil || !(p >= 0 && p <= 1) {
+				return nil, fmt.Errorf("autoeval: -trace-prob %q: the probability must be in [0, 1]", kv)
+			}
+			g.TraceProb[t] = float32(p)
+		}
+	}
+	return g, nil
+}
+
+// replay decides auto mode's task for r again under g from r's recorded
+// measurements (the classifier's probabilities and choice, the traces, the
+// quadrants' probabilities) and sets Auto, AutoGain, Fallback and Reason.
+// Where the task changes, its gain is the record's; ok is false when the
+// record lacks it (a -lazy run that did not restore with that prompt).
+func (r *Record) replay(g *mioir.Guard) (ok bool, err error) {
+	if r.Traces == nil || len(r.Probs) != prompt.NumTasks {
+		return false, fmt.Errorf("%s %s: a record without traces or probabilities (a -stats-only run measures them)", r.Image, r.Case)
+	}
+	p := prompt.Prediction{}
+	copy(p.Probs[:], r.Probs)
+	if p.Task, err = degrade.ParseTask(r.Raw); err != nil {
+		return false, fmt.Errorf("%s %s: %w", r.Image, r.Case, err)
+	}
+	votes := func(t degrade.Task) (int, error) {
+		n := 0
+		for _, q := range r.CropProbs {
+			c, err := prompt.Select(q)
+			if err != nil {
+				return 0, err
+			}
+			if c == t {
+				n++
+			}
+		}
+		return n, nil
+	}
+	fb, err := g.Decide(p, r.Traces, votes)
+	if err != nil {
+		return false, fmt.Errorf("%s %s: %w", r.Image, r.Case, err)
+	}
+	task := p.Task
+	r.Fallback, r.Reason = fb != nil, ""
+	if fb != nil {
+		task, r.Reason = fb.Use, fb.Reason
+	}
+	auto := "none"
+	if task != 0 {
+		auto = task.String()
+	}
+	if auto == r.Auto {
+		return true, nil
+	}
+	r.Auto, r.AutoGain = auto, 0
+	if task == 0 {
+		return true, nil
+	}
+	i := task.PromptIndex()
+	if r.Have != nil && !r.Have[i] {
+		return false, nil
+	}
+	r.AutoGain = r.Gain[i]
+	return true, nil
 }
 
 func report(recs []Record) {
