@@ -28,12 +28,13 @@
 // each -json record then holds the classifier's probabilities and every
 // trace the guard decides on (mioir.MeasureTraces), which is how the guard's
 // thresholds are read off training crops.
-// -report prints the tables of a -json file; with -trace-model (a
-// scripts/tracemodel file) or -trace-prob ("task=p,...", the trace model's
-// thresholds) it first replays auto mode from each record's measurements
-// under the default guard so changed (mioir.Guard.Decide), taking a changed
-// choice's gain from the record and naming the images whose records lack
-// it (a -reuse -lazy run under that guard measures them).
+// -trace-model (a scripts/tracemodel file) and -trace-prob ("task=p,...",
+// the trace model's thresholds) change the default guard auto mode runs
+// under. -report prints the tables of a -json file; with either of them it
+// first replays auto mode from each record's measurements under the guard
+// so changed (mioir.Guard.Decide), taking a changed choice's gain from the
+// record and naming the images whose records lack it (a -reuse -lazy run
+// with the same flags measures them).
 // -cases runs the cases named, e.g. -cases "ramp haze,uniform haze": haze
 // whose transmission does not depend on the photo (outside.Haze), which the
 // default 17 lack, since the library's haze takes its depth partly from the
@@ -196,20 +197,21 @@ func main() {
 	lazy := flag.Bool("lazy", false, "restore only with the prompts the tables read (task given, classifier's, trace model's, auto's)")
 	only := flag.String("cases", "", "comma-separated names of the cases to run (default: the 17 of the tables; also "+strconv.Quote(strings.Join(caseNames(contentFreeHaze()), ","))+")")
 	reportOnly := flag.String("report", "", "print the tables of a -json file (the trace model's choice computed from its traces where missing) and exit")
-	traceModelFile := flag.String("trace-model", "", "with -report: replay auto mode from each record's measurements under the default guard with this trace model (scripts/tracemodel's JSON)")
-	traceProb := flag.String("trace-prob", "", `with -report: replay auto mode with these trace-model thresholds, e.g. "blur=0.8,haze=0.5" (other tasks: the default guard's)`)
+	traceModelFile := flag.String("trace-model", "", "run auto mode (or, with -report, replay it from the records) under the default guard with this trace model (scripts/tracemodel's JSON)")
+	traceProb := flag.String("trace-prob", "", `run (or, with -report, replay) auto mode with these trace-model thresholds, e.g. "blur=0.8,haze=0.5" (other tasks: the default guard's)`)
 	flag.Parse()
+	var g *mioir.Guard // nil: the default guard
+	if *traceModelFile != "" || *traceProb != "" {
+		var err error
+		if g, err = guardWith(*traceModelFile, *traceProb); err != nil {
+			log.Fatal(err)
+		}
+		traceModel = g.TraceModel
+	}
 	if *reportOnly != "" {
 		recs, err := readRecords(*reportOnly)
 		if err != nil {
 			log.Fatal(err)
-		}
-		var g *mioir.Guard
-		if *traceModelFile != "" || *traceProb != "" {
-			if g, err = replayGuard(*traceModelFile, *traceProb); err != nil {
-				log.Fatal(err)
-			}
-			traceModel = g.TraceModel
 		}
 		var missing []string
 		for i := range recs {
@@ -229,7 +231,7 @@ func main() {
 			}
 		}
 		if len(missing) > 0 {
-			log.Fatalf("autoeval: %s lacks the replayed choice's gain on %d of its images (measure them with -reuse and -lazy under that guard):\n%s",
+			log.Fatalf("autoeval: %s lacks the replayed choice's gain on %d of its images (measure them with -reuse and -lazy and the same -trace-model and -trace-prob):\n%s",
 				*reportOnly, len(missing), strings.Join(missing, "\n"))
 		}
 		report(recs)
@@ -286,7 +288,7 @@ func main() {
 				if deg.W != ref.W || deg.H != ref.H {
 					log.Fatalf("%s %s: %dx%d output for a %dx%d input", id, c.name, deg.W, deg.H, ref.W, ref.H)
 				}
-				r, err := measure(m, id, c, ref, deg, *statsOnly, *lazy)
+				r, err := measure(m, g, id, c, ref, deg, *statsOnly, *lazy)
 				if errors.Is(err, errUnchanged) {
 					// A flat crop that the case leaves as it was (a white sky
 					// through JPEG or blur) tests nothing, and its infinite
@@ -357,7 +359,7 @@ func reuseKey(image, name string) string { return image + "|" + name }
 
 // measure restores deg with each prompt (or takes the gains from -reuse)
 // and with Auto (the default guard).
-func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, statsOnly, lazy bool) (Record, error) {
+func measure(m *mioir.Model, g *mioir.Guard, id string, c dcase, clean, deg *degrade.Image, statsOnly, lazy bool) (Record, error) {
 	ctx := context.Background()
 	in, ref := deg.ToImage(), clean.ToImage()
 	ps := func(img image.Image) (float64, error) {
@@ -414,7 +416,7 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 		}
 	}
 	var info *mioir.Info
-	if r.AutoGain, info, err = gain(&mioir.Options{Auto: true}); err != nil {
+	if r.AutoGain, info, err = gain(&mioir.Options{Auto: true, Guard: g}); err != nil {
 		return r, err
 	}
 	raw, err := prompt.Select(info.Probs)
@@ -454,9 +456,9 @@ func measure(m *mioir.Model, id string, c dcase, clean, deg *degrade.Image, stat
 	return r, nil
 }
 
-// replayGuard returns the default guard with the trace model in file (none:
+// guardWith returns the default guard with the trace model in file (none:
 // the bundled one) and the trace-model thresholds in probs ("task=p,...").
-func replayGuard(file, probs string) (*mioir.Guard, error) {
+func guardWith(file, probs string) (*mioir.Guard, error) {
 	g := mioir.DefaultGuard()
 	if file != "" {
 		b, err := os.ReadFile(file)

@@ -15,7 +15,7 @@ import (
 // gain; where a -lazy run did not measure that gain, replay says so; a
 // choice the run made stays as recorded.
 func TestReplay(t *testing.T) {
-	g, err := replayGuard("", "")
+	g, err := guardWith("", "")
 	require.NoError(t, err)
 	g.TraceModel = nil // the measured noise level decides
 	probs := make([]float32, prompt.NumTasks)
@@ -56,10 +56,10 @@ func TestReplay(t *testing.T) {
 	require.ErrorContains(t, err, "without traces")
 }
 
-// TestReplayGuard: -trace-prob sets the thresholds it names and keeps the
+// TestGuardWith: -trace-prob sets the thresholds it names and keeps the
 // others; malformed values are refused.
-func TestReplayGuard(t *testing.T) {
-	g, err := replayGuard("", "haze=0.65,blur=0.9")
+func TestGuardWith(t *testing.T) {
+	g, err := guardWith("", "haze=0.65,blur=0.9")
 	require.NoError(t, err)
 	def := mioir.DefaultGuard()
 	require.Equal(t, float32(0.65), g.TraceProb[degrade.Haze])
@@ -67,9 +67,9 @@ func TestReplayGuard(t *testing.T) {
 	require.Equal(t, def.TraceProb[degrade.LowLight], g.TraceProb[degrade.LowLight])
 	require.Equal(t, def.TraceModel, g.TraceModel)
 	for _, bad := range []string{"haze", "haze=1.5", "haze=x", "fog=0.5"} {
-		_, err := replayGuard("", bad)
+		_, err := guardWith("", bad)
 		require.Error(t, err, bad)
 	}
-	_, err = replayGuard("no-such-file.json", "")
+	_, err = guardWith("no-such-file.json", "")
 	require.Error(t, err)
 }
