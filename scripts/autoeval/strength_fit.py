@@ -119,12 +119,16 @@ def measure(folder, task, restore):
         shutil.rmtree(tmp)
 
 
+def at(curve, k):
+    """The gain of blend k on a gain curve over KS."""
+    return curve[int(round(k * 20))]
+
+
 def constant_k(d):
     """One k for every input of d: the mean gain and the inputs more than 0.5 dB worse, k = 1 down to 0.5."""
-    curves = np.array([c for c, _ in d.values()])
     cells = []
     for k in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
-        g = curves[:, int(round(k * 20))]
+        g = np.array([at(c, k) for c, _ in d.values()])
         cells.append(f"{k:.1f}: {g.mean():+.2f}, {(g < -0.5).sum()} worse")
     return "constant k " + "; ".join(cells)
 
@@ -155,7 +159,6 @@ def main():
         if save:
             with open(os.path.join(save, task + ".json"), "w") as f:
                 json.dump({"Stats": STATS, "Weights": list(w), "Min": KMIN, "Max": 1.0}, f, indent=1)
-        at = lambda c, k: c[int(round(k * 20))]
 
         def r2(d):
             xs = np.array([x for _, x in d.values()])
